@@ -1,0 +1,132 @@
+"""Developer sessions: lint, typecheck, tests per package, integration, wheels, bench, docs.
+
+Every session drives uv, so nox needs no virtualenvs of its own: ``nox -s tests``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "none"
+nox.options.sessions = ["lint", "typecheck", "tests"]
+
+ROOT = Path(__file__).parent
+PACKAGES = ["retry", "ratelimit", "cost", "session", "logging", "router"]
+# Line coverage each package must keep (`nox -s tests`); raise as tests grow, never lower.
+# The target for every package is 95.
+FAIL_UNDER = {
+    "retry": 90,
+    "ratelimit": 90,
+    "cost": 90,
+    "session": 90,
+    "logging": 90,
+    "router": 90,
+    "ai-powertools": 90,
+}
+TEST_TOOLS = [
+    "--with",
+    "pytest-asyncio",
+    "--with",
+    "pytest-cov",
+    "--with",
+    "hypothesis",
+    "--with-editable",
+    "tools/testkit",
+]
+LLAMA_BUILD = "-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_CURL=OFF"
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: lint and formatting."""
+    session.run("uv", "run", "ruff", "check", external=True)
+    session.run("uv", "run", "ruff", "format", "--check", external=True)
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over every package (the namespace is configured in pyproject.toml)."""
+    session.run("uv", "run", "mypy", external=True)
+
+
+def _distribution(name: str) -> str:
+    return name if name == "ai-powertools" else f"powertools-{name}"
+
+
+@nox.session
+@nox.parametrize("package", [*PACKAGES, "ai-powertools"])
+def tests(session: nox.Session, package: str) -> None:
+    """One package's tests in an environment with only that package and its declared extras.
+
+    The shared workspace venv would hide an undeclared dependency between packages; this does not.
+    """
+    dist = _distribution(package)
+    source = "powertools" if package == "ai-powertools" else f"powertools.{package}"
+    session.run(
+        "uv",
+        "run",
+        "--isolated",
+        "--no-default-groups",
+        "--package",
+        dist,
+        "--all-extras",
+        *TEST_TOOLS,
+        "pytest",
+        f"packages/{dist}/tests",
+        f"--cov={source}",
+        "--cov-report=term-missing:skip-covered",
+        f"--cov-fail-under={FAIL_UNDER[package]}",
+        *session.posargs,
+        external=True,
+    )
+
+
+@nox.session
+def integration(session: nox.Session) -> None:
+    """Cross-package tests and tests against real services, llama.cpp's server included."""
+    env = {"CMAKE_ARGS": os.environ.get("CMAKE_ARGS", LLAMA_BUILD)}
+    session.run("uv", "sync", "--group", "llama", env=env, external=True)
+    session.run("uv", "run", "pytest", "tests-integration", *session.posargs, external=True)
+
+
+@nox.session
+def wheels(session: nox.Session) -> None:
+    """Build the seven wheels, then install and import each one alone in a fresh venv."""
+    session.run("uv", "build", "--all-packages", "--out-dir", "dist", external=True)
+    session.run("uv", "run", "pytest", "tests-integration/test_packaging.py", external=True)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks, with the peer libraries measured side by side in the same run."""
+    scripts = sorted((ROOT / "tools" / "bench").glob("bench_*.py"))
+    wanted = set(session.posargs)
+    for script in scripts:
+        if wanted and script.stem.removeprefix("bench_") not in wanted:
+            continue
+        session.run("uv", "run", "--group", "bench", "python", str(script), external=True)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site; any warning is an error.
+
+    mkdocstrings reads the sources through the paths in mkdocs.yml. It runs without the
+    workspace installed: the meta-package's regular ``powertools/__init__.py`` on sys.path would
+    hide the namespace's components from it.
+    """
+    session.run(
+        "uv",
+        "run",
+        "--isolated",
+        "--only-group",
+        "docs",
+        "mkdocs",
+        "build",
+        "--strict",
+        env={"NO_MKDOCS_2_WARNING": "1"},
+        external=True,
+    )

@@ -1,0 +1,42 @@
+"""powertools — the infrastructure layer of LLM applications, in six small libraries.
+
+``powertools`` is a namespace shared by ``powertools-router``, ``-cost``, ``-session``,
+``-ratelimit``, ``-retry`` and ``-logging``. This package (the ``ai-powertools``
+distribution) adds the spec's names at the top level, each imported on first use:
+
+>>> import powertools
+>>> "Session" in dir(powertools)
+True
+"""
+
+from __future__ import annotations
+
+# Editable installs put each component's src folder on sys.path separately; without this,
+# this regular package would hide their powertools/<component> folders.
+from pkgutil import extend_path as _extend_path
+
+__path__ = _extend_path(__path__, __name__)
+
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
+
+from powertools._exports import EXPORTS as _EXPORTS
+from powertools._exports import MissingComponentError
+from powertools._exports import resolve as _resolve
+
+__version__ = "0.1.0"
+
+__all__ = [*_EXPORTS, "MissingComponentError", "__version__"]  # noqa: PLE0604
+
+# Type checkers see the names through the components' own typed modules; at run time
+# __getattr__ imports a component the first time one of its names is used.
+if not _TYPE_CHECKING:
+
+    def __getattr__(name: str) -> _Any:
+        value = _resolve(name)
+        globals()[name] = value  # later look-ups skip __getattr__
+        return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*__all__, *(name for name in globals() if name.startswith("__"))})

@@ -1,0 +1,12 @@
+"""The powertools developers' pytest plugin: real services as fixtures.
+
+Every fixture starts (or finds) a real service on the loopback interface. A missing service
+skips the test with a reason naming what is missing; under ``CI=true`` it fails instead, so CI
+can never pass by skipping.
+"""
+
+from powertools_testkit._doctests import run_doctests
+from powertools_testkit._processes import ManagedProcess, free_port, wait_for_port
+from powertools_testkit._require import in_ci, unavailable
+
+__all__ = ["ManagedProcess", "free_port", "in_ci", "run_doctests", "unavailable", "wait_for_port"]
