@@ -17,7 +17,8 @@ Fixtures, each backed by a real service:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,44 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile("dev", max_examples=50, deadline=None)
+
+
+SERVICE_FIXTURES = (
+    "redis_url",
+    "redis_cluster_url",
+    "postgres_dsn",
+    "aws",
+    "s3",
+    "gcs",
+    "nats_url",
+    "kafka_bootstrap",
+    "llama_server",
+    "tiktoken_cache",
+)
+_passed_with: Counter[str] = Counter()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """Count, per service fixture, the tests that used it and passed."""
+    result = yield
+    for name in getattr(item, "fixturenames", ()):
+        if name in SERVICE_FIXTURES:
+            _passed_with[name] += 1
+    return result
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Show which real services the run exercised, so a skipped service cannot go unnoticed."""
+    if not _passed_with:
+        return
+    used = ", ".join(
+        f"{name} {_passed_with[name]}" for name in SERVICE_FIXTURES if _passed_with[name]
+    )
+    unused = [name for name in SERVICE_FIXTURES if not _passed_with[name]]
+    terminalreporter.write_line(f"real services exercised (tests passed): {used}")
+    if unused:
+        terminalreporter.write_line(f"real services not exercised: {', '.join(unused)}")
 
 
 def pytest_configure(config: pytest.Config) -> None:
