@@ -61,6 +61,19 @@ def test_each_name_resolves_to_its_component_or_says_what_to_install(name: str) 
             _exports.resolve(name)
 
 
+def test_a_name_shared_with_a_submodule_keeps_the_submodule_whole() -> None:
+    # `from powertools import retry` first, then the submodule: both must work.
+    code = (
+        "from powertools import retry\n"
+        "import powertools.retry\n"
+        "assert powertools.retry.CircuitBreaker\n"
+        "assert callable(retry)\n"
+        "print('ok')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.stdout.strip() == "ok", out.stderr
+
+
 def test_a_missing_distribution_names_the_pip_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(
         _exports.EXPORTS, "Ghost", _exports.Export("powertools.ghost", "powertools-ghost")

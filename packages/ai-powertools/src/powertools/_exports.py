@@ -62,6 +62,10 @@ def resolve(name: str) -> Any:
             f"installed: pip install {export.distribution}",
             name=export.module,
         ) from exc
+    if export.module == f"powertools.{name}" and callable(module) and hasattr(module, name):
+        # `retry` is also a submodule's name, and importing it bound the module here. Keep the
+        # module (callable as the decorator): the function would hide powertools.retry.<names>.
+        return module
     try:
         return getattr(module, name)
     except AttributeError:
