@@ -1,7 +1,7 @@
 """``retry``: the decorator, and ``retrying``: the same policy as a hand-written loop.
 
 >>> from powertools.retry import retry
->>> from powertools.retry.testing import testing_mode
+>>> from powertools.retry.testing import set_testing
 >>> attempts = []
 >>> @retry(max_attempts=4)
 ... def flaky():
@@ -9,7 +9,7 @@
 ...     if len(attempts) < 3:
 ...         raise ConnectionError("reset")
 ...     return "ok"
->>> with testing_mode():
+>>> with set_testing(True):
 ...     flaky()
 'ok'
 >>> len(attempts)
@@ -224,9 +224,9 @@ class Attempt:
 class retrying:  # noqa: N801 - used like a function, as stamina's retry_context
     """The retry policy as a loop you write yourself, sync or async.
 
-    >>> from powertools.retry.testing import testing_mode
+    >>> from powertools.retry.testing import set_testing
     >>> tries = []
-    >>> with testing_mode():
+    >>> with set_testing(True):
     ...     for attempt in retrying(max_attempts=3):
     ...         with attempt:
     ...             tries.append(attempt.number)

@@ -142,7 +142,7 @@ class WaitSchedule:
                     "a callable (attempt) -> seconds, or a wait generator like backoff.expo"
                 )
             base = self._base
-            self._steps = lambda n: base * named(n)
+            self._steps = lambda n: base * named(n) if base else 0.0
         elif isinstance(strategy, Iterator):
             self._steps = _SharedIterator(strategy)
         elif _is_generator_factory(strategy):

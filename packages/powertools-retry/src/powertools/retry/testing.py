@@ -3,13 +3,13 @@
 Like stamina's: attempt counts stay what the code says (or a cap you choose), no time passes.
 
 >>> from powertools.retry import retry
->>> from powertools.retry.testing import testing_mode
+>>> from powertools.retry.testing import set_testing
 >>> calls = []
 >>> @retry(max_attempts=3, base_delay=10)
 ... def flaky():
 ...     calls.append(1)
 ...     raise ConnectionError("down")
->>> with testing_mode():
+>>> with set_testing(True):
 ...     flaky()
 Traceback (most recent call last):
 ConnectionError: down
@@ -19,13 +19,11 @@ ConnectionError: down
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from powertools.retry.errors import RetryConfigError
 
-__all__ = ["FakeClock", "is_testing", "set_testing", "testing_mode"]
+__all__ = ["FakeClock", "is_testing", "set_testing"]
 
 
 @dataclass(slots=True)
@@ -37,28 +35,38 @@ class _Mode:
 MODE = _Mode()
 
 
-def set_testing(enabled: bool, *, attempts: int | None = None) -> None:
-    """Turn testing mode on or off; ``attempts`` caps every retry's attempts while it is on."""
+class _Restore:
+    """Returned by :func:`set_testing`: as a context manager it restores the previous mode."""
+
+    __slots__ = ("_previous",)
+
+    def __init__(self, previous: tuple[bool, int | None]) -> None:
+        self._previous = previous
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc_info: object) -> None:
+        MODE.enabled, MODE.attempts = self._previous
+
+
+def set_testing(enabled: bool, *, attempts: int | None = None) -> _Restore:
+    """Turn testing mode on or off; ``attempts`` caps every retry's attempts while it is on.
+
+    Takes effect at once; used as ``with set_testing(True):`` it also restores the previous
+    mode when the block ends.
+    """
     if attempts is not None and attempts < 1:
         raise RetryConfigError(f"attempts={attempts!r} must be at least 1, or None for no cap")
+    previous = (MODE.enabled, MODE.attempts)
     MODE.enabled = enabled
     MODE.attempts = attempts if enabled else None
+    return _Restore(previous)
 
 
 def is_testing() -> bool:
     """Whether testing mode is on."""
     return MODE.enabled
-
-
-@contextmanager
-def testing_mode(*, attempts: int | None = None) -> Iterator[None]:  # noqa: PT028
-    """Testing mode for the duration of a ``with`` block; restores the previous mode after."""
-    previous = (MODE.enabled, MODE.attempts)
-    set_testing(True, attempts=attempts)
-    try:
-        yield
-    finally:
-        MODE.enabled, MODE.attempts = previous
 
 
 class FakeClock:
