@@ -1,4 +1,4 @@
-"""The circuit breaker: transitions, windows, probes under concurrency, and a state-machine model."""
+"""The circuit breaker: transitions, windows, probes under concurrency, a state-machine model."""
 
 from __future__ import annotations
 
@@ -353,14 +353,13 @@ class BreakerModel(RuleBasedStateMachine):
             self._move(HALF_OPEN)
         expect_probe = self.state is HALF_OPEN
         admitted = self.state is CLOSED or (expect_probe and self.probes < PROBES)
-        try:
-            admission = self.breaker.admit()
-        except CircuitOpenError as exc:
-            assert not admitted
+        if not admitted:
             expected = self.opened_at + RECOVERY - self.clock.now if self.state is OPEN else 0.0
-            assert exc.retry_after == pytest.approx(expected)
+            with pytest.raises(CircuitOpenError) as info:
+                self.breaker.admit()
+            assert info.value.retry_after == pytest.approx(expected)
             return
-        assert admitted
+        admission = self.breaker.admit()
         assert admission.probe == expect_probe
         self.probes += expect_probe
         self.in_flight.append(admission)
