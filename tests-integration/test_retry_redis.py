@@ -12,8 +12,8 @@ import pytest
 
 pytest.importorskip("redis")
 
-from powertools.retry import CircuitBreaker, CircuitOpenError, CircuitState  # noqa: E402
-from powertools.retry.backends.redis import RedisStorage  # noqa: E402
+from powertools.retry import CircuitBreaker, CircuitOpenError, CircuitState
+from powertools.retry.backends.redis import RedisStorage
 
 pytestmark = pytest.mark.integration
 

@@ -1,10 +1,13 @@
 """Component 5's code example from the spec, run as written (only the import line differs:
 this package is tested alone, without the ai-powertools meta-package; the verbatim import runs
-in tests-integration/test_retry_spec.py)."""
+in tests-integration/test_retry_spec.py). The example lives in examples/spec_example.py."""
 
 from __future__ import annotations
 
-import ast
+import runpy
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,81 +15,14 @@ import pytest
 from powertools.retry import ErrorHandler
 from powertools.retry.testing import set_testing
 
-SPEC_EXAMPLE = """
-# Simple retry
-@retry(
-    max_attempts=5,
-    strategy="exponential_backoff",
-    jitter=True
-)
-async def call_llm(prompt):
-    return await llm.generate(prompt)
-
-# Circuit breaker for failing services
-@circuit_breaker(
-    failure_threshold=5,
-    recovery_timeout=60
-)
-async def risky_operation():
-    return await unreliable_service()
-
-# Fallback
-@retry(fallback_value="Unable to generate response")
-async def generate_with_fallback(prompt):
-    return await llm.generate(prompt)
-
-# Handle errors explicitly
-try:
-    result = await call_llm(prompt)
-except ErrorHandler.RateLimitError:
-    # Handle rate limit specifically
-    await rate_limiter.wait()
-    result = await call_llm(prompt)
-except ErrorHandler.PermanentError:
-    # Don't retry permanent errors
-    raise
-"""
+EXAMPLE = Path(__file__).parents[1] / "examples" / "spec_example.py"
+spec = runpy.run_path(str(EXAMPLE))
+ScriptedLLM = spec["ScriptedLLM"]
 
 
-class ScriptedLLM:
-    """An async callable LLM whose ``generate`` raises the scripted errors, then answers."""
-
-    def __init__(self, *failures: BaseException) -> None:
-        self.failures = list(failures)
-        self.calls = 0
-
-    async def generate(self, prompt: str) -> str:
-        self.calls += 1
-        if self.failures:
-            raise self.failures.pop(0)
-        return f"answer to {prompt}"
-
-
-class Waiter:
-    def __init__(self) -> None:
-        self.waits = 0
-
-    async def wait(self) -> None:
-        self.waits += 1
-
-
-async def run_spec(llm: ScriptedLLM, imports: str) -> dict[str, Any]:
-    async def unreliable_service() -> str:
-        raise ConnectionError("service down")
-
-    namespace: dict[str, Any] = {
-        "llm": llm,
-        "prompt": "hello",
-        "rate_limiter": Waiter(),
-        "unreliable_service": unreliable_service,
-        "ErrorHandler": ErrorHandler,
-    }
-    code = compile(imports + SPEC_EXAMPLE, "<spec>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+async def run_spec(llm: Any, imports: str) -> dict[str, Any]:
     with set_testing(True):
-        coroutine = eval(code, namespace)
-        if coroutine is not None:
-            await coroutine
-    return namespace
+        return await spec["run"](spec["namespace_for"](llm), imports)
 
 
 IMPORTS = "from powertools.retry import retry, circuit_breaker\n"
@@ -129,3 +65,10 @@ async def test_fallback_value_and_circuit_breaker_from_the_example() -> None:
     with pytest.raises(ErrorHandler.CircuitOpenError) as info:
         await risky()
     assert 59 < info.value.retry_after <= 60
+
+
+def test_the_example_file_runs_as_a_script() -> None:
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLE)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "answer to hello"
