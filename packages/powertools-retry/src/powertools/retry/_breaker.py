@@ -127,6 +127,9 @@ class CircuitBreaker:
         self._listeners = list(listeners)
         self._outcomes = _Outcomes(window_size, window_seconds, clock)
         self._outcomes_generation = 0
+        self._records_successes = (
+            failure_rate_threshold is not None or slow_call_threshold is not None
+        )
         self._lock = threading.Lock()
         settings = StoreSettings(name, recovery_timeout, half_open_max_calls, clock, self._changed)
         self._store = (storage or MemoryStore)(settings)
@@ -199,10 +202,19 @@ class CircuitBreaker:
             return False
         return outcomes.failures / len(outcomes.window) >= self.failure_rate_threshold
 
+    def _finish(self, admission: Admission, start: float) -> None:
+        # The success path: nothing to record for a closed circuit with no failure streak,
+        # no rate window and no slow-call threshold, so it takes no lock and reads no clock.
+        if admission.probe or self._records_successes or self._outcomes.consecutive:
+            duration = self._clock() - start if self.slow_call_threshold is not None else 0.0
+            self.settle(admission, None, duration)
+
     def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
         """Call ``fn`` through the breaker."""
-        admission = self.admit()
-        start = self._clock()
+        admission = self._store.admit()
+        if not admission.allowed:
+            raise CircuitOpenError(self.name, admission.retry_after)
+        start = self._clock() if self.slow_call_threshold is not None else 0.0
         try:
             result = fn(*args, **kwargs)
         except Exception as exc:
@@ -211,13 +223,15 @@ class CircuitBreaker:
         except BaseException:
             self.abandon(admission)
             raise
-        self.settle(admission, None, self._clock() - start)
+        self._finish(admission, start)
         return result
 
     async def acall(self, fn: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs) -> R:
         """Await ``fn`` through the breaker."""
-        admission = self.admit()
-        start = self._clock()
+        admission = self._store.admit()
+        if not admission.allowed:
+            raise CircuitOpenError(self.name, admission.retry_after)
+        start = self._clock() if self.slow_call_threshold is not None else 0.0
         try:
             result = await fn(*args, **kwargs)
         except Exception as exc:
@@ -226,22 +240,51 @@ class CircuitBreaker:
         except BaseException:
             self.abandon(admission)
             raise
-        self.settle(admission, None, self._clock() - start)
+        self._finish(admission, start)
         return result
 
     def __call__(self, fn: Callable[P, R]) -> Callable[P, R]:
         """Decorate a sync or async function; the wrapper's ``breaker`` attribute is this object."""
+        # The wrappers inline call()/acall(): one Python frame less on every protected call.
+        store, settle, finish = self._store, self.settle, self._finish
+        clock, name, timed = self._clock, self.name, self.slow_call_threshold is not None
         if inspect.iscoroutinefunction(fn):
             afn = cast(Callable[..., Awaitable[Any]], fn)
 
             async def aguarded(*args: Any, **kwargs: Any) -> Any:
-                return await self.acall(afn, *args, **kwargs)
+                admission = store.admit()
+                if not admission.allowed:
+                    raise CircuitOpenError(name, admission.retry_after)
+                start = clock() if timed else 0.0
+                try:
+                    result = await afn(*args, **kwargs)
+                except Exception as exc:
+                    settle(admission, exc, clock() - start)
+                    raise
+                except BaseException:
+                    self.abandon(admission)
+                    raise
+                finish(admission, start)
+                return result
 
             wrapper: Callable[..., Any] = aguarded
         else:
 
             def guarded(*args: Any, **kwargs: Any) -> Any:
-                return self.call(fn, *args, **kwargs)
+                admission = store.admit()
+                if not admission.allowed:
+                    raise CircuitOpenError(name, admission.retry_after)
+                start = clock() if timed else 0.0
+                try:
+                    result = fn(*args, **kwargs)
+                except Exception as exc:
+                    settle(admission, exc, clock() - start)
+                    raise
+                except BaseException:
+                    self.abandon(admission)
+                    raise
+                finish(admission, start)
+                return result
 
             wrapper = guarded
         functools.update_wrapper(wrapper, fn)

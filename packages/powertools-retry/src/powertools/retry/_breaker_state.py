@@ -37,6 +37,9 @@ class Admission:
 StateListener = Callable[[CircuitState, CircuitState], object]
 
 
+_CLOSED = CircuitState.CLOSED
+
+
 @dataclass(slots=True, frozen=True)
 class StoreSettings:
     """What a store needs to know about its breaker."""
@@ -75,6 +78,8 @@ class MemoryStore:
         self._lock = threading.Lock()
         # (state, generation) read together without the lock: one tuple, swapped atomically.
         self._current = (CircuitState.CLOSED, 0)
+        # While closed, every admission is alike: one object, read without the lock.
+        self._closed: Admission | None = Admission(True, False, 0)
         self._opened_at = 0.0
         self._probes = 0
         self._successes = 0
@@ -85,6 +90,7 @@ class MemoryStore:
     def _move(self, state: CircuitState) -> tuple[CircuitState, CircuitState]:
         old, generation = self._current
         self._current = (state, generation + 1)
+        self._closed = Admission(True, False, generation + 1) if state is _CLOSED else None
         self._probes = self._successes = 0
         if state is CircuitState.OPEN:
             self._opened_at = self._settings.clock()
@@ -95,9 +101,9 @@ class MemoryStore:
             self._settings.on_change(*change)
 
     def admit(self) -> Admission:
-        state, generation = self._current
-        if state is CircuitState.CLOSED:
-            return Admission(True, False, generation)
+        closed = self._closed
+        if closed is not None:
+            return closed
         change = None
         with self._lock:
             state, generation = self._current
@@ -112,7 +118,7 @@ class MemoryStore:
         return admission
 
     def _admit_probe(self, state: CircuitState, generation: int) -> Admission:
-        if state is CircuitState.CLOSED:
+        if state is _CLOSED:
             return Admission(True, False, generation)
         if self._probes >= self._settings.half_open_max_calls:
             return Admission(False, False, generation, 0.0)
