@@ -6,13 +6,12 @@ import asyncio
 
 from powertools.retry import deadline, remaining_deadline, retrying
 
-attempts = 0
+attempts: list[int] = []
 
 
 async def fetch() -> str:
-    global attempts
-    attempts += 1
-    if attempts < 3:
+    attempts.append(1)
+    if len(attempts) < 3:
         raise TimeoutError("upstream timed out")
     return "payload"
 
@@ -25,7 +24,7 @@ async def main() -> None:
                 assert budget is not None
                 # give each attempt what is left of the overall deadline
                 result = await asyncio.wait_for(fetch(), timeout=budget)
-    print(f"{result} after {attempts} attempts")
+    print(f"{result} after {len(attempts)} attempts")
 
 
 if __name__ == "__main__":

@@ -320,6 +320,60 @@ async def test_exactly_the_allowed_probes_under_asyncio_concurrency(probes: int)
 THRESHOLD, PROBES, RECOVERY = 3, 2, 10.0
 
 
+def thread_burst(breaker: CircuitBreaker, n: int, failed: bool) -> int:
+    """``n`` threads call at once; all admitted calls end together. Returns how many ran."""
+    start, held = threading.Barrier(n, timeout=30), threading.Barrier(n + 1, timeout=30)
+    gate = threading.Event()
+    ran: list[int] = []
+
+    def body() -> None:
+        ran.append(1)
+        held.wait()
+        gate.wait(timeout=30)
+        if failed:
+            raise ConnectionError
+
+    def caller() -> None:
+        start.wait()
+        try:
+            breaker.call(body)
+        except CircuitOpenError:
+            held.wait()
+        except ConnectionError:
+            pass
+
+    threads = [threading.Thread(target=caller) for _ in range(n)]
+    for thread in threads:
+        thread.start()
+    held.wait()  # every caller is inside its call or has been refused
+    gate.set()
+    for thread in threads:
+        thread.join()
+    return len(ran)
+
+
+def task_burst(breaker: CircuitBreaker, n: int, failed: bool) -> int:
+    """``n`` asyncio tasks call at once; all admitted calls end together."""
+
+    async def run() -> int:
+        gate = asyncio.Event()
+        ran: list[int] = []
+
+        async def body() -> None:
+            ran.append(1)
+            await gate.wait()
+            if failed:
+                raise ConnectionError
+
+        tasks = [asyncio.create_task(breaker.acall(body)) for _ in range(n)]
+        await asyncio.sleep(0)  # every task is inside its call or has been refused
+        gate.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return len(ran)
+
+    return asyncio.run(run())
+
+
 class BreakerModel(RuleBasedStateMachine):
     """Interleaved call starts and ends (as concurrent callers produce) against a simple model."""
 
@@ -369,9 +423,12 @@ class BreakerModel(RuleBasedStateMachine):
     def end_call(self, index: int, failed: bool) -> None:
         admission = self.in_flight.pop(index % len(self.in_flight))
         self.breaker.settle(admission, ConnectionError() if failed else None, 0.0)
-        if admission.generation != self.generation:
+        self._model_settle(admission.generation, admission.probe, failed)
+
+    def _model_settle(self, generation: int, probe: bool, failed: bool) -> None:
+        if generation != self.generation:
             return
-        if admission.probe:
+        if probe:
             if failed:
                 self._move(OPEN)
             else:
@@ -382,6 +439,29 @@ class BreakerModel(RuleBasedStateMachine):
         self.consecutive = self.consecutive + 1 if failed else 0
         if self.consecutive >= THRESHOLD:
             self._move(OPEN)
+
+    def _model_admit_many(self, n: int) -> tuple[int, bool]:
+        if self.state is OPEN and self.clock.now >= self.opened_at + RECOVERY:
+            self._move(HALF_OPEN)
+        if self.state is CLOSED:
+            return n, False
+        if self.state is HALF_OPEN:
+            admitted = min(n, PROBES - self.probes)
+            self.probes += admitted
+            return admitted, True
+        return 0, False
+
+    @rule(n=st.integers(1, 6), failed=st.booleans(), kind=st.sampled_from(["threads", "tasks"]))
+    def concurrent_burst(self, n: int, failed: bool, kind: str) -> None:
+        """``n`` callers start at once, hold their call open, then all end the same way."""
+        generation_before = self.generation
+        expected, probes = self._model_admit_many(n)
+        burst = thread_burst if kind == "threads" else task_burst
+        admitted = burst(self.breaker, n, failed)
+        assert admitted == expected
+        generation = self.generation if expected else generation_before
+        for _ in range(admitted):
+            self._model_settle(generation, probes, failed)
 
     @precondition(lambda self: self.in_flight)
     @rule(index=st.integers(0, 100))

@@ -29,11 +29,14 @@ def test_retries_never_exceed_the_floor_plus_the_ratio_of_calls_in_the_window(
             log.append((clock.now, "call"))
         elif budget.try_spend():
             log.append((clock.now, "retry"))
-    # Within any 9-second span (a window less one bucket), granted retries fit the budget.
-    for end, _ in log:
-        recent = [kind for t, kind in log if end - 9 <= t <= end]
-        calls_in_full_window = [kind for t, kind in log if end - 10 < t <= end and kind == "call"]
-        assert recent.count("retry") <= floor + ratio * len(calls_in_full_window) + 1e-9
+    # Whenever a retry is granted, the retries of the last 9 s (the window less one bucket)
+    # fit the floor plus the ratio of the calls of the last 10 s.
+    for end, kind in log:
+        if kind != "retry":
+            continue
+        retries = sum(1 for t, k in log if k == "retry" and end - 9 <= t <= end)
+        calls = sum(1 for t, k in log if k == "call" and end - 10 <= t <= end)
+        assert retries <= floor + ratio * calls + 1e-9
 
 
 def test_old_calls_leave_the_window() -> None:

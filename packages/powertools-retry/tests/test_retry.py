@@ -382,3 +382,36 @@ async def test_async_full_path_with_deadline_and_budget() -> None:
         return "fine"
 
     assert await fine() == "fine"
+
+
+async def test_an_async_callable_object_is_retried_as_async() -> None:
+    class Client:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        async def __call__(self, prompt: str) -> str:
+            self.calls += 1
+            if self.calls < 2:
+                raise ConnectionError
+            return prompt
+
+    client = Client()
+    decorate, _ = no_wait(max_attempts=2)
+    assert await decorate(client)("hi") == "hi"
+    assert client.calls == 2
+
+
+def test_one_options_object_names_each_function_it_decorates() -> None:
+    names: list[str] = []
+    decorate, _ = no_wait(max_attempts=2, on_retry=lambda e: names.append(e.name))
+
+    def first() -> None:
+        raise ConnectionError
+
+    def second() -> None:
+        raise ConnectionError
+
+    for fn in (decorate(first), decorate(second)):
+        with pytest.raises(ConnectionError):
+            fn()
+    assert [n.rsplit(".", 1)[-1] for n in names] == ["first", "second"]

@@ -24,7 +24,6 @@
 from __future__ import annotations
 
 import functools
-import inspect
 import threading
 import time
 from collections import deque
@@ -40,6 +39,7 @@ from powertools.retry._breaker_state import (
     StoreSettings,
 )
 from powertools.retry._classify import ErrorCategory, classify
+from powertools.retry._coroutines import is_async
 from powertools.retry.errors import CircuitOpenError, RetryConfigError
 
 __all__ = ["CircuitBreaker", "circuit_breaker"]
@@ -248,7 +248,7 @@ class CircuitBreaker:
         # The wrappers inline call()/acall(): one Python frame less on every protected call.
         store, settle, finish = self._store, self.settle, self._finish
         clock, name, timed = self._clock, self.name, self.slow_call_threshold is not None
-        if inspect.iscoroutinefunction(fn):
+        if is_async(fn):
             afn = cast(Callable[..., Awaitable[Any]], fn)
 
             async def aguarded(*args: Any, **kwargs: Any) -> Any:

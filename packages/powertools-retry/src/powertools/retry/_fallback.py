@@ -17,6 +17,7 @@ import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Final, ParamSpec, TypeVar, cast
 
+from powertools.retry._coroutines import is_async
 from powertools.retry.errors import RetryConfigError
 
 __all__ = ["MISSING", "FallbackChain", "fallback"]
@@ -133,7 +134,7 @@ def fallback(
     caught = _matcher(on)
 
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
-        if inspect.iscoroutinefunction(fn):
+        if is_async(fn):
             afn = cast(Callable[..., Awaitable[Any]], fn)
 
             @functools.wraps(fn)

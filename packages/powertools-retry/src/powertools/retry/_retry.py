@@ -18,12 +18,13 @@
 
 from __future__ import annotations
 
+import copy
 import functools
-import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar, cast, overload
 
+from powertools.retry._coroutines import is_async
 from powertools.retry._deadline import release, tighten
 from powertools.retry._policy import CallState, RetryPolicy
 
@@ -160,10 +161,11 @@ def _async_wrapper(
 def _decorate(policy: RetryPolicy, fn: Callable[P, R]) -> Callable[P, R]:
     if not callable(fn):
         raise TypeError(f"retry decorates a function; got {fn!r}")
-    if not policy.name:
-        policy.name = getattr(fn, "__qualname__", repr(fn))
-    if inspect.iscoroutinefunction(fn):
-        wrapper: Callable[..., Any] = _async_wrapper(policy, fn)
+    if not policy.name:  # one options object may decorate many functions: name a copy
+        policy = copy.copy(policy)
+        policy.name = getattr(fn, "__qualname__", type(fn).__qualname__)
+    if is_async(fn):
+        wrapper: Callable[..., Any] = _async_wrapper(policy, cast(Callable[..., Any], fn))
     else:
         wrapper = _sync_wrapper(policy, fn)
     return cast(Callable[P, R], functools.wraps(fn)(wrapper))
