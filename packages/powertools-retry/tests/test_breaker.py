@@ -492,3 +492,37 @@ class BreakerModel(RuleBasedStateMachine):
 
 TestBreakerModel = BreakerModel.TestCase
 TestBreakerModel.settings = settings(max_examples=100, stateful_step_count=40, deadline=None)
+
+
+async def test_acall_cancellation_frees_the_probe_and_settles_nothing() -> None:
+    breaker = half_open_breaker(1)
+    gate = asyncio.Event()
+
+    async def hang() -> None:
+        await gate.wait()
+
+    task = asyncio.create_task(breaker.acall(hang))
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert breaker.state is HALF_OPEN
+    with pytest.raises(ConnectionError):
+        await breaker.acall(_afail)
+    assert breaker.state is OPEN
+
+
+async def _afail() -> None:
+    raise ConnectionError
+
+
+def test_late_trips_and_settles_of_another_generation_change_nothing() -> None:
+    from powertools.retry._breaker_state import MemoryStore, StoreSettings
+
+    changes: list[object] = []
+    store = MemoryStore(StoreSettings("s", 1.0, 1, FakeClock(), lambda *c: changes.append(c)))
+    store.trip(99)
+    store.settle_probe(0, True)
+    assert store.current() == (CLOSED, 0)
+    assert store._admit_probe(CLOSED, 0) == Admission(True, False, 0)
+    assert changes == []

@@ -119,3 +119,9 @@ def test_chain_rejects_non_callables() -> None:
 
     assert FallbackChain.build(None, MISSING, None) is None
     assert FallbackChain.build(down, MISSING, None) is not None
+
+
+def test_missing_has_a_readable_repr() -> None:
+    from powertools.retry._fallback import MISSING
+
+    assert repr(MISSING) == "MISSING"

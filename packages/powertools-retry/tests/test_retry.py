@@ -415,3 +415,11 @@ def test_one_options_object_names_each_function_it_decorates() -> None:
         with pytest.raises(ConnectionError):
             fn()
     assert [n.rsplit(".", 1)[-1] for n in names] == ["first", "second"]
+
+
+def test_retrying_loop_records_calls_in_its_budget() -> None:
+    clock = FakeClock()
+    budget = RetryBudget(ratio=0.0, min_retries=0, clock=clock)
+    with pytest.raises(ConnectionError):
+        loop_raising(ConnectionError(), max_attempts=3, budget=budget, sleep=clock.sleep)
+    assert loop_raising.count == 1  # type: ignore[attr-defined]  # the budget allows no retry

@@ -1,0 +1,72 @@
+"""The Redis store of a circuit breaker, in one process (4 processes: tests-integration)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+pytest.importorskip("redis")
+
+from powertools.retry import CircuitBreaker, CircuitOpenError, CircuitState
+from powertools.retry.backends.redis import RedisStorage
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_closed_circuit_costs_no_round_trip_per_call(redis_url: str) -> None:
+    breaker = CircuitBreaker("quiet", storage=RedisStorage(redis_url, refresh_interval=60))
+    for _ in range(500):
+        assert breaker.call(lambda: 1) == 1
+    store = breaker._store
+    assert store.round_trips <= 1  # type: ignore[attr-defined]
+
+
+def test_open_is_refused_locally_and_manual_controls_are_shared(redis_url: str) -> None:
+    storage = RedisStorage(redis_url, refresh_interval=60)
+    one = CircuitBreaker("manual", recovery_timeout=30, storage=storage)
+    two = CircuitBreaker("manual", recovery_timeout=30, storage=RedisStorage(redis_url))
+    changes: list[CircuitState] = []
+    two.add_listener(lambda old, new: changes.append(new))
+    one.open()
+    trips = one._store.round_trips  # type: ignore[attr-defined]
+    for _ in range(100):
+        with pytest.raises(CircuitOpenError):
+            one.call(lambda: 1)
+    assert one._store.round_trips == trips  # type: ignore[attr-defined]
+    time.sleep(0.1)
+    assert two.state is CircuitState.OPEN
+    assert changes == [CircuitState.OPEN]
+    two.reset()
+    assert two.state is CircuitState.CLOSED
+    assert "redis://" not in repr(storage)
+
+
+def test_a_cancelled_probe_frees_its_slot_in_redis(redis_url: str) -> None:
+    breaker = CircuitBreaker(
+        "cancel", failure_threshold=1, recovery_timeout=0.05, storage=RedisStorage(redis_url)
+    )
+
+    def down() -> None:
+        raise ConnectionError
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(ConnectionError):
+        breaker.call(down)
+    time.sleep(0.1)
+    with pytest.raises(KeyboardInterrupt):
+        breaker.call(interrupted)
+    with pytest.raises(ConnectionError):
+        breaker.call(down)  # the freed slot admits a probe, which fails and reopens
+    assert breaker.state is CircuitState.OPEN
+
+
+def test_storage_needs_exactly_one_target() -> None:
+    from powertools.retry import RetryConfigError
+
+    with pytest.raises(RetryConfigError):
+        RedisStorage()
+    with pytest.raises(RetryConfigError):
+        RedisStorage("redis://x", refresh_interval=0)
