@@ -9,20 +9,40 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, Unpack, overload
+
 from powertools.retry import errors
 from powertools.retry._breaker import CircuitBreaker, circuit_breaker
 from powertools.retry._classify import ErrorCategory, classify, default_classifier
 from powertools.retry._fallback import fallback
-from powertools.retry._retry import retry, retrying
+from powertools.retry._policy import RetryOptions
+from powertools.retry._retry import retrying
 from powertools.retry._retry_after import retry_after
 
 __all__ = ["ErrorHandler"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class ErrorHandler:
     """One place for everything about failures: ``ErrorHandler.retry(...)`` is :func:`retry`."""
 
-    retry = staticmethod(retry)
+    if TYPE_CHECKING:  # mypy loses a generic overloaded function wrapped in staticmethod
+
+        @overload
+        @staticmethod
+        def retry(fn: Callable[P, R], /) -> Callable[P, R]: ...
+        @overload
+        @staticmethod
+        def retry(
+            fn: None = None, /, **options: Unpack[RetryOptions]
+        ) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+        @staticmethod
+        def retry(fn: Callable[P, R] | None = None, /, **options: Unpack[RetryOptions]) -> Any: ...
+    else:
+        retry = staticmethod(retry)
     retrying = retrying
     circuit_breaker = staticmethod(circuit_breaker)
     CircuitBreaker = CircuitBreaker

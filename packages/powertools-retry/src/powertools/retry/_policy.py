@@ -7,7 +7,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from powertools.retry import testing
 from powertools.retry._budget import RetryBudget, named_budget
@@ -18,7 +18,7 @@ from powertools.retry._retry_after import retry_after
 from powertools.retry._strategies import Jitter, Strategy, WaitSchedule
 from powertools.retry.errors import RetryConfigError
 
-__all__ = ["ErrorFilter", "RetryEvent", "RetryPolicy"]
+__all__ = ["ErrorFilter", "RetryEvent", "RetryOptions", "RetryPolicy"]
 
 ErrorFilter = (
     type[BaseException] | tuple[type[BaseException], ...] | Callable[[BaseException], bool]
@@ -55,6 +55,32 @@ def _predicate(name: str, spec: ErrorFilter | None) -> Callable[[BaseException],
 
 def _budget(spec: RetryBudget | str | None) -> RetryBudget | None:
     return named_budget(spec) if isinstance(spec, str) else spec
+
+
+class RetryOptions(TypedDict, total=False):
+    """The keyword options of ``retry`` and ``retrying`` (see :class:`RetryPolicy`), typed."""
+
+    max_attempts: int
+    strategy: Strategy
+    base_delay: float
+    max_delay: float
+    jitter: Jitter
+    deadline: float | None
+    retry_on: ErrorFilter | None
+    give_up_on: ErrorFilter | None
+    classifier: Classifier | None
+    fallback_value: Any
+    fallback: Callable[..., Any] | Sequence[Callable[..., Any]] | None
+    on_escalate: Escalation | None
+    on_retry: Hook | None
+    on_give_up: Hook | None
+    on_success: Hook | None
+    budget: RetryBudget | str | None
+    name: str
+    clock: Callable[[], float]
+    rng: Callable[[], float]
+    sleep: Callable[[float], None]
+    asleep: Callable[[float], Any]
 
 
 class RetryPolicy:

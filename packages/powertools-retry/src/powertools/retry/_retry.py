@@ -22,11 +22,11 @@ import copy
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
-from typing import Any, ParamSpec, TypeVar, cast, overload
+from typing import Any, ParamSpec, TypeVar, Unpack, cast, overload
 
 from powertools.retry._coroutines import is_async
 from powertools.retry._deadline import release, tighten
-from powertools.retry._policy import CallState, RetryPolicy
+from powertools.retry._policy import CallState, RetryOptions, RetryPolicy
 
 __all__ = ["Attempt", "retry", "retrying"]
 
@@ -174,8 +174,10 @@ def _decorate(policy: RetryPolicy, fn: Callable[P, R]) -> Callable[P, R]:
 @overload
 def retry(fn: Callable[P, R], /) -> Callable[P, R]: ...
 @overload
-def retry(fn: None = None, /, **options: Any) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
-def retry(fn: Callable[P, R] | None = None, /, **options: Any) -> Any:
+def retry(
+    fn: None = None, /, **options: Unpack[RetryOptions]
+) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+def retry(fn: Callable[P, R] | None = None, /, **options: Unpack[RetryOptions]) -> Any:
     """Retry a sync or async function on transient failures; usable bare (``@retry``) or called.
 
     Options (all keyword): ``max_attempts`` (3), ``strategy`` (``"exponential_backoff"``,
@@ -243,7 +245,7 @@ class retrying:  # noqa: N801 - used like a function, as stamina's retry_context
 
     __slots__ = ("_policy",)
 
-    def __init__(self, **options: Any) -> None:
+    def __init__(self, **options: Unpack[RetryOptions]) -> None:
         self._policy = RetryPolicy(**options)
 
     def _begin(self) -> tuple[CallState, Any]:
