@@ -17,6 +17,7 @@ from powertools.retry._breaker import CircuitBreaker, circuit_breaker
 from powertools.retry._classify import ErrorCategory, classify, default_classifier
 from powertools.retry._fallback import fallback
 from powertools.retry._policy import RetryOptions
+from powertools.retry._retry import retry as _retry
 from powertools.retry._retry import retrying
 from powertools.retry._retry_after import retry_after
 
@@ -42,7 +43,7 @@ class ErrorHandler:
         @staticmethod
         def retry(fn: Callable[P, R] | None = None, /, **options: Unpack[RetryOptions]) -> Any: ...
     else:
-        retry = staticmethod(retry)
+        retry = staticmethod(_retry)
     retrying = retrying
     circuit_breaker = staticmethod(circuit_breaker)
     CircuitBreaker = CircuitBreaker
