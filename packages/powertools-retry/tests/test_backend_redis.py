@@ -70,3 +70,20 @@ def test_storage_needs_exactly_one_target() -> None:
         RedisStorage()
     with pytest.raises(RetryConfigError):
         RedisStorage("redis://x", refresh_interval=0)
+
+
+def test_an_unreachable_redis_never_fails_the_protected_call(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    storage = RedisStorage("redis://127.0.0.1:1/0", refresh_interval=60)
+    breaker = CircuitBreaker("offline", failure_threshold=1, storage=storage)
+    assert breaker.call(lambda: "ok") == "ok"
+
+    def down() -> None:
+        raise ConnectionError("service down")
+
+    with pytest.raises(ConnectionError, match="service down"):
+        breaker.call(down)  # the trip cannot reach Redis: the service's own error surfaces
+    assert breaker.state is CircuitState.CLOSED
+    assert "Redis unreachable" in caplog.text
+    assert "127.0.0.1:1" not in caplog.text

@@ -12,10 +12,13 @@ hash per circuit and change only through Lua scripts, so transitions are atomic.
 the state at most once per ``refresh_interval`` (and on its own transitions): a closed circuit
 costs no Redis round trip per call, and an open one is refused locally until its recovery time.
 The key carries a hash tag (``powertools:breaker:{name}``), so it works on Redis Cluster.
+While Redis is unreachable, a breaker keeps the last state it saw (logging a warning at most
+once per refresh interval) instead of failing the calls it protects.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -26,6 +29,8 @@ from powertools.retry._breaker_state import Admission, CircuitState, StoreSettin
 from powertools.retry.errors import RetryConfigError
 
 __all__ = ["RedisStorage", "RedisStore"]
+
+_log = logging.getLogger("powertools.retry")
 
 _LOAD = """
 local key = KEYS[1]
@@ -175,7 +180,10 @@ class RedisStore:
 
     def _run(self, script: str, *args: object) -> tuple[bool, bool, float]:
         self.round_trips += 1
-        raw = self._scripts[script](keys=[self._key], args=[self._recovery_ms, *args])
+        try:
+            raw = self._scripts[script](keys=[self._key], args=[self._recovery_ms, *args])
+        except redis.RedisError as exc:
+            return self._unreachable(script, exc)
         state_raw, generation, allowed, probe, wait_ms = raw
         state = CircuitState(state_raw.decode() if isinstance(state_raw, bytes) else state_raw)
         wait = int(wait_ms) / 1000
@@ -188,6 +196,19 @@ class RedisStore:
         if old is not state:
             self._settings.on_change(old, state)
         return bool(allowed), bool(probe), wait
+
+    def _unreachable(self, script: str, exc: redis.RedisError) -> tuple[bool, bool, float]:
+        # Redis is down: never fail the protected call for it. Keep the last state seen, try
+        # again after one refresh interval, and admit calls only while that state is closed.
+        self._fetched_at = self._settings.clock()
+        _log.warning(
+            "circuit %r: Redis unreachable during %s (%s); keeping the last state seen, %s",
+            self._settings.name,
+            script,
+            type(exc).__name__,
+            self._cached[0].value,
+        )
+        return self._cached[0] is CircuitState.CLOSED, False, self._refresh
 
     def current(self) -> tuple[CircuitState, int]:
         if self._settings.clock() - self._fetched_at >= self._refresh:
