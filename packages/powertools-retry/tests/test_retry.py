@@ -423,3 +423,10 @@ def test_retrying_loop_records_calls_in_its_budget() -> None:
     with pytest.raises(ConnectionError):
         loop_raising(ConnectionError(), max_attempts=3, budget=budget, sleep=clock.sleep)
     assert loop_raising.count == 1  # type: ignore[attr-defined]  # the budget allows no retry
+
+
+def test_an_absurd_server_wait_falls_back_to_the_strategy() -> None:
+    flaky = Flaky(RateLimitError(retry_after=3600), RateLimitError(retry_after=45))
+    decorate, clock = no_wait(max_attempts=3, jitter=False, base_delay=1, max_delay=10)
+    assert decorate(flaky)() == "ok"
+    assert clock.sleeps == [1.0, 45.0]  # an hour is not trusted; 45 s is, above max_delay

@@ -18,7 +18,10 @@ from powertools.retry._retry_after import retry_after
 from powertools.retry._strategies import Jitter, Strategy, WaitSchedule
 from powertools.retry.errors import RetryConfigError
 
-__all__ = ["ErrorFilter", "RetryEvent", "RetryOptions", "RetryPolicy"]
+__all__ = ["MAX_SERVER_WAIT", "ErrorFilter", "RetryEvent", "RetryOptions", "RetryPolicy"]
+
+MAX_SERVER_WAIT = 60.0
+"""Seconds of ``Retry-After`` honoured even above ``max_delay``; longer asks are not trusted."""
 
 ErrorFilter = (
     type[BaseException] | tuple[type[BaseException], ...] | Callable[[BaseException], bool]
@@ -182,8 +185,13 @@ class CallState:
     def _planned_wait(self, exc: BaseException) -> float:
         if testing.MODE.enabled:
             return 0.0
+        planned = self.plan.next(self.attempt)
         server = retry_after(exc)
-        return self.plan.next(self.attempt) if server is None else server
+        # Like the OpenAI SDK: honour the server's wait unless it is absurd (a misread header,
+        # an hour-long reset); then the strategy's own wait applies.
+        if server is None or server > max(self.policy.schedule.max_delay, MAX_SERVER_WAIT):
+            return planned
+        return server
 
     def next_wait(self, exc: BaseException) -> float | None:
         """The wait before the next attempt after ``exc``, or ``None`` to give up."""

@@ -115,7 +115,8 @@ def _sync_wrapper(policy: RetryPolicy, fn: Callable[..., Any]) -> Callable[..., 
         except Exception as exc:
             return _retry_sync(policy, fn, args, kwargs, exc=exc, start=start)
         else:
-            policy.start(start).succeeded()
+            if policy.on_success is not None:
+                policy.start(start).succeeded()
             return result
         finally:
             if token is not None:
@@ -149,7 +150,8 @@ def _async_wrapper(
         except Exception as exc:
             return await _retry_async(policy, fn, args, kwargs, exc=exc, start=start)
         else:
-            policy.start(start).succeeded()
+            if policy.on_success is not None:
+                policy.start(start).succeeded()
             return result
         finally:
             if token is not None:
@@ -191,6 +193,12 @@ def retry(fn: Callable[P, R] | None = None, /, **options: Unpack[RetryOptions]) 
 
     Permanent errors are never retried; ``Retry-After`` sets the next wait; ``CancelledError``,
     ``KeyboardInterrupt`` and ``SystemExit`` pass straight through.
+
+    >>> @retry(max_attempts=2, fallback_value="offline", sleep=lambda seconds: None)
+    ... def ping():
+    ...     raise ConnectionError("reset")
+    >>> ping()
+    'offline'
     """
     policy = RetryPolicy(**options)
     if fn is not None:
