@@ -87,3 +87,11 @@ def test_an_unreachable_redis_never_fails_the_protected_call(
     assert breaker.state is CircuitState.CLOSED
     assert "Redis unreachable" in caplog.text
     assert "127.0.0.1:1" not in caplog.text
+
+
+def test_a_redis_url_is_enough(redis_url: str) -> None:
+    first = CircuitBreaker("by-url", storage=redis_url)
+    second = CircuitBreaker("by-url", storage=redis_url)
+    first.open()
+    time.sleep(0.1)
+    assert second.state is CircuitState.OPEN

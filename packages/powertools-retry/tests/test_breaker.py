@@ -526,3 +526,9 @@ def test_late_trips_and_settles_of_another_generation_change_nothing() -> None:
     assert store.current() == (CLOSED, 0)
     assert store._admit_probe(CLOSED, 0) == Admission(True, False, 0)
     assert changes == []
+
+
+def test_an_unknown_storage_scheme_is_a_clear_error() -> None:
+    with pytest.raises(RetryConfigError, match="'postgresql'") as info:
+        CircuitBreaker(storage="postgresql://user:secret@host/db")
+    assert "secret" not in str(info.value)

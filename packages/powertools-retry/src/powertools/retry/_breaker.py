@@ -93,7 +93,9 @@ class CircuitBreaker:
     seconds counts as a failure. After ``recovery_timeout`` seconds it lets exactly
     ``half_open_max_calls`` probe calls through; if all succeed it closes, if one fails it opens
     again. ``counts(exc)`` decides which errors count (rate limits do not, by default).
-    No lock is held while the protected call runs.
+    ``storage`` shares the state between processes: a ``redis://`` URL or a
+    :class:`~powertools.retry.backends.redis.RedisStorage`. No lock is held while the protected
+    call runs.
     """
 
     def __init__(
@@ -110,7 +112,7 @@ class CircuitBreaker:
         half_open_max_calls: int = 1,
         counts: Callable[[BaseException], bool] = _counts_by_default,
         listeners: tuple[StateListener, ...] = (),
-        storage: StoreFactory | None = None,
+        storage: StoreFactory | str | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         _validate(failure_threshold, recovery_timeout, failure_rate_threshold, window_size)
@@ -132,7 +134,7 @@ class CircuitBreaker:
         )
         self._lock = threading.Lock()
         settings = StoreSettings(name, recovery_timeout, half_open_max_calls, clock, self._changed)
-        self._store = (storage or MemoryStore)(settings)
+        self._store = _storage(storage)(settings)
 
     def __repr__(self) -> str:
         return f"<CircuitBreaker {self.name!r} {self.state.value}>"
@@ -290,6 +292,21 @@ class CircuitBreaker:
         functools.update_wrapper(wrapper, fn)
         wrapper.breaker = self  # type: ignore[attr-defined]
         return cast(Callable[P, R], wrapper)
+
+
+def _storage(storage: StoreFactory | str | None) -> StoreFactory:
+    if storage is None:
+        return MemoryStore
+    if not isinstance(storage, str):
+        return storage
+    if storage.startswith(("redis://", "rediss://", "unix://")):
+        from powertools.retry.backends.redis import RedisStorage
+
+        return RedisStorage(storage)
+    scheme = storage.partition("://")[0] or storage
+    raise RetryConfigError(
+        f"storage scheme {scheme!r} is unknown; pass a redis:// URL or a storage object"
+    )
 
 
 def _validate(

@@ -22,8 +22,15 @@ import logging
 import threading
 from typing import Any
 
-import redis
-from redis.cluster import RedisCluster
+try:
+    import redis
+    from redis.cluster import RedisCluster
+except ImportError as exc:  # pragma: no cover - only without the extra
+    raise ImportError(
+        "powertools.retry.backends.redis needs the redis extra: "
+        "pip install 'powertools-retry[redis]'",
+        name="redis",
+    ) from exc
 
 from powertools.retry._breaker_state import Admission, CircuitState, StoreSettings
 from powertools.retry.errors import RetryConfigError
