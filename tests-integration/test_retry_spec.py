@@ -27,7 +27,10 @@ async def test_the_example_runs_verbatim_with_from_powertools_import() -> None:
 
 def test_from_powertools_import_retry_is_callable_even_after_the_submodule_import() -> None:
     import powertools.retry  # binds the submodule as the attribute powertools.retry
-    from powertools import retry
+    from powertools import ErrorHandler, circuit_breaker, retry
+
+    assert ErrorHandler is powertools.retry.ErrorHandler
+    assert circuit_breaker is powertools.retry.circuit_breaker
 
     @retry(max_attempts=1)
     def one() -> int:

@@ -125,3 +125,26 @@ def test_missing_has_a_readable_repr() -> None:
     from powertools.retry._fallback import MISSING
 
     assert repr(MISSING) == "MISSING"
+
+
+def test_breaker_outside_retry_counts_only_the_final_outcome() -> None:
+    breaker = CircuitBreaker("outer", failure_threshold=2, clock=FakeClock())
+    calls = 0
+
+    @breaker
+    @retry(max_attempts=3, sleep=lambda _s: None)
+    def call() -> str:
+        nonlocal calls
+        calls += 1
+        raise ConnectionError
+
+    with pytest.raises(ConnectionError):
+        call()
+    assert calls == 3
+    assert breaker.state.value == "closed"  # three attempts, one failure for the breaker
+    with pytest.raises(ConnectionError):
+        call()
+    assert breaker.state.value == "open"
+    with pytest.raises(CircuitOpenError):
+        call()
+    assert calls == 6
