@@ -430,3 +430,16 @@ def test_an_absurd_server_wait_falls_back_to_the_strategy() -> None:
     decorate, clock = no_wait(max_attempts=3, jitter=False, base_delay=1, max_delay=10)
     assert decorate(flaky)() == "ok"
     assert clock.sleeps == [1.0, 45.0]  # an hour is not trusted; 45 s is, above max_delay
+
+
+def test_retry_on_and_give_up_on_accept_error_categories() -> None:
+    flaky = Flaky(RateLimitError(), ConnectionError())
+    decorate, _ = no_wait(max_attempts=5, retry_on=ErrorCategory.RATE_LIMIT)
+    with pytest.raises(ConnectionError):
+        decorate(flaky)()
+    assert flaky.calls == 2
+    flaky = Flaky(ConnectionError(), RateLimitError())
+    decorate, _ = no_wait(max_attempts=5, give_up_on=(ErrorCategory.RATE_LIMIT, KeyError))
+    with pytest.raises(RateLimitError):
+        decorate(flaky)()
+    assert flaky.calls == 2

@@ -24,8 +24,14 @@ MAX_SERVER_WAIT = 60.0
 """Seconds of ``Retry-After`` honoured even above ``max_delay``; longer asks are not trusted."""
 
 ErrorFilter = (
-    type[BaseException] | tuple[type[BaseException], ...] | Callable[[BaseException], bool]
+    type[BaseException]
+    | ErrorCategory
+    | tuple[type[BaseException] | ErrorCategory, ...]
+    | Callable[[BaseException], bool]
 )
+"""Which errors: exception types, error categories (mixed in a tuple), or a predicate."""
+
+Matcher = Callable[[BaseException, ErrorCategory], bool]
 
 
 @dataclass(slots=True, frozen=True)
@@ -43,17 +49,25 @@ class RetryEvent:
 Hook = Callable[[RetryEvent], object]
 
 
-def _predicate(name: str, spec: ErrorFilter | None) -> Callable[[BaseException], bool] | None:
+def _predicate(name: str, spec: ErrorFilter | None) -> Matcher | None:
     if spec is None:
         return None
-    if isinstance(spec, type | tuple):
-        types = spec if isinstance(spec, tuple) else (spec,)
-        if not all(isinstance(t, type) and issubclass(t, BaseException) for t in types):
-            raise RetryConfigError(f"{name}={spec!r} must hold exception types")
-        return lambda exc: isinstance(exc, types)
+    if isinstance(spec, type | ErrorCategory | tuple):
+        items = spec if isinstance(spec, tuple) else (spec,)
+        categories = frozenset(i for i in items if isinstance(i, ErrorCategory))
+        types = tuple(i for i in items if isinstance(i, type) and issubclass(i, BaseException))
+        if len(categories) + len(types) != len(items):
+            raise RetryConfigError(
+                f"{name}={spec!r} must hold exception types or ErrorCategory members"
+            )
+        return lambda exc, category: category in categories or isinstance(exc, types)
     if callable(spec):
-        return spec
-    raise RetryConfigError(f"{name}={spec!r} must be exception types or a callable (exc) -> bool")
+        check = spec
+        return lambda exc, _category: check(exc)
+    raise RetryConfigError(
+        f"{name}={spec!r} must be exception types, ErrorCategory members "
+        "or a callable (exc) -> bool"
+    )
 
 
 def _budget(spec: RetryBudget | str | None) -> RetryBudget | None:
@@ -147,10 +161,10 @@ class RetryPolicy:
         """Permanent errors and ``give_up_on``: never; then ``retry_on``; else any other error."""
         if category is ErrorCategory.PERMANENT:
             return False
-        if self.give_up_on is not None and self.give_up_on(exc):
+        if self.give_up_on is not None and self.give_up_on(exc, category):
             return False
         if self.retry_on is not None:
-            return self.retry_on(exc)
+            return self.retry_on(exc, category)
         return True
 
     def start(self, start: float) -> CallState:
