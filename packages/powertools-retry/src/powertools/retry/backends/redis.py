@@ -180,6 +180,7 @@ class RedisStore:
             )
         }
         self._lock = threading.Lock()
+        self._refreshing = threading.Lock()
         self._cached = (CircuitState.CLOSED, 0)
         self._retry_at = 0.0
         self._fetched_at = float("-inf")
@@ -218,8 +219,14 @@ class RedisStore:
         return self._cached[0] is CircuitState.CLOSED, False, self._refresh
 
     def current(self) -> tuple[CircuitState, int]:
-        if self._settings.clock() - self._fetched_at >= self._refresh:
-            self._run("snapshot")
+        # One thread refreshes; the others keep using the copy instead of queueing round trips.
+        if self._settings.clock() - self._fetched_at >= self._refresh and self._refreshing.acquire(
+            blocking=False
+        ):
+            try:
+                self._run("snapshot")
+            finally:
+                self._refreshing.release()
         return self._cached
 
     def admit(self) -> Admission:
