@@ -154,8 +154,11 @@ class RetryPolicy:
 
     @property
     def needs_setup(self) -> bool:
-        """Whether a call needs more than the bare fast path (deadline, budget, success hook)."""
-        return self.deadline is not None or self.budget is not None or self.on_success is not None
+        """Whether a call needs more than the bare fast path: a deadline, a budget, or a hook
+        (hooks report the time elapsed since the first attempt began, so that is read first).
+        """
+        hooks = (self.on_retry, self.on_give_up, self.on_success)
+        return self.deadline is not None or self.budget is not None or hooks != (None,) * 3
 
     def should_retry(self, exc: BaseException, category: ErrorCategory) -> bool:
         """Permanent errors and ``give_up_on``: never; then ``retry_on``; else any other error."""

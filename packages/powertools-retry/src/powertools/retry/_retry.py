@@ -97,11 +97,10 @@ def _sync_wrapper(policy: RetryPolicy, fn: Callable[..., Any]) -> Callable[..., 
     if not policy.needs_setup:
 
         def fast(*args: Any, **kwargs: Any) -> Any:
-            start = clock()
             try:
                 return fn(*args, **kwargs)
             except Exception as exc:
-                return _retry_sync(policy, fn, args, kwargs, exc=exc, start=start)
+                return _retry_sync(policy, fn, args, kwargs, exc=exc, start=clock())
 
         return fast
 
@@ -132,11 +131,10 @@ def _async_wrapper(
     if not policy.needs_setup:
 
         async def fast(*args: Any, **kwargs: Any) -> Any:
-            start = clock()
             try:
                 return await fn(*args, **kwargs)
             except Exception as exc:
-                return await _retry_async(policy, fn, args, kwargs, exc=exc, start=start)
+                return await _retry_async(policy, fn, args, kwargs, exc=exc, start=clock())
 
         return fast
 
