@@ -532,3 +532,22 @@ def test_an_unknown_storage_scheme_is_a_clear_error() -> None:
     with pytest.raises(RetryConfigError, match="'postgresql'") as info:
         CircuitBreaker(storage="postgresql://user:secret@host/db")
     assert "secret" not in str(info.value)
+
+
+def test_an_uncounted_error_neither_resets_the_streak_nor_closes_a_probe() -> None:
+    breaker = CircuitBreaker(failure_threshold=3, recovery_timeout=1, clock=FakeClock())
+
+    def limited() -> None:
+        raise RateLimitError(retry_after=1)
+
+    trip(breaker, 2)
+    with pytest.raises(RateLimitError):
+        breaker.call(limited)
+    trip(breaker, 1)
+    assert breaker.state is OPEN  # the 429 between failures did not reset the streak
+    breaker._clock.advance(1)  # type: ignore[attr-defined]
+    with pytest.raises(RateLimitError):
+        breaker.call(limited)
+    assert breaker.state is HALF_OPEN  # the probe's slot was freed, not counted as a success
+    assert breaker.call(succeed) == "ok"
+    assert breaker.state is CLOSED

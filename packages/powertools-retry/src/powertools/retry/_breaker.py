@@ -92,7 +92,8 @@ class CircuitBreaker:
     failed at ``failure_rate_threshold`` or more. A success slower than ``slow_call_threshold``
     seconds counts as a failure. After ``recovery_timeout`` seconds it lets exactly
     ``half_open_max_calls`` probe calls through; if all succeed it closes, if one fails it opens
-    again. ``counts(exc)`` decides which errors count (rate limits do not, by default).
+    again. ``counts(exc)`` decides which errors count (rate limits do not, by default); the
+    others are neither successes nor failures.
     ``storage`` shares the state between processes: a ``redis://`` URL or a
     :class:`~powertools.retry.backends.redis.RedisStorage`. No lock is held while the protected
     call runs.
@@ -170,8 +171,15 @@ class CircuitBreaker:
         return admission
 
     def settle(self, admission: Admission, error: BaseException | None, duration: float) -> None:
-        """Record how an admitted call ended (``error`` is ``None`` on success)."""
-        failed = self.counts(error) if error is not None else self._too_slow(duration)
+        """Record how an admitted call ended (``error`` is ``None`` on success).
+
+        An error that does not count (``counts(error)`` is false) is neither a success nor a
+        failure: it leaves the counts alone and frees its probe slot.
+        """
+        if error is not None and not self.counts(error):
+            self.abandon(admission)
+            return
+        failed = error is not None or self._too_slow(duration)
         if admission.probe:
             self._store.settle_probe(admission.generation, not failed)
             return
