@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 
 import pytest
@@ -95,3 +97,35 @@ def test_a_redis_url_is_enough(redis_url: str) -> None:
     first.open()
     time.sleep(0.1)
     assert second.state is CircuitState.OPEN
+
+
+async def test_async_callers_never_wait_on_redis_in_the_event_loop(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = RedisStorage(redis_url, refresh_interval=0.01)
+    breaker = CircuitBreaker("async", failure_threshold=1, recovery_timeout=0.05, storage=storage)
+    store = breaker._store
+    round_trip_threads: list[int] = []
+    original = store._run  # type: ignore[attr-defined]
+
+    def spy(script: str, *args: object) -> object:
+        round_trip_threads.append(threading.get_ident())
+        return original(script, *args)
+
+    monkeypatch.setattr(store, "_run", spy)
+
+    async def down() -> None:
+        raise ConnectionError
+
+    async def ok() -> str:
+        return "ok"
+
+    with pytest.raises(ConnectionError):
+        await breaker.acall(down)  # admits through Redis, then trips it
+    with pytest.raises(CircuitOpenError):
+        await breaker.acall(ok)  # refused from the local copy
+    await asyncio.sleep(0.1)
+    assert await breaker.acall(ok) == "ok"  # the probe, admitted and settled through Redis
+    assert len(round_trip_threads) >= 3
+    assert threading.get_ident() not in round_trip_threads
+    assert breaker.state is CircuitState.CLOSED

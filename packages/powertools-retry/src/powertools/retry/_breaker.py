@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import threading
 import time
@@ -184,7 +185,7 @@ class CircuitBreaker:
             self._store.settle_probe(admission.generation, not failed)
             return
         with self._lock:
-            if admission.generation != self._store.current()[1]:
+            if admission.generation != self._store.peek()[1]:
                 return  # the call began before the last transition: its outcome is stale
             if self._outcomes_generation != admission.generation:
                 self._outcomes.clear()
@@ -237,45 +238,46 @@ class CircuitBreaker:
         return result
 
     async def acall(self, fn: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs) -> R:
-        """Await ``fn`` through the breaker."""
-        admission = self._store.admit()
+        """Await ``fn`` through the breaker; a shared store's I/O runs off the event loop."""
+        admission = self._store.admit_cached()
+        if admission is None:
+            admission = await asyncio.to_thread(self._store.admit)
         if not admission.allowed:
             raise CircuitOpenError(self.name, admission.retry_after)
         start = self._clock() if self.slow_call_threshold is not None else 0.0
         try:
             result = await fn(*args, **kwargs)
         except Exception as exc:
-            self.settle(admission, exc, self._clock() - start)
+            await self._asettle(admission, exc, self._clock() - start)
             raise
         except BaseException:
-            self.abandon(admission)
+            self.abandon(admission)  # no await after a cancellation: at most one round trip
             raise
-        self._finish(admission, start)
+        if admission.probe or self._records_successes or self._outcomes.consecutive:
+            duration = self._clock() - start if self.slow_call_threshold is not None else 0.0
+            await self._asettle(admission, None, duration)
         return result
+
+    async def _asettle(
+        self, admission: Admission, error: BaseException | None, duration: float
+    ) -> None:
+        # Only failures and probes can change a shared state (a round trip); successes of a
+        # closed circuit are counted here, in memory.
+        if self._store.blocking and (error is not None or admission.probe):
+            await asyncio.to_thread(self.settle, admission, error, duration)
+        else:
+            self.settle(admission, error, duration)
 
     def __call__(self, fn: Callable[P, R]) -> Callable[P, R]:
         """Decorate a sync or async function; the wrapper's ``breaker`` attribute is this object."""
-        # The wrappers inline call()/acall(): one Python frame less on every protected call.
+        # The sync wrapper inlines call(): one Python frame less on every protected call.
         store, settle, finish = self._store, self.settle, self._finish
         clock, name, timed = self._clock, self.name, self.slow_call_threshold is not None
         if is_async(fn):
             afn = cast(Callable[..., Awaitable[Any]], fn)
 
             async def aguarded(*args: Any, **kwargs: Any) -> Any:
-                admission = store.admit()
-                if not admission.allowed:
-                    raise CircuitOpenError(name, admission.retry_after)
-                start = clock() if timed else 0.0
-                try:
-                    result = await afn(*args, **kwargs)
-                except Exception as exc:
-                    settle(admission, exc, clock() - start)
-                    raise
-                except BaseException:
-                    self.abandon(admission)
-                    raise
-                finish(admission, start)
-                return result
+                return await self.acall(afn, *args, **kwargs)
 
             wrapper: Callable[..., Any] = aguarded
         else:

@@ -52,13 +52,25 @@ class StoreSettings:
 
 
 class BreakerStore(Protocol):
-    """Where a circuit's state lives. Every method is atomic; none is held across a call."""
+    """Where a circuit's state lives. Every method is atomic; none is held across a call.
+
+    A ``blocking`` store does network I/O in some methods: async callers run those in a thread
+    (``admit`` when ``admit_cached`` cannot answer, and ``trip`` / ``settle_probe``).
+    """
+
+    blocking: bool
 
     def current(self) -> tuple[CircuitState, int]:
         """The state and its generation (each transition starts a new generation)."""
 
+    def peek(self) -> tuple[CircuitState, int]:
+        """Like :meth:`current`, from what this process already knows: never any I/O."""
+
     def admit(self) -> Admission:
         """Let a call through, as a probe in half-open, or refuse it."""
+
+    def admit_cached(self) -> Admission | None:
+        """:meth:`admit` if it can be answered without I/O, else ``None``."""
 
     def trip(self, generation: int) -> None:
         """Open the circuit if it is still closed in ``generation``."""
@@ -84,8 +96,12 @@ class MemoryStore:
         self._probes = 0
         self._successes = 0
 
+    blocking = False
+
     def current(self) -> tuple[CircuitState, int]:
         return self._current
+
+    peek = current
 
     def _move(self, state: CircuitState) -> tuple[CircuitState, CircuitState]:
         old, generation = self._current
@@ -116,6 +132,9 @@ class MemoryStore:
             admission = self._admit_probe(state, generation)
         self._notify(change)
         return admission
+
+    def admit_cached(self) -> Admission | None:
+        return self.admit()
 
     def _admit_probe(self, state: CircuitState, generation: int) -> Admission:
         if state is _CLOSED:

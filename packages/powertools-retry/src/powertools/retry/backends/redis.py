@@ -163,6 +163,8 @@ class RedisStorage:
 class RedisStore:
     """One circuit's state in Redis, with a local copy refreshed every ``refresh_interval``."""
 
+    blocking = True
+
     def __init__(self, storage: RedisStorage, settings: StoreSettings) -> None:
         client = storage.client()
         self._settings = settings
@@ -220,23 +222,35 @@ class RedisStore:
 
     def current(self) -> tuple[CircuitState, int]:
         # One thread refreshes; the others keep using the copy instead of queueing round trips.
-        if self._settings.clock() - self._fetched_at >= self._refresh and self._refreshing.acquire(
-            blocking=False
-        ):
+        if self._stale() and self._refreshing.acquire(blocking=False):
             try:
                 self._run("snapshot")
             finally:
                 self._refreshing.release()
         return self._cached
 
-    def admit(self) -> Admission:
-        state, generation = self.current()
+    def peek(self) -> tuple[CircuitState, int]:
+        return self._cached
+
+    def _stale(self) -> bool:
+        return self._settings.clock() - self._fetched_at >= self._refresh
+
+    def admit_cached(self) -> Admission | None:
+        if self._stale():
+            return None
+        state, generation = self._cached
         if state is CircuitState.CLOSED:
             return Admission(True, False, generation)
-        if state is CircuitState.OPEN:
-            wait = self._retry_at - self._settings.clock()
-            if wait > 0:
-                return Admission(False, False, generation, wait)
+        wait = self._retry_at - self._settings.clock()
+        if state is CircuitState.OPEN and wait > 0:
+            return Admission(False, False, generation, wait)
+        return None  # half-open, or due for a probe: only Redis can hand out probe slots
+
+    def admit(self) -> Admission:
+        self.current()
+        local = self.admit_cached()
+        if local is not None:
+            return local
         allowed, probe, wait = self._run("admit", self._settings.half_open_max_calls)
         return Admission(allowed, probe, self._cached[1], wait)
 
