@@ -74,6 +74,29 @@ class RetryBudget:
         oldest = int(self._clock() // self._width) - _BUCKETS + 1
         return sum(c for c, s in zip(counts, self._stamps, strict=True) if s >= oldest)
 
+    @classmethod
+    def shared(
+        cls,
+        name: str,
+        ratio: float = 0.2,
+        *,
+        min_retries: int = 10,
+        window: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> RetryBudget:
+        """The process-wide budget ``name`` (``retry(budget=name)`` uses it), made on first use.
+
+        >>> RetryBudget.shared("docs-example", ratio=0.1) is RetryBudget.shared("docs-example")
+        True
+        """
+        with _NAMED_LOCK:
+            budget = _NAMED.get(name)
+            if budget is None:
+                budget = _NAMED[name] = cls(
+                    ratio, min_retries=min_retries, window=window, clock=clock
+                )
+            return budget
+
     def record_call(self) -> None:
         """Count a first attempt."""
         with self._lock:
@@ -96,8 +119,4 @@ _NAMED_LOCK = threading.Lock()
 
 def named_budget(name: str) -> RetryBudget:
     """The process-wide budget called ``name``, created with defaults on first use."""
-    with _NAMED_LOCK:
-        budget = _NAMED.get(name)
-        if budget is None:
-            budget = _NAMED[name] = RetryBudget()
-        return budget
+    return RetryBudget.shared(name)
