@@ -1,0 +1,1 @@
+"""Stores for a circuit breaker's state beyond this process (``redis``: extra ``[redis]``)."""
