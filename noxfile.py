@@ -18,7 +18,7 @@ PACKAGES = ["retry", "ratelimit", "cost", "session", "logging", "router"]
 # Line coverage each package must keep (`nox -s tests`); raise as tests grow, never lower.
 # The target for every package is 95.
 FAIL_UNDER = {
-    "retry": 90,
+    "retry": 95,
     "ratelimit": 90,
     "cost": 90,
     "session": 90,
