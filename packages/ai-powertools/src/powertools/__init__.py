@@ -30,7 +30,11 @@ __all__ = [*_EXPORTS, "MissingComponentError", "__version__"]  # noqa: PLE0604
 
 # Type checkers see the names through the components' own typed modules; at run time
 # __getattr__ imports a component the first time one of its names is used.
-if not _TYPE_CHECKING:
+if _TYPE_CHECKING:
+    from powertools.retry import ErrorHandler as ErrorHandler
+    from powertools.retry import circuit_breaker as circuit_breaker
+    from powertools.retry import retry as retry
+else:
 
     def __getattr__(name: str) -> _Any:
         value = _resolve(name)
