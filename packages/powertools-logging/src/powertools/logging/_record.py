@@ -1,0 +1,71 @@
+"""What flows to sinks (a :class:`LogRecord`: the JSON line plus indexed columns) and what
+queries return (a typed :class:`LogEvent`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from powertools.logging._levels import Level, parse_level
+
+__all__ = ["LogEvent", "LogRecord"]
+
+
+@dataclass(slots=True, frozen=True)
+class LogRecord:
+    """One event as sinks receive it: the encoded JSON ``line`` and its indexed columns."""
+
+    time: float
+    level: int
+    event: str
+    logger: str
+    line: str
+
+
+_RESERVED = ("time", "level", "logger", "event")
+
+
+@dataclass(slots=True, frozen=True)
+class LogEvent:
+    """A stored event, as :meth:`StructuredLogger.query` returns it.
+
+    >>> e = LogEvent.from_json('{"time":"2026-01-02T03:04:05.000000Z","level":"info",'
+    ...                        '"logger":"app","event":"started","model":"gpt-4"}')
+    >>> e.event, e.level.name, e["model"], e.time.year
+    ('started', 'INFO', 'gpt-4', 2026)
+    """
+
+    time: datetime
+    level: Level
+    event: str
+    logger: str
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, line: str | bytes) -> LogEvent:
+        """Parse one JSON line written by this package."""
+        data: dict[str, Any] = json.loads(line)
+        stamp = str(data.pop("time")).replace("Z", "+00:00")
+        return cls(
+            time=datetime.fromisoformat(stamp).astimezone(UTC),
+            level=parse_level(str(data.pop("level"))),
+            logger=str(data.pop("logger", "")),
+            event=str(data.pop("event")),
+            fields=data,
+        )
+
+    @property
+    def trace_id(self) -> str | None:
+        """The event's trace id, if it has one."""
+        value = self.fields.get("trace_id")
+        return None if value is None else str(value)
+
+    def __getitem__(self, name: str) -> Any:
+        return self.fields[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """A field's value, or ``default``."""
+        return self.fields.get(name, default)
