@@ -19,6 +19,7 @@ from powertools.logging.errors import ConfigurationError
 __all__ = ["data_dir", "resolve_sink"]
 
 _SCHEMES = {"postgres": "postgresql", "jsonl": "file"}
+_PATH_SCHEMES = {"file", "sqlite"}  # the rest of the URL is a path; other sinks take the URL
 
 
 def data_dir() -> Path:
@@ -51,5 +52,7 @@ def resolve_sink(spec: Sink | str) -> Sink:
         known = ", ".join(sorted(_registered()))
         raise ConfigurationError(f"no sink named {scheme!r}: use one of {known} or a Sink object")
     factory = entry.load()
-    sink: Sink = factory.from_url(spec) if "://" in spec else factory()
-    return sink
+    if "://" not in spec:
+        return factory()  # type: ignore[no-any-return]
+    target = spec.split("://", 1)[1] if scheme in _PATH_SCHEMES else spec
+    return factory(target)  # type: ignore[no-any-return]
