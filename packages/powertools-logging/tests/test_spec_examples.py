@@ -86,5 +86,7 @@ async def test_all_components_together_part_runs_inside_an_event_loop() -> None:
 
 
 def test_default_store_lives_under_the_configured_folder(_isolated_data_dir: Path) -> None:
-    StructuredLogger("app").info("x")
+    log = StructuredLogger("app")
+    log.info("x")
+    log.flush()
     assert (_isolated_data_dir / "events.db").exists()
