@@ -11,7 +11,7 @@ from powertools.logging import _logger, clear_context
 
 
 @pytest.fixture(autouse=True)
-def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     folder = tmp_path / "powertools-data"
     monkeypatch.setenv("POWERTOOLS_LOGGING_DIR", str(folder))
     clear_context()

@@ -91,7 +91,8 @@ def test_trace_headers_round_trip() -> None:
     assert adopted["correlation_id"] == "corr-1"
     clear_context()
     generated = context_from_headers({})
-    assert len(generated["correlation_id"]) == 32 and "trace_id" not in generated
+    assert len(generated["correlation_id"]) == 32
+    assert "trace_id" not in generated
     clear_context()
 
 

@@ -27,7 +27,10 @@ def test_levels_filter_and_name_events() -> None:
     log.log("info", "i2")
     log.log(Level.ERROR, "e2")
     assert [(e.event, e.level.name) for e in sink.events] == [
-        ("w", "WARNING"), ("e", "ERROR"), ("c", "CRITICAL"), ("e2", "ERROR"),
+        ("w", "WARNING"),
+        ("e", "ERROR"),
+        ("c", "CRITICAL"),
+        ("e2", "ERROR"),
     ]
     debug = StructuredLogger("lv", sinks=[sink], level=10)
     debug.debug("now")
@@ -67,14 +70,18 @@ def test_metric_event_and_aggregate_and_emf() -> None:
     log.metric("latency", 12.5, tags={"model": "gpt-4"}, unit="Milliseconds")
     log.metric("latency", 7.5, tags={"model": "gpt-4"}, unit="Milliseconds")
     event = sink.events[0]
-    assert event.event == "metric" and event["value"] == 12.5
+    assert event.event == "metric"
+    assert event["value"] == 12.5
     assert event["_aws"]["CloudWatchMetrics"][0]["Metrics"] == [
         {"Name": "latency", "Unit": "Milliseconds"}
     ]
-    assert event["latency"] == 12.5 and event["_aws"]["Timestamp"] == 10_000
+    assert event["latency"] == 12.5
+    assert event["_aws"]["Timestamp"] == 10_000
     summaries = log.flush_metrics(process=False)
     (hist,) = summaries
-    assert hist["count"] == 2 and hist["min"] == 7.5 and hist["max"] == 12.5
+    assert hist["count"] == 2
+    assert hist["min"] == 7.5
+    assert hist["max"] == 12.5
     assert sink.events[-1].event == "metrics"
 
 
@@ -105,7 +112,9 @@ def test_timer_logs_durations_with_an_injected_clock() -> None:
     assert work(2) == 4
     events = sink.events
     assert [(e.event, e["status"], e["duration_ms"]) for e in events] == [
-        ("llm_call", "ok", 250.0), ("llm_call", "error", 500.0), ("decorated", "ok", 500.0),
+        ("llm_call", "ok", 250.0),
+        ("llm_call", "error", 500.0),
+        ("decorated", "ok", 500.0),
     ]
     assert events[1]["error"] == "ValueError"
     summary = {s["metric"]: s for s in log.flush_metrics(process=False)}
@@ -161,7 +170,9 @@ def test_console_json_and_human(capsys: pytest.CaptureFixture[str]) -> None:
     log.flush()
     assert json.loads(buffer.getvalue())["port"] == 8080
     human = capsys.readouterr().err
-    assert "INFO" in human and " c ready " in human and "port=8080" in human
+    assert "INFO" in human
+    assert " c ready " in human
+    assert "port=8080" in human
     log.close()
     clear_context()
 
@@ -171,4 +182,5 @@ def test_default_console_shows_warnings_only(capsys: pytest.CaptureFixture[str])
     log.info("quiet")
     log.warning("loud")
     err = capsys.readouterr().err
-    assert "loud" in err and "quiet" not in err
+    assert "loud" in err
+    assert "quiet" not in err

@@ -7,8 +7,9 @@ from powertools.logging import REDACTED, StructuredLogger, redact_text
 from powertools.logging._redact import is_sensitive_name
 from powertools.logging.testing import MemorySink
 
-alnum = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
-                min_size=1)
+alnum = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1
+)
 keys = st.one_of(
     alnum.filter(lambda s: len(s) >= 20).map(lambda s: "sk-" + s),
     alnum.filter(lambda s: len(s) >= 20).map(lambda s: "sk-ant-api03-" + s),
@@ -44,13 +45,19 @@ def test_named_secret_fields_are_redacted_in_messages_and_fields() -> None:
     sink = MemorySink()
     log = StructuredLogger("r", sinks=[sink])
     log.set_context(password="hunter2")
-    log.info("headers", Authorization="Basic dXNlcjpwYXNz", tokens=12, max_tokens=5,
-             headers={"authorization": "Bearer abc.def.ghi-jkl", "accept": "json"})
+    log.info(
+        "headers",
+        Authorization="Basic dXNlcjpwYXNz",
+        tokens=12,
+        max_tokens=5,
+        headers={"authorization": "Bearer abc.def.ghi-jkl", "accept": "json"},
+    )
     log.clear_context()
     (event,) = sink.events
     assert event["password"] == REDACTED
     assert event["Authorization"] == REDACTED
-    assert event["tokens"] == 12 and event["max_tokens"] == 5
+    assert event["tokens"] == 12
+    assert event["max_tokens"] == 5
     assert event["headers"] == {"authorization": REDACTED, "accept": "json"}
     assert "hunter2" not in sink.lines[0]
 
@@ -62,8 +69,16 @@ def test_text_patterns() -> None:
 
 
 def test_sensitive_names() -> None:
-    for name in ("password", "db_password", "client_secret", "OPENAI_API_KEY", "access_token",
-                 "token", "cookie", "postgres_dsn"):
+    for name in (
+        "password",
+        "db_password",
+        "client_secret",
+        "OPENAI_API_KEY",
+        "access_token",
+        "token",
+        "cookie",
+        "postgres_dsn",
+    ):
         assert is_sensitive_name(name), name
     for name in ("tokens", "token_count", "max_tokens", "user", "model", "session_id"):
         assert not is_sensitive_name(name), name

@@ -21,9 +21,7 @@ def test_component_6_example_runs_as_written(capsys: pytest.CaptureFixture[str])
     log.info("llm_call_started", model="gpt-4", tokens=1500, provider="openai", priority="high")
 
     # Metrics
-    log.metric(
-        "code_generation_quality", value=0.85, tags={"model": "gpt-4", "language": "python"}
-    )
+    log.metric("code_generation_quality", value=0.85, tags={"model": "gpt-4", "language": "python"})
 
     # Audit trail
     log.audit(
@@ -85,8 +83,8 @@ async def test_all_components_together_part_runs_inside_an_event_loop() -> None:
     assert await logger.aquery(event_type="metric", filters={"metric": "code_quality"})
 
 
-def test_default_store_lives_under_the_configured_folder(_isolated_data_dir: Path) -> None:
+def test_default_store_lives_under_the_configured_folder(data_folder: Path) -> None:
     log = StructuredLogger("app")
     log.info("x")
     log.flush()
-    assert (_isolated_data_dir / "events.db").exists()
+    assert (data_folder / "events.db").exists()
