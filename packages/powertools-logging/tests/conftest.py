@@ -21,3 +21,39 @@ def data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
         if folder in path.parents:
             store.close()
             del _logger._DEFAULT_STORES[path]
+
+
+class Recorded:
+    """Requests a local HTTP server received: (path, headers, body)."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, dict[str, str], bytes]] = []
+        self.status = 202
+
+
+@pytest.fixture
+def http_server() -> Iterator[tuple[str, Recorded]]:
+    """A local HTTP server that records every POST and answers ``recorded.status``."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    recorded = Recorded()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            recorded.requests.append((self.path, dict(self.headers), body))
+            self.send_response(recorded.status)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", recorded
+    server.shutdown()
+    server.server_close()

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from typing import Protocol, runtime_checkable
+from collections.abc import Coroutine
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from powertools.logging._query import Query
 from powertools.logging._record import LogEvent, LogRecord
 from powertools.logging._worker import BatchWorker, FullPolicy, WorkerStats
 
 __all__ = ["AsyncBatchSink", "BatchSink", "QueryableSink", "Sink"]
+
+R = TypeVar("R")
 
 
 @runtime_checkable
@@ -110,10 +113,10 @@ class AsyncBatchSink(BatchSink):
             self._runner.run(self.aclose_client())
             self._runner.close()
 
-    def run(self, coro: object) -> object:
+    def run(self, coro: Coroutine[Any, Any, R]) -> R:
         """Run a coroutine on this sink's loop (worker thread only)."""
         assert self._runner is not None
-        return self._runner.run(coro)  # type: ignore[arg-type]
+        return self._runner.run(coro)
 
     def send_batch(self, batch: list[LogRecord]) -> None:
         """Run :meth:`asend_batch` on this sink's loop."""
