@@ -20,7 +20,8 @@ def test_datadog_requests_are_gzip_json_with_the_key_header(http_server) -> None
     for n in range(2500):
         log.info("llm_call", n=n)
     sink.flush()
-    assert sink.stats.sent == 2500 and sink.stats.failed == 0
+    assert sink.stats.sent == 2500
+    assert sink.stats.failed == 0
     entries = []
     for path, headers, body in recorded.requests:
         assert path == "/api/v2/logs"
@@ -31,7 +32,8 @@ def test_datadog_requests_are_gzip_json_with_the_key_header(http_server) -> None
         entries += batch
     assert len(recorded.requests) >= 3
     assert [json.loads(e["message"])["n"] for e in entries] == list(range(2500))
-    assert entries[0]["service"] == "svc" and entries[0]["status"] == "info"
+    assert entries[0]["service"] == "svc"
+    assert entries[0]["status"] == "info"
     assert "dd-secret-key" not in repr(sink)
     sink.close()
 
