@@ -25,7 +25,7 @@ class LogRecord:
     line: str
 
 
-_RESERVED = ("time", "level", "logger", "event")
+_BY_NAME = {level.name.lower(): level for level in Level}
 
 
 @dataclass(slots=True, frozen=True)
@@ -48,10 +48,11 @@ class LogEvent:
     def from_json(cls, line: str | bytes) -> LogEvent:
         """Parse one JSON line written by this package."""
         data: dict[str, Any] = json.loads(line)
-        stamp = str(data.pop("time")).replace("Z", "+00:00")
+        stamp = datetime.fromisoformat(str(data.pop("time")))
+        level = str(data.pop("level"))
         return cls(
-            time=datetime.fromisoformat(stamp).astimezone(UTC),
-            level=parse_level(str(data.pop("level"))),
+            time=stamp if stamp.tzinfo is UTC else stamp.astimezone(UTC),
+            level=_BY_NAME.get(level) or parse_level(level),
             logger=str(data.pop("logger", "")),
             event=str(data.pop("event")),
             fields=data,
