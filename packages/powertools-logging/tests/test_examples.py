@@ -16,7 +16,10 @@ def _run(name: str, data: Path) -> str:
     env = {**os.environ, "POWERTOOLS_LOGGING_DIR": str(data)}
     return subprocess.run(
         [sys.executable, str(EXAMPLES / name)],
-        capture_output=True, text=True, check=True, env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
     ).stdout
 
 

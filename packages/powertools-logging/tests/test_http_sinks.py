@@ -80,3 +80,64 @@ def test_pubsub_publish_requests(http_server, monkeypatch: pytest.MonkeyPatch) -
 def test_pubsub_topic_is_validated() -> None:
     with pytest.raises(ConfigurationError, match="projects/<project>/topics/<topic>"):
         PubSubSink("logs")
+
+
+def test_pubsub_errors_are_counted(http_server) -> None:
+    url, recorded = http_server
+    recorded.status = 500
+    sink = PubSubSink("projects/p/topics/t", endpoint=url)
+    StructuredLogger("ps", sinks=[sink]).info("x")
+    sink.flush()
+    assert sink.stats.failed == 1
+    assert "500" in (sink.stats.last_error or "")
+    assert repr(sink).startswith("PubSubSink(url=")
+    sink.close()
+
+
+class FakeLogsClient:
+    """Stands in for boto3's logs client where moto is not needed (rejections, no create)."""
+
+    class exceptions:
+        ResourceAlreadyExistsException = KeyError
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, object]] = []
+
+    def put_log_events(self, **kwargs: object) -> dict[str, object]:
+        self.calls.append(kwargs)
+        return {"rejectedLogEventsInfo": {"tooOldLogEventEndIndex": 1}}
+
+
+def test_cloudwatch_rejections_are_failures(capsys: pytest.CaptureFixture[str]) -> None:
+    from powertools.logging.sinks.cloudwatch import CloudWatchSink
+
+    client = FakeLogsClient()
+    sink = CloudWatchSink("g", "s", client=client, create=False)
+    StructuredLogger("cw", sinks=[sink]).info("old")
+    sink.close()
+    assert sink.stats.failed == 1
+    assert "rejected" in (sink.stats.last_error or "")
+    assert client.calls[0]["logGroupName"] == "g"
+
+
+def test_postgres_table_name_is_validated() -> None:
+    from powertools.logging.sinks.postgres import PostgresSink
+
+    with pytest.raises(ConfigurationError, match="table name"):
+        PostgresSink("postgresql://x", table="logs; drop table users")
+
+
+def test_human_console_colours_by_level() -> None:
+    import io
+
+    from powertools.logging.sinks.console import ConsoleSink, render_human
+
+    stream = io.StringIO()
+    StructuredLogger("c", sinks=[ConsoleSink(stream, human=True)]).error("bad", code=7)
+    assert "ERROR" in stream.getvalue()
+    from powertools.logging import LogRecord
+
+    line = '{"time":"1970-01-01T00:00:00.000000Z","level":"error","event":"bad","code":7}'
+    coloured = render_human(LogRecord(0.0, 40, "bad", "c", line), colour=True)
+    assert "\x1b[31m" in coloured
+    assert "code=7" in coloured
