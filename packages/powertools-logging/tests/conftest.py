@@ -21,6 +21,10 @@ def data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
         if folder in path.parents:
             store.close()
             del _logger._DEFAULT_STORES[path]
+    for path, trail in list(_logger._DEFAULT_TRAILS.items()):
+        if folder in path.parents:
+            trail.close()
+            del _logger._DEFAULT_TRAILS[path]
 
 
 class Recorded:

@@ -188,3 +188,11 @@ def test_any_mutation_is_detected(tmp_path: Path, kind: str, n: int, where: int,
     }
     with pytest.raises(AuditTamperedError):
         verify_records(data, checkpoints)
+
+
+def test_loggers_of_one_name_share_one_trail() -> None:
+    first, second = StructuredLogger("same", sinks=[]), StructuredLogger("same", sinks=[])
+    first.audit("e", action="a", resource="r", actor="x")
+    second.audit("e", action="a", resource="r", actor="y")
+    assert first.audit_trail is second.audit_trail
+    assert first.audit_trail.verify().records == 2

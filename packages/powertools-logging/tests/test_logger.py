@@ -123,13 +123,22 @@ def test_timer_logs_durations_with_an_injected_clock() -> None:
     assert summary["llm_call.duration_ms"]["max"] == 500.0
 
 
-async def test_timer_works_with_async_with() -> None:
+async def test_timer_works_with_async_with_and_coroutine_functions() -> None:
     sink = MemorySink()
     log = StructuredLogger("t", sinks=[sink])
-    ticks = iter([0.0, 0.001])
+    ticks = iter([0.0, 0.001, 1.0, 1.5])
     async with log.timer("step", clock=lambda: next(ticks)):
         pass
-    assert sink.events[0]["duration_ms"] == 1.0
+
+    @log.timer("fetch", clock=lambda: next(ticks))
+    async def fetch() -> str:
+        return "page"
+
+    assert await fetch() == "page"
+    assert [(e.event, e["duration_ms"]) for e in sink.events] == [
+        ("step", 1.0),
+        ("fetch", 500.0),
+    ]
 
 
 def test_query_without_a_queryable_sink_says_how_to_fix() -> None:

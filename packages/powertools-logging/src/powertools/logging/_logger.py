@@ -32,6 +32,7 @@ from powertools.logging.errors import QueryError
 __all__ = ["StructuredLogger"]
 
 _DEFAULT_STORES: dict[Path, Sink] = {}
+_DEFAULT_TRAILS: dict[Path, AuditTrail] = {}
 _DEFAULT_LOCK = threading.Lock()
 
 
@@ -49,19 +50,26 @@ def default_sinks() -> list[Sink]:
 
 
 def _default_audit(name: str) -> AuditTrail:
+    """The shared trail of loggers named ``name`` (one writer per file in this process)."""
     from powertools.logging._audit_keys import SigningKey
     from powertools.logging.errors import MissingExtraError
 
     folder = data_dir()
-    try:
-        key: SigningKey | None = SigningKey.from_file(folder / "keys" / "audit.ed25519")
-    except MissingExtraError:
-        key = None  # without the [audit] extra, checkpoints carry hashes but no signature
-    return AuditTrail(
-        folder / "audit" / f"{name}.audit",
-        checkpoint_path=folder / "audit-checkpoints" / f"{name}.checkpoints",
-        signing_key=key,
-    )
+    path = folder / "audit" / f"{name}.audit"
+    with _DEFAULT_LOCK:
+        trail = _DEFAULT_TRAILS.get(path)
+        if trail is not None:
+            return trail
+        try:
+            key: SigningKey | None = SigningKey.from_file(folder / "keys" / "audit.ed25519")
+        except MissingExtraError:
+            key = None  # without the [audit] extra, checkpoints carry hashes but no signature
+        trail = _DEFAULT_TRAILS[path] = AuditTrail(
+            path,
+            checkpoint_path=folder / "audit-checkpoints" / f"{name}.checkpoints",
+            signing_key=key,
+        )
+        return trail
 
 
 class StructuredLogger:

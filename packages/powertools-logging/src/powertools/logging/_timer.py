@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -63,11 +64,23 @@ class Timer:
         self.__exit__(exc_type, exc, tb)
 
     def __call__(self, fn: Callable[P, R]) -> Callable[P, R]:
-        """Use as a decorator: each call is timed on its own."""
+        """Use as a decorator: each call (or each await of a coroutine function) is timed."""
+        if inspect.iscoroutinefunction(fn):
+            return self._wrap_async(fn)  # type: ignore[return-value]
 
         @functools.wraps(fn)
         def timed(*args: P.args, **kwargs: P.kwargs) -> R:
             with Timer(self._logger, self.name, self._clock, dict(self._fields)):
                 return fn(*args, **kwargs)
+
+        return timed
+
+    def _wrap_async(
+        self, fn: Callable[P, Coroutine[Any, Any, R]]
+    ) -> Callable[P, Coroutine[Any, Any, R]]:
+        @functools.wraps(fn)
+        async def timed(*args: P.args, **kwargs: P.kwargs) -> R:
+            with Timer(self._logger, self.name, self._clock, dict(self._fields)):
+                return await fn(*args, **kwargs)
 
         return timed
