@@ -93,7 +93,12 @@ def encode_fields(fields: Mapping[str, Any]) -> str:
     out = ""
     for name, value in fields.items():
         prefix, hidden = _NAMES.get(name) or _learn_name(name)
-        out += prefix + (_REDACTED_JSON if hidden else encode_value(value))
+        if hidden:
+            out += prefix + _REDACTED_JSON
+        elif type(value) is str:  # the common case, without a call: a cached encoding
+            out += prefix + (_STRINGS.get(value) or encode_string(value))
+        else:
+            out += prefix + encode_value(value)
     return out
 
 

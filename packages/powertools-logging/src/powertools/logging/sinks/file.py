@@ -58,6 +58,8 @@ class FileSink:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._max_bytes, self._interval, self._retention = max_bytes, interval, retention
         self._compress, self._durable, self._fsync, self._clock = compress, durable, fsync, clock
+        self._rotates = max_bytes is not None or interval is not None
+        self._sync_each = durable and fsync
         self._lock = threading.Lock()
         self._open()
 
@@ -68,13 +70,13 @@ class FileSink:
 
     def emit(self, record: LogRecord) -> None:
         """Append the record's line, rotating first if it is due."""
-        data = (record.line + "\n").encode()
+        data = record.line.encode() + b"\n"
         with self._lock:
-            if self._rotation_due(len(data)):
+            if self._rotates and self._rotation_due(len(data)):
                 self._rotate()
             self._file.write(data)
             self._size += len(data)
-            if self._durable and self._fsync:
+            if self._sync_each:
                 os.fsync(self._file.fileno())
 
     def _rotation_due(self, incoming: int) -> bool:
@@ -114,7 +116,7 @@ class FileSink:
         """Write buffered lines to the file (and fsync it in durable mode)."""
         with self._lock:
             self._file.flush()
-            if self._durable and self._fsync:
+            if self._sync_each:
                 os.fsync(self._file.fileno())
 
     def close(self) -> None:
