@@ -169,16 +169,18 @@ class AuditTrail:
         **fields: Any,
     ) -> AuditRecord:
         """Append a record (written before this returns) and return it."""
-        body: dict[str, Any] = {
-            **redact_value(fields),
-            "event": event,
-            "action": action,
-            "actor": actor,
-            "resource": resource,
-            "result": result,
-            "origin": self.origin,
-            "time": self._clock(),
-        }
+        body: dict[str, Any] = redact_value(
+            {
+                **fields,
+                "event": event,
+                "action": action,
+                "actor": actor,
+                "resource": resource,
+                "result": result,
+                "origin": self.origin,
+                "time": self._clock(),
+            }
+        )
         data = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
         with self._lock:
             seq = str(self._seq + 1).encode()

@@ -29,7 +29,8 @@ class FileSink:
 
     ``max_bytes``: rotate before a write would pass this size. ``interval``: rotate when the
     file is older than this many seconds. ``retention``: keep at most this many rotated files.
-    ``compress``: gzip rotated files. Rotated files are named ``<stem>.<UTC time><suffix>``.
+    ``compress``: gzip rotated files. Rotated files are named
+    ``<stem>.<UTC time>-<serial><suffix>``, so they sort oldest first.
     """
 
     name = "file"
@@ -87,10 +88,11 @@ class FileSink:
     def _rotate(self) -> None:
         self._file.close()
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(self._clock()))
-        target = self.path.with_name(f"{self.path.stem}.{stamp}{self.path.suffix}")
-        serial = 1
-        while target.exists() or target.with_name(target.name + ".gz").exists():
-            target = self.path.with_name(f"{self.path.stem}.{stamp}-{serial}{self.path.suffix}")
+        serial = 0
+        while True:  # names sort oldest first, also within one second
+            target = self.path.with_name(f"{self.path.stem}.{stamp}-{serial:04d}{self.path.suffix}")
+            if not (target.exists() or target.with_name(target.name + ".gz").exists()):
+                break
             serial += 1
         self.path.rename(target)
         if self._compress:
