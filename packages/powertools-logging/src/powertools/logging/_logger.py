@@ -79,7 +79,8 @@ class StructuredLogger:
     >>> sink = MemorySink()
     >>> log = StructuredLogger("demo", sinks=[sink])
     >>> log.info("llm_call_started", model="gpt-4", api_key="sk-never-shown-1234567890")
-    >>> sink.events[0]["model"], sink.events[0]["api_key"]
+    >>> event = sink.events.pop()
+    >>> event.get("model"), event.get("api_key")
     ('gpt-4', '[REDACTED]')
     """
 

@@ -114,8 +114,9 @@ class Metrics:
 
     >>> m = Metrics(clock=iter([0.0, 10.0]).__next__)
     >>> m.counter("calls").inc(5)
-    >>> [s["rate_per_s"] for s in m.collect(process=False)]
-    [0.5]
+    >>> (summary,) = m.collect(process=False)
+    >>> summary.get("rate_per_s")
+    0.5
     """
 
     def __init__(
