@@ -193,3 +193,16 @@ def test_default_console_shows_warnings_only(capsys: pytest.CaptureFixture[str])
     err = capsys.readouterr().err
     assert "loud" in err
     assert "quiet" not in err
+
+
+def test_fields_named_like_the_lines_own_members_are_renamed() -> None:
+    sink = MemorySink()
+    log = StructuredLogger("r", sinks=[sink])
+    log.info("clicked", event="button", time="later", level=3, logger="other")
+    (event,) = sink.events
+    assert (event.event, event.logger) == ("clicked", "r")
+    assert event["_event"] == "button"
+    assert event["_time"] == "later"
+    assert event["_level"] == 3
+    assert event["_logger"] == "other"
+    assert sink.lines[0].count('"event"') == 1

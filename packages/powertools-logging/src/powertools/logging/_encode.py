@@ -17,7 +17,7 @@ from typing import Any
 
 from powertools.logging._redact import REDACTED, is_sensitive_name, redact_text, redact_value
 
-__all__ = ["encode_fields", "encode_string", "encode_value", "format_time"]
+__all__ = ["RESERVED", "encode_fields", "encode_string", "encode_value", "format_time"]
 
 _REDACTED_JSON: str = encode_basestring(REDACTED)
 _CACHE_LIMIT = 8192
@@ -28,8 +28,14 @@ _STRINGS: dict[str, str] = {}
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
 
 
+# The line's own members: a field of the same name is written as "_<name>" instead, so the
+# line never holds a duplicate key (the renaming is cached with the name, so it costs nothing).
+RESERVED = frozenset({"time", "level", "logger", "event"})
+
+
 def _learn_name(name: str) -> tuple[str, bool]:
-    entry = ("," + encode_basestring(redact_text(name)) + ":", is_sensitive_name(name))
+    written = "_" + name if name in RESERVED else name
+    entry = ("," + encode_basestring(redact_text(written)) + ":", is_sensitive_name(name))
     if len(_NAMES) < _CACHE_LIMIT:
         _NAMES[name] = entry
     return entry
@@ -89,6 +95,8 @@ def encode_fields(fields: Mapping[str, Any]) -> str:
 
     >>> encode_fields({"model": "gpt-4", "tokens": 1500, "api_key": "abc"})
     ',"model":"gpt-4","tokens":1500,"api_key":"[REDACTED]"'
+    >>> encode_fields({"event": "click"})  # the line's own members are never duplicated
+    ',"_event":"click"'
     """
     out = ""
     for name, value in fields.items():

@@ -72,6 +72,13 @@ def _default_audit(name: str) -> AuditTrail:
         return trail
 
 
+_LEVEL_METHODS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
+
+
+def _discard(*args: Any, **fields: Any) -> None:
+    """Stands in for the level methods below the logger's level."""
+
+
 class StructuredLogger:
     """Structured, contextual logging to any number of sinks.
 
@@ -98,6 +105,9 @@ class StructuredLogger:
         self.name = name
         self.level = parse_level(level)
         self._level = int(self.level)
+        for method, threshold in _LEVEL_METHODS.items():
+            if threshold < self._level:  # a filtered-out call then costs one plain call
+                setattr(self, method, _discard)
         self.sinks: list[Sink] = (
             default_sinks() if sinks is None else [resolve_sink(s) for s in sinks]
         )
