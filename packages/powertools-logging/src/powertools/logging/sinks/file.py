@@ -15,13 +15,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
-from powertools.logging._query import Query
+from powertools.logging._query import Query, TimeLike
 from powertools.logging._record import LogEvent, LogRecord
 from powertools.logging.errors import ConfigurationError
 
-__all__ = ["FileSink", "read_jsonl"]
+__all__ = ["FileSink", "query_files", "read_jsonl"]
 
 
 class FileSink:
@@ -150,3 +150,25 @@ def scan_jsonl(paths: list[Path], query: Query) -> list[LogEvent]:
     found = [e for p in paths if p.exists() for e in read_jsonl(p) if query.matches(e)]
     found.sort(key=lambda e: e.time)
     return found[-query.limit :]
+
+
+def query_files(
+    *paths: str | os.PathLike[str],
+    event_type: str | None = None,
+    start_time: TimeLike = None,
+    end_time: TimeLike = None,
+    filters: dict[str, Any] | None = None,
+    limit: int = 1000,
+    level: str | int | None = None,
+    logger: str | None = None,
+) -> list[LogEvent]:
+    """Query JSON-lines files (``.gz`` too) written by this package, with a scan.
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.jsonl"
+    >>> _ = path.write_text('{"time":"2026-01-05T00:00:00Z","level":"info","event":"x","n":1}\\n')
+    >>> [e["n"] for e in query_files(path, event_type="x", start_time="2026-01-01")]
+    [1]
+    """
+    terms = Query.build(event_type, start_time, end_time, filters, level, logger, limit)
+    return scan_jsonl([Path(p) for p in paths], terms)
