@@ -68,20 +68,33 @@ def _malformed(expected: int) -> AuditTamperedError:
     return AuditTamperedError("malformed", expected, "the line is not seq, hash, record")
 
 
+def _diagnose(lines: list[bytes], index: int) -> AuditTamperedError:
+    """Why the record at ``index`` does not chain: out of place, or changed."""
+    expected = index + 1
+    head = lines[index].split(b"\t", 1)[0]
+    if not head.isdigit():
+        return _malformed(expected)
+    if int(head) != expected:
+        return _sequence_error(expected, int(head), lines, index)
+    return AuditTamperedError("edited", expected, "its content does not match its hash")
+
+
 def _check_chain(lines: list[bytes]) -> None:
-    """Every record's hash and position; the hot loop of verification."""
+    """Every record's hash, the hot loop of verification.
+
+    The sequence number is part of what is hashed, so a removed, duplicated or moved record
+    breaks the chain too; only then is the line looked at closely, to say what happened.
+    """
     sha, join = hashlib.sha256, b"\t".join
-    prev, expected = GENESIS, 1
-    for index, line in enumerate(lines):
-        parts = line.split(b"\t", 2)
-        if len(parts) != 3 or not parts[0].isdigit():
-            raise _malformed(expected)
-        seq, digest, body = parts
-        if int(seq) != expected:
-            raise _sequence_error(expected, int(seq), lines, index)
-        if sha(join((prev, seq, body))).hexdigest().encode() != digest:
-            raise AuditTamperedError("edited", expected, "its content does not match its hash")
-        prev, expected = digest, expected + 1
+    prev, index = GENESIS, 0
+    try:
+        for index, line in enumerate(lines):
+            seq, digest, body = line.split(b"\t", 2)
+            if sha(join((prev, seq, body))).hexdigest().encode() != digest:
+                raise _diagnose(lines, index)
+            prev = digest
+    except ValueError:  # fewer than three parts
+        raise _malformed(index + 1) from None
 
 
 def verify_records(data: bytes, checkpoints: Mapping[int, bytes]) -> int:
