@@ -23,37 +23,42 @@ from powertools.logging._encode import format_time
 from powertools.logging.sinks.file import FileSink
 from powertools.logging.sinks.sqlite import SqliteSink
 
-EVENTS = 20_000
-ROUNDS = 5
+EVENTS = 10_000
+ROUNDS = 7
 STORED = 1_000_000
 AUDITED = 1_000_000
 CONTEXT = {"user_id": "user123", "session_id": "sess456", "trace_id": "trace789"}
 FIELDS = {"model": "gpt-4", "tokens": 1500, "provider": "openai", "priority": "high"}
 
 
-def per_call_us(call: Callable[[], None], n: int = EVENTS) -> float:
-    """Median over ROUNDS of the mean µs per call."""
-    samples = []
-    for _ in range(ROUNDS):
-        start = time.perf_counter()
-        for _ in range(n):
-            call()
-        samples.append((time.perf_counter() - start) / n * 1e6)
-    return statistics.median(samples)
+Calls = tuple[Callable[[], None], Callable[[], None], Callable[[], None]]  # info, debug, close
 
 
-def ours(folder: Path) -> tuple[float, float]:
+def timed_us(call: Callable[[], None], n: int = EVENTS) -> float:
+    """Mean µs per call over ``n`` calls."""
+    start = time.perf_counter()
+    for _ in range(n):
+        call()
+    return (time.perf_counter() - start) / n * 1e6
+
+
+def ours(folder: Path) -> Calls:
     sink = FileSink(folder / "ours.jsonl")
     log = StructuredLogger("bench", sinks=[sink], level="info")
     set_context(**CONTEXT)
-    event = per_call_us(lambda: log.info("llm_call_started", **FIELDS))
-    debug = per_call_us(lambda: log.debug("llm_call_started", **FIELDS))
-    clear_context()
-    sink.close()
-    return event, debug
+
+    def close() -> None:
+        clear_context()
+        sink.close()
+
+    return (
+        lambda: log.info("llm_call_started", **FIELDS),
+        lambda: log.debug("llm_call_started", **FIELDS),
+        close,
+    )
 
 
-def structlog_orjson(folder: Path) -> tuple[float, float]:
+def structlog_orjson(folder: Path) -> Calls:
     import orjson
     import structlog
 
@@ -71,26 +76,38 @@ def structlog_orjson(folder: Path) -> tuple[float, float]:
     )
     log = structlog.get_logger()
     structlog.contextvars.bind_contextvars(**CONTEXT)
-    event = per_call_us(lambda: log.info("llm_call_started", **FIELDS))
-    debug = per_call_us(lambda: log.debug("llm_call_started", **FIELDS))
-    structlog.contextvars.clear_contextvars()
-    out.close()
-    return event, debug
+
+    def close() -> None:
+        structlog.contextvars.clear_contextvars()
+        out.close()
+
+    return (
+        lambda: log.info("llm_call_started", **FIELDS),
+        lambda: log.debug("llm_call_started", **FIELDS),
+        close,
+    )
 
 
-def loguru_serialize(folder: Path) -> tuple[float, float]:
+def loguru_serialize(folder: Path) -> Calls:
     from loguru import logger
 
     logger.remove()
     logger.add(folder / "loguru.jsonl", serialize=True, level="INFO")
-    with logger.contextualize(**CONTEXT):
-        event = per_call_us(lambda: logger.info("llm_call_started", **FIELDS))
-        debug = per_call_us(lambda: logger.debug("llm_call_started", **FIELDS))
-    logger.remove()
-    return event, debug
+    scope = logger.contextualize(**CONTEXT)
+    scope.__enter__()
+
+    def close() -> None:
+        scope.__exit__(None, None, None)
+        logger.remove()
+
+    return (
+        lambda: logger.info("llm_call_started", **FIELDS),
+        lambda: logger.debug("llm_call_started", **FIELDS),
+        close,
+    )
 
 
-def stdlib_json(folder: Path) -> tuple[float, float]:
+def stdlib_json(folder: Path) -> Calls:
     from pythonjsonlogger.json import JsonFormatter
 
     handler = logging.FileHandler(folder / "stdlib.jsonl")
@@ -100,10 +117,34 @@ def stdlib_json(folder: Path) -> tuple[float, float]:
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     extra = {**CONTEXT, **FIELDS}  # stdlib has no context: the fields ride in `extra`
-    event = per_call_us(lambda: log.info("llm_call_started", extra=extra))
-    debug = per_call_us(lambda: log.debug("llm_call_started", extra=extra))
-    handler.close()
-    return event, debug
+    return (
+        lambda: log.info("llm_call_started", extra=extra),
+        lambda: log.debug("llm_call_started", extra=extra),
+        handler.close,
+    )
+
+
+def per_event(folder: Path) -> list[tuple[str, float, float]]:
+    """Every library set up at once, measured in turn each round (so a burst of load on the
+    shared machine hits all of them alike); medians over the rounds."""
+    libraries = {
+        "powertools.logging": ours(folder),
+        "structlog + orjson (BytesLogger)": structlog_orjson(folder),
+        "loguru serialize=True": loguru_serialize(folder),
+        "stdlib + python-json-logger": stdlib_json(folder),
+    }
+    events: dict[str, list[float]] = {name: [] for name in libraries}
+    debugs: dict[str, list[float]] = {name: [] for name in libraries}
+    for _ in range(ROUNDS):
+        for name, (info, debug, _close) in libraries.items():
+            events[name].append(timed_us(info))
+            debugs[name].append(timed_us(debug))
+    for _info, _debug, close in libraries.values():
+        close()
+    return [
+        (name, statistics.median(events[name]), statistics.median(debugs[name]))
+        for name in libraries
+    ]
 
 
 def query_latency(folder: Path) -> tuple[dict[str, float], int, float]:
@@ -189,12 +230,7 @@ def audit_verify(folder: Path) -> tuple[float, float, float]:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        rows = [
-            ("powertools.logging", *ours(folder)),
-            ("structlog + orjson (BytesLogger)", *structlog_orjson(folder)),
-            ("loguru serialize=True", *loguru_serialize(folder)),
-            ("stdlib + python-json-logger", *stdlib_json(folder)),
-        ]
+        rows = per_event(folder)
         print(f"Python {sys.version.split()[0]}; {EVENTS:,} events x {ROUNDS} rounds, medians")
         print(f"{'library':36} {'µs/event to file':>17} {'µs/filtered DEBUG':>18}")
         for name, event, debug in rows:
