@@ -46,6 +46,7 @@ def test_datadog_errors_are_counted(http_server, capsys: pytest.CaptureFixture[s
     sink.flush()
     assert sink.stats.failed == 1
     assert "403" in (sink.stats.last_error or "")
+    assert len(recorded.requests) == 1  # a refused key is not retried
     sink.close()
 
 
@@ -90,6 +91,7 @@ def test_pubsub_errors_are_counted(http_server) -> None:
     sink.flush()
     assert sink.stats.failed == 1
     assert "500" in (sink.stats.last_error or "")
+    assert len(recorded.requests) == 3  # a server error is retried twice
     assert repr(sink).startswith("PubSubSink(url=")
     sink.close()
 

@@ -63,7 +63,9 @@ def test_failures_are_counted_and_reported(capsys: pytest.CaptureFixture[str]) -
     def send(batch: list[int]) -> None:
         raise OSError("disk full")
 
-    worker: BatchWorker[int] = BatchWorker(send, name="failing", max_batch=10)
+    worker: BatchWorker[int] = BatchWorker(
+        send, name="failing", max_batch=10, retries=1, sleep=lambda s: None
+    )
     worker.put(1)
     worker.put(2)
     worker.flush()
@@ -103,3 +105,24 @@ def test_no_event_is_lost_on_normal_shutdown(tmp_path: Path) -> None:
 
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 5000
+
+
+def test_failed_batches_are_retried_with_doubling_delays() -> None:
+    attempts: list[list[int]] = []
+    slept: list[float] = []
+
+    def flaky(batch: list[int]) -> None:
+        attempts.append(batch)
+        if len(attempts) < 3:
+            raise ConnectionError("try again")
+
+    worker: BatchWorker[int] = BatchWorker(
+        flaky, name="flaky", retries=2, retry_delay=0.5, sleep=slept.append
+    )
+    worker.put(1)
+    worker.flush()
+    assert attempts == [[1], [1], [1]]
+    assert slept == [0.5, 1.0]
+    assert worker.stats.sent == 1
+    assert worker.stats.failed == 0
+    worker.close()

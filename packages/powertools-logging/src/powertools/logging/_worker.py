@@ -4,7 +4,8 @@ Policy when the queue is full: ``"block"`` waits for room (local stores, nothing
 ``"drop"`` waits at most ``block_timeout`` seconds, then drops the event and counts it in
 ``stats.dropped``. Work submitted with :meth:`BatchWorker.submit` (a query, a flush) runs on the
 worker thread after every event queued before it, so it sees them all. At interpreter exit every
-live worker drains its queue, so no event is lost on a normal shutdown.
+live worker drains its queue, so no event is lost on a normal shutdown. A failed batch is sent
+again ``retries`` times, ``retry_delay`` seconds apart (doubling): delivery is at least once.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import atexit
 import queue
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -64,6 +66,9 @@ class BatchWorker(Generic[T]):
         block_timeout: float = 0.1,
         on_start: Callable[[], None] | None = None,
         on_stop: Callable[[], None] | None = None,
+        retries: int = 2,
+        retry_delay: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if policy not in ("block", "drop"):
             raise ConfigurationError(f"queue policy {policy!r}: use 'block' or 'drop'")
@@ -76,6 +81,7 @@ class BatchWorker(Generic[T]):
         self._block_timeout = block_timeout
         self._on_start = on_start
         self._on_stop = on_stop
+        self._retries, self._retry_delay, self._sleep = retries, retry_delay, sleep
         self._closed = False
         self.stats = WorkerStats()
         self._thread = threading.Thread(target=self._run, name=f"powertools-{name}", daemon=True)
@@ -116,11 +122,25 @@ class BatchWorker(Generic[T]):
         self._thread.join(timeout)
         _LIVE.discard(self)
 
+    def _send_with_retries(self, batch: list[T]) -> None:
+        delay = self._retry_delay
+        for _ in range(self._retries):
+            try:
+                self._send(batch)
+            except Exception as exc:  # transient until the last attempt says otherwise
+                if not getattr(exc, "retryable", True):
+                    raise
+                self._sleep(delay)
+                delay *= 2
+            else:
+                return
+        self._send(batch)
+
     def _deliver(self, batch: list[T]) -> None:
         if not batch:
             return
         try:
-            self._send(batch)
+            self._send_with_retries(batch)
         except Exception as exc:  # a sink must never take the application down
             self.stats.failed += len(batch)
             self.stats.last_error = f"{type(exc).__name__}: {exc}"

@@ -45,7 +45,15 @@ class MissingExtraError(LoggingError, ImportError):
 
 
 class SinkError(LoggingError):
-    """A sink could not deliver, flush or close."""
+    """A sink could not deliver, flush or close.
+
+    ``retryable`` says whether sending the same batch again may succeed (a 5xx or a 429 may; a
+    refused key or a rejected event will not).
+    """
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 class QueryError(LoggingError):

@@ -101,4 +101,4 @@ class CloudWatchSink(BatchSink):
             )
             rejected = response.get("rejectedLogEventsInfo")
             if rejected:
-                raise SinkError(f"CloudWatch rejected events: {rejected}")
+                raise SinkError(f"CloudWatch rejected events: {rejected}", retryable=False)

@@ -103,7 +103,10 @@ class DatadogSink(BatchSink):
                 headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
             )
             if response.status_code >= 400:
-                raise SinkError(f"Datadog answered {response.status_code}: {response.text[:200]}")
+                raise SinkError(
+                    f"Datadog answered {response.status_code}: {response.text[:200]}",
+                    retryable=response.status_code >= 500 or response.status_code == 429,
+                )
 
     def stop(self) -> None:
         """Close the HTTP client."""

@@ -89,7 +89,10 @@ class PubSubSink(BatchSink):
                 self.url, content=body, headers={"Content-Type": "application/json"}
             )
             if response.status_code >= 400:
-                raise SinkError(f"Pub/Sub answered {response.status_code}: {response.text[:200]}")
+                raise SinkError(
+                    f"Pub/Sub answered {response.status_code}: {response.text[:200]}",
+                    retryable=response.status_code >= 500 or response.status_code == 429,
+                )
 
     def stop(self) -> None:
         """Close the HTTP client."""
