@@ -17,9 +17,7 @@ def test_component_6_example_through_the_meta_package(
     log = StructuredLogger("my_module")
     log.set_context(user_id="user123", session_id="sess456", trace_id="trace789")
     log.info("llm_call_started", model="gpt-4", tokens=1500, provider="openai", priority="high")
-    log.metric(
-        "code_generation_quality", value=0.85, tags={"model": "gpt-4", "language": "python"}
-    )
+    log.metric("code_generation_quality", value=0.85, tags={"model": "gpt-4", "language": "python"})
     log.audit(
         "security_event",
         action="create_pr",
