@@ -113,3 +113,23 @@ def test_opentelemetry_span_ids_are_used_when_a_span_is_active() -> None:
     assert event.trace_id == "4bf92f3577b34da6a3ce929d0e0e4736"
     assert event["span_id"] == "00f067aa0ba902b7"
     clear_context()
+
+
+def test_a_span_started_after_a_generated_trace_id_still_wins() -> None:
+    trace = pytest.importorskip("opentelemetry.trace")
+    sink = MemorySink()
+    log = StructuredLogger("otel", sinks=[sink])
+    log.info("before")
+    span_context = trace.SpanContext(
+        trace_id=0x0AF7651916CD43DD8448EB211C80319C,
+        span_id=0xB7AD6B7169203331,
+        is_remote=False,
+        trace_flags=trace.TraceFlags(1),
+    )
+    with trace.use_span(trace.NonRecordingSpan(span_context)):
+        log.info("inside")
+    log.info("after")
+    before, inside, after = sink.events
+    assert inside.trace_id == "0af7651916cd43dd8448eb211c80319c"
+    assert before.trace_id == after.trace_id != inside.trace_id
+    assert trace_headers()["traceparent"].split("-")[1] == before.trace_id

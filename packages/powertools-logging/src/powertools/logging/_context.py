@@ -47,6 +47,7 @@ class Context:
 
 _EMPTY = Context({})
 _CONTEXT: ContextVar[Context] = ContextVar("powertools_logging_context", default=_EMPTY)
+_GENERATED: ContextVar[tuple[str, str] | None] = ContextVar("powertools_trace", default=None)
 
 
 current_context = _CONTEXT.get  # the context of the running task or thread (no extra frame)
@@ -77,8 +78,9 @@ def get_context() -> dict[str, Any]:
 
 
 def clear_context() -> None:
-    """Remove every context field of this task or thread."""
+    """Remove every context field (and the generated trace id) of this task or thread."""
     _CONTEXT.set(_EMPTY)
+    _GENERATED.set(None)
 
 
 @contextmanager
@@ -108,18 +110,26 @@ def _otel_ids() -> dict[str, str] | None:
     return {"trace_id": f"{span_context.trace_id:032x}", "span_id": f"{span_context.span_id:016x}"}
 
 
-def trace_fields(ctx: Context) -> str:
-    """JSON members for the trace id of an event whose context has none.
+def _generated_trace() -> tuple[str, str]:
+    """This task's or thread's generated trace id and its JSON member, made on first use."""
+    found = _GENERATED.get()
+    if found is None:
+        trace_id = new_id()
+        found = (trace_id, encode_fields({"trace_id": trace_id}))
+        _GENERATED.set(found)
+    return found
 
-    The active OpenTelemetry span's ids win; otherwise a trace id is generated once for this
-    task or thread and kept in its context.
+
+def trace_fields(ctx: Context) -> str:
+    """JSON members for the trace id of an event whose context sets none.
+
+    The active OpenTelemetry span's ids win; otherwise a trace id generated once for this task
+    or thread (kept apart from the context fields, so a span started later still wins).
     """
     otel = _otel_ids()
     if otel is not None:
         return encode_fields(otel)
-    generated = ctx.merged({"trace_id": new_id()})
-    _CONTEXT.set(generated)
-    return encode_fields({"trace_id": generated.fields["trace_id"]})
+    return _generated_trace()[1]
 
 
 def trace_headers() -> dict[str, str]:
@@ -131,7 +141,7 @@ def trace_headers() -> dict[str, str]:
     """
     fields = _CONTEXT.get().fields
     otel = _otel_ids() or {}
-    trace_id = str(fields.get("trace_id") or otel.get("trace_id") or new_id())
+    trace_id = str(fields.get("trace_id") or otel.get("trace_id") or _generated_trace()[0])
     span_id = str(otel.get("span_id") or new_id(8))
     headers = {"traceparent": f"00-{trace_id}-{span_id}-01"}
     if "correlation_id" in fields:
