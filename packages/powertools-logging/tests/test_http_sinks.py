@@ -143,3 +143,29 @@ def test_human_console_colours_by_level() -> None:
     coloured = render_human(LogRecord(0.0, 40, "bad", "c", line), colour=True)
     assert "\x1b[31m" in coloured
     assert "code=7" in coloured
+
+
+EXIT_CHILD = """
+import sys
+from powertools.logging import StructuredLogger
+from powertools.logging.sinks.datadog import DatadogSink
+
+log = StructuredLogger("exit", sinks=[DatadogSink(api_key="k", url=sys.argv[1])])
+for n in range(3000):
+    log.info("queued", n=n)
+# no flush, no close: the normal shutdown must deliver everything
+"""
+
+
+def test_network_sink_delivers_everything_at_normal_exit(http_server) -> None:
+    import subprocess
+    import sys
+
+    url, recorded = http_server
+    subprocess.run([sys.executable, "-c", EXIT_CHILD, url], check=True, timeout=60)
+    delivered = [
+        json.loads(e["message"])["n"]
+        for *_, body in recorded.requests
+        for e in json.loads(gzip.decompress(body))
+    ]
+    assert sorted(delivered) == list(range(3000))
