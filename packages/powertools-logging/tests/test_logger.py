@@ -121,6 +121,8 @@ def test_timer_logs_durations_with_an_injected_clock() -> None:
     assert summary["llm_call.errors"]["value"] == 1
     assert summary["llm_call.calls"]["value"] == 2
     assert summary["llm_call.duration_ms"]["max"] == 500.0
+    assert summary["llm_call.error_rate"]["value"] == 0.5
+    assert summary["decorated.error_rate"]["value"] == 0.0
 
 
 async def test_timer_works_with_async_with_and_coroutine_functions() -> None:

@@ -155,7 +155,8 @@ class Metrics:
     def collect(self, *, process: bool = True) -> list[dict[str, Any]]:
         """One summary per metric for the interval since the last call, then reset it.
 
-        Counters carry ``rate_per_s`` (throughput); ``process`` adds CPU and memory gauges.
+        Counters carry ``rate_per_s`` (throughput); each ``<op>.calls`` counter gets an
+        ``<op>.error_rate`` gauge; ``process`` adds CPU and memory gauges.
         """
         now = self._clock()
         with self._lock:
@@ -174,6 +175,7 @@ class Metrics:
             }
             for (n, t), c in counters.items()
         ]
+        out += _error_rates(counters)
         out += [
             {"metric": n, "kind": "gauge", "tags": dict(t), "value": g.value}
             for (n, t), g in gauges.items()
@@ -189,6 +191,20 @@ class Metrics:
                 for n, v in _process_usage().items()
             ]
         return out
+
+
+def _error_rates(counters: Mapping[tuple[str, Tags], Counter]) -> list[dict[str, Any]]:
+    """``<op>.error_rate`` for every ``<op>.calls`` counter (errors / calls in the interval)."""
+    rates = []
+    for (name, tags), calls in counters.items():
+        if name.endswith(".calls") and calls.value:
+            op = name.removesuffix(".calls")
+            errors = counters.get((f"{op}.errors", tags), Counter()).value
+            rate = errors / calls.value
+            rates.append(
+                {"metric": f"{op}.error_rate", "kind": "gauge", "tags": dict(tags), "value": rate}
+            )
+    return rates
 
 
 def emf_document(
