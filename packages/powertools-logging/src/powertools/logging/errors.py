@@ -3,11 +3,23 @@
 The hierarchy::
 
     LoggingError            base of every error this package raises
+    ├── ConfigurationError  a bad argument or environment value (says which and how to fix it)
+    ├── MissingExtraError   an optional sink needs an extra that is not installed
+    ├── SinkError           a sink could not write, flush or close
+    ├── QueryError          a query cannot run (no queryable sink, bad time, bad filter)
+    └── AuditTamperedError  the audit trail was edited, reordered, truncated or cut short
 """
 
 from __future__ import annotations
 
-__all__ = ["LoggingError"]
+__all__ = [
+    "AuditTamperedError",
+    "ConfigurationError",
+    "LoggingError",
+    "MissingExtraError",
+    "QueryError",
+    "SinkError",
+]
 
 
 class LoggingError(Exception):
@@ -15,3 +27,47 @@ class LoggingError(Exception):
 
     Its area: structured events, sinks, metrics, audit trail and queries.
     """
+
+
+class ConfigurationError(LoggingError, ValueError):
+    """An argument or environment value is invalid; the message says how to fix it."""
+
+
+class MissingExtraError(LoggingError, ImportError):
+    """An optional sink's dependency is missing; the message names the extra to install."""
+
+    def __init__(self, sink: str, extra: str) -> None:
+        super().__init__(
+            f"the {sink} sink needs an optional dependency: "
+            f"pip install 'powertools-logging[{extra}]'"
+        )
+        self.extra = extra
+
+
+class SinkError(LoggingError):
+    """A sink could not deliver, flush or close.
+
+    ``retryable`` says whether sending the same batch again may succeed (a 5xx or a 429 may; a
+    refused key or a rejected event will not).
+    """
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class QueryError(LoggingError):
+    """A query could not run; the message says what to change."""
+
+
+class AuditTamperedError(LoggingError):
+    """The audit trail does not verify.
+
+    ``kind`` is one of ``edited``, ``removed``, ``reordered``, ``truncated``, ``rewritten``,
+    ``malformed`` or ``forged-checkpoint``; ``seq`` is the sequence number of the record at fault.
+    """
+
+    def __init__(self, kind: str, seq: int, detail: str) -> None:
+        super().__init__(f"audit trail {kind} at record {seq}: {detail}")
+        self.kind = kind
+        self.seq = seq

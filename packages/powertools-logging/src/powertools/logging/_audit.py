@@ -1,0 +1,265 @@
+"""The audit trail: append-only records chained by SHA-256, with Ed25519-signed checkpoints
+kept in a separate file.
+
+Each line is ``sha256<TAB>seq<TAB>json``, where ``sha256 = SHA-256(previous hash, TAB seq TAB
+json)``: the hashed bytes after the previous hash are the line's own bytes after its hash, so
+verification is one slice and one hash per record, with no JSON parsing. A checkpoint
+(``seq``, ``hash``, signature) is written every ``checkpoint_every`` records and on close; it
+catches what a chain alone cannot: a truncated tail, or a chain recomputed after an edit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import json
+import os
+import socket
+import threading
+import time
+import weakref
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from powertools.logging._audit_keys import SigningKey, load_public_key
+from powertools.logging._redact import redact_value
+from powertools.logging.errors import AuditTamperedError, ConfigurationError
+
+__all__ = ["AuditRecord", "AuditTrail", "AuditVerification", "verify_records"]
+
+GENESIS = b"0" * 64
+_HASH = 64  # hex digits of a SHA-256 at the start of each line
+_OPEN: weakref.WeakSet[AuditTrail] = weakref.WeakSet()
+_TAIL_READ = 1 << 16
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One appended audit record: its position, its chain hash and what it says."""
+
+    seq: int
+    hash: str
+    body: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditVerification:
+    """The result of a successful :meth:`AuditTrail.verify`."""
+
+    records: int
+    checkpoints: int
+    signed: bool
+
+
+def _digest(prev: bytes, seq: bytes, body: bytes) -> bytes:
+    return hashlib.sha256(prev + b"\t" + seq + b"\t" + body).hexdigest().encode()
+
+
+def _sequence_error(expected: int, seq: int, lines: list[bytes], index: int) -> AuditTamperedError:
+    if seq < expected:
+        return AuditTamperedError("reordered", seq, f"record {seq} appears after {expected - 1}")
+    wanted = str(expected).encode() + b"\t"
+    if any(line[_HASH + 1 :].startswith(wanted) for line in lines[index:]):
+        return AuditTamperedError("reordered", expected, f"record {seq} appears before it")
+    return AuditTamperedError("removed", expected, f"record {seq} follows {expected - 1}")
+
+
+def _malformed(expected: int) -> AuditTamperedError:
+    return AuditTamperedError("malformed", expected, "the line is not hash, seq, record")
+
+
+def _diagnose(lines: list[bytes], index: int) -> AuditTamperedError:
+    """Why the record at ``index`` does not chain: malformed, out of place, or changed."""
+    expected, line = index + 1, lines[index]
+    head = line[_HASH + 1 :].split(b"\t", 1)[0]
+    if line[_HASH : _HASH + 1] != b"\t" or not head.isdigit():
+        return _malformed(expected)
+    if int(head) != expected:
+        return _sequence_error(expected, int(head), lines, index)
+    return AuditTamperedError("edited", expected, "its content does not match its hash")
+
+
+def _check_chain(lines: list[bytes]) -> None:
+    """Every record's hash, the hot loop of verification.
+
+    The sequence number is part of what is hashed, so a removed, duplicated or moved record
+    breaks the chain too; only then is the line looked at closely, to say what happened.
+    """
+    sha, prev = hashlib.sha256, GENESIS
+    for index, line in enumerate(lines):
+        digest = line[:_HASH]
+        if sha(prev + line[_HASH:]).hexdigest().encode() != digest:
+            raise _diagnose(lines, index)
+        prev = digest
+
+
+def verify_records(data: bytes, checkpoints: Mapping[int, bytes]) -> int:
+    """Check a trail's bytes against its chain and checkpoints; return how many records."""
+    lines = data.split(b"\n")
+    tail = lines.pop()
+    _check_chain(lines)
+    last = len(lines)
+    if tail:
+        raise AuditTamperedError("truncated", last + 1, "the last record is incomplete")
+    for seq in sorted(checkpoints):
+        if seq > last:
+            raise AuditTamperedError(
+                "truncated", last + 1, f"a checkpoint covers {seq} records, {last} remain"
+            )
+        if lines[seq - 1][:_HASH] != checkpoints[seq]:
+            raise AuditTamperedError("rewritten", seq, "the chain differs from its checkpoint")
+    return last
+
+
+class AuditTrail:
+    """An append-only, tamper-evident record of who did what to which resource.
+
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> trail = AuditTrail(folder / "audit.log", checkpoint_every=2)
+    >>> trail.append("login", actor="ada", resource="console", result="success").seq
+    1
+    >>> trail.verify().records
+    1
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        checkpoint_path: str | os.PathLike[str] | None = None,
+        signing_key: SigningKey | None = None,
+        checkpoint_every: int = 1000,
+        origin: str | None = None,
+        fsync: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if checkpoint_every < 1:
+            raise ConfigurationError(f"checkpoint_every must be at least 1, got {checkpoint_every}")
+        self.path = Path(path)
+        self.checkpoint_path = Path(checkpoint_path or f"{self.path}.checkpoints")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
+        self._key, self._every, self._fsync, self._clock = (
+            signing_key,
+            checkpoint_every,
+            fsync,
+            clock,
+        )
+        self.origin = origin or f"{socket.gethostname()}/{os.getpid()}"
+        self._lock = threading.Lock()
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        self._seq, self._hash = self._resume()
+        self._checkpointed = self._seq
+        _OPEN.add(self)
+
+    def _resume(self) -> tuple[int, bytes]:
+        size = os.fstat(self._fd).st_size
+        start = max(0, size - _TAIL_READ)
+        tail = os.pread(self._fd, size - start, start)
+        cut = tail.rfind(b"\n")
+        if cut + 1 < len(tail):  # a torn, never-acknowledged write: drop it
+            os.truncate(self.path, start + cut + 1)
+        lines = tail[: cut + 1].split(b"\n")
+        last = lines[-2] if len(lines) >= 2 else b""
+        parts = last.split(b"\t", 2)
+        if len(parts) == 3 and parts[1].isdigit():
+            return int(parts[1]), parts[0]
+        return 0, GENESIS
+
+    def append(
+        self,
+        action: str,
+        *,
+        actor: str,
+        resource: str,
+        result: str = "success",
+        event: str = "audit",
+        **fields: Any,
+    ) -> AuditRecord:
+        """Append a record (written before this returns) and return it."""
+        body: dict[str, Any] = redact_value(
+            {
+                **fields,
+                "event": event,
+                "action": action,
+                "actor": actor,
+                "resource": resource,
+                "result": result,
+                "origin": self.origin,
+                "time": self._clock(),
+            }
+        )
+        data = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
+        with self._lock:
+            seq = str(self._seq + 1).encode()
+            digest = _digest(self._hash, seq, data)
+            os.write(self._fd, digest + b"\t" + seq + b"\t" + data + b"\n")
+            if self._fsync:
+                os.fsync(self._fd)
+            self._seq, self._hash = self._seq + 1, digest
+            if self._seq % self._every == 0:
+                self._write_checkpoint()
+        return AuditRecord(self._seq, digest.decode(), body)
+
+    def _write_checkpoint(self) -> None:
+        message = f"{self._seq}\t{self._hash.decode()}".encode()
+        entry = {
+            "seq": self._seq,
+            "hash": self._hash.decode(),
+            "time": self._clock(),
+            "signature": None if self._key is None else self._key.sign(message).hex(),
+        }
+        with open(self.checkpoint_path, "a", encoding="utf-8") as out:
+            out.write(json.dumps(entry) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        self._checkpointed = self._seq
+
+    def checkpoint(self) -> None:
+        """Write a checkpoint of the current head now (if records were added since the last)."""
+        with self._lock:
+            if self._seq > self._checkpointed:
+                self._write_checkpoint()
+
+    def close(self) -> None:
+        """Checkpoint the head and close the file."""
+        self.checkpoint()
+        os.close(self._fd)
+        _OPEN.discard(self)
+
+    def _checkpoints(self, public_key: bytes | None) -> tuple[dict[int, bytes], bool]:
+        if not self.checkpoint_path.exists():
+            return {}, False
+        verifier = (
+            load_public_key(public_key)
+            if public_key is not None
+            else (None if self._key is None else self._key.public_key())
+        )
+        found: dict[int, bytes] = {}
+        for line in self.checkpoint_path.read_text(encoding="utf-8").splitlines():
+            entry = json.loads(line)
+            seq, digest, signature = int(entry["seq"]), str(entry["hash"]), entry["signature"]
+            if verifier is not None and not verifier.verifies(
+                f"{seq}\t{digest}".encode(), signature
+            ):
+                raise AuditTamperedError("forged-checkpoint", seq, "its signature does not verify")
+            found[seq] = digest.encode()
+        return found, verifier is not None
+
+    def verify(self, public_key: bytes | None = None) -> AuditVerification:
+        """Check every record and checkpoint; raise :class:`AuditTamperedError` naming the first
+        record at fault. ``public_key`` (32 raw bytes) defaults to the trail's own key."""
+        with self._lock:
+            data = Path(self.path).read_bytes()
+        checkpoints, signed = self._checkpoints(public_key)
+        records = verify_records(data, checkpoints)
+        return AuditVerification(records=records, checkpoints=len(checkpoints), signed=signed)
+
+
+@atexit.register
+def _checkpoint_all_at_exit() -> None:
+    for trail in list(_OPEN):
+        trail.checkpoint()

@@ -1,0 +1,330 @@
+"""``StructuredLogger``: events to JSON lines, fanned out to sinks; metrics, audit, queries."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from powertools.logging._audit import AuditRecord, AuditTrail
+from powertools.logging._context import (
+    Context,
+    clear_context,
+    current_context,
+    set_context,
+    trace_fields,
+)
+from powertools.logging._encode import encode_fields, encode_string, format_time
+from powertools.logging._levels import LEVEL_NAMES, Level, parse_level
+from powertools.logging._metrics import Metrics, emf_document
+from powertools.logging._query import Query, TimeLike
+from powertools.logging._record import LogEvent, LogRecord
+from powertools.logging._registry import data_dir, resolve_sink
+from powertools.logging._sink import QueryableSink, Sink
+from powertools.logging._timer import Timer
+from powertools.logging.errors import QueryError
+
+__all__ = ["StructuredLogger"]
+
+_DEFAULT_STORES: dict[Path, Sink] = {}
+_DEFAULT_TRAILS: dict[Path, AuditTrail] = {}
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default_sinks() -> list[Sink]:
+    """Console (warnings and up) plus the shared SQLite store in :func:`data_dir`."""
+    from powertools.logging.sinks.console import ConsoleSink
+    from powertools.logging.sinks.sqlite import SqliteSink
+
+    path = data_dir() / "events.db"
+    with _DEFAULT_LOCK:
+        store = _DEFAULT_STORES.get(path)
+        if store is None:
+            store = _DEFAULT_STORES[path] = SqliteSink(path)
+    return [ConsoleSink(level=Level.WARNING), store]
+
+
+def _default_audit(name: str) -> AuditTrail:
+    """The shared trail of loggers named ``name`` (one writer per file in this process)."""
+    from powertools.logging._audit_keys import SigningKey
+    from powertools.logging.errors import MissingExtraError
+
+    folder = data_dir()
+    path = folder / "audit" / f"{name}.audit"
+    with _DEFAULT_LOCK:
+        trail = _DEFAULT_TRAILS.get(path)
+        if trail is not None:
+            return trail
+        try:
+            key: SigningKey | None = SigningKey.from_file(folder / "keys" / "audit.ed25519")
+        except MissingExtraError:
+            key = None  # without the [audit] extra, checkpoints carry hashes but no signature
+        trail = _DEFAULT_TRAILS[path] = AuditTrail(
+            path,
+            checkpoint_path=folder / "audit-checkpoints" / f"{name}.checkpoints",
+            signing_key=key,
+        )
+        return trail
+
+
+_LEVEL_METHODS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
+
+
+def _discard(*args: Any, **fields: Any) -> None:
+    """Stands in for the level methods below the logger's level."""
+
+
+class StructuredLogger:
+    """Structured, contextual logging to any number of sinks.
+
+    >>> from powertools.logging.testing import MemorySink
+    >>> sink = MemorySink()
+    >>> log = StructuredLogger("demo", sinks=[sink])
+    >>> log.info("llm_call_started", model="gpt-4", api_key="sk-never-shown-1234567890")
+    >>> event = sink.events.pop()
+    >>> event.get("model"), event.get("api_key")
+    ('gpt-4', '[REDACTED]')
+    """
+
+    def __init__(
+        self,
+        name: str = "app",
+        sinks: Iterable[Sink | str] | None = None,
+        level: str | int = "info",
+        *,
+        audit_trail: AuditTrail | None = None,
+        emf_namespace: str | None = None,
+        clock: Callable[[], float] = time.time,
+        _bound: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.name = name
+        self.level = parse_level(level)
+        self._level = int(self.level)
+        for method, threshold in _LEVEL_METHODS.items():
+            if threshold < self._level:  # a filtered-out call then costs one plain call
+                setattr(self, method, _discard)
+        self.sinks: list[Sink] = (
+            default_sinks() if sinks is None else [resolve_sink(s) for s in sinks]
+        )
+        self._targets = [(int(getattr(s, "level", 0)), s.emit) for s in self.sinks]
+        self._clock = clock
+        self._audit = audit_trail
+        self._emf_namespace = emf_namespace
+        self.metrics = Metrics()
+        self._bound = Context(_bound or {})
+        name_json = encode_string(name)
+        self._heads = {
+            n: f'","level":"{label}","logger":{name_json},"event":'
+            for n, label in LEVEL_NAMES.items()
+        }
+
+    def __repr__(self) -> str:
+        return f"StructuredLogger({self.name!r}, level={self.level.name.lower()!r})"
+
+    # -- context ---------------------------------------------------------------------------
+    def set_context(self, **fields: Any) -> None:
+        """Add fields to every event from this task or thread (see :func:`set_context`)."""
+        set_context(**fields)
+
+    def clear_context(self) -> None:
+        """Remove this task's or thread's context fields."""
+        clear_context()
+
+    def bind(self, **fields: Any) -> StructuredLogger:
+        """A logger with the same sinks whose events all carry ``fields``."""
+        child = object.__new__(StructuredLogger)
+        child.__dict__.update(self.__dict__)
+        child._bound = self._bound.merged(fields)
+        return child
+
+    # -- events ----------------------------------------------------------------------------
+    def _members(self, ctx: Context, fields: dict[str, Any]) -> str:
+        bound = self._bound
+        if (
+            ctx.names.isdisjoint(fields)
+            and bound.names.isdisjoint(fields)
+            and (not bound.names or ctx.names.isdisjoint(bound.names))
+        ):
+            trace = (
+                ""
+                if ctx.has_trace or bound.has_trace or "trace_id" in fields
+                else trace_fields(ctx)
+            )
+            return ctx.encoded + bound.encoded + trace + encode_fields(fields)
+        merged = {**ctx.fields, **bound.fields, **fields}
+        trace = "" if "trace_id" in merged else trace_fields(ctx)
+        return trace + encode_fields(merged)
+
+    def _log(self, level: int, event: str, fields: dict[str, Any]) -> None:
+        ts = self._clock()
+        line = (
+            '{"time":"'
+            + format_time(ts)
+            + self._heads[level]
+            + encode_string(event)
+            + self._members(current_context(), fields)
+            + "}"
+        )
+        record = LogRecord(ts, level, event, self.name, line)
+        for threshold, emit in self._targets:
+            if level >= threshold:
+                emit(record)
+
+    def log(self, level: str | int, event: str, /, **fields: Any) -> None:
+        """Log ``event`` at ``level`` (a name or a number)."""
+        number = int(parse_level(level))
+        if number >= self._level:
+            self._log(number, event, fields)
+
+    def debug(self, event: str, /, **fields: Any) -> None:
+        """Log at DEBUG."""
+        if self._level <= 10:
+            self._log(10, event, fields)
+
+    def info(self, event: str, /, **fields: Any) -> None:
+        """Log at INFO."""
+        if self._level <= 20:
+            self._log(20, event, fields)
+
+    def warning(self, event: str, /, **fields: Any) -> None:
+        """Log at WARNING."""
+        if self._level <= 30:
+            self._log(30, event, fields)
+
+    def error(self, event: str, /, **fields: Any) -> None:
+        """Log at ERROR."""
+        if self._level <= 40:
+            self._log(40, event, fields)
+
+    def exception(self, event: str, /, **fields: Any) -> None:
+        """Log at ERROR with the traceback of the exception being handled."""
+        if self._level <= 40 and sys.exc_info()[0] is not None:
+            fields["exception"] = traceback.format_exc()
+        self.error(event, **fields)
+
+    def critical(self, event: str, /, **fields: Any) -> None:
+        """Log at CRITICAL."""
+        if self._level <= 50:
+            self._log(50, event, fields)
+
+    # -- metrics ---------------------------------------------------------------------------
+    def metric(
+        self, name: str, value: float, tags: Mapping[str, Any] | None = None, *, unit: str = "None"
+    ) -> None:
+        """Record a value: logged now as a ``metric`` event and aggregated in :attr:`metrics`."""
+        tags = dict(tags or {})
+        self.metrics.histogram(name, tags).observe(value)
+        fields: dict[str, Any] = {"metric": name, "value": value, "tags": tags, "unit": unit}
+        if self._emf_namespace is not None:
+            fields.update(
+                emf_document(
+                    name, value, tags, unit=unit, namespace=self._emf_namespace, ts=self._clock()
+                )
+            )
+        self.info("metric", **fields)
+
+    def timer(
+        self, name: str, *, clock: Callable[[], float] = time.perf_counter, **fields: Any
+    ) -> Timer:
+        """Time a block (``with``/``async with``) or each call of a decorated function."""
+        return Timer(self, name, clock, fields)
+
+    def flush_metrics(self, *, process: bool = True) -> list[dict[str, Any]]:
+        """Log one ``metrics`` event per aggregated metric for the interval, and return them."""
+        summaries = self.metrics.collect(process=process)
+        for summary in summaries:
+            self.info("metrics", **summary)
+        return summaries
+
+    # -- audit -----------------------------------------------------------------------------
+    @property
+    def audit_trail(self) -> AuditTrail:
+        """This logger's audit trail (created under :func:`data_dir` on first use)."""
+        if self._audit is None:
+            self._audit = _default_audit(self.name)
+        return self._audit
+
+    def audit(
+        self,
+        event: str,
+        /,
+        *,
+        action: str,
+        resource: str,
+        actor: str,
+        result: str = "success",
+        **fields: Any,
+    ) -> AuditRecord:
+        """Append to the tamper-evident audit trail, and log the same facts as an event."""
+        record = self.audit_trail.append(
+            action, actor=actor, resource=resource, result=result, event=event, **fields
+        )
+        self.info(
+            event,
+            audit_seq=record.seq,
+            audit_hash=record.hash,
+            action=action,
+            resource=resource,
+            actor=actor,
+            result=result,
+            **fields,
+        )
+        return record
+
+    # -- queries ---------------------------------------------------------------------------
+    def query(
+        self,
+        event_type: str | None = None,
+        start_time: TimeLike = None,
+        end_time: TimeLike = None,
+        filters: Mapping[str, Any] | None = None,
+        limit: int = 1000,
+        *,
+        level: str | int | None = None,
+        logger: str | None = None,
+    ) -> list[LogEvent]:
+        """Stored events matching every term, oldest first (the newest ``limit`` of them).
+
+        Reads the first queryable sink (the embedded SQLite store by default).
+        """
+        terms = Query.build(event_type, start_time, end_time, filters, level, logger, limit)
+        for sink in self.sinks:
+            if isinstance(sink, QueryableSink):
+                return sink.query(terms)
+        raise QueryError(
+            f"logger {self.name!r} has no queryable sink: add a SqliteSink, PostgresSink or "
+            "FileSink to its sinks"
+        )
+
+    async def aquery(
+        self,
+        event_type: str | None = None,
+        start_time: TimeLike = None,
+        end_time: TimeLike = None,
+        filters: Mapping[str, Any] | None = None,
+        limit: int = 1000,
+        **terms: Any,
+    ) -> list[LogEvent]:
+        """:meth:`query` without blocking the running event loop."""
+        return await asyncio.to_thread(
+            self.query, event_type, start_time, end_time, filters, limit, **terms
+        )
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def flush(self) -> None:
+        """Deliver everything logged so far, in every sink."""
+        for sink in self.sinks:
+            sink.flush()
+
+    def close(self) -> None:
+        """Flush and close this logger's sinks (shared default stores stay open)."""
+        for sink in self.sinks:
+            if sink not in _DEFAULT_STORES.values():
+                sink.close()
+        if self._audit is not None:
+            self._audit.checkpoint()

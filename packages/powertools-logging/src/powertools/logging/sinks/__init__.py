@@ -1,0 +1,1 @@
+"""Built-in sinks, one module each; optional ones import their client library inside."""

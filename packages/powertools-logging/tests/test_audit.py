@@ -1,0 +1,198 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from powertools.logging import AuditTamperedError, AuditTrail, SigningKey, StructuredLogger
+from powertools.logging._audit import verify_records
+from powertools.logging.testing import MemorySink
+
+
+def _trail(folder: Path, n: int = 10, every: int = 5, key: SigningKey | None = None) -> AuditTrail:
+    trail = AuditTrail(
+        folder / "a.audit",
+        signing_key=key,
+        checkpoint_every=every,
+        origin="test",
+        clock=lambda: 1.0,
+    )
+    for i in range(n):
+        trail.append("update", actor=f"user{i}", resource=f"doc/{i}", note=f"v{i}")
+    return trail
+
+
+def _lines(trail: AuditTrail) -> list[bytes]:
+    return trail.path.read_bytes().splitlines(keepends=True)
+
+
+def _write(trail: AuditTrail, lines: list[bytes]) -> None:
+    trail.path.write_bytes(b"".join(lines))
+
+
+def _expect(trail: AuditTrail, kind: str, seq: int) -> None:
+    with pytest.raises(AuditTamperedError) as caught:
+        trail.verify()
+    assert (caught.value.kind, caught.value.seq) == (kind, seq), str(caught.value)
+
+
+def test_intact_trail_verifies_with_signed_checkpoints(tmp_path: Path) -> None:
+    trail = _trail(tmp_path, key=SigningKey.generate())
+    result = trail.verify()
+    assert (result.records, result.checkpoints, result.signed) == (10, 2, True)
+
+
+def test_edited_record_is_named(tmp_path: Path) -> None:
+    trail = _trail(tmp_path)
+    lines = _lines(trail)
+    lines[3] = lines[3].replace(b"user3", b"mallory")
+    _write(trail, lines)
+    _expect(trail, "edited", 4)
+
+
+def test_removed_record_is_named(tmp_path: Path) -> None:
+    trail = _trail(tmp_path)
+    lines = _lines(trail)
+    del lines[6]
+    _write(trail, lines)
+    _expect(trail, "removed", 7)
+
+
+def test_reordered_records_are_named(tmp_path: Path) -> None:
+    trail = _trail(tmp_path)
+    lines = _lines(trail)
+    lines[2], lines[5] = lines[5], lines[2]
+    _write(trail, lines)
+    _expect(trail, "reordered", 3)
+
+
+def test_truncated_tail_is_caught_by_the_checkpoint(tmp_path: Path) -> None:
+    trail = _trail(tmp_path)
+    _write(trail, _lines(trail)[:8])
+    _expect(trail, "truncated", 9)
+
+
+def test_torn_last_record_is_truncation(tmp_path: Path) -> None:
+    trail = _trail(tmp_path, n=3, every=100)
+    lines = _lines(trail)
+    lines[-1] = lines[-1][:20]
+    _write(trail, lines)
+    _expect(trail, "truncated", 3)
+
+
+def test_rewritten_chain_is_caught_by_the_checkpoint(tmp_path: Path) -> None:
+    trail = _trail(tmp_path)
+    # an attacker who edits record 2 and recomputes every hash after it
+    forged = AuditTrail(
+        tmp_path / "forged.audit", checkpoint_every=1000, origin="test", clock=lambda: 1.0
+    )
+    for i in range(10):
+        forged.append(
+            "update", actor="mallory" if i == 1 else f"user{i}", resource=f"doc/{i}", note=f"v{i}"
+        )
+    trail.path.write_bytes(forged.path.read_bytes())
+    _expect(trail, "rewritten", 5)
+
+
+def test_forged_checkpoint_is_caught(tmp_path: Path) -> None:
+    trail = _trail(tmp_path, key=SigningKey.generate())
+    text = trail.checkpoint_path.read_text()
+    trail.checkpoint_path.write_text(text.replace('"signature": "', '"signature": "00', 1))
+    _expect(trail, "forged-checkpoint", 5)
+    other = SigningKey.generate().public_key().raw()
+    trail.checkpoint_path.write_text(text)
+    with pytest.raises(AuditTamperedError, match="signature"):
+        trail.verify(public_key=other)
+
+
+def test_malformed_line(tmp_path: Path) -> None:
+    trail = _trail(tmp_path, n=2, every=100)
+    _write(trail, [b"garbage\n", *_lines(trail)])
+    _expect(trail, "malformed", 1)
+
+
+def test_trail_resumes_its_chain_and_drops_a_torn_write(tmp_path: Path) -> None:
+    trail = _trail(tmp_path, n=3, every=100)
+    trail.close()
+    with open(trail.path, "ab") as f:
+        f.write(b"4\tdeadbeef")  # a write cut short by a crash
+    again = AuditTrail(tmp_path / "a.audit", checkpoint_every=100, origin="test")
+    assert again.append("read", actor="x", resource="y").seq == 4
+    assert again.verify().records == 4
+    again.close()
+
+
+def test_signing_key_file_is_private_and_hidden(tmp_path: Path) -> None:
+    key = SigningKey.from_file(tmp_path / "k" / "audit.ed25519")
+    assert (tmp_path / "k" / "audit.ed25519").stat().st_mode & 0o077 == 0
+    again = SigningKey.from_file(tmp_path / "k" / "audit.ed25519")
+    assert again.public_key().raw() == key.public_key().raw()
+    assert repr(key) == "SigningKey(<hidden>)"
+
+
+def test_logger_audit_logs_the_event_too(tmp_path: Path) -> None:
+    sink = MemorySink()
+    log = StructuredLogger("aud", sinks=[sink])
+    record = log.audit(
+        "security_event",
+        action="create_pr",
+        resource="repo/x",
+        actor="u1",
+        api_key="sk-abcdefghijklmnopqrstuvwxyz",
+    )
+    assert record.body["api_key"] == "[REDACTED]"
+    (event,) = sink.events
+    assert event["audit_seq"] == 1
+    assert event["actor"] == "u1"
+    log.close()
+    assert log.audit_trail.verify().signed
+
+
+mutations = st.sampled_from(["edit", "delete", "swap", "truncate", "duplicate"])
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=60)
+@given(kind=mutations, n=st.integers(5, 30), where=st.integers(0, 1000), byte=st.integers(0, 255))
+def test_any_mutation_is_detected(tmp_path: Path, kind: str, n: int, where: int, byte: int) -> None:
+    folder = tmp_path / f"{kind}-{n}-{where}-{byte}"
+    trail = _trail(folder, n=n, every=4)
+    trail.close()
+    lines = _lines(trail)
+    i = where % len(lines)
+    if kind == "edit":
+        line = bytearray(lines[i])
+        pos = where % (len(line) - 1)
+        if line[pos] == byte or byte == 10:
+            byte = (line[pos] + 1) % 256 or 1
+        if byte == 10:
+            byte = 11
+        line[pos] = byte
+        lines[i] = bytes(line)
+    elif kind == "delete":
+        del lines[i]
+    elif kind == "swap":
+        j = (i + 1 + where // 7) % len(lines)
+        if i == j:
+            j = (i + 1) % len(lines)
+        lines[i], lines[j] = lines[j], lines[i]
+    elif kind == "truncate":
+        lines = lines[:i]
+    else:
+        lines.insert(i, lines[i])
+    data = b"".join(lines)
+    checkpoints = {
+        int(c.split(b'"seq": ')[1].split(b",")[0]): c.split(b'"hash": "')[1][:64]
+        for c in trail.checkpoint_path.read_bytes().splitlines()
+    }
+    with pytest.raises(AuditTamperedError):
+        verify_records(data, checkpoints)
+
+
+def test_loggers_of_one_name_share_one_trail() -> None:
+    first, second = StructuredLogger("same", sinks=[]), StructuredLogger("same", sinks=[])
+    first.audit("e", action="a", resource="r", actor="x")
+    second.audit("e", action="a", resource="r", actor="y")
+    assert first.audit_trail is second.audit_trail
+    assert first.audit_trail.verify().records == 2

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from powertools.logging import StructuredLogger
+from powertools.logging.sinks.bridges import (
+    LoguruSink,
+    StdlibHandler,
+    StdlibSink,
+    loguru_handler,
+)
+from powertools.logging.testing import MemorySink
+
+
+def test_stdlib_records_flow_into_structured_events() -> None:
+    sink = MemorySink()
+    target = StructuredLogger("bridge", sinks=[sink], level="debug")
+    std = logging.getLogger("thirdparty.http")
+    std.setLevel(logging.DEBUG)
+    handler = StdlibHandler(target)
+    std.addHandler(handler)
+    try:
+        std.info("request %s done", "GET", extra={"status": 200})
+        try:
+            raise KeyError("k")
+        except KeyError:
+            std.exception("boom")
+    finally:
+        std.removeHandler(handler)
+    first, second = sink.events
+    assert first.event == "request GET done"
+    assert first["status"] == 200
+    assert first["stdlib_logger"] == "thirdparty.http"
+    assert second.level.name == "ERROR"
+    assert "KeyError" in second["exception"]
+
+
+def test_structured_events_flow_into_stdlib(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="powertools.out")
+    log = StructuredLogger("s", sinks=[StdlibSink("powertools.out")])
+    log.warning("disk_low", free=3)
+    log.flush()
+    (record,) = caplog.records
+    assert record.levelno == logging.WARNING
+    assert '"free":3' in record.getMessage()
+    log.close()
+
+
+def test_loguru_both_ways() -> None:
+    from loguru import logger
+
+    sink = MemorySink()
+    target = StructuredLogger("lg", sinks=[sink])
+    handler_id = logger.add(loguru_handler(target), level="INFO")
+    try:
+        logger.bind(user="ada").success("saved")
+        try:
+            raise ValueError("nope")
+        except ValueError:
+            logger.exception("failed")
+    finally:
+        logger.remove(handler_id)
+    saved, failed = sink.events
+    assert (saved.event, saved.level.name, saved["user"]) == ("saved", "INFO", "ada")
+    assert failed.level.name == "ERROR"
+    assert failed["exception"] == "nope"
+
+    seen: list[dict[str, object]] = []
+    sink_id = logger.add(lambda m: seen.append(m.record), level="INFO")
+    try:
+        out = StructuredLogger("to-loguru", sinks=[LoguruSink()])
+        out.error("payment_failed", amount=3)
+        out.flush()
+        out.close()
+    finally:
+        logger.remove(sink_id)
+    (record,) = seen
+    assert record["message"] == "payment_failed"
+    assert record["extra"]["amount"] == 3

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, date, datetime
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from powertools.logging import StructuredLogger
+from powertools.logging._encode import encode_value, format_time
+from powertools.logging._redact import is_sensitive_name, redact_text
+from powertools.logging.testing import MemorySink
+
+# Text without anything the redactor would (rightly) hide, so equality is the right check.
+safe_text = st.text(max_size=30).filter(lambda s: s == redact_text(s))
+safe_names = safe_text.filter(lambda k: not is_sensitive_name(k))
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | safe_text,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(safe_names, children, max_size=4)
+    ),
+    max_leaves=10,
+)
+field_names = st.from_regex(r"\A[a-z][a-z0-9]{0,10}\Z").filter(
+    lambda n: n not in {"time", "level", "logger", "event", "trace_id"} and not is_sensitive_name(n)
+)
+
+
+@given(st.dictionaries(field_names, json_values, max_size=6))
+def test_any_json_able_fields_round_trip(fields: dict[str, object]) -> None:
+    sink = MemorySink()
+    StructuredLogger("rt", sinks=[sink]).info("evt", trace_id="t", **fields)
+    (event,) = sink.events
+    stored = dict(event.fields)
+    stored.pop("trace_id")
+    assert stored == fields
+    json.loads(sink.lines[0])
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False) | st.integers() | safe_text)
+def test_encode_value_matches_json(value: object) -> None:
+    assert json.loads(encode_value(value)) == value
+
+
+def test_values_json_cannot_hold() -> None:
+    assert encode_value(math.nan) == '"nan"'
+    assert encode_value(math.inf) == '"inf"'
+    assert encode_value(date(2026, 1, 2)) == '"2026-01-02"'
+    assert encode_value({1, 2}) in ("[1,2]", "[2,1]")
+    assert encode_value(ValueError("boom")) == '"boom"'
+    assert encode_value({"nested": {"api_key": "x"}}) == '{"nested":{"api_key":"[REDACTED]"}}'
+
+
+@given(st.floats(min_value=0, max_value=4_102_444_800, allow_nan=False))
+def test_format_time_matches_datetime(ts: float) -> None:
+    text = format_time(ts)
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    assert abs(parsed.timestamp() - ts) < 2e-6
+    assert parsed.tzinfo == UTC or parsed.utcoffset() is not None

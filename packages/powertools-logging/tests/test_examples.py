@@ -1,0 +1,43 @@
+"""Every example runs and prints what its docs say."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def _run(name: str, data: Path) -> str:
+    env = {**os.environ, "POWERTOOLS_LOGGING_DIR": str(data)}
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / name)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    ).stdout
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.py")))
+def test_example_runs(name: str, tmp_path: Path) -> None:
+    assert _run(name, tmp_path)
+
+
+def test_quickstart_output(tmp_path: Path) -> None:
+    out = _run("quickstart.py", tmp_path)
+    assert out.splitlines() == ["Found 0 GPT-4 calls in January", "Latest call: gpt-4 for user123"]
+
+
+def test_audit_example_detects_the_edit(tmp_path: Path) -> None:
+    assert _run("audit_trail.py", tmp_path).splitlines()[-1] == "detected: edited record 7"
+
+
+def test_file_example(tmp_path: Path) -> None:
+    out = _run("file_and_metrics.py", tmp_path).splitlines()
+    assert out[0] == "llm_call: 50 calls"
+    assert out[1].startswith("50 timed calls on file")

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from powertools.logging import ConfigurationError, Query, StructuredLogger
+from powertools.logging.sinks.file import FileSink, read_jsonl
+
+
+class FakeClock:
+    def __init__(self, now: float = 1_767_225_600.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_size_rotation_retention_and_compression(tmp_path: Path) -> None:
+    clock = FakeClock()
+    sink = FileSink(tmp_path / "app.jsonl", max_bytes=400, retention=2, compress=True, clock=clock)
+    log = StructuredLogger("f", sinks=[sink], clock=clock)
+    for n in range(20):
+        clock.now += 1
+        log.info("tick", n=n, padding="x" * 40)
+    log.flush()
+    rotated = sink.rotated_files()
+    assert len(rotated) == 2
+    assert all(p.suffix == ".gz" for p in rotated)
+    assert all(p.stat().st_size for p in rotated)
+    with gzip.open(rotated[-1], "rt") as packed:
+        assert json.loads(packed.readline())["event"] == "tick"
+    assert (tmp_path / "app.jsonl").stat().st_size <= 400
+    found = sink.query(Query.build("tick", limit=1000))
+    numbers = [e["n"] for e in found]
+    assert numbers == sorted(numbers)
+    assert numbers[-1] == 19
+    sink.close()
+
+
+def test_time_rotation_with_a_fake_clock(tmp_path: Path) -> None:
+    clock = FakeClock()
+    sink = FileSink(tmp_path / "t.jsonl", interval=60, clock=clock)
+    log = StructuredLogger("f", sinks=[sink], clock=clock)
+    log.info("first")
+    clock.now += 30
+    log.info("second")
+    clock.now += 31
+    log.info("third")
+    sink.close()
+    (old,) = sink.rotated_files()
+    assert [e.event for e in read_jsonl(old)] == ["first", "second"]
+    assert [e.event for e in read_jsonl(tmp_path / "t.jsonl")] == ["third"]
+    assert sink.query(Query.build(start_time=clock.now - 1))[0].event == "third"
+
+
+def test_rotation_names_never_collide(tmp_path: Path) -> None:
+    clock = FakeClock()
+    sink = FileSink(tmp_path / "c.jsonl", max_bytes=10, clock=clock)
+    log = StructuredLogger("f", sinks=[sink], clock=clock)
+    for _ in range(4):
+        log.info("same-second")
+    sink.close()
+    assert len(sink.rotated_files()) == 3
+
+
+def test_bad_options_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="max_bytes"):
+        FileSink(tmp_path / "x", max_bytes=0)
+    with pytest.raises(ConfigurationError, match="interval"):
+        FileSink(tmp_path / "x", interval=0)
+    with pytest.raises(ConfigurationError, match="retention"):
+        FileSink(tmp_path / "x", retention=-1)
+
+
+def test_torn_last_line_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "torn.jsonl"
+    sink = FileSink(path, durable=True, fsync=False)
+    StructuredLogger("f", sinks=[sink]).info("whole")
+    sink.close()
+    with open(path, "ab") as f:
+        f.write(b'{"time":"2026-01-01T00:00:00.0Z","lev')
+    assert [e.event for e in read_jsonl(path)] == ["whole"]
+
+
+CHILD = textwrap.dedent(
+    """
+    import sys
+    from powertools.logging import StructuredLogger
+    from powertools.logging.sinks.file import FileSink
+
+    log = StructuredLogger("child", sinks=[FileSink(sys.argv[1], durable=True)])
+    n = 0
+    while True:
+        log.info("acked", n=n)
+        sys.stdout.write(f"{n}\\n")
+        sys.stdout.flush()
+        n += 1
+    """
+)
+
+
+@pytest.mark.slow
+def test_durable_sink_loses_no_acknowledged_event_on_sigkill(tmp_path: Path) -> None:
+    path = tmp_path / "durable.jsonl"
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None
+    acknowledged = -1
+    for line in child.stdout:
+        acknowledged = int(line)
+        if acknowledged >= 300:
+            break
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    stored = [e["n"] for e in read_jsonl(path)]
+    assert stored[: acknowledged + 1] == list(range(acknowledged + 1))

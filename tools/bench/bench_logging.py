@@ -1,0 +1,255 @@
+"""powertools.logging against structlog, loguru and stdlib + python-json-logger, same run.
+
+Measures: µs per JSON event (3 context fields + 4 event fields) written to a file; µs per
+filtered-out DEBUG call; query latency on 1,000,000 stored events (SQLite); audit verification
+of 1,000,000 records. Run: ``uv run --group bench python tools/bench/bench_logging.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from powertools.logging import Query, StructuredLogger, clear_context, set_context
+from powertools.logging._audit import GENESIS, AuditTrail, _digest
+from powertools.logging._encode import format_time
+from powertools.logging.sinks.file import FileSink
+from powertools.logging.sinks.sqlite import SqliteSink
+
+EVENTS = 10_000
+ROUNDS = 7
+STORED = 1_000_000
+AUDITED = 1_000_000
+CONTEXT = {"user_id": "user123", "session_id": "sess456", "trace_id": "trace789"}
+FIELDS = {"model": "gpt-4", "tokens": 1500, "provider": "openai", "priority": "high"}
+
+
+Calls = tuple[Callable[[], None], Callable[[], None], Callable[[], None]]  # info, debug, close
+
+
+def timed_us(call: Callable[[], None], n: int = EVENTS) -> float:
+    """Mean µs per call over ``n`` calls."""
+    start = time.perf_counter()
+    for _ in range(n):
+        call()
+    return (time.perf_counter() - start) / n * 1e6
+
+
+def ours(folder: Path) -> Calls:
+    sink = FileSink(folder / "ours.jsonl")
+    log = StructuredLogger("bench", sinks=[sink], level="info")
+    set_context(**CONTEXT)
+
+    def close() -> None:
+        clear_context()
+        sink.close()
+
+    return (
+        lambda: log.info("llm_call_started", **FIELDS),
+        lambda: log.debug("llm_call_started", **FIELDS),
+        close,
+    )
+
+
+def structlog_orjson(folder: Path) -> Calls:
+    import orjson
+    import structlog
+
+    out = open(folder / "structlog.jsonl", "wb")  # noqa: SIM115
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.JSONRenderer(serializer=orjson.dumps),
+        ],
+        logger_factory=structlog.BytesLoggerFactory(out),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        cache_logger_on_first_use=True,
+    )
+    log = structlog.get_logger()
+    structlog.contextvars.bind_contextvars(**CONTEXT)
+
+    def close() -> None:
+        structlog.contextvars.clear_contextvars()
+        out.close()
+
+    return (
+        lambda: log.info("llm_call_started", **FIELDS),
+        lambda: log.debug("llm_call_started", **FIELDS),
+        close,
+    )
+
+
+def loguru_serialize(folder: Path) -> Calls:
+    from loguru import logger
+
+    logger.remove()
+    logger.add(folder / "loguru.jsonl", serialize=True, level="INFO")
+    scope = logger.contextualize(**CONTEXT)
+    scope.__enter__()
+
+    def close() -> None:
+        scope.__exit__(None, None, None)
+        logger.remove()
+
+    return (
+        lambda: logger.info("llm_call_started", **FIELDS),
+        lambda: logger.debug("llm_call_started", **FIELDS),
+        close,
+    )
+
+
+def stdlib_json(folder: Path) -> Calls:
+    from pythonjsonlogger.json import JsonFormatter
+
+    handler = logging.FileHandler(folder / "stdlib.jsonl")
+    handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    log = logging.getLogger("bench.stdlib")
+    log.propagate = False
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    extra = {**CONTEXT, **FIELDS}  # stdlib has no context: the fields ride in `extra`
+    return (
+        lambda: log.info("llm_call_started", extra=extra),
+        lambda: log.debug("llm_call_started", extra=extra),
+        handler.close,
+    )
+
+
+def per_event(folder: Path) -> list[tuple[str, float, float]]:
+    """Every library set up at once, measured in turn each round (so a burst of load on the
+    shared machine hits all of them alike); medians over the rounds."""
+    libraries = {
+        "powertools.logging": ours(folder),
+        "structlog + orjson (BytesLogger)": structlog_orjson(folder),
+        "loguru serialize=True": loguru_serialize(folder),
+        "stdlib + python-json-logger": stdlib_json(folder),
+    }
+    events: dict[str, list[float]] = {name: [] for name in libraries}
+    debugs: dict[str, list[float]] = {name: [] for name in libraries}
+    for _ in range(ROUNDS):
+        for name, (info, debug, _close) in libraries.items():
+            events[name].append(timed_us(info))
+            debugs[name].append(timed_us(debug))
+    for _info, _debug, close in libraries.values():
+        close()
+    return [
+        (name, statistics.median(events[name]), statistics.median(debugs[name]))
+        for name in libraries
+    ]
+
+
+def query_latency(folder: Path) -> tuple[dict[str, float], int, float]:
+    path = folder / "events.db"
+    SqliteSink(path).close()  # the sink's own schema and indexes
+    rng = random.Random(7)  # noqa: S311 -- synthetic data
+    start = 1_767_225_600.0
+    events = [f"event_{i}" for i in range(10)]
+    models = ["gpt-4", "claude", "gemini", "llama"]
+    setup = time.perf_counter()
+    with sqlite3.connect(path) as db:
+        # bulk load without the indexes; reopening the sink below builds them again
+        db.executescript(
+            "PRAGMA synchronous=OFF; DROP INDEX events_event_ts; DROP INDEX events_ts; "
+            "DROP INDEX events_level_ts;"
+        )
+        rows = []
+        for n in range(STORED):
+            ts = start + n * 2.592  # 30 days
+            event, model = rng.choice(events), rng.choice(models)
+            line = (
+                f'{{"time":"{format_time(ts)}","level":"info","logger":"bench",'
+                f'"event":"{event}","model":"{model}","n":{n}}}'
+            )
+            rows.append((ts, 20, event, "bench", line))
+            if len(rows) == 100_000:
+                db.executemany(
+                    "INSERT INTO events (ts, level, event, logger, data) VALUES (?, ?, ?, ?, ?)",
+                    rows,
+                )
+                rows.clear()
+    sink = SqliteSink(path)
+    sink.flush()  # the indexes exist once the sink's thread has started
+    setup = time.perf_counter() - setup
+    window = {
+        "event_type": "event_3",
+        "start": start + 10 * 86400,
+        "end": start + 11 * 86400,
+        "filters": {"model": "gpt-4"},
+    }
+    queries = {
+        "page": Query(**window, limit=100),  # type: ignore[arg-type]
+        "day": Query(**window, limit=10_000),  # type: ignore[arg-type]
+        "recent": Query(event_type="event_3", filters={"model": "gpt-4"}, limit=100),
+    }
+    timings, found = {}, {}
+    for name, q in queries.items():
+        samples = []
+        for _ in range(30):
+            t = time.perf_counter()
+            found[name] = len(sink.query(q))
+            samples.append((time.perf_counter() - t) * 1000)
+        timings[name] = statistics.median(samples)
+    sink.close()
+    return timings, found["day"], setup
+
+
+def audit_verify(folder: Path) -> tuple[float, float, float]:
+    path = folder / "bench.audit"
+    setup = time.perf_counter()
+    prev, chunks = GENESIS, []
+    for n in range(1, AUDITED + 1):
+        seq = str(n).encode()
+        body = (
+            b'{"action":"update","actor":"user%d","event":"audit","origin":"bench",'
+            b'"resource":"doc/%d","result":"success","time":%d}' % (n % 97, n, n)
+        )
+        prev = _digest(prev, seq, body)
+        chunks.append(prev + b"\t" + seq + b"\t" + body + b"\n")
+    path.write_bytes(b"".join(chunks))
+    setup = time.perf_counter() - setup
+    trail = AuditTrail(path, checkpoint_every=10**9)
+    samples, cpu = [], []
+    for _ in range(3):
+        t, c = time.perf_counter(), time.process_time()
+        assert trail.verify().records == AUDITED
+        samples.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    trail.close()
+    return statistics.median(samples), statistics.median(cpu), setup
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        rows = per_event(folder)
+        print(f"Python {sys.version.split()[0]}; {EVENTS:,} events x {ROUNDS} rounds, medians")
+        print(f"{'library':36} {'µs/event to file':>17} {'µs/filtered DEBUG':>18}")
+        for name, event, debug in rows:
+            print(f"{name:36} {event:17.2f} {debug:18.3f}")
+        structlog_us = rows[1][1]
+        print(f"ours / structlog per event: {rows[0][1] / structlog_us:.2f}x (goal <= 0.6x)")
+        timings, day_rows, setup = query_latency(folder)
+        print(f"\nquery on {STORED:,} stored events (SQLite; setup {setup:.1f} s), medians:")
+        print(
+            f"  event + one day + field filter, first 100: {timings['page']:7.2f} ms (goal <= 10)"
+        )
+        print(f"  same, all {day_rows} matches parsed:        {timings['day']:7.2f} ms")
+        print(f"  event + field filter, newest 100:         {timings['recent']:7.2f} ms")
+        verify, cpu, setup = audit_verify(folder)
+        print(
+            f"\naudit verify of {AUDITED:,} records: {verify:.2f} s median wall, "
+            f"{cpu:.2f} s CPU (goal <= 2 s; setup {setup:.1f} s)"
+        )
+
+
+if __name__ == "__main__":
+    main()
