@@ -22,7 +22,7 @@ FAIL_UNDER = {
     "ratelimit": 90,
     "cost": 90,
     "session": 90,
-    "logging": 90,
+    "logging": 95,
     "router": 90,
     "ai-powertools": 90,
 }

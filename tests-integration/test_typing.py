@@ -15,8 +15,11 @@ pytestmark = pytest.mark.slow
 
 
 def test_mypy_sees_every_provided_top_level_name(tmp_path: Path) -> None:
-    provided = [name for name, export in EXPORTS.items()
-                if hasattr(importlib.import_module(export.module), name)]
+    provided = [
+        name
+        for name, export in EXPORTS.items()
+        if hasattr(importlib.import_module(export.module), name)
+    ]
     assert provided, "no component provides a top-level name yet"
     source = tmp_path / "uses_powertools.py"
     source.write_text(
