@@ -1,7 +1,42 @@
-"""powertools.session — durable session state on many backends."""
+"""powertools.session — durable session state on file, Redis, PostgreSQL, S3 or GCS."""
 
-from powertools.session.errors import SessionError
+from powertools.session._async_session import AsyncSession
+from powertools.session._backend import Backend, Stored
+from powertools.session._compression import Compression, train_dictionary
+from powertools.session._serializers import JsonSerializer, PickleSerializer, Serializer
+from powertools.session._session import Session
+from powertools.session.errors import (
+    BackendError,
+    ConflictError,
+    CorruptSessionError,
+    DecryptionError,
+    InvalidSessionNameError,
+    SessionError,
+    SessionNotFoundError,
+    SignatureError,
+    UnserializableValueError,
+)
 
 __version__ = "0.1.0"
 
-__all__ = ["SessionError", "__version__"]
+__all__ = [
+    "AsyncSession",
+    "Backend",
+    "BackendError",
+    "Compression",
+    "ConflictError",
+    "CorruptSessionError",
+    "DecryptionError",
+    "InvalidSessionNameError",
+    "JsonSerializer",
+    "PickleSerializer",
+    "Serializer",
+    "Session",
+    "SessionError",
+    "SessionNotFoundError",
+    "SignatureError",
+    "Stored",
+    "UnserializableValueError",
+    "__version__",
+    "train_dictionary",
+]
