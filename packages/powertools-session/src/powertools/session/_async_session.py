@@ -126,9 +126,8 @@ class AsyncSession(SessionBase):
         core = self._core
         for _ in range(MAX_CONFLICT_RETRIES):
             write = core.plan(ops)
-            method = core.backend.aappend if write.kind == "append" else core.backend.areplace
             try:
-                token = await method(core.name, write.blob, write.version, write.expected, core.ttl)
+                token = await core.asend(write)
             except ConflictError:
                 if self._options.on_conflict == "raise":
                     raise
@@ -146,9 +145,7 @@ class AsyncSession(SessionBase):
         if write is None:
             return
         try:
-            token = await core.backend.areplace(
-                core.name, write.blob, write.version, write.expected, core.ttl
-            )
+            token = await core.asend(write)
         except ConflictError:
             return
         core.compacted(write, token)

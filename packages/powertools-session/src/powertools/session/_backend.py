@@ -1,6 +1,6 @@
 """The storage contract every backend implements, and how a store URL picks a backend.
 
-A backend stores, per session name, one snapshot and (if ``appends``) a journal of records
+A backend stores, per session name, one snapshot and (a ``JournalingBackend``) a journal of records
 written after it, each an envelope (see ``_envelope``). Every write is a compare-and-swap on a
 token the backend hands out: the session's integer version where the backend can check it
 atomically (file, memory, Redis, PostgreSQL), the object's ETag or generation on S3 and GCS.
@@ -23,6 +23,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "Backend",
     "Durability",
+    "JournalingBackend",
     "Stored",
     "Token",
     "check_name",
@@ -53,12 +54,11 @@ class Stored:
 
 
 class Backend(ABC):
-    """One storage engine. Sync methods are the contract; async twins default to a thread."""
+    """A store of snapshots (S3, GCS): each write replaces the session's whole snapshot.
 
-    #: False where each write replaces the whole snapshot (S3, GCS).
-    appends: bool = True
-    #: Compact the journal into a snapshot once it is this big (and bigger than the snapshot).
-    journal_limit: int = 256 * 1024
+    Sync methods are the contract; the async twins run them in a thread unless overridden.
+    """
+
     #: The token of a session that does not exist yet.
     initial_token: Token = 0
 
@@ -73,12 +73,6 @@ class Backend(ABC):
     @abstractmethod
     def load(self, name: str, recover: bool = False) -> Stored | None:
         """Everything stored for ``name``, or None. ``recover`` falls back to older copies."""
-
-    @abstractmethod
-    def append(
-        self, name: str, record: bytes, version: int, expected: Token, ttl: float | None
-    ) -> Token:
-        """Add a journal record at ``version`` if the session is still at ``expected``."""
 
     @abstractmethod
     def replace(
@@ -101,12 +95,6 @@ class Backend(ABC):
         """Async twin of :meth:`load`."""
         return await asyncio.to_thread(self.load, name, recover)
 
-    async def aappend(
-        self, name: str, record: bytes, version: int, expected: Token, ttl: float | None
-    ) -> Token:
-        """Async twin of :meth:`append`."""
-        return await asyncio.to_thread(self.append, name, record, version, expected, ttl)
-
     async def areplace(
         self, name: str, snapshot: bytes, version: int, expected: Token, ttl: float | None
     ) -> Token:
@@ -124,6 +112,25 @@ class Backend(ABC):
     async def aclose(self) -> None:
         """Async twin of :meth:`close`."""
         await asyncio.to_thread(self.close)
+
+
+class JournalingBackend(Backend):
+    """A store that can also append journal records, so a change costs what it changed."""
+
+    #: Compact the journal into a snapshot once it is this big (and bigger than the snapshot).
+    journal_limit: int = 256 * 1024
+
+    @abstractmethod
+    def append(
+        self, name: str, record: bytes, version: int, expected: Token, ttl: float | None
+    ) -> Token:
+        """Add a journal record at ``version`` if the session is still at ``expected``."""
+
+    async def aappend(
+        self, name: str, record: bytes, version: int, expected: Token, ttl: float | None
+    ) -> Token:
+        """Async twin of :meth:`append`."""
+        return await asyncio.to_thread(self.append, name, record, version, expected, ttl)
 
 
 def check_name(name: str) -> str:

@@ -1,7 +1,7 @@
-"""The session's state machine without I/O: ops, versions, journal and compaction decisions.
+"""The session's state machine: ops, versions, journal and compaction decisions.
 
-``Session`` and ``AsyncSession`` drive it: they ask it what to write, hand the bytes to a
-backend, and report back what the backend acknowledged.
+``Session`` and ``AsyncSession`` drive it: they ask it what to write, have it send the bytes to
+the backend (``send`` / ``asend``), and report back what the backend acknowledged.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from powertools.session._backend import Backend, Stored, Token
+from powertools.session._backend import Backend, JournalingBackend, Stored, Token
 from powertools.session._envelope import Codec, Header, peek_header
 from powertools.session.errors import (
     CorruptSessionError,
@@ -167,7 +167,7 @@ class Core:
         """The write that persists pending changes plus ``ops`` (already prepared)."""
         version = self.version + 1
         everything = self.pending + ops
-        if self.backend.appends and not self.needs_snapshot:
+        if isinstance(self.backend, JournalingBackend) and not self.needs_snapshot:
             blob = self.codec.seal(self._header("ops", version), everything)
             return Write("append", blob, version, self.token)
         target = apply_ops(copy.deepcopy(self.data), ops)
@@ -179,6 +179,24 @@ class Core:
         if name is not None:
             header = Header("snap", name, version, header.serializer, expires_at=header.expires_at)
         return self.codec.seal(header, dict(data))
+
+    def send(self, write: Write) -> Token:
+        """Hand ``write`` to the backend; returns the token it acknowledged."""
+        backend = self.backend
+        if write.kind == "append" and isinstance(backend, JournalingBackend):
+            return backend.append(self.name, write.blob, write.version, write.expected, self.ttl)
+        return backend.replace(self.name, write.blob, write.version, write.expected, self.ttl)
+
+    async def asend(self, write: Write) -> Token:
+        """Async twin of :meth:`send`."""
+        backend = self.backend
+        if write.kind == "append" and isinstance(backend, JournalingBackend):
+            return await backend.aappend(
+                self.name, write.blob, write.version, write.expected, self.ttl
+            )
+        return await backend.areplace(
+            self.name, write.blob, write.version, write.expected, self.ttl
+        )
 
     def committed(self, write: Write, token: Token, ops: list[Op]) -> None:
         """The backend acknowledged ``write``: apply ``ops`` and move to its version."""
@@ -192,13 +210,16 @@ class Core:
 
     def compaction(self) -> Write | None:
         """A snapshot write when the journal has outgrown its limit and the snapshot."""
-        if self.journal_bytes <= max(self.backend.journal_limit, self.snapshot_bytes):
+        backend = self.backend
+        if not isinstance(backend, JournalingBackend):
+            return None
+        if self.journal_bytes <= max(backend.journal_limit, self.snapshot_bytes):
             return None
         return self.checkpoint()
 
     def checkpoint(self) -> Write | None:
         """A snapshot write folding a non-empty journal in, whatever its size."""
-        if not self.backend.appends or not self.journal_bytes or self.pending:
+        if not self.journal_bytes or self.pending:
             return None
         return Write("replace", self.snapshot(self.data, self.version), self.version, self.token)
 

@@ -58,13 +58,20 @@ class Options:
 
 
 def split_target(target: str, store: str | None) -> tuple[str | None, str]:
-    """``(store, name)`` of a backup target: a URL whose last segment is the name, or a name."""
+    """``(store, name)`` of a backup target: a URL whose last path segment is the name, or a name.
+
+    >>> split_target("s3://bucket/backups/proj.backup", None)
+    ('s3://bucket/backups', 'proj.backup')
+    >>> split_target("redis://host:6379/0/proj?prefix=bk", None)
+    ('redis://host:6379/0?prefix=bk', 'proj')
+    """
     if "://" not in target:
         return store, target
-    base, _, name = target.rstrip("/").rpartition("/")
+    url, _, query = target.partition("?")
+    base, _, name = url.rstrip("/").rpartition("/")
     if "://" not in base:
         raise ValueError(
             f"backup target {target!r} names no session: end the URL with one, "
             "e.g. s3://bucket/backups/project-abc.backup"
         )
-    return base, name
+    return base + (f"?{query}" if query else ""), name

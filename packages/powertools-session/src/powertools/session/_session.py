@@ -75,9 +75,8 @@ class Session(SessionBase):
         core = self._core
         for _ in range(MAX_CONFLICT_RETRIES):
             write = core.plan(ops)
-            method = core.backend.append if write.kind == "append" else core.backend.replace
             try:
-                token = method(core.name, write.blob, write.version, write.expected, core.ttl)
+                token = core.send(write)
             except ConflictError:
                 if self._options.on_conflict == "raise":
                     raise
@@ -94,9 +93,7 @@ class Session(SessionBase):
         if write is None:
             return
         try:
-            token = core.backend.replace(
-                core.name, write.blob, write.version, write.expected, core.ttl
-            )
+            token = core.send(write)
         except ConflictError:
             return  # another writer moved on; our next write will meet that conflict
         core.compacted(write, token)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from powertools.session._backend import Backend, Durability, Stored, Token
+from powertools.session._backend import Durability, JournalingBackend, Stored, Token
 from powertools.session._envelope import MAGIC, peek_header, split_envelopes
 from powertools.session.errors import ConflictError, CorruptSessionError
 
@@ -59,7 +59,7 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
-class FileBackend(Backend):
+class FileBackend(JournalingBackend):
     """Sessions as files in one folder; safe across threads and processes on one machine.
 
     >>> import tempfile

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from powertools.session._backend import Backend, Durability, Stored, Token
+from powertools.session._backend import Durability, JournalingBackend, Stored, Token
 from powertools.session.errors import ConflictError
 
 __all__ = ["MemoryBackend"]
@@ -22,7 +22,7 @@ _SPACES: dict[str, dict[str, _Entry]] = {}
 _SPACES_LOCK = threading.Lock()
 
 
-class MemoryBackend(Backend):
+class MemoryBackend(JournalingBackend):
     """Sessions in a dict of this process: for tests and throwaway state.
 
     >>> from powertools.session import Session

@@ -1,0 +1,199 @@
+"""``postgresql://user@host:port/db``: sessions in two tables, compare-and-swap on the version.
+
+A write is one transaction: ``UPDATE sessions SET version = $new WHERE name = $1 AND version =
+$expected`` (or an ``INSERT`` for a new session), then the journal row or the snapshot. asyncpg
+runs on a private event-loop thread, so the sync ``Session`` also works inside a running loop.
+``durability`` maps to ``synchronous_commit``: none → off, process → local, power → on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+from powertools.session._backend import (
+    Durability,
+    JournalingBackend,
+    Stored,
+    Token,
+    require_extra,
+)
+from powertools.session._loop_thread import shared_loop
+from powertools.session.errors import BackendError, ConflictError
+
+__all__ = ["PostgresBackend"]
+
+T = TypeVar("T")
+_SYNC_COMMIT = {"none": "off", "process": "local", "power": "on"}
+_TABLE = re.compile(r"[a-z_][a-z0-9_]{0,40}")
+# Statements with {t} standing for the (validated) table name.
+_SQL = {
+    "load": "SELECT version, snapshot FROM {t} WHERE name = $1",
+    "journal": "SELECT record FROM {t}_journal WHERE name = $1 ORDER BY version",
+    "insert": "INSERT INTO {t} (name, version) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+    "update": "UPDATE {t} SET version = $2 WHERE name = $1 AND version = $3",
+    "version": "SELECT version FROM {t} WHERE name = $1",
+    "append": "INSERT INTO {t}_journal (name, version, record) VALUES ($1, $2, $3)",
+    "snapshot": "UPDATE {t} SET snapshot = $2 WHERE name = $1",
+    "drop_journal": "DELETE FROM {t}_journal WHERE name = $1",
+    "drop": "DELETE FROM {t} WHERE name = $1",
+    "names": "SELECT name FROM {t} ORDER BY name",
+    "create": (
+        "CREATE TABLE IF NOT EXISTS {t} "
+        "(name text PRIMARY KEY, version bigint NOT NULL, snapshot bytea); "
+        "CREATE TABLE IF NOT EXISTS {t}_journal (name text NOT NULL, version bigint NOT NULL, "
+        "record bytea NOT NULL, PRIMARY KEY (name, version))"
+    ),
+}
+_POOLS: dict[str, Any] = {}
+_READY: set[tuple[str, str]] = set()
+
+
+class PostgresBackend(JournalingBackend):
+    """Sessions in PostgreSQL (the ``postgres`` extra, asyncpg)."""
+
+    def __init__(self, dsn: str, table: str, durability: Durability) -> None:
+        super().__init__(durability)
+        if not _TABLE.fullmatch(table):
+            raise BackendError(f"table name {table!r}: use lower-case letters, digits and _")
+        self.dsn = dsn
+        self.table = table
+        self.sql = {key: text.replace("{t}", table) for key, text in _SQL.items()}
+        self._io = shared_loop()
+
+    @classmethod
+    def from_url(cls, url: str, durability: Durability) -> PostgresBackend:
+        """``postgresql://user:password@host:port/db?table=powertools_sessions``."""
+        require_extra("asyncpg", "postgres", "postgresql")
+        parts = urlsplit(url)
+        query = parse_qs(parts.query)
+        table = query.pop("table", ["powertools_sessions"])[0]
+        rest = "&".join(f"{k}={v[0]}" for k, v in query.items())
+        return cls(
+            urlunsplit(("postgresql", parts.netloc, parts.path, rest, "")), table, durability
+        )
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return self._io.run(coro)
+
+    async def _pool(self) -> Any:
+        """The connection pool of this DSN (on the I/O loop), with the tables created."""
+        import asyncpg
+
+        pool = _POOLS.get(self.dsn)
+        if pool is None:
+            pool = _POOLS[self.dsn] = await asyncpg.create_pool(self.dsn, min_size=0, max_size=8)
+        if (self.dsn, self.table) not in _READY:
+            async with pool.acquire() as conn, conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", self.table)
+                await conn.execute(self.sql["create"])
+            _READY.add((self.dsn, self.table))
+        return pool
+
+    async def _load(self, name: str) -> Stored | None:
+        pool = await self._pool()
+        async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+            row = await conn.fetchrow(self.sql["load"], name)
+            if row is None:
+                return None
+            records = [r["record"] for r in await conn.fetch(self.sql["journal"], name)]
+        where = f"table {self.table} row {name!r}"
+        version = int(row["version"])
+        return Stored(
+            row["snapshot"],
+            records,
+            version,
+            version,
+            where,
+            f"{where} journal",
+            sum(map(len, records)),
+        )
+
+    async def _cas(self, conn: Any, name: str, version: int, expected: Token) -> None:
+        await conn.execute(f"SET LOCAL synchronous_commit TO {_SYNC_COMMIT[self.durability]}")
+        if not expected:
+            status = await conn.execute(self.sql["insert"], name, version)
+        else:
+            status = await conn.execute(self.sql["update"], name, version, int(expected))
+        if not status.endswith(" 1"):
+            found = await conn.fetchval(self.sql["version"], name)
+            raise ConflictError(name, int(expected or 0), None if found is None else int(found))
+
+    async def _append(self, name: str, record: bytes, version: int, expected: Token) -> Token:
+        pool = await self._pool()
+        async with pool.acquire() as conn, conn.transaction():
+            await self._cas(conn, name, version, expected)
+            await conn.execute(self.sql["append"], name, version, record)
+        return version
+
+    async def _replace(self, name: str, snapshot: bytes, version: int, expected: Token) -> Token:
+        pool = await self._pool()
+        async with pool.acquire() as conn, conn.transaction():
+            await self._cas(conn, name, version, expected)
+            await conn.execute(self.sql["snapshot"], name, snapshot)
+            await conn.execute(self.sql["drop_journal"], name)
+        return version
+
+    async def _delete(self, name: str) -> None:
+        pool = await self._pool()
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute(self.sql["drop_journal"], name)
+            await conn.execute(self.sql["drop"], name)
+
+    async def _names(self) -> list[str]:
+        pool = await self._pool()
+        rows = await pool.fetch(self.sql["names"])
+        return [r["name"] for r in rows]
+
+    def load(self, name: str, recover: bool = False) -> Stored | None:
+        """Snapshot and journal, read in one repeatable-read transaction."""
+        return self._run(self._load(name))
+
+    def append(
+        self, name: str, record: bytes, version: int, expected: Token, ttl: float | None
+    ) -> Token:
+        """Insert a journal row if the version is still ``expected``."""
+        return self._run(self._append(name, record, version, expected))
+
+    def replace(
+        self, name: str, snapshot: bytes, version: int, expected: Token, ttl: float | None
+    ) -> Token:
+        """Store the snapshot and drop the journal if the version is still ``expected``."""
+        return self._run(self._replace(name, snapshot, version, expected))
+
+    def delete(self, name: str) -> None:
+        """Delete the session's rows."""
+        self._run(self._delete(name))
+
+    def names(self) -> list[str]:
+        """Every session in the table."""
+        return self._run(self._names())
+
+    async def aload(self, name: str, recover: bool = False) -> Stored | None:
+        """Async twin of :meth:`load`, awaited without blocking the caller's loop."""
+        return await self._io.arun(self._load(name))
+
+    async def aappend(
+        self, name: str, record: bytes, version: int, expected: Token, ttl: float | None
+    ) -> Token:
+        """Async twin of :meth:`append`."""
+        return await self._io.arun(self._append(name, record, version, expected))
+
+    async def areplace(
+        self, name: str, snapshot: bytes, version: int, expected: Token, ttl: float | None
+    ) -> Token:
+        """Async twin of :meth:`replace`."""
+        return await self._io.arun(self._replace(name, snapshot, version, expected))
+
+    async def adelete(self, name: str) -> None:
+        """Async twin of :meth:`delete`."""
+        await self._io.arun(self._delete(name))
+
+    async def anames(self) -> list[str]:
+        """Async twin of :meth:`names`."""
+        return await self._io.arun(self._names())
+
+    async def aclose(self) -> None:
+        """Pools are shared per DSN and live as long as the process; nothing to do."""
