@@ -1,7 +1,7 @@
 """powertools.session — durable session state on file, Redis, PostgreSQL, S3 or GCS."""
 
 from powertools.session._async_session import AsyncSession
-from powertools.session._backend import Backend, Stored
+from powertools.session._backend import Backend, JournalingBackend, Stored
 from powertools.session._compression import Compression, train_dictionary
 from powertools.session._serializers import JsonSerializer, PickleSerializer, Serializer
 from powertools.session._session import Session
@@ -28,6 +28,7 @@ __all__ = [
     "CorruptSessionError",
     "DecryptionError",
     "InvalidSessionNameError",
+    "JournalingBackend",
     "JsonSerializer",
     "PickleSerializer",
     "Serializer",
