@@ -87,6 +87,7 @@ class Core:
         self.journal_bytes = 0
         self.snapshot_bytes = 0
         self.needs_snapshot = False
+        self._prepared: tuple[list[Op], bytes] = ([], b"")
 
     # -- reading -------------------------------------------------------------------------
     def absorb(self, stored: Stored | None, recover: bool = False) -> None:
@@ -152,11 +153,13 @@ class Core:
                     f"{type(self.data[op[1]]).__qualname__}"
                 )
         try:
-            decoded: list[Op] = self.codec.serializer.loads(self.codec.serializer.dumps(ops))
+            body = self.codec.serializer.dumps(ops)
+            decoded: list[Op] = self.codec.serializer.loads(body)
         except UnserializableValueError:
             raise
         except (TypeError, ValueError, OverflowError, RecursionError) as exc:
             raise UnserializableValueError(f"value cannot be stored: {exc}") from exc
+        self._prepared = (decoded, body)  # plan() reuses the bytes instead of encoding twice
         return decoded
 
     def _header(self, kind: str, version: int) -> Header:
@@ -166,9 +169,12 @@ class Core:
     def plan(self, ops: list[Op]) -> Write:
         """The write that persists pending changes plus ``ops`` (already prepared)."""
         version = self.version + 1
-        everything = self.pending + ops
         if isinstance(self.backend, JournalingBackend) and not self.needs_snapshot:
-            blob = self.codec.seal(self._header("ops", version), everything)
+            header = self._header("ops", version)
+            if not self.pending and ops is self._prepared[0]:
+                blob = self.codec.seal_body(header, self._prepared[1])
+            else:
+                blob = self.codec.seal(header, self.pending + ops)
             return Write("append", blob, version, self.token)
         target = apply_ops(copy.deepcopy(self.data), ops)
         return Write("replace", self.snapshot(target, version), version, self.token)

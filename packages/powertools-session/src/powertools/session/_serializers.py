@@ -72,6 +72,34 @@ _DECODERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+class _UnencodableError(Exception):
+    """Internal: ``obj`` has no JSON form; ``dumps`` turns it into a message with a path."""
+
+    def __init__(self, obj: Any) -> None:
+        super().__init__()
+        self.obj = obj
+
+
+def _locate(value: Any, target: Any, path: str) -> str | None:
+    """The path of ``target`` inside ``value`` (for error messages only)."""
+    if value is target:
+        return path
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found = _locate(k, target, f"{path} key") or _locate(v, target, f"{path}[{k!r}]")
+            if found:
+                return found
+    elif isinstance(value, list | tuple | set | frozenset):
+        for i, item in enumerate(value):
+            found = _locate(item, target, f"{path}[{i}]")
+            if found:
+                return found
+    return None
+
+
 def _is_pydantic_model(value: Any) -> bool:
     # Only look when pydantic is already imported: a model instance implies it is.
     pydantic = sys.modules.get("pydantic")
@@ -98,45 +126,50 @@ class JsonSerializer:
 
     def dumps(self, value: Any) -> bytes:
         """Encode ``value`` as UTF-8 JSON."""
-        return json.dumps(self._encode(value, "value"), separators=(",", ":")).encode()
+        try:
+            tree = self._encode(value)
+        except _UnencodableError as exc:
+            where = _locate(value, exc.obj, "value") or "a nested value"
+            raise UnserializableValueError(
+                f"{where} is a {type(exc.obj).__qualname__}, which JSON cannot store; convert "
+                "it to a dict/list/str first, or use PickleSerializer(key=...)"
+            ) from None
+        return json.dumps(tree, separators=(",", ":")).encode()
 
     def loads(self, data: bytes) -> Any:
         """Decode bytes made by :meth:`dumps`."""
         return json.loads(data, object_hook=self._decode)
 
-    def _encode(self, value: Any, path: str) -> Any:
-        if value is None or isinstance(value, bool | int | float | str):
+    # The hot path: no path strings are built unless something fails (then _locate finds it).
+    def _encode(self, value: Any) -> Any:
+        kind = type(value)
+        if kind in _PLAIN:
             return value
-        if isinstance(value, list):
-            return [self._encode(item, f"{path}[{i}]") for i, item in enumerate(value)]
+        if kind is list or (kind is not dict and isinstance(value, list)):
+            return [self._encode(item) for item in value]
         if isinstance(value, dict):
-            return self._encode_dict(value, path)
+            return self._encode_dict(value)
+        if isinstance(value, bool | int | float | str):
+            return value
         tagged = _scalar(value)
         if tagged is not None:
             return {TAG: tagged[0], "v": tagged[1]}
-        return self._encode_container(value, path)
+        return self._encode_container(value)
 
-    def _encode_container(self, value: Any, path: str) -> Any:
+    def _encode_container(self, value: Any) -> Any:
         if isinstance(value, tuple | set | frozenset):
             kind = type(value).__name__ if type(value) in (tuple, set, frozenset) else "tuple"
-            items = [self._encode(item, f"{path}[{i}]") for i, item in enumerate(value)]
-            return {TAG: kind, "v": items}
+            return {TAG: kind, "v": [self._encode(item) for item in value]}
         if _is_pydantic_model(value):
             cls = type(value)
-            data = self._encode(value.model_dump(mode="python"), path)
+            data = self._encode(value.model_dump(mode="python"))
             return {TAG: "model", "cls": f"{cls.__module__}.{cls.__qualname__}", "v": data}
-        raise UnserializableValueError(
-            f"{path} is a {type(value).__qualname__}, which JSON cannot store; convert it to "
-            "a dict/list/str first, or use PickleSerializer(key=...)"
-        )
+        raise _UnencodableError(value)
 
-    def _encode_dict(self, value: dict[Any, Any], path: str) -> Any:
+    def _encode_dict(self, value: dict[Any, Any]) -> Any:
         if all(type(k) is str for k in value) and TAG not in value:
-            return {k: self._encode(v, f"{path}[{k!r}]") for k, v in value.items()}
-        pairs = [
-            [self._encode(k, f"{path} key"), self._encode(v, f"{path}[{k!r}]")]
-            for k, v in value.items()
-        ]
+            return {k: self._encode(v) for k, v in value.items()}
+        pairs = [[self._encode(k), self._encode(v)] for k, v in value.items()]
         return {TAG: "map", "v": pairs}
 
     def _decode(self, obj: dict[str, Any]) -> Any:
