@@ -118,3 +118,24 @@ def test_bad_postgres_table_name_is_refused() -> None:
     pytest.importorskip("asyncpg")
     with pytest.raises(BackendError, match="table name"):
         open_backend("postgresql://u@h/db?table=Robert';DROP")
+
+
+def test_leases_exclude_each_other(store: str) -> None:
+    backend, other = open_backend(store), open_backend(store)
+    try:
+        if store.startswith(("s3:", "gs:")):
+            with pytest.raises(BackendError, match="no lease locks"):
+                backend.try_lease("s", "me", 5)
+            with pytest.raises(BackendError, match="no lease locks"):
+                backend.release_lease("s", "me")
+            return
+        assert backend.try_lease("s", "me", 30)
+        assert not other.try_lease("s", "you", 30)
+        other.release_lease("s", "you")  # not the holder: nothing happens
+        assert not other.try_lease("s", "you", 30)
+        backend.release_lease("s", "me")
+        assert other.try_lease("s", "you", 30)
+        other.release_lease("s", "you")
+    finally:
+        backend.close()
+        other.close()

@@ -3,6 +3,7 @@
 from powertools.session._async_session import AsyncSession
 from powertools.session._backend import Backend, JournalingBackend, Stored
 from powertools.session._compression import Compression, train_dictionary
+from powertools.session._lease import Lease
 from powertools.session._serializers import JsonSerializer, PickleSerializer, Serializer
 from powertools.session._session import Session
 from powertools.session.errors import (
@@ -12,6 +13,7 @@ from powertools.session.errors import (
     DecryptionError,
     InvalidSessionNameError,
     SessionError,
+    SessionLockedError,
     SessionNotFoundError,
     SignatureError,
     UnserializableValueError,
@@ -30,10 +32,12 @@ __all__ = [
     "InvalidSessionNameError",
     "JournalingBackend",
     "JsonSerializer",
+    "Lease",
     "PickleSerializer",
     "Serializer",
     "Session",
     "SessionError",
+    "SessionLockedError",
     "SessionNotFoundError",
     "SignatureError",
     "Stored",

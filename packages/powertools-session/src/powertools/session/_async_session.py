@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
+import secrets
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
 from powertools.session._backend import open_backend
 from powertools.session._base import SessionBase
 from powertools.session._core import MAX_CONFLICT_RETRIES, Ops, is_expired
+from powertools.session._lease import LEASE_POLL_SECONDS, Lease
 from powertools.session._options import split_target
-from powertools.session.errors import ConflictError, SessionNotFoundError
+from powertools.session.errors import ConflictError, SessionLockedError, SessionNotFoundError
 
 __all__ = ["AsyncSession"]
 
@@ -183,6 +186,25 @@ class AsyncSession(SessionBase):
         finally:
             await other.backend.aclose()
         await self._change([["all", other.data]])
+
+    @contextlib.asynccontextmanager
+    async def lock(self, ttl: float = 30.0, wait: float = 10.0) -> AsyncIterator[Lease]:
+        """Async twin of :meth:`Session.lock`."""
+        owner = secrets.token_hex(16)
+        backend = self._core.backend
+        deadline = time.monotonic() + wait
+        while not await asyncio.to_thread(backend.try_lease, self.name, owner, ttl):
+            if time.monotonic() >= deadline:
+                raise SessionLockedError(
+                    f"session {self.name!r} is locked by another holder (waited {wait}s)"
+                )
+            await asyncio.sleep(LEASE_POLL_SECONDS)
+        try:
+            if not self._core.pending:
+                await self.load()
+            yield Lease(self.name, owner, self.version)
+        finally:
+            await asyncio.to_thread(backend.release_lease, self.name, owner)
 
     async def aclose(self) -> None:
         """Save unsaved changes and release the backend."""

@@ -88,6 +88,17 @@ class Backend(ABC):
     def names(self) -> list[str]:
         """Every session name in this store."""
 
+    def try_lease(self, name: str, owner: str, ttl: float) -> bool:
+        """Take the exclusive lease on ``name`` for ``owner`` if free; False if someone has it."""
+        raise BackendError(
+            f"{type(self).__name__} has no lease locks: use a file, memory, redis or "
+            "postgresql store (writes are still compare-and-swap here)"
+        )
+
+    def release_lease(self, name: str, owner: str) -> None:
+        """Give back a lease taken by ``owner``; a lease already expired or gone is fine."""
+        raise BackendError(f"{type(self).__name__} has no lease locks")
+
     def close(self) -> None:  # noqa: B027 - most backends hold nothing to release
         """Release connections and files."""
 

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
+import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import Any
 
 from powertools.session._backend import open_backend
 from powertools.session._base import SessionBase
 from powertools.session._core import MAX_CONFLICT_RETRIES, Ops, is_expired
+from powertools.session._lease import LEASE_POLL_SECONDS, Lease
 from powertools.session._options import split_target
-from powertools.session.errors import ConflictError, SessionNotFoundError
+from powertools.session.errors import ConflictError, SessionLockedError, SessionNotFoundError
 
 __all__ = ["Session"]
-
-_MISSING: Any = object()
 
 
 class Session(SessionBase):
@@ -176,6 +177,33 @@ class Session(SessionBase):
             finally:
                 other.backend.close()
             self._change([["all", other.data]])
+
+    @contextlib.contextmanager
+    def lock(self, ttl: float = 30.0, wait: float = 10.0) -> Iterator[Lease]:
+        """Hold the session's exclusive lease (file, memory, Redis, PostgreSQL stores).
+
+        On entry the session is reloaded, so changes made under the lease start from the newest
+        version. The lease's ``version`` is a fencing token: writes stay compare-and-swap, so a
+        holder whose Redis lease ran out (``ttl``) and was overtaken gets ``ConflictError``.
+        Raises ``SessionLockedError`` when ``wait`` seconds pass without the lease.
+        """
+        owner = secrets.token_hex(16)
+        backend = self._core.backend
+        deadline = time.monotonic() + wait
+        while not backend.try_lease(self.name, owner, ttl):
+            if time.monotonic() >= deadline:
+                raise SessionLockedError(
+                    f"session {self.name!r} is locked by another holder (waited {wait}s)"
+                )
+            time.sleep(LEASE_POLL_SECONDS)
+        try:
+            with self._lock:
+                if not self._core.pending:
+                    self._load(recover=False)
+                lease = Lease(self.name, owner, self.version)
+            yield lease
+        finally:
+            backend.release_lease(self.name, owner)
 
     def close(self) -> None:
         """Save unsaved changes and release the backend."""

@@ -9,6 +9,7 @@ The hierarchy::
     ├── SignatureError            pickled data without a valid signature
     ├── UnserializableValueError  a value the serializer cannot store (raised by ``set``)
     ├── SessionNotFoundError      a backup or session that does not exist
+    ├── SessionLockedError        another holder kept the lease for the whole timeout
     ├── InvalidSessionNameError   a name that cannot be used as a key or file name
     └── BackendError              unknown URL scheme, missing extra, or a failing backend
 """
@@ -22,6 +23,7 @@ __all__ = [
     "DecryptionError",
     "InvalidSessionNameError",
     "SessionError",
+    "SessionLockedError",
     "SessionNotFoundError",
     "SignatureError",
     "UnserializableValueError",
@@ -82,6 +84,10 @@ class SessionNotFoundError(SessionError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+class SessionLockedError(SessionError):
+    """``Session.lock()`` could not get the lease before its timeout: another holder has it."""
 
 
 class InvalidSessionNameError(SessionError, ValueError):

@@ -80,6 +80,7 @@ class FileBackend(JournalingBackend):
             self.journal_limit = journal_limit
         self._marks: dict[str, _Mark] = {}
         self._thread_lock = threading.Lock()
+        self._leases: dict[str, int] = {}
 
     @classmethod
     def from_url(cls, url: str, durability: Durability) -> FileBackend:
@@ -241,6 +242,23 @@ class FileBackend(JournalingBackend):
             for path in self._paths(name):
                 path.unlink(missing_ok=True)
             self._marks.pop(name, None)
+
+    def try_lease(self, name: str, owner: str, ttl: float) -> bool:
+        """flock ``<name>.lease`` without waiting; held until released or the process ends."""
+        fd = os.open(self.root / f"{name}.lease", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._leases[owner] = fd
+        return True
+
+    def release_lease(self, name: str, owner: str) -> None:
+        """Close the lease file (which drops the flock)."""
+        fd = self._leases.pop(owner, None)
+        if fd is not None:
+            os.close(fd)
 
     def names(self) -> list[str]:
         """Every session with a snapshot or a journal in the folder."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 
 from powertools.session._backend import Durability, JournalingBackend, Stored, Token
@@ -19,6 +20,7 @@ class _Entry:
 
 
 _SPACES: dict[str, dict[str, _Entry]] = {}
+_LEASES: dict[tuple[str, str], tuple[str, float]] = {}
 _SPACES_LOCK = threading.Lock()
 
 
@@ -90,6 +92,21 @@ class MemoryBackend(JournalingBackend):
         """Forget ``name``."""
         with self._lock:
             self._entries.pop(name, None)
+
+    def try_lease(self, name: str, owner: str, ttl: float) -> bool:
+        """Take the lease if it is free or its holder's time ran out."""
+        with _SPACES_LOCK:
+            held = _LEASES.get((self.space, name))
+            if held is not None and held[0] != owner and held[1] > time.monotonic():
+                return False
+            _LEASES[(self.space, name)] = (owner, time.monotonic() + ttl)
+            return True
+
+    def release_lease(self, name: str, owner: str) -> None:
+        """Drop the lease if ``owner`` still holds it."""
+        with _SPACES_LOCK:
+            if _LEASES.get((self.space, name), ("",))[0] == owner:
+                del _LEASES[(self.space, name)]
 
     def names(self) -> list[str]:
         """Every session of this space."""

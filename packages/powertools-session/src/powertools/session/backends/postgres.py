@@ -62,6 +62,7 @@ class PostgresBackend(JournalingBackend):
         self.table = table
         self.sql = {key: text.replace("{t}", table) for key, text in _SQL.items()}
         self._io = shared_loop()
+        self._leases: dict[str, tuple[Any, str]] = {}
 
     @classmethod
     def from_url(cls, url: str, durability: Durability) -> PostgresBackend:
@@ -146,6 +147,31 @@ class PostgresBackend(JournalingBackend):
         pool = await self._pool()
         rows = await pool.fetch(self.sql["names"])
         return [r["name"] for r in rows]
+
+    async def _try_lease(self, name: str, owner: str) -> bool:
+        pool = await self._pool()
+        conn = await pool.acquire()
+        key = f"{self.table}:{name}"
+        if await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", key):
+            self._leases[owner] = (conn, key)
+            return True
+        await pool.release(conn)
+        return False
+
+    async def _release_lease(self, owner: str) -> None:
+        held = self._leases.pop(owner, None)
+        if held is not None:
+            conn, key = held
+            await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", key)
+            await (await self._pool()).release(conn)
+
+    def try_lease(self, name: str, owner: str, ttl: float) -> bool:
+        """A session-level advisory lock on a connection kept until release (or disconnect)."""
+        return self._run(self._try_lease(name, owner))
+
+    def release_lease(self, name: str, owner: str) -> None:
+        """Unlock and return the connection to the pool."""
+        self._run(self._release_lease(owner))
 
     def load(self, name: str, recover: bool = False) -> Stored | None:
         """Snapshot and journal, read in one repeatable-read transaction."""

@@ -46,6 +46,12 @@ return {1, tonumber(ARGV[2])}
 """
 
 
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
 class RedisBackend(JournalingBackend):
     """Sessions on Redis or Redis Cluster (the ``redis`` extra)."""
 
@@ -56,6 +62,7 @@ class RedisBackend(JournalingBackend):
         self.url = url
         self._load = client.register_script(_LOAD)
         self._write = client.register_script(_WRITE)
+        self._release = client.register_script(_RELEASE)
 
     @classmethod
     def from_url(cls, url: str, durability: Durability) -> RedisBackend:
@@ -126,6 +133,15 @@ class RedisBackend(JournalingBackend):
     def delete(self, name: str) -> None:
         """Delete the three keys (one slot, so one command)."""
         self.client.delete(*self._keys(name))
+
+    def try_lease(self, name: str, owner: str, ttl: float) -> bool:
+        """``SET {tag}:lease owner NX PX ttl``: expires by itself if the holder dies."""
+        key = f"{{{self.prefix}:{name}}}:lease"
+        return bool(self.client.set(key, owner, nx=True, px=max(1, int(ttl * 1000))))
+
+    def release_lease(self, name: str, owner: str) -> None:
+        """Delete the lease key only if ``owner`` still holds it."""
+        self._release(keys=[f"{{{self.prefix}:{name}}}:lease"], args=[owner])
 
     def names(self) -> list[str]:
         """Every session under this prefix (SCAN over every node of a cluster)."""
