@@ -52,7 +52,7 @@ def trial_run(folder: str, trial: int, rng: random.Random) -> tuple[int, str]:
         finally:
             os._exit(1)
     os.close(write)
-    wanted = rng.randint(0, 40)
+    wanted = rng.randint(0, 30)
     acked = 0
     while acked < wanted:
         chunk = os.read(read, wanted - acked)

@@ -226,3 +226,9 @@ def test_ttl_slides_with_each_write_and_cleanup_removes_expired(clock: Any) -> N
     clock.now += 61
     assert Session.cleanup(clock=clock) == ["short"]
     assert Session.list() == ["forever"]
+
+
+def test_repr_hides_a_password_in_the_store_url() -> None:
+    s = Session("r", store="memory://user:hunter2@space")
+    assert "hunter2" not in repr(s)
+    assert "user:***@" in repr(s)

@@ -29,6 +29,7 @@ __all__ = [
     "check_name",
     "default_store",
     "open_backend",
+    "redact",
     "require_extra",
 ]
 
@@ -188,12 +189,12 @@ def open_backend(url: str | None, durability: Durability = "power") -> Backend:
     found = metadata.entry_points(group=ENTRY_POINT_GROUP).select(name=scheme)
     if not scheme or not found:
         known = sorted(ep.name for ep in metadata.entry_points(group=ENTRY_POINT_GROUP))
-        raise BackendError(f"no session store for {_redact(url)!r}: use a URL with one of {known}")
+        raise BackendError(f"no session store for {redact(url)!r}: use a URL with one of {known}")
     factory = next(iter(found)).load()
     backend: Backend = factory.from_url(url, durability)
     return backend
 
 
-def _redact(url: str) -> str:
-    """The URL without a password."""
+def redact(url: str) -> str:
+    """The URL without its password."""
     return re.sub(r"://([^:/@]*):[^@/]*@", r"://\1:***@", url)

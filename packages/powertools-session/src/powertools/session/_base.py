@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from powertools.session._backend import Durability
+from powertools.session._backend import Durability, redact
 from powertools.session._compression import Compression
 from powertools.session._core import ConflictPolicy, Core
 from powertools.session._options import Options
@@ -89,5 +89,5 @@ class SessionBase:
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}({self.name!r}, version={self.version}, "
-            f"store={self._options.store!r})"
+            f"store={redact(self._options.store) if self._options.store else None!r})"
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from powertools.session._backend import Backend, Durability, check_name, open_backend
 from powertools.session._compression import Compression, resolve_compression
@@ -51,10 +50,6 @@ class Options:
         """A fresh, empty core for session ``name`` on ``store`` (default: these options')."""
         backend: Backend = open_backend(store or self.store, self.durability)
         return Core(check_name(name), self.codec(), backend, self.ttl, self.clock)
-
-    def describe(self) -> dict[str, Any]:
-        """The options worth showing in a repr (no keys)."""
-        return {"store": self.store, "durability": self.durability}
 
 
 def split_target(target: str, store: str | None) -> tuple[str | None, str]:
