@@ -30,13 +30,34 @@ _SYNC_COMMIT = {"none": "off", "process": "local", "power": "on"}
 _TABLE = re.compile(r"[a-z_][a-z0-9_]{0,40}")
 # Statements with {t} standing for the (validated) table name.
 _SQL = {
-    "load": "SELECT version, snapshot FROM {t} WHERE name = $1",
-    "journal": "SELECT record FROM {t}_journal WHERE name = $1 ORDER BY version",
-    "insert": "INSERT INTO {t} (name, version) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
-    "update": "UPDATE {t} SET version = $2 WHERE name = $1 AND version = $3",
+    # One statement each: one round trip, one snapshot, atomic on its own.
+    "load": (
+        "SELECT version, snapshot, ARRAY(SELECT record FROM {t}_journal j "
+        "WHERE j.name = $1 ORDER BY j.version) AS records FROM {t} WHERE name = $1"
+    ),
+    "append_new": (
+        "WITH cas AS (INSERT INTO {t} (name, version) VALUES ($1, $2) "
+        "ON CONFLICT (name) DO NOTHING RETURNING name) "
+        "INSERT INTO {t}_journal (name, version, record) SELECT name, $2, $3 FROM cas"
+    ),
+    "append": (
+        "WITH cas AS (UPDATE {t} SET version = $2 WHERE name = $1 AND version = $4 "
+        "RETURNING name) "
+        "INSERT INTO {t}_journal (name, version, record) SELECT name, $2, $3 FROM cas"
+    ),
+    "replace_new": (
+        "WITH cas AS (INSERT INTO {t} (name, version, snapshot) VALUES ($1, $2, $3) "
+        "ON CONFLICT (name) DO NOTHING RETURNING name), "
+        "gone AS (DELETE FROM {t}_journal j USING cas WHERE j.name = cas.name) "
+        "SELECT count(*) FROM cas"
+    ),
+    "replace": (
+        "WITH cas AS (UPDATE {t} SET version = $2, snapshot = $3 "
+        "WHERE name = $1 AND version = $4 RETURNING name), "
+        "gone AS (DELETE FROM {t}_journal j USING cas WHERE j.name = cas.name) "
+        "SELECT count(*) FROM cas"
+    ),
     "version": "SELECT version FROM {t} WHERE name = $1",
-    "append": "INSERT INTO {t}_journal (name, version, record) VALUES ($1, $2, $3)",
-    "snapshot": "UPDATE {t} SET snapshot = $2 WHERE name = $1",
     "drop_journal": "DELETE FROM {t}_journal WHERE name = $1",
     "drop": "DELETE FROM {t} WHERE name = $1",
     "names": "SELECT name FROM {t} ORDER BY name",
@@ -47,7 +68,7 @@ _SQL = {
         "record bytea NOT NULL, PRIMARY KEY (name, version))"
     ),
 }
-_POOLS: dict[str, Any] = {}
+_POOLS: dict[tuple[str, str], Any] = {}
 _READY: set[tuple[str, str]] = set()
 
 
@@ -83,9 +104,13 @@ class PostgresBackend(JournalingBackend):
         """The connection pool of this DSN (on the I/O loop), with the tables created."""
         import asyncpg
 
-        pool = _POOLS.get(self.dsn)
+        key = (self.dsn, self.durability)
+        pool = _POOLS.get(key)
         if pool is None:
-            pool = _POOLS[self.dsn] = await asyncpg.create_pool(self.dsn, min_size=0, max_size=8)
+            settings = {"synchronous_commit": _SYNC_COMMIT[self.durability]}
+            pool = _POOLS[key] = await asyncpg.create_pool(
+                self.dsn, min_size=0, max_size=8, server_settings=settings
+            )
         if (self.dsn, self.table) not in _READY:
             async with pool.acquire() as conn, conn.transaction():
                 await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", self.table)
@@ -94,14 +119,12 @@ class PostgresBackend(JournalingBackend):
         return pool
 
     async def _load(self, name: str) -> Stored | None:
-        pool = await self._pool()
-        async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
-            row = await conn.fetchrow(self.sql["load"], name)
-            if row is None:
-                return None
-            records = [r["record"] for r in await conn.fetch(self.sql["journal"], name)]
+        row = await (await self._pool()).fetchrow(self.sql["load"], name)
+        if row is None:
+            return None
         where = f"table {self.table} row {name!r}"
         version = int(row["version"])
+        records = list(row["records"])
         return Stored(
             row["snapshot"],
             records,
@@ -112,29 +135,19 @@ class PostgresBackend(JournalingBackend):
             sum(map(len, records)),
         )
 
-    async def _cas(self, conn: Any, name: str, version: int, expected: Token) -> None:
-        await conn.execute(f"SET LOCAL synchronous_commit TO {_SYNC_COMMIT[self.durability]}")
-        if not expected:
-            status = await conn.execute(self.sql["insert"], name, version)
+    async def _cas(self, kind: str, name: str, version: int, data: bytes, expected: Token) -> Token:
+        pool = await self._pool()
+        args: tuple[object, ...] = (name, version, data)
+        sql = self.sql[f"{kind}_new"]
+        if expected:
+            sql, args = self.sql[kind], (*args, int(expected))
+        if kind == "append":
+            done = await pool.execute(sql, *args) == "INSERT 0 1"
         else:
-            status = await conn.execute(self.sql["update"], name, version, int(expected))
-        if not status.endswith(" 1"):
-            found = await conn.fetchval(self.sql["version"], name)
+            done = await pool.fetchval(sql, *args) == 1
+        if not done:
+            found = await pool.fetchval(self.sql["version"], name)
             raise ConflictError(name, int(expected or 0), None if found is None else int(found))
-
-    async def _append(self, name: str, record: bytes, version: int, expected: Token) -> Token:
-        pool = await self._pool()
-        async with pool.acquire() as conn, conn.transaction():
-            await self._cas(conn, name, version, expected)
-            await conn.execute(self.sql["append"], name, version, record)
-        return version
-
-    async def _replace(self, name: str, snapshot: bytes, version: int, expected: Token) -> Token:
-        pool = await self._pool()
-        async with pool.acquire() as conn, conn.transaction():
-            await self._cas(conn, name, version, expected)
-            await conn.execute(self.sql["snapshot"], name, snapshot)
-            await conn.execute(self.sql["drop_journal"], name)
         return version
 
     async def _delete(self, name: str) -> None:
@@ -181,13 +194,13 @@ class PostgresBackend(JournalingBackend):
         self, name: str, record: bytes, version: int, expected: Token, ttl: float | None
     ) -> Token:
         """Insert a journal row if the version is still ``expected``."""
-        return self._run(self._append(name, record, version, expected))
+        return self._run(self._cas("append", name, version, record, expected))
 
     def replace(
         self, name: str, snapshot: bytes, version: int, expected: Token, ttl: float | None
     ) -> Token:
         """Store the snapshot and drop the journal if the version is still ``expected``."""
-        return self._run(self._replace(name, snapshot, version, expected))
+        return self._run(self._cas("replace", name, version, snapshot, expected))
 
     def delete(self, name: str) -> None:
         """Delete the session's rows."""
@@ -205,13 +218,13 @@ class PostgresBackend(JournalingBackend):
         self, name: str, record: bytes, version: int, expected: Token, ttl: float | None
     ) -> Token:
         """Async twin of :meth:`append`."""
-        return await self._io.arun(self._append(name, record, version, expected))
+        return await self._io.arun(self._cas("append", name, version, record, expected))
 
     async def areplace(
         self, name: str, snapshot: bytes, version: int, expected: Token, ttl: float | None
     ) -> Token:
         """Async twin of :meth:`replace`."""
-        return await self._io.arun(self._replace(name, snapshot, version, expected))
+        return await self._io.arun(self._cas("replace", name, version, snapshot, expected))
 
     async def adelete(self, name: str) -> None:
         """Async twin of :meth:`delete`."""
