@@ -223,3 +223,21 @@ def test_a_pickle_session_needs_its_serializer_to_load() -> None:
     )
     with pytest.raises(CorruptSessionError, match="serializer 'pickle'"):
         Session("p", store="memory://pickle")
+
+
+@given(
+    bodies=st.lists(st.binary(max_size=60), max_size=8),
+    cut=st.integers(min_value=0),
+)
+def test_a_journal_cut_anywhere_splits_into_its_whole_records(
+    bodies: list[bytes], cut: int
+) -> None:
+    from powertools.session._envelope import split_envelopes
+
+    codec = Codec(PickleSerializer(key=SIGNING_KEY), None, None)
+    records = [codec.seal(Header("ops", "s", i + 1, "pickle"), b) for i, b in enumerate(bodies)]
+    journal = b"".join(records)
+    cut %= len(journal) + 1
+    whole, end = split_envelopes(journal[:cut])
+    assert whole == [r for i, r in enumerate(records) if len(b"".join(records[: i + 1])) <= cut]
+    assert end == len(b"".join(whole))
