@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from powertools.session.testing import FakeClock
+
 
 @pytest.fixture(autouse=True)
 def session_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -16,17 +18,7 @@ def session_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: float = 1_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> FakeClock:
     """A fake wall clock for TTL tests."""
-    return FakeClock()
+    return FakeClock(1_000_000.0)

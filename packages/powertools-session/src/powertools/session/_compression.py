@@ -15,12 +15,15 @@ MIN_COMPRESSED_BYTES = 256
 class Compression:
     """zstandard at ``level``, optionally with a dictionary made by :func:`train_dictionary`.
 
+    Level 1 (the default) compresses session JSON about as well as level 3, several times faster
+    on every auto-save.
+
     >>> c = Compression(level=3)
     >>> c.decompress(c.compress(b"hello " * 100), dict_id=None) == b"hello " * 100
     True
     """
 
-    def __init__(self, level: int = 3, dictionary: bytes | None = None) -> None:
+    def __init__(self, level: int = 1, dictionary: bytes | None = None) -> None:
         if not 1 <= level <= 22:
             raise ValueError(f"zstd level {level} is out of range: use 1 (fast) to 22 (small)")
         self.level = level
