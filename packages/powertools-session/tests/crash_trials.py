@@ -42,7 +42,7 @@ def child(folder: str, trial: int, durability: Any, ack: int) -> None:
 
 
 def trial_run(folder: str, trial: int, rng: random.Random) -> tuple[int, str]:
-    durability = rng.choice(["process", "power"])
+    durability = rng.choice(["process", "process", "process", "power"])
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the writer
@@ -52,7 +52,7 @@ def trial_run(folder: str, trial: int, rng: random.Random) -> tuple[int, str]:
         finally:
             os._exit(1)
     os.close(write)
-    wanted = rng.randint(0, 30)
+    wanted = rng.randint(0, 24)
     acked = 0
     while acked < wanted:
         chunk = os.read(read, wanted - acked)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from powertools.session import (
@@ -70,6 +70,7 @@ KEYRINGS: dict[str, Keyring | None] = {"plain": None, "aes": Keyring({"a": KEY_A
 @pytest.mark.parametrize("keyring", KEYRINGS)
 @pytest.mark.parametrize("compression", COMPRESSIONS)
 @pytest.mark.parametrize("serializer", SERIALIZERS)
+@settings(max_examples=60)  # x 12 combinations: 720 examples in all
 @given(value=values, version=st.integers(1, 2**40))
 def test_every_combination_round_trips(
     serializer: str, compression: str, keyring: str, value: Any, version: int
