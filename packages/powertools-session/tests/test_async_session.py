@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from powertools.session import AsyncSession, ConflictError, Session, SessionNotFoundError
+from powertools.session import (
+    AsyncSession,
+    ConflictError,
+    Session,
+    SessionError,
+    SessionNotFoundError,
+)
 
 
 async def test_async_session_round_trip_and_interop_with_session() -> None:
@@ -73,3 +79,13 @@ async def test_async_recover_uses_the_previous_snapshot(session_dir: Path) -> No
     await s.save()
     (session_dir / "r.snap").write_bytes(b"junk")
     assert (await AsyncSession.recover("r")).get_all() == {"a": 1}
+
+
+async def test_reading_before_loading_is_a_clear_error() -> None:
+    s = AsyncSession("unloaded")
+    with pytest.raises(SessionError, match="not loaded yet"):
+        s.get("a")
+    await s.load()
+    assert s.get("a") is None
+    assert len(s) == 0
+    assert "a" not in s

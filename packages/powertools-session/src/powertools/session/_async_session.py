@@ -16,7 +16,12 @@ from powertools.session._base import SessionBase
 from powertools.session._core import MAX_CONFLICT_RETRIES, Ops, is_expired
 from powertools.session._lease import LEASE_POLL_SECONDS, Lease
 from powertools.session._options import split_target
-from powertools.session.errors import ConflictError, SessionLockedError, SessionNotFoundError
+from powertools.session.errors import (
+    ConflictError,
+    SessionError,
+    SessionLockedError,
+    SessionNotFoundError,
+)
 
 __all__ = ["AsyncSession"]
 
@@ -87,6 +92,14 @@ class AsyncSession(SessionBase):
             self._loaded = True
             if recover and core.needs_snapshot:
                 await self._persist([])
+
+    def _readable(self) -> dict[str, Any]:
+        if not self._loaded:
+            raise SessionError(
+                f"AsyncSession {self.name!r} is not loaded yet: open it with "
+                "`await AsyncSession.open(...)` or `async with AsyncSession(...)`"
+            )
+        return self._core.data
 
     async def _ready(self) -> None:
         if not self._loaded:

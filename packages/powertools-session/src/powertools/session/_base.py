@@ -55,6 +55,10 @@ class SessionBase:
     def _opened(self) -> None:
         """Called at the end of ``__init__``."""
 
+    def _readable(self) -> dict[str, Any]:
+        """The data, once loaded (``AsyncSession`` refuses reads before its first load)."""
+        return self._core.data
+
     @property
     def name(self) -> str:
         """The session's name."""
@@ -68,23 +72,23 @@ class SessionBase:
     def get(self, key: str, default: Any = None) -> Any:
         """The value stored under ``key``, or ``default``."""
         with self._guard:
-            return self._core.data.get(key, default)
+            return self._readable().get(key, default)
 
     def get_all(self) -> dict[str, Any]:
         """A copy of every key and value."""
         with self._guard:
-            return copy.deepcopy(self._core.data)
+            return copy.deepcopy(self._readable())
 
     def keys(self) -> builtins.list[str]:
         """The keys, in insertion order."""
         with self._guard:
-            return list(self._core.data)
+            return list(self._readable())
 
     def __contains__(self, key: object) -> bool:
-        return key in self._core.data
+        return key in self._readable()
 
     def __len__(self) -> int:
-        return len(self._core.data)
+        return len(self._readable())
 
     def __repr__(self) -> str:
         return (
