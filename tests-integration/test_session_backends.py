@@ -24,6 +24,13 @@ pytestmark = pytest.mark.integration
 BACKENDS = ["redis", "redis_cluster", "postgres", "s3", "gcs"]
 
 
+@pytest.fixture(autouse=True)
+def _default_store_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default file store of these tests lives under tmp_path, never the home folder."""
+    monkeypatch.setenv("POWERTOOLS_SESSION_DIR", str(tmp_path / "default-store"))
+    monkeypatch.delenv("POWERTOOLS_SESSION_STORE", raising=False)
+
+
 @pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest) -> str:
     """A fresh, empty store URL on each real backend."""
