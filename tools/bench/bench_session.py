@@ -137,7 +137,7 @@ def save_latency(
     import diskcache  # type: ignore[import-untyped]
 
     rows = []
-    for label, size, n in [("13 KiB", 13 * 1024, 300), ("1 MiB", 1024 * 1024, 20)]:
+    for label, size, n in [("13 KiB", 13 * 1024, 200), ("1 MiB", 1024 * 1024, 12)]:
         state = history_of(size)
         stores = [
             ("ours file, durability=power", f"{(folder / 'p').as_uri()}", "power"),
