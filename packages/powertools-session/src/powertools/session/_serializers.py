@@ -75,20 +75,19 @@ _DECODERS: dict[str, Callable[[Any], Any]] = {
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
-def _plain(value: Any) -> bool:
-    """Whether ``value`` is already plain JSON (so ``json.dumps`` alone keeps it exactly)."""
-    kind = type(value)
-    if kind in _PLAIN:
-        return True
-    if kind is list:
-        return all(map(_plain, value))
-    if kind is dict:
-        return (
-            TAG not in value
-            and all(type(k) is str for k in value)
-            and all(map(_plain, value.values()))
-        )
-    return False
+def _plain_json(value: Any) -> bytes | None:
+    """``value`` as JSON if plain JSON keeps it exactly, else None (then the tagging walk runs).
+
+    Everything here runs in C: encode, decode, compare. A tuple (decoded as a list), a non-string
+    key (decoded as a string), NaN or a non-JSON type makes the comparison or the encoder fail.
+    """
+    try:
+        data = json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
+    except (TypeError, ValueError):
+        return None
+    if b'"$pt"' in data or json.loads(data) != value:
+        return None
+    return data
 
 
 class _UnencodableError(Exception):
@@ -142,8 +141,11 @@ class JsonSerializer:
 
     def dumps(self, value: Any) -> bytes:
         """Encode ``value`` as UTF-8 JSON."""
+        fast = _plain_json(value)
+        if fast is not None:
+            return fast
         try:
-            tree = value if _plain(value) else self._encode(value)
+            tree = self._encode(value)
         except _UnencodableError as exc:
             where = _locate(value, exc.obj, "value") or "a nested value"
             raise UnserializableValueError(
