@@ -139,3 +139,15 @@ def test_leases_exclude_each_other(store: str) -> None:
     finally:
         backend.close()
         other.close()
+
+
+@pytest.mark.integration
+def test_s3_errors_other_than_conflicts_name_the_object(aws: object) -> None:
+    backend = open_backend("s3://no-such-bucket-here/p")
+    try:
+        with pytest.raises(BackendError, match=r"s3://no-such-bucket-here/p/s\.session: S3 said"):
+            backend.load("s")
+        with pytest.raises(BackendError, match="NoSuchBucket"):
+            backend.replace("s", blob("snap", "s", 1, {}), 1, None, None)
+    finally:
+        backend.close()
