@@ -35,6 +35,7 @@ if _TYPE_CHECKING:
     from powertools.retry import ErrorHandler as ErrorHandler
     from powertools.retry import circuit_breaker as circuit_breaker
     from powertools.retry import retry as retry
+    from powertools.session import Session as Session
 else:
 
     def __getattr__(name: str) -> _Any:

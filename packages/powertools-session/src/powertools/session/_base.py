@@ -1,0 +1,97 @@
+"""What ``Session`` and ``AsyncSession`` share: the constructor and reads from memory."""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import copy
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from powertools.session._backend import Durability, redact
+from powertools.session._compression import Compression
+from powertools.session._core import ConflictPolicy, Core
+from powertools.session._options import Options
+from powertools.session._serializers import Serializer
+
+__all__ = ["SessionBase"]
+
+
+class SessionBase:
+    """Options, the core, and the reads that need no I/O once the session is loaded."""
+
+    _recovering = False
+
+    def __init__(
+        self,
+        name: str,
+        auto_save: bool = True,
+        *,
+        store: str | None = None,
+        ttl: float | None = None,
+        serializer: str | Serializer = "json",
+        compression: str | Compression | None = "zstd",
+        encryption_keys: Mapping[str, bytes] | None = None,
+        durability: Durability = "power",
+        on_conflict: ConflictPolicy = "raise",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._options = Options(
+            store,
+            auto_save,
+            ttl,
+            serializer,
+            compression,
+            encryption_keys,
+            durability,
+            on_conflict,
+            clock,
+        )
+        self._core: Core = self._options.core(name)
+        self._guard: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+        self._opened()
+
+    def _opened(self) -> None:
+        """Called at the end of ``__init__``."""
+
+    def _readable(self) -> dict[str, Any]:
+        """The data, once loaded (``AsyncSession`` refuses reads before its first load)."""
+        return self._core.data
+
+    @property
+    def name(self) -> str:
+        """The session's name."""
+        return self._core.name
+
+    @property
+    def version(self) -> int:
+        """The version last saved (0 for a session never saved)."""
+        return self._core.version
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value stored under ``key``, or ``default``."""
+        with self._guard:
+            return self._readable().get(key, default)
+
+    def get_all(self) -> dict[str, Any]:
+        """A copy of every key and value."""
+        with self._guard:
+            return copy.deepcopy(self._readable())
+
+    def keys(self) -> builtins.list[str]:
+        """The keys, in insertion order."""
+        with self._guard:
+            return list(self._readable())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._readable()
+
+    def __len__(self) -> int:
+        return len(self._readable())
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.name!r}, version={self.version}, "
+            f"store={redact(self._options.store) if self._options.store else None!r})"
+        )

@@ -1,0 +1,157 @@
+"""``redis://host:port/db``: snapshot, journal and version in three keys of one hash slot.
+
+Each write is one Lua script that checks the version and writes, so the compare-and-swap is
+atomic; the keys share the hash tag ``{<prefix>:<name>}``, so the same scripts run on Redis
+Cluster (detected from the server). A TTL becomes ``PEXPIRE`` on all three keys, refreshed by
+every write. Durability is Redis's own (``appendonly``/``appendfsync``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+from powertools.session._backend import (
+    Durability,
+    JournalingBackend,
+    Stored,
+    Token,
+    require_extra,
+)
+from powertools.session.errors import ConflictError
+
+__all__ = ["RedisBackend"]
+
+_LOAD = """
+return {redis.call('GET', KEYS[1]), redis.call('LRANGE', KEYS[2], 0, -1),
+        tonumber(redis.call('GET', KEYS[3]) or '0')}
+"""
+
+# KEYS: snap, log, ver. ARGV: expected, new version, bytes, ttl ms (0: none), mode.
+_WRITE = """
+local current = tonumber(redis.call('GET', KEYS[3]) or '0')
+if current ~= tonumber(ARGV[1]) then return {0, current} end
+if ARGV[5] == 'append' then
+  redis.call('RPUSH', KEYS[2], ARGV[3])
+else
+  redis.call('SET', KEYS[1], ARGV[3])
+  redis.call('DEL', KEYS[2])
+end
+redis.call('SET', KEYS[3], ARGV[2])
+for i = 1, 3 do
+  if tonumber(ARGV[4]) > 0 then redis.call('PEXPIRE', KEYS[i], ARGV[4])
+  else redis.call('PERSIST', KEYS[i]) end
+end
+return {1, tonumber(ARGV[2])}
+"""
+
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class RedisBackend(JournalingBackend):
+    """Sessions on Redis or Redis Cluster (the ``redis`` extra)."""
+
+    def __init__(self, client: Any, prefix: str, url: str, durability: Durability) -> None:
+        super().__init__(durability)
+        self.client = client
+        self.prefix = prefix
+        self.url = url
+        self._load = client.register_script(_LOAD)
+        self._write = client.register_script(_WRITE)
+        self._release = client.register_script(_RELEASE)
+
+    @classmethod
+    def from_url(cls, url: str, durability: Durability) -> RedisBackend:
+        """``redis://[user:password@]host:port/db?prefix=...``; a cluster is detected."""
+        require_extra("redis", "redis", "redis")
+        import redis
+        from redis.cluster import RedisCluster
+
+        parts = urlsplit(url)
+        prefix = parse_qs(parts.query).get("prefix", ["powertools:session"])[0]
+        plain = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+        client: Any = redis.Redis.from_url(plain)
+        if client.info("cluster").get("cluster_enabled"):
+            client.close()
+            client = RedisCluster.from_url(plain)
+        return cls(client, prefix, parts.netloc.rpartition("@")[2], durability)
+
+    def _keys(self, name: str) -> list[str]:
+        tag = f"{{{self.prefix}:{name}}}"
+        return [f"{tag}:snap", f"{tag}:log", f"{tag}:ver"]
+
+    def load(self, name: str, recover: bool = False) -> Stored | None:
+        """Snapshot, journal and version, read in one script (one consistent moment)."""
+        snap, records, version = self._load(keys=self._keys(name))
+        if snap is None and not records:
+            return None
+        where = f"redis://{self.url} key {{{self.prefix}:{name}}}"
+        return Stored(
+            snap,
+            list(records),
+            int(version),
+            int(version),
+            f"{where}:snap",
+            f"{where}:log",
+            sum(map(len, records)),
+        )
+
+    def _cas(
+        self,
+        name: str,
+        blob: bytes,
+        version: int,
+        expected: Token,
+        ttl: float | None,
+        *,
+        mode: str,
+    ) -> Token:
+        ttl_ms = 0 if ttl is None else max(1, int(ttl * 1000))
+        ok, current = self._write(
+            keys=self._keys(name), args=[int(expected or 0), version, blob, ttl_ms, mode]
+        )
+        if not ok:
+            raise ConflictError(name, int(expected or 0), int(current))
+        return version
+
+    def append(
+        self, name: str, record: bytes, version: int, expected: Token, ttl: float | None
+    ) -> Token:
+        """RPUSH the record if the version is still ``expected``."""
+        return self._cas(name, record, version, expected, ttl, mode="append")
+
+    def replace(
+        self, name: str, snapshot: bytes, version: int, expected: Token, ttl: float | None
+    ) -> Token:
+        """SET the snapshot and drop the journal if the version is still ``expected``."""
+        return self._cas(name, snapshot, version, expected, ttl, mode="replace")
+
+    def delete(self, name: str) -> None:
+        """Delete the three keys (one slot, so one command)."""
+        self.client.delete(*self._keys(name))
+
+    def try_lease(self, name: str, owner: str, ttl: float) -> bool:
+        """``SET {tag}:lease owner NX PX ttl``: expires by itself if the holder dies."""
+        key = f"{{{self.prefix}:{name}}}:lease"
+        return bool(self.client.set(key, owner, nx=True, px=max(1, int(ttl * 1000))))
+
+    def release_lease(self, name: str, owner: str) -> None:
+        """Delete the lease key only if ``owner`` still holds it."""
+        self._release(keys=[f"{{{self.prefix}:{name}}}:lease"], args=[owner])
+
+    def names(self) -> list[str]:
+        """Every session under this prefix (SCAN over every node of a cluster)."""
+        head, tail = f"{{{self.prefix}:", "}:ver"
+        found = {
+            key.decode()[len(head) : -len(tail)]
+            for key in self.client.scan_iter(match=f"{head}*{tail}", count=500)
+        }
+        return sorted(found)
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.client.close()

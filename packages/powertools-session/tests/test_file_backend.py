@@ -1,0 +1,191 @@
+"""The file store: corrupt and torn files, compaction, the previous snapshot, durability modes."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from powertools.session import ConflictError, CorruptSessionError, Session
+from powertools.session.backends.file import FileBackend
+
+
+def _store(folder: Path, limit: int | None = None) -> str:
+    return folder.as_uri() + (f"?journal_limit={limit}" if limit else "")
+
+
+def _compacted(folder: Path, name: str = "s") -> Session:
+    s = Session(name, store=_store(folder))
+    s.set("a", 1)
+    s.save()  # snapshot v1
+    s.set("a", 2)
+    s.save()  # snapshot v2, v1 kept as .prev
+    return s
+
+
+def test_truncated_snapshot_raises_naming_the_file_and_keeps_it(session_dir: Path) -> None:
+    _compacted(session_dir)
+    snap = session_dir / "s.snap"
+    snap.write_bytes(snap.read_bytes()[:-5])
+    with pytest.raises(CorruptSessionError, match=r"s\.snap is corrupt \(truncated") as info:
+        Session("s")
+    assert info.value.location == str(snap)
+    assert snap.exists()
+    assert (session_dir / "s.snap.prev").exists()
+
+
+@pytest.mark.parametrize("offset", [0, 5, 10, 20, -1])
+def test_flipped_byte_anywhere_is_detected(session_dir: Path, offset: int) -> None:
+    _compacted(session_dir)
+    snap = session_dir / "s.snap"
+    data = bytearray(snap.read_bytes())
+    data[offset] ^= 0x40
+    snap.write_bytes(bytes(data))
+    with pytest.raises(CorruptSessionError, match=r"s\.snap"):
+        Session("s")
+
+
+def test_recover_falls_back_to_the_previous_snapshot(session_dir: Path) -> None:
+    _compacted(session_dir)
+    (session_dir / "s.snap").write_bytes(b"garbage")
+    s = Session.recover("s")
+    assert s.get_all() == {"a": 1}
+    assert s.version == 1  # the version of the previous snapshot
+    assert (session_dir / "s.snap.corrupt").read_bytes() == b"garbage"
+    assert Session("s").get_all() == {"a": 1}
+
+
+def test_empty_or_foreign_file_is_never_loaded_as_empty(session_dir: Path) -> None:
+    session_dir.mkdir(parents=True)
+    (session_dir / "s.snap").write_bytes(b"")
+    with pytest.raises(CorruptSessionError, match="truncated"):
+        Session("s")
+    (session_dir / "s.snap").write_bytes(b"NOPE" + bytes(20))
+    with pytest.raises(CorruptSessionError, match="bad magic"):
+        Session("s")
+
+
+def test_torn_journal_tail_is_cut_off(session_dir: Path) -> None:
+    s = Session("s")
+    s.set("a", 1)
+    s.set("b", 2)
+    journal = session_dir / "s.journal"
+    whole = journal.read_bytes()
+    journal.write_bytes(whole[:-3])  # the second write was torn: never acknowledged
+    assert Session("s").get_all() == {"a": 1}
+    assert len(journal.read_bytes()) < len(whole) - 3
+    again = Session("s")
+    again.set("c", 3)
+    assert Session("s").get_all() == {"a": 1, "c": 3}
+
+
+def test_damage_in_the_middle_of_the_journal_is_corruption(session_dir: Path) -> None:
+    s = Session("s")
+    for i in range(3):
+        s.set(f"k{i}", i)
+    journal = session_dir / "s.journal"
+    data = bytearray(journal.read_bytes())
+    data[20] ^= 0xFF
+    journal.write_bytes(bytes(data))
+    with pytest.raises(CorruptSessionError, match="damaged record"):
+        Session("s")
+    assert Session.recover("s").get_all() == {}
+
+
+def test_copied_snapshot_of_another_session_is_refused(session_dir: Path) -> None:
+    _compacted(session_dir, "a")
+    (session_dir / "b.snap").write_bytes((session_dir / "a.snap").read_bytes())
+    with pytest.raises(CorruptSessionError, match="belongs to session 'a'"):
+        Session("b")
+
+
+def test_journal_is_compacted_once_it_outgrows_the_snapshot(session_dir: Path) -> None:
+    s = Session("s", store=_store(session_dir, limit=2000))
+    for i in range(200):
+        s.append("history", {"i": i})
+    journal = (session_dir / "s.journal").stat().st_size
+    assert (session_dir / "s.snap").stat().st_size > 0
+    assert journal <= max(2000, (session_dir / "s.snap").stat().st_size) + 200
+    assert Session("s").get("history") == [{"i": i} for i in range(200)]
+
+
+def test_interrupted_compaction_leftovers_are_skipped(session_dir: Path) -> None:
+    s = Session("s")
+    s.set("a", 1)
+    s.append("l", 1)
+    journal = (session_dir / "s.journal").read_bytes()
+    s.save()
+    # as if the process died after renaming the snapshot but before emptying the journal
+    (session_dir / "s.journal").write_bytes(journal)
+    assert Session("s").get_all() == {"a": 1, "l": [1]}
+
+
+def test_two_sessions_on_one_name_conflict_instead_of_losing_a_write(session_dir: Path) -> None:
+    first, second = Session("s"), Session("s")
+    first.set("a", 1)
+    with pytest.raises(ConflictError, match="expected version 0, found version 1") as info:
+        second.set("b", 2)
+    assert (info.value.expected, info.value.found) == (0, 1)
+    assert second.get_all() == {}
+    second.reload()
+    second.set("b", 2)
+    assert Session("s").get_all() == {"a": 1, "b": 2}
+    first.save()  # a stale compaction is skipped: the journal already holds everything
+    assert Session("s").get_all() == {"a": 1, "b": 2}
+    with pytest.raises(ConflictError):
+        first.set("c", 3)
+
+
+def test_last_writer_wins_rebases_onto_the_newest_version(session_dir: Path) -> None:
+    first = Session("s", on_conflict="last-writer-wins")
+    second = Session("s", on_conflict="last-writer-wins")
+    first.append("log", "first")
+    second.append("log", "second")
+    second.set("x", "second")
+    first.set("x", "first")
+    assert Session("s").get_all() == {"log": ["first", "second"], "x": "first"}
+
+
+def test_merge_function_sees_theirs_and_ours(session_dir: Path) -> None:
+    def merge(theirs: dict[str, object], ours: dict[str, object]) -> dict[str, object]:
+        return {**theirs, **ours, "merged": True}
+
+    first, second = Session("s"), Session("s", on_conflict=merge)
+    first.set("a", 1)
+    second.set("b", 2)
+    assert Session("s").get_all() == {"a": 1, "b": 2, "merged": True}
+
+
+def test_threads_sharing_one_session_lose_nothing(session_dir: Path) -> None:
+    s = Session("s", durability="none")
+
+    def work(n: int) -> None:
+        for i in range(50):
+            s.append("log", (n, i))
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(Session("s").get("log")) == sorted((n, i) for n in range(4) for i in range(50))
+
+
+@pytest.mark.parametrize("durability", ["none", "process", "power"])
+def test_every_durability_persists(session_dir: Path, durability: str) -> None:
+    s = Session("s", durability=durability)  # type: ignore[arg-type]
+    s.set("a", 1)
+    s.save()
+    s.set("b", 2)
+    assert Session("s").get_all() == {"a": 1, "b": 2}
+
+
+def test_names_and_delete(tmp_path: Path) -> None:
+    backend = FileBackend(tmp_path)
+    Session("x", store=tmp_path.as_uri()).set("a", 1)
+    assert backend.names() == ["x"]
+    assert backend.load("nothing") is None
+    backend.delete("x")
+    assert backend.names() == []
+    assert Session("x", store=tmp_path.as_uri()).get_all() == {}
