@@ -1,4 +1,4 @@
-"""The spec's examples, run as written (PHASE1.md, Component 2 and "All Components Work Together")."""
+"""The spec's examples, run as written (Component 2 and "All Components Work Together")."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from powertools.cost._money import usd
+from powertools.cost._money import fd_from_text, usd
 from powertools.cost._usage import BUCKETS, Usage
 
 __all__ = ["CallRecord", "from_csv", "from_json", "to_csv", "to_json"]
@@ -70,7 +70,7 @@ class CallRecord:
             user=data.get("user") or None,
             tags=tuple(data.get("tags") or ()),
             usage=Usage(**{b: int(usage[b]) for b in BUCKETS}) if usage else None,
-            cost_fd=int(Decimal(data["cost_usd"]).scaleb(15)),
+            cost_fd=fd_from_text(str(data["cost_usd"])),
             estimate_error=None if error in (None, "") else float(error),
         )
 
@@ -90,8 +90,8 @@ _COLUMNS = ("id", "span_id", "at", "task", "model", "user", "tags", "cost_usd", 
 
 def to_csv(records: Iterable[CallRecord]) -> str:
     """Records as CSV, one column per usage bucket (lossless; tags as a JSON list)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow((*_COLUMNS, "metered", *BUCKETS))
     for r in records:
         d = r.as_dict()
@@ -107,7 +107,7 @@ def to_csv(records: Iterable[CallRecord]) -> str:
 
 def from_csv(text: str) -> list[CallRecord]:
     """Records back from :func:`to_csv`."""
-    rows = csv.DictReader(io.StringIO(text))
+    rows = csv.DictReader(io.StringIO(text, newline=""))
     out = []
     for row in rows:
         data: dict[str, Any] = dict(row)
