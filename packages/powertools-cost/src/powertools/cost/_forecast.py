@@ -51,7 +51,9 @@ def fit_daily(days: Sequence[date], values: Sequence[float]) -> DailyModel:
     if not values:
         return DailyModel(0.0, 0.0, (0.0,) * 7, 0.0, date.today())
     origin = days[-1]
-    slope = _theil_sen(values[-56:]) if len(values) >= 7 else 0.0
+    slope = (
+        _theil_sen(values[-56:]) if len(values) >= 7 else 0.0
+    )  # a week, or season looks like trend
     detrended = [v - slope * (d - origin).days for d, v in zip(days, values, strict=True)]
     level = statistics.median(detrended[-28:])
     season = [0.0] * 7
@@ -60,6 +62,9 @@ def fit_daily(days: Sequence[date], values: Sequence[float]) -> DailyModel:
         for d, v in zip(days, detrended, strict=True):
             by_weekday[d.weekday()].append(v - level)
         season = [statistics.median(by_weekday[w]) if by_weekday[w] else 0.0 for w in range(7)]
+    # Medians ignore spikes; their mean excess is added back so the total stays unbiased.
+    recent = list(zip(days, detrended, strict=True))[-28:]
+    level += statistics.fmean(v - level - season[d.weekday()] for d, v in recent)
     model = DailyModel(level, slope, tuple(season), 0.0, origin)
     residuals = [abs(v - model.expected(d)) for d, v in zip(days, values, strict=True)]
     spread = 1.4826 * statistics.median(residuals) if len(residuals) >= 3 else level / 2
