@@ -6,17 +6,15 @@ Reservations expire, so a crashed process holds budget only until its TTL runs o
 
 from __future__ import annotations
 
-import inspect
 import time
-import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
+from powertools.cost._ids import new_id
 from powertools.cost._ledger import Ledger, MemoryLedger, SyncLedger
 from powertools.cost._money import fd_from_usd, usd
-from powertools.cost._windows import Window, window_id
+from powertools.cost._windows import Window, window_bounds, window_id
 from powertools.cost.errors import BudgetExceededError, LedgerError
 
 __all__ = ["Alert", "Budget", "BudgetManager", "BudgetStatus", "Reservation"]
@@ -106,10 +104,15 @@ class BudgetManager:
         on_alert: AlertCallback | None = None,
     ) -> None:
         self.ledger: Ledger = ledger if ledger is not None else MemoryLedger()
+        from zoneinfo import ZoneInfo
+
         self.tz = ZoneInfo(tz)
         self.clock = clock
         self.reservation_ttl = reservation_ttl
         self.budgets: list[Budget] = []
+        # a runtime Protocol check costs microseconds: do it once
+        self._sync_ledger = self.ledger if isinstance(self.ledger, SyncLedger) else None
+        self._windows: dict[str, tuple[str, float, float]] = {}
         self._callbacks: list[AlertCallback] = [on_alert] if on_alert else []
 
     def add(
@@ -150,17 +153,24 @@ class BudgetManager:
     ) -> list[tuple[Budget, str]]:
         now, tags = self.clock(), tuple(tags)
         return [
-            (b, f"{b.name}:{window_id(b.window, now, self.tz)}")
+            (b, f"{b.name}:{self._window(b.window, now)}")
             for b in self.budgets
             if b.applies(user, task, tags)
         ]
 
+    def _window(self, window: Window, now: float) -> str:
+        name, start, end = self._windows.get(window) or ("", 0.0, 0.0)
+        if not start <= now < end:
+            name, start, end = window_bounds(window, now, self.tz)
+            self._windows[window] = (name, start, end)
+        return name
+
     def _sync(self) -> SyncLedger:
-        if not isinstance(self.ledger, SyncLedger):
+        if self._sync_ledger is None:
             raise LedgerError(
                 f"{type(self.ledger).__name__} is async only: use 'async with' and the a-methods"
             )
-        return self.ledger
+        return self._sync_ledger
 
     async def reserve(
         self,
@@ -173,7 +183,7 @@ class BudgetManager:
     ) -> Reservation:
         """Hold the worst-case cost in every budget that applies, or raise before spending."""
         amount = _amount(amount_usd, amount_fd)
-        reservation = Reservation(uuid.uuid4().hex, amount, tuple(self._keys(user, task, tags)))
+        reservation = Reservation(new_id(), amount, tuple(self._keys(user, task, tags)))
         now = self.clock()
         held: list[str] = []
         try:
@@ -207,7 +217,7 @@ class BudgetManager:
         """:meth:`reserve` for ledgers that answer synchronously (memory, SQLite)."""
         ledger = self._sync()
         amount = _amount(amount_usd, amount_fd)
-        reservation = Reservation(uuid.uuid4().hex, amount, tuple(self._keys(user, task, tags)))
+        reservation = Reservation(new_id(), amount, tuple(self._keys(user, task, tags)))
         now = self.clock()
         for i, (budget, key) in enumerate(reservation.keys):
             if not ledger.reserve_sync(
@@ -280,7 +290,7 @@ class BudgetManager:
     async def _fire(self, alert: Alert) -> None:
         for callback in self._callbacks:
             result = callback(alert)
-            if inspect.isawaitable(result):
+            if isinstance(result, Awaitable):
                 await result
 
     def _status(self, budget: Budget, key: str, spent: int, held: int) -> BudgetStatus:
@@ -300,7 +310,7 @@ class BudgetManager:
 
     def _all_keys(self) -> list[tuple[Budget, str]]:
         now = self.clock()
-        return [(b, f"{b.name}:{window_id(b.window, now, self.tz)}") for b in self.budgets]
+        return [(b, f"{b.name}:{self._window(b.window, now)}") for b in self.budgets]
 
 
 def _amount(amount_usd: Decimal | float | str | None, amount_fd: int | None) -> int:

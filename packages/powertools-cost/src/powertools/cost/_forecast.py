@@ -7,17 +7,18 @@ median absolute residual. All of it is cheap enough to run on every report.
 
 from __future__ import annotations
 
-import calendar
 import math
-import statistics
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
 from powertools.cost._records import CallRecord
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 __all__ = ["DailyModel", "Forecast", "fit_daily", "forecast_month"]
 
@@ -42,12 +43,16 @@ class DailyModel:
 
 
 def _theil_sen(ys: Sequence[float]) -> float:
+    import statistics
+
     slopes = [(ys[j] - ys[i]) / (j - i) for i in range(len(ys)) for j in range(i + 1, len(ys))]
     return statistics.median(slopes) if slopes else 0.0
 
 
 def fit_daily(days: Sequence[date], values: Sequence[float]) -> DailyModel:
     """Fit the daily model to consecutive days' totals (oldest first)."""
+    import statistics  # lazily: it imports random, fractions and more
+
     if not values:
         return DailyModel(0.0, 0.0, (0.0,) * 7, 0.0, date.today())
     origin = days[-1]
@@ -113,7 +118,7 @@ def forecast_month(
     model = fit_daily(history, [sums.get(d, 0) / 1e15 for d in history])
     month_start = today.replace(day=1)
     spent_before = sum(v for d, v in sums.items() if month_start <= d < today) / 1e15
-    last = today.replace(day=calendar.monthrange(today.year, today.month)[1])
+    last = (today.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     future = [today + timedelta(days=i) for i in range((last - today).days + 1)]
     expected = [model.expected(d) for d in future]
     expected[0] = max(expected[0], sums.get(today, 0) / 1e15)

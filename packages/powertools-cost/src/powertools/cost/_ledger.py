@@ -6,7 +6,6 @@ Amounts are femto-dollars (see ``_money``). A budget key names one budget in one
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import threading
 from abc import ABC, abstractmethod
@@ -82,6 +81,8 @@ class ThreadedLedger(ABC):
 
     async def _run(self, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         if self.offload:
+            import asyncio
+
             return await asyncio.to_thread(functools.partial(fn, *args, **kwargs))
         return fn(*args, **kwargs)
 

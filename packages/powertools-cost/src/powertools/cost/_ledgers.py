@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
 from typing import cast
 
 from powertools.cost._ledger import Ledger
@@ -20,6 +19,8 @@ def open_ledger(url: str) -> Ledger:
     >>> type(open_ledger("memory://")).__name__
     'MemoryLedger'
     """
+    from importlib.metadata import entry_points
+
     scheme = url.partition("://")[0].lower()
     scheme = _ALIASES.get(scheme, scheme)
     found = entry_points(group="powertools.cost.ledgers", name=scheme)

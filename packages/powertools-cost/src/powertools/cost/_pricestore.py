@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from powertools.cost.errors import PricingDataError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from powertools.cost._pricing import ModelPrice
 
 __all__ = ["ImportReport", "PriceStore"]
 
-_VERSION = re.compile(r"^prices-v(\d{4,})\.json$")
 ENV_DIR = "POWERTOOLS_COST_PRICES_DIR"
 
 
@@ -34,6 +32,8 @@ class ImportReport:
 
 
 def _default_dir() -> Path:
+    from pathlib import Path
+
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "powertools" / "cost" / "prices"
 
@@ -45,6 +45,8 @@ class PriceStore:
     """
 
     def __init__(self, directory: Path | str, *, max_shrink: float = 0.2) -> None:
+        from pathlib import Path
+
         self.directory = Path(directory)
         self.max_shrink = max_shrink
 
@@ -57,7 +59,10 @@ class PriceStore:
         """Every stored version, oldest first."""
         if not self.directory.is_dir():
             return []
-        found = (_VERSION.match(p.name) for p in self.directory.iterdir())
+        import re
+
+        pattern = re.compile(r"^prices-v(\d{4,})\.json$")
+        found = (pattern.match(p.name) for p in self.directory.iterdir())
         return sorted(int(m.group(1)) for m in found if m)
 
     def _path(self, version: int) -> Path:
@@ -89,6 +94,8 @@ class PriceStore:
     def _count(self, version: int | None) -> int:
         if version is None:
             return 0
+        import json
+
         data = json.loads(self._path(version).read_text("utf-8"))
         return len(data["models"])
 
@@ -105,6 +112,8 @@ class PriceStore:
         Refuses a map that lost more than ``max_shrink`` of the models (unless ``force``),
         and one that breaks a lint rule when ``strict``.
         """
+        import json
+
         from powertools.cost._litellm import convert_litellm
 
         raw = json.loads(_read(source), parse_float=Decimal)
@@ -137,4 +146,6 @@ def _read(source: Path | str) -> str:
             return body.decode("utf-8")
     if "://" in text:
         raise PricingDataError(f"price maps are read from a file or an https:// URL, not {text!r}")
+    from pathlib import Path
+
     return Path(text).read_text(encoding="utf-8")

@@ -6,7 +6,6 @@ The hot path is integer arithmetic over femto-dollars per token; see ``_money``.
 from __future__ import annotations
 
 import bisect
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -143,7 +142,7 @@ class ModelPrice:
 
     def period(self, at: date | None = None) -> PricePeriod:
         """The prices in effect on ``at`` (today's when ``None``)."""
-        if at is None:
+        if at is None or len(self.periods) == 1:
             return self.periods[-1]
         starts = [p.effective_from for p in self.periods]
         index = bisect.bisect_right(starts, at) - 1
@@ -200,5 +199,7 @@ def is_local(model: str, provider: str | None) -> bool:
 
 def unknown(model: str, names: Iterable[str]) -> UnknownModelError:
     """The error for an unpriced model, naming the closest known names."""
+    import difflib
+
     close = difflib.get_close_matches(normalise_name(model), list(names), n=3, cutoff=0.6)
     return UnknownModelError(model, close)

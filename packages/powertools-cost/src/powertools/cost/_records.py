@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -77,11 +74,15 @@ class CallRecord:
 
 def to_json(records: Iterable[CallRecord]) -> str:
     """Records as a JSON array (lossless)."""
+    import json
+
     return json.dumps([r.as_dict() for r in records], indent=1)
 
 
 def from_json(text: str) -> list[CallRecord]:
     """Records back from :func:`to_json`."""
+    import json
+
     return [CallRecord.from_dict(item) for item in json.loads(text)]
 
 
@@ -90,6 +91,10 @@ _COLUMNS = ("id", "span_id", "at", "task", "model", "user", "tags", "cost_usd", 
 
 def to_csv(records: Iterable[CallRecord]) -> str:
     """Records as CSV, one column per usage bucket (lossless; tags as a JSON list)."""
+    import csv
+    import io
+    import json
+
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow((*_COLUMNS, "metered", *BUCKETS))
@@ -107,6 +112,10 @@ def to_csv(records: Iterable[CallRecord]) -> str:
 
 def from_csv(text: str) -> list[CallRecord]:
     """Records back from :func:`to_csv`."""
+    import csv
+    import io
+    import json
+
     rows = csv.DictReader(io.StringIO(text, newline=""))
     out = []
     for row in rows:

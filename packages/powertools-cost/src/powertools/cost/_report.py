@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from powertools.cost._money import usd
 from powertools.cost._records import CallRecord, to_csv, to_json
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from powertools.cost._pricebook import PriceBook
 
 __all__ = ["Analytics", "DailyReport", "daily_report"]

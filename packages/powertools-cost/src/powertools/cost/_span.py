@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from powertools.cost._ids import new_id
 from powertools.cost._normalise import parse_response
 from powertools.cost._records import CallRecord
 from powertools.cost._usage import Usage
@@ -48,7 +48,7 @@ class Span:
     def __init__(self, tracker: CostTracker, request: SpanRequest) -> None:
         self.tracker = tracker
         self.request = request
-        self.id = uuid.uuid4().hex
+        self.id = new_id()
         self.records: list[CallRecord] = []
         self._reservation: Reservation | None = None
         self._token: Token[Span | None] | None = None
@@ -83,7 +83,7 @@ class Span:
             )
         r = self.request
         unmetered = CallRecord(
-            uuid.uuid4().hex,
+            new_id(),
             self.id,
             self.tracker.clock(),
             r.task,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -12,7 +11,8 @@ from typing import Any
 
 from powertools.cost._budget import AlertCallback, BudgetManager
 from powertools.cost._forecast import Forecast, forecast_month
-from powertools.cost._ledger import Ledger, SyncLedger
+from powertools.cost._ids import new_id
+from powertools.cost._ledger import Ledger
 from powertools.cost._money import fd_from_usd, usd
 from powertools.cost._pricebook import PriceBook
 from powertools.cost._pricing import ModelPrice
@@ -140,14 +140,13 @@ class CostTracker:
         """Price one usage inside ``span`` (called by :meth:`Span.record`)."""
         r = span.request
         at = self.clock()
-        day = datetime.fromtimestamp(at, UTC).date()
-        cost = self._price(model, provider).period(day).cost_fd(usage, batch=r.batch)
+        price = self._price(model, provider)
+        day = datetime.fromtimestamp(at, UTC).date() if len(price.periods) > 1 else None
+        cost = price.period(day).cost_fd(usage, batch=r.batch)
         error = None
         if r.prompt_estimate is not None and not span.records:
             error = CALIBRATION.observe(provider_of(model), r.prompt_estimate, usage.prompt_tokens)
-        return CallRecord(
-            uuid.uuid4().hex, span.id, at, r.task, model, r.user, r.tags, usage, cost, error
-        )
+        return CallRecord(new_id(), span.id, at, r.task, model, r.user, r.tags, usage, cost, error)
 
     async def keep(self, records: list[CallRecord]) -> None:
         """Store finished records here and in the ledger."""
@@ -160,9 +159,9 @@ class CostTracker:
         """:meth:`keep` for synchronous ledgers."""
         with self._lock:
             self.records.extend(records)
-        if isinstance(self.ledger, SyncLedger):
-            for record in records:
-                self.ledger.append_sync(record)
+        ledger = self.budgets._sync()
+        for record in records:
+            ledger.append_sync(record)
 
     def get_total(self) -> Decimal:
         """Everything this tracker has recorded, in dollars (exact)."""
