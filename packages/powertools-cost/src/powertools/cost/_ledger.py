@@ -177,7 +177,10 @@ class MemoryLedger(ThreadedLedger):
         return cls()
 
     def _budget(self, key: str) -> _Budget:
-        return self._budgets.setdefault(key, _Budget())
+        budget = self._budgets.get(key)
+        if budget is None:
+            budget = self._budgets[key] = _Budget()
+        return budget
 
     def reserve_sync(
         self, key: str, limit_fd: int, amount_fd: int, rid: str, *, expires_at: float, now: float
