@@ -10,7 +10,7 @@ import pytest
 EXAMPLES = Path(__file__).parent.parent / "examples"
 EXPECTED = {
     "track_calls.py": "Tasks: 3",
-    "hard_budget.py": "4 calls, $0.048 spent, 1 alert(s)",
+    "hard_budget.py": "3 calls, $0.036 spent, 1 alert(s)",
     "price_usage.py": "gemini 2.5 pro above 200k: 0.5425",
     "capture_httpx.py": "recorded $0.002 for claude-haiku-4-5-20251001",
 }
