@@ -38,5 +38,7 @@ gemini = from_gemini(
 print("gemini 2.5 pro above 200k:", book.cost(gemini, "gemini-2.5-pro"))
 print("the same as a batch job:", book.cost(gemini, "gemini-2.5-pro", batch=True))
 
-book.set_price("ollama/llama3.2", input="0.02", output="0.02")  # your own electricity bill
-print("local model:", book.cost(openai, "ollama/llama3.2"))
+print("local model, free by default:", book.cost(openai, "ollama/llama3.2"))
+mine = PriceBook()  # a book of your own prices, e.g. your electricity bill for local models
+mine.set_price("ollama/llama3.2", input="0.02", output="0.02")
+print("local model, priced:", mine.cost(openai, "ollama/llama3.2"))

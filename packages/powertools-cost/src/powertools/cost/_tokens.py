@@ -21,6 +21,7 @@ __all__ = [
     "count_message_tokens",
     "count_tokens",
     "encoding_name",
+    "observe_estimate",
     "provider_of",
 ]
 
@@ -96,6 +97,13 @@ class Calibration:
 
 
 CALIBRATION = Calibration()
+
+
+def observe_estimate(provider: str, estimated: int, actual: int) -> float:
+    """Record an estimate against the reported count in the process-wide calibration."""
+    return CALIBRATION.observe(provider, estimated, actual)
+
+
 _cache: dict[str, _Encoding | None] = {}
 _warned = False
 _lock = threading.Lock()

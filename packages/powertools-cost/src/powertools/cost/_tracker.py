@@ -12,16 +12,21 @@ from typing import Any
 from powertools.cost._budget import AlertCallback, BudgetManager
 from powertools.cost._forecast import Forecast, forecast_month
 from powertools.cost._ids import new_id
-from powertools.cost._ledger import Ledger
+from powertools.cost._ledger import Ledger, SyncLedger
 from powertools.cost._money import fd_from_usd, usd
 from powertools.cost._pricebook import PriceBook
 from powertools.cost._pricing import ModelPrice
 from powertools.cost._records import CallRecord
 from powertools.cost._report import Analytics, DailyReport, daily_report
 from powertools.cost._span import Span, SpanRequest
-from powertools.cost._tokens import CALIBRATION, count_message_tokens, count_tokens, provider_of
+from powertools.cost._tokens import (
+    count_message_tokens,
+    count_tokens,
+    observe_estimate,
+    provider_of,
+)
 from powertools.cost._usage import Usage
-from powertools.cost._windows import Window
+from powertools.cost._windows import Window, window_bounds
 
 __all__ = ["CostTracker"]
 
@@ -145,7 +150,7 @@ class CostTracker:
         cost = price.period(day).cost_fd(usage, batch=r.batch)
         error = None
         if r.prompt_estimate is not None and not span.records:
-            error = CALIBRATION.observe(provider_of(model), r.prompt_estimate, usage.prompt_tokens)
+            error = observe_estimate(provider_of(model), r.prompt_estimate, usage.prompt_tokens)
         return CallRecord(new_id(), span.id, at, r.task, model, r.user, r.tags, usage, cost, error)
 
     async def keep(self, records: list[CallRecord]) -> None:
@@ -167,19 +172,14 @@ class CostTracker:
         """Everything this tracker has recorded, in dollars (exact)."""
         return usd(sum(r.cost_fd for r in self.records))
 
-    def _remaining(self, spent_fd: int | None = None) -> Decimal | None:
+    def _remaining(self) -> Decimal | None:
         if self.budget is None:
             return None
-        if spent_fd is None:
-            spent_fd = sum(r.cost_fd for r in self._window_records())
-        return usd(self.budget.limit_fd - spent_fd)
-
-    def _window_records(self) -> list[CallRecord]:
-        assert self.budget is not None
-        if self.budget.window == "total":
-            return self.records
-        start = _window_start(self.budget.window, self.clock(), self.budgets.tz)
-        return [r for r in self.records if r.at >= start]
+        if isinstance(self.ledger, SyncLedger):  # the ledger knows every process's spending
+            return next(s.remaining for s in self.budgets.status() if s.budget is self.budget)
+        _, start, end = window_bounds(self.budget.window, self.clock(), self.budgets.tz)
+        spent = sum(r.cost_fd for r in self.records if start <= r.at < end)
+        return usd(max(self.budget.limit_fd - spent, 0))
 
     def get_daily_report(self, day: date | None = None) -> DailyReport:
         """Today's (or ``day``'s) cost, task count and breakdowns; remaining budget now."""
@@ -205,11 +205,3 @@ class CostTracker:
         """This month's projected cost, an 80% interval, and when the budget runs out."""
         limit = None if self.budget is None else self.budget.limit
         return forecast_month(self.records, self.clock(), self.budgets.tz, limit)
-
-
-def _window_start(window: Window, now: float, tz: Any) -> float:
-    local = datetime.fromtimestamp(now, tz)
-    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    if window == "monthly":
-        start = start.replace(day=1)
-    return start.timestamp()

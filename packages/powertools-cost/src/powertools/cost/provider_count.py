@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from powertools.cost._tokens import CALIBRATION, TokenCount, count_message_tokens, provider_of
+from powertools.cost._tokens import TokenCount, count_message_tokens, observe_estimate, provider_of
 from powertools.cost.errors import CostError
 
 __all__ = ["acount_tokens_exact"]
@@ -89,5 +89,5 @@ async def acount_tokens_exact(
     finally:
         if own:
             await http.aclose()
-    CALIBRATION.observe(provider, count_message_tokens(messages, model).tokens, tokens)
+    observe_estimate(provider, count_message_tokens(messages, model).tokens, tokens)
     return TokenCount(tokens, exact=True, method=f"endpoint:{provider}")
