@@ -56,6 +56,27 @@ def import_ms(module: str, repeats: int = REPEATS) -> float:
     return (statistics.median(run(f"import {module}") for _ in range(repeats)) - base) * 1000
 
 
+def own_import_ms(runs: int = 5) -> tuple[float, float]:
+    """Best of ``runs`` from ``-X importtime``: powertools.cost's own import, and the share of
+    the ``powertools`` meta-package's ``__init__`` (absent when the package is installed alone)."""
+    best = (float("inf"), 0.0)
+    for _ in range(runs):
+        err = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", "import powertools.cost"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stderr
+        cumulative = {}
+        for line in err.splitlines():
+            parts = line.removeprefix("import time:").split("|")
+            if len(parts) == 3 and parts[1].strip().isdigit():
+                cumulative[parts[2].strip()] = int(parts[1]) / 1000
+        total, meta = cumulative["powertools.cost"], cumulative.get("powertools", 0.0)
+        best = min(best, (total - meta, meta))
+    return best
+
+
 def bench_pricing(rows: list[tuple[str, str, str]]) -> None:
     import litellm
     import tokencost
@@ -166,6 +187,14 @@ def bench_counting(rows: list[tuple[str, str, str]]) -> None:
 def main() -> None:
     rows: list[tuple[str, str, str]] = []
     rows.append(("import", "powertools.cost", f"{import_ms('powertools.cost'):.1f} ms"))
+    own, meta = own_import_ms()
+    rows.append(
+        (
+            "import",
+            "powertools.cost alone (-X importtime)",
+            f"{own:.1f} ms (+{meta:.1f} ms meta-package)",
+        )
+    )
     loaded = subprocess.run(
         [
             sys.executable,
