@@ -24,6 +24,17 @@ from powertools.cost.errors import LedgerError
 
 __all__ = ["RedisLedger"]
 
+# Lua keeps money in two exact double limbs: sums must stay below 2**53 dollars.
+_LARGEST = 2**52 * 10**15
+
+
+def _checked(*amounts: int) -> None:
+    if max(amounts) >= _LARGEST:
+        raise LedgerError(
+            "amounts above $4.5e15 are beyond the Redis ledger's exact range; "
+            "use the PostgreSQL or SQLite ledger for them"
+        )
+
 
 class RedisLedger:
     """A ledger on Redis or Redis Cluster (``redis://…``, ``rediss://…``,
@@ -78,11 +89,13 @@ class RedisLedger:
     async def reserve(
         self, key: str, limit_fd: int, amount_fd: int, rid: str, *, expires_at: float, now: float
     ) -> bool:
+        _checked(limit_fd, amount_fd)
         spent, holds, expiry, *_ = self._keys(key)
         args = [str(limit_fd), str(amount_fd), rid, repr(expires_at), repr(now)]
         return int(await self._call(self._reserve, [spent, holds, expiry], args)) == 1
 
     async def commit(self, key: str, rid: str, amount_fd: int) -> int:
+        _checked(amount_fd)
         spent, holds, expiry, _, done = self._keys(key)
         return int(
             await self._call(self._commit, [spent, holds, expiry, done], [rid, str(amount_fd)])
