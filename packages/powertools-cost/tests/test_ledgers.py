@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,15 @@ def test_sqlite_ledger_persists_across_instances(tmp_path: Path) -> None:
 
 def test_memory_ledger_is_the_default() -> None:
     assert isinstance(CostTracker().ledger, MemoryLedger)
+
+
+def test_ledger_by_url_or_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    by_url = CostTracker(ledger=f"sqlite:///{tmp_path}/a.db")
+    assert isinstance(by_url.ledger, SQLiteLedger)
+    monkeypatch.setenv("POWERTOOLS_COST_LEDGER", f"sqlite:///{tmp_path}/b.db")
+    tracker = CostTracker(budget_usd=1)
+    assert isinstance(tracker.ledger, SQLiteLedger)
+    with tracker.track_call("t", model="gpt-4o-mini") as span:
+        span.record(Usage(output=1_000_000))
+    assert span.cost == Decimal("0.6")
+    assert tracker.get_daily_report().remaining == Decimal("0.4")

@@ -6,6 +6,7 @@ Reservations expire, so a crashed process holds budget only until its TTL runs o
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -96,14 +97,14 @@ class BudgetManager:
 
     def __init__(
         self,
-        ledger: Ledger | None = None,
+        ledger: Ledger | str | None = None,
         *,
         tz: str = "UTC",
         clock: Callable[[], float] = time.time,
         reservation_ttl: float = 600.0,
         on_alert: AlertCallback | None = None,
     ) -> None:
-        self.ledger: Ledger = ledger if ledger is not None else MemoryLedger()
+        self.ledger: Ledger = _ledger(ledger)
         from zoneinfo import ZoneInfo
 
         self.tz = ZoneInfo(tz)
@@ -324,3 +325,16 @@ def _amount(amount_usd: Decimal | float | str | None, amount_fd: int | None) -> 
 
 def _refused(budget: Budget, amount: int, used: int) -> BudgetExceededError:
     return BudgetExceededError(budget.name, usd(amount), usd(max(budget.limit_fd - used, 0)))
+
+
+def _ledger(ledger: Ledger | str | None) -> Ledger:
+    """A ledger object, a URL, or ``$POWERTOOLS_COST_LEDGER``, else memory."""
+    if ledger is None:
+        ledger = os.environ.get("POWERTOOLS_COST_LEDGER")
+    if ledger is None:
+        return MemoryLedger()
+    if isinstance(ledger, str):
+        from powertools.cost._ledgers import open_ledger
+
+        return open_ledger(ledger)
+    return ledger

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
+from decimal import Decimal
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from powertools.cost._ids import new_id
+from powertools.cost._money import usd
 from powertools.cost._normalise import parse_response
 from powertools.cost._records import CallRecord
 from powertools.cost._usage import Usage
@@ -52,6 +54,11 @@ class Span:
         self.records: list[CallRecord] = []
         self._reservation: Reservation | None = None
         self._token: Token[Span | None] | None = None
+
+    @property
+    def cost(self) -> Decimal:
+        """What this span has cost so far, in dollars."""
+        return usd(self.cost_fd)
 
     @property
     def cost_fd(self) -> int:

@@ -46,7 +46,7 @@ class CostTracker:
         budget_usd: Decimal | float | str | None = None,
         alert_threshold_usd: Decimal | float | str | None = None,
         *,
-        ledger: Ledger | None = None,
+        ledger: Ledger | str | None = None,
         prices: PriceBook | None = None,
         fallback_price: ModelPrice | None = None,
         budget_window: Window = "monthly",
