@@ -81,7 +81,8 @@ class Span:
         return record
 
     def _finish(self, failed: bool) -> list[CallRecord]:
-        _current.reset(self._token) if self._token is not None else None
+        if self._token is not None:
+            _current.reset(self._token)
         if self.records or failed:
             return self.records
         if self.tracker.require_usage:
