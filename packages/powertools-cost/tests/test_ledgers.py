@@ -141,3 +141,15 @@ def test_ledger_by_url_or_environment(tmp_path: Path, monkeypatch: pytest.Monkey
         span.record(Usage(output=1_000_000))
     assert span.cost == Decimal("0.6")
     assert tracker.get_daily_report().remaining == Decimal("0.4")
+
+
+def test_a_missing_extra_names_the_extra_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.metadata
+
+    class Missing:
+        def load(self) -> object:
+            raise ImportError("No module named 'asyncpg'")
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda **_: [Missing()])
+    with pytest.raises(LedgerError, match=r"pip install 'powertools-cost\[postgres\]'"):
+        open_ledger("postgres://db")
