@@ -2,12 +2,30 @@
 
 The hierarchy::
 
-    CostError            base of every error this package raises
+    CostError                 base of every error this package raises
+    ├── UnknownModelError     no price for a model (and no fallback price configured)
+    ├── PricingDataError      a price file is malformed, fails a lint rule or shrank too much
+    ├── UsageFormatError      a provider usage payload does not have the expected shape
+    ├── BudgetExceededError   a call cannot fit in a budget; raised before any money is spent
+    ├── MissingUsageError     a span that requires usage ended without any
+    ├── LedgerError           a ledger cannot be reached or is misconfigured
+    └── TokenizerUnavailableWarning  (a warning) tokenizer missing, counts are estimates
 """
 
 from __future__ import annotations
 
-__all__ = ["CostError"]
+from decimal import Decimal
+
+__all__ = [
+    "BudgetExceededError",
+    "CostError",
+    "LedgerError",
+    "MissingUsageError",
+    "PricingDataError",
+    "TokenizerUnavailableWarning",
+    "UnknownModelError",
+    "UsageFormatError",
+]
 
 
 class CostError(Exception):
@@ -15,3 +33,49 @@ class CostError(Exception):
 
     Its area: token counting, pricing, cost ledgers and budgets.
     """
+
+
+class UnknownModelError(CostError, LookupError):
+    """No price is known for a model and no fallback price is configured."""
+
+    def __init__(self, model: str, suggestions: list[str]) -> None:
+        self.model = model
+        self.suggestions = suggestions
+        hint = f" Did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+        super().__init__(
+            f"no price known for model {model!r}.{hint} Set a price with "
+            "PriceBook.set_price(...) or configure fallback_price=... to price unknown models."
+        )
+
+
+class PricingDataError(CostError, ValueError):
+    """A pricing file is malformed, fails a lint rule, or would shrink the database too much."""
+
+
+class UsageFormatError(CostError, ValueError):
+    """A provider's usage payload is not in the shape its normaliser expects."""
+
+
+class BudgetExceededError(CostError):
+    """A call cannot fit in a budget; raised before the call, so nothing was spent."""
+
+    def __init__(self, budget: str, requested: Decimal, available: Decimal) -> None:
+        self.budget = budget
+        self.requested = requested
+        self.available = available
+        super().__init__(
+            f"budget {budget!r} cannot fit this call: it needs up to ${requested} but "
+            f"${available} is left. Raise the limit, lower max_tokens, or wait for the next window."
+        )
+
+
+class MissingUsageError(CostError):
+    """A span created with ``require_usage=True`` ended without any usage recorded."""
+
+
+class LedgerError(CostError):
+    """A ledger cannot be reached, or its URL or extra is wrong."""
+
+
+class TokenizerUnavailableWarning(CostError, UserWarning):  # noqa: N818  (a warning)
+    """tiktoken's encodings could not be loaded (offline?); counts are estimates."""

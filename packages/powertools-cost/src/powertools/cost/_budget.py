@@ -1,0 +1,340 @@
+"""Hard budgets: reserve the worst case, commit the actual cost, release the rest.
+
+A call that cannot fit raises :class:`BudgetExceededError` before any money is spent.
+Reservations expire, so a crashed process holds budget only until its TTL runs out.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from powertools.cost._ids import new_id
+from powertools.cost._ledger import Ledger, MemoryLedger, SyncLedger
+from powertools.cost._money import fd_from_usd, usd
+from powertools.cost._windows import Window, window_bounds, window_id
+from powertools.cost.errors import BudgetExceededError, LedgerError
+
+__all__ = ["Alert", "Budget", "BudgetManager", "BudgetStatus", "Reservation"]
+
+
+@dataclass(slots=True, frozen=True)
+class Budget:
+    """A limit over a calendar window, for everyone or for one user, task or tag."""
+
+    name: str
+    limit_fd: int
+    window: Window = "monthly"
+    user: str | None = None
+    task: str | None = None
+    tag: str | None = None
+    alert_at_fd: tuple[int, ...] = ()
+
+    @property
+    def limit(self) -> Decimal:
+        """The limit in dollars."""
+        return usd(self.limit_fd)
+
+    def applies(self, user: str | None, task: str | None, tags: Iterable[str]) -> bool:
+        """Whether a call by ``user`` for ``task`` with ``tags`` counts against this budget."""
+        return (
+            (self.user is None or self.user == user)
+            and (self.task is None or self.task == task)
+            and (self.tag is None or self.tag in tags)
+        )
+
+
+@dataclass(slots=True, frozen=True)
+class Alert:
+    """A soft threshold crossed: fired once per budget, window and threshold."""
+
+    budget: Budget
+    window: str
+    threshold: Decimal
+    spent: Decimal
+
+
+@dataclass(slots=True, frozen=True)
+class BudgetStatus:
+    """A budget's state in its current window."""
+
+    budget: Budget
+    window: str
+    spent: Decimal
+    held: Decimal
+    remaining: Decimal
+
+
+@dataclass(slots=True)
+class Reservation:
+    """Money held for one call in every budget it counts against."""
+
+    id: str
+    amount_fd: int
+    keys: tuple[tuple[Budget, str], ...]
+    settled: bool = field(default=False)
+
+
+AlertCallback = Callable[[Alert], object]
+
+
+class BudgetManager:
+    """Budgets with hard limits and soft alerts, kept in a ledger.
+
+    >>> budgets = BudgetManager(clock=lambda: 0.0)
+    >>> _ = budgets.add(1, window="daily")
+    >>> r = budgets.reserve_sync("0.75")
+    >>> budgets.reserve_sync("0.5")
+    Traceback (most recent call last):
+    ...
+    powertools.cost.errors.BudgetExceededError: budget 'global-daily' cannot fit this call: ...
+    >>> budgets.commit_sync(r, "0.25"); budgets.status()[0].remaining
+    Decimal('0.75')
+    """
+
+    def __init__(
+        self,
+        ledger: Ledger | str | None = None,
+        *,
+        tz: str = "UTC",
+        clock: Callable[[], float] = time.time,
+        reservation_ttl: float = 600.0,
+        on_alert: AlertCallback | None = None,
+    ) -> None:
+        self.ledger: Ledger = _ledger(ledger)
+        from zoneinfo import ZoneInfo
+
+        self.tz = ZoneInfo(tz)
+        self.clock = clock
+        self.reservation_ttl = reservation_ttl
+        self.budgets: list[Budget] = []
+        # a runtime Protocol check costs microseconds: do it once
+        self._sync_ledger = self.ledger if isinstance(self.ledger, SyncLedger) else None
+        self._windows: dict[str, tuple[str, float, float]] = {}
+        self._callbacks: list[AlertCallback] = [on_alert] if on_alert else []
+
+    def add(
+        self,
+        limit_usd: Decimal | float | str,
+        *,
+        window: Window = "monthly",
+        user: str | None = None,
+        task: str | None = None,
+        tag: str | None = None,
+        alert_at: Iterable[Decimal | float | str] = (),
+        name: str | None = None,
+    ) -> Budget:
+        """Add a budget; ``alert_at`` are dollar amounts at which callbacks fire."""
+        window_id(window, 0.0, self.tz)  # validates the window name
+        scope = next(
+            (f"{k}={v}" for k, v in (("user", user), ("task", task), ("tag", tag)) if v), "global"
+        )
+        budget = Budget(
+            name or f"{scope}-{window}",
+            fd_from_usd(limit_usd, what="limit_usd"),
+            window,
+            user,
+            task,
+            tag,
+            tuple(sorted(fd_from_usd(a, what="alert_at") for a in alert_at)),
+        )
+        self.budgets.append(budget)
+        return budget
+
+    def on_alert(self, callback: AlertCallback) -> AlertCallback:
+        """Register an alert callback (usable as a decorator)."""
+        self._callbacks.append(callback)
+        return callback
+
+    def _keys(
+        self, user: str | None, task: str | None, tags: Iterable[str]
+    ) -> list[tuple[Budget, str]]:
+        now, tags = self.clock(), tuple(tags)
+        return [
+            (b, f"{b.name}:{self._window(b.window, now)}")
+            for b in self.budgets
+            if b.applies(user, task, tags)
+        ]
+
+    def _window(self, window: Window, now: float) -> str:
+        name, start, end = self._windows.get(window) or ("", 0.0, 0.0)
+        if not start <= now < end:
+            name, start, end = window_bounds(window, now, self.tz)
+            self._windows[window] = (name, start, end)
+        return name
+
+    def _sync(self) -> SyncLedger:
+        if self._sync_ledger is None:
+            raise LedgerError(
+                f"{type(self.ledger).__name__} is async only: use 'async with' and the a-methods"
+            )
+        return self._sync_ledger
+
+    async def reserve(
+        self,
+        amount_usd: Decimal | float | str | None = None,
+        *,
+        amount_fd: int | None = None,
+        user: str | None = None,
+        task: str | None = None,
+        tags: Iterable[str] = (),
+    ) -> Reservation:
+        """Hold the worst-case cost in every budget that applies, or raise before spending."""
+        amount = _amount(amount_usd, amount_fd)
+        reservation = Reservation(new_id(), amount, tuple(self._keys(user, task, tags)))
+        now = self.clock()
+        held: list[str] = []
+        try:
+            for budget, key in reservation.keys:
+                if not await self.ledger.reserve(
+                    key,
+                    budget.limit_fd,
+                    amount,
+                    reservation.id,
+                    expires_at=now + self.reservation_ttl,
+                    now=now,
+                ):
+                    spent, hold = await self.ledger.totals(key, now)
+                    raise _refused(budget, amount, spent + hold)
+                held.append(key)
+        except BaseException:
+            for done in held:  # also on cancellation: nothing stays held
+                await self.ledger.release(done, reservation.id)
+            raise
+        return reservation
+
+    def reserve_sync(
+        self,
+        amount_usd: Decimal | float | str | None = None,
+        *,
+        amount_fd: int | None = None,
+        user: str | None = None,
+        task: str | None = None,
+        tags: Iterable[str] = (),
+    ) -> Reservation:
+        """:meth:`reserve` for ledgers that answer synchronously (memory, SQLite)."""
+        ledger = self._sync()
+        amount = _amount(amount_usd, amount_fd)
+        reservation = Reservation(new_id(), amount, tuple(self._keys(user, task, tags)))
+        now = self.clock()
+        for i, (budget, key) in enumerate(reservation.keys):
+            if not ledger.reserve_sync(
+                key,
+                budget.limit_fd,
+                amount,
+                reservation.id,
+                expires_at=now + self.reservation_ttl,
+                now=now,
+            ):
+                for _, done in reservation.keys[:i]:
+                    ledger.release_sync(done, reservation.id)
+                spent, hold = ledger.totals_sync(key, now)
+                raise _refused(budget, amount, spent + hold)
+        return reservation
+
+    async def commit(
+        self,
+        reservation: Reservation,
+        actual_usd: Decimal | float | str | None = None,
+        *,
+        actual_fd: int | None = None,
+    ) -> None:
+        """Spend the actual cost and drop the hold; fires alerts whose threshold is crossed."""
+        if reservation.settled:
+            return
+        reservation.settled = True
+        amount = _amount(actual_usd, actual_fd)
+        for budget, key in reservation.keys:
+            spent = await self.ledger.commit(key, reservation.id, amount)
+            for threshold in budget.alert_at_fd:
+                if spent >= threshold and await self.ledger.first_alert(key, str(threshold)):
+                    await self._fire(Alert(budget, key, usd(threshold), usd(spent)))
+
+    def commit_sync(
+        self,
+        reservation: Reservation,
+        actual_usd: Decimal | float | str | None = None,
+        *,
+        actual_fd: int | None = None,
+    ) -> None:
+        """:meth:`commit` for synchronous ledgers; async alert callbacks are not awaited."""
+        ledger = self._sync()
+        if reservation.settled:
+            return
+        reservation.settled = True
+        amount = _amount(actual_usd, actual_fd)
+        for budget, key in reservation.keys:
+            spent = ledger.commit_sync(key, reservation.id, amount)
+            for threshold in budget.alert_at_fd:
+                if spent >= threshold and ledger.first_alert_sync(key, str(threshold)):
+                    for callback in self._callbacks:
+                        callback(Alert(budget, key, usd(threshold), usd(spent)))
+
+    async def release(self, reservation: Reservation) -> None:
+        """Drop the hold without spending (the call failed before costing anything)."""
+        if not reservation.settled:
+            reservation.settled = True
+            for _, key in reservation.keys:
+                await self.ledger.release(key, reservation.id)
+
+    def release_sync(self, reservation: Reservation) -> None:
+        """:meth:`release` for synchronous ledgers."""
+        ledger = self._sync()
+        if not reservation.settled:
+            reservation.settled = True
+            for _, key in reservation.keys:
+                ledger.release_sync(key, reservation.id)
+
+    async def _fire(self, alert: Alert) -> None:
+        for callback in self._callbacks:
+            result = callback(alert)
+            if isinstance(result, Awaitable):
+                await result
+
+    def _status(self, budget: Budget, key: str, spent: int, held: int) -> BudgetStatus:
+        return BudgetStatus(
+            budget, key, usd(spent), usd(held), usd(max(budget.limit_fd - spent - held, 0))
+        )
+
+    def status(self) -> list[BudgetStatus]:
+        """Every budget in its current window (synchronous ledgers)."""
+        ledger, now = self._sync(), self.clock()
+        return [self._status(b, k, *ledger.totals_sync(k, now)) for b, k in self._all_keys()]
+
+    async def astatus(self) -> list[BudgetStatus]:
+        """Every budget in its current window."""
+        now = self.clock()
+        return [self._status(b, k, *await self.ledger.totals(k, now)) for b, k in self._all_keys()]
+
+    def _all_keys(self) -> list[tuple[Budget, str]]:
+        now = self.clock()
+        return [(b, f"{b.name}:{self._window(b.window, now)}") for b in self.budgets]
+
+
+def _amount(amount_usd: Decimal | float | str | None, amount_fd: int | None) -> int:
+    if (amount_usd is None) == (amount_fd is None):
+        raise ValueError("give exactly one of the dollar amount or amount_fd")
+    amount = amount_fd if amount_fd is not None else fd_from_usd(amount_usd)  # type: ignore[arg-type]
+    if amount < 0:
+        raise ValueError(f"an amount cannot be negative, got {amount}")
+    return amount
+
+
+def _refused(budget: Budget, amount: int, used: int) -> BudgetExceededError:
+    return BudgetExceededError(budget.name, usd(amount), usd(max(budget.limit_fd - used, 0)))
+
+
+def _ledger(ledger: Ledger | str | None) -> Ledger:
+    """A ledger object, a URL, or ``$POWERTOOLS_COST_LEDGER``, else memory."""
+    if ledger is None:
+        ledger = os.environ.get("POWERTOOLS_COST_LEDGER")
+    if ledger is None:
+        return MemoryLedger()
+    if isinstance(ledger, str):
+        from powertools.cost._ledgers import open_ledger
+
+        return open_ledger(ledger)
+    return ledger

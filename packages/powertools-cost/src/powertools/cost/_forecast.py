@@ -1,0 +1,149 @@
+"""Monthly forecast from daily totals: robust trend, weekly season, an 80% interval.
+
+The trend is the Theil-Sen slope (the median of pairwise slopes), so a one-day spike does not
+tilt it; the weekly profile is the median residual per weekday; the interval comes from the
+median absolute residual. All of it is cheap enough to run on every report.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from powertools.cost._records import CallRecord
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+__all__ = ["DailyModel", "Forecast", "fit_daily", "forecast_month"]
+
+_Z80 = 1.2816  # two-sided 80% normal quantile
+_CENT = Decimal("0.000001")
+
+
+@dataclass(slots=True, frozen=True)
+class DailyModel:
+    """Expected spend of a day: level + slope x days + weekday effect."""
+
+    level: float
+    slope: float
+    season: tuple[float, ...]
+    spread: float
+    origin: date
+
+    def expected(self, day: date) -> float:
+        """Expected dollars on ``day`` (never negative)."""
+        t = (day - self.origin).days
+        return max(self.level + self.slope * t + self.season[day.weekday()], 0.0)
+
+
+def _theil_sen(ys: Sequence[float]) -> float:
+    import statistics
+
+    slopes = [(ys[j] - ys[i]) / (j - i) for i in range(len(ys)) for j in range(i + 1, len(ys))]
+    return statistics.median(slopes) if slopes else 0.0
+
+
+def fit_daily(days: Sequence[date], values: Sequence[float]) -> DailyModel:
+    """Fit the daily model to consecutive days' totals (oldest first)."""
+    import statistics  # lazily: it imports random, fractions and more
+
+    if not values:
+        return DailyModel(0.0, 0.0, (0.0,) * 7, 0.0, date.today())
+    origin = days[-1]
+    slope = (
+        _theil_sen(values[-56:]) if len(values) >= 7 else 0.0
+    )  # a week, or season looks like trend
+    detrended = [v - slope * (d - origin).days for d, v in zip(days, values, strict=True)]
+    level = statistics.median(detrended[-28:])
+    season = [0.0] * 7
+    if len(values) >= 14:
+        by_weekday: dict[int, list[float]] = defaultdict(list)
+        for d, v in zip(days, detrended, strict=True):
+            by_weekday[d.weekday()].append(v - level)
+        season = [statistics.median(by_weekday[w]) if by_weekday[w] else 0.0 for w in range(7)]
+    # Medians ignore spikes; their mean excess is added back so the total stays unbiased.
+    recent = list(zip(days, detrended, strict=True))[-28:]
+    level += statistics.fmean(v - level - season[d.weekday()] for d, v in recent)
+    model = DailyModel(level, slope, tuple(season), 0.0, origin)
+    residuals = [abs(v - model.expected(d)) for d, v in zip(days, values, strict=True)]
+    spread = 1.4826 * statistics.median(residuals) if len(residuals) >= 3 else level / 2
+    return DailyModel(level, slope, tuple(season), spread, origin)
+
+
+@dataclass(slots=True, frozen=True)
+class Forecast:
+    """The month's projected cost with an 80% interval and when the budget runs out."""
+
+    month: str
+    spent_to_date: Decimal
+    projected_cost: Decimal
+    low: Decimal
+    high: Decimal
+    daily_rate: Decimal
+    budget: Decimal | None
+    run_out_date: date | None
+
+    @property
+    def will_exceed(self) -> bool:
+        """True when the projection passes the budget."""
+        return self.budget is not None and self.projected_cost > self.budget
+
+
+def _money(value: float) -> Decimal:
+    return Decimal(repr(max(value, 0.0))).quantize(_CENT)
+
+
+def _daily(records: Sequence[CallRecord], tz: ZoneInfo) -> dict[date, int]:
+    sums: dict[date, int] = defaultdict(int)
+    for r in records:
+        sums[datetime.fromtimestamp(r.at, tz).date()] += r.cost_fd
+    return sums
+
+
+def forecast_month(
+    records: Sequence[CallRecord], now: float, tz: ZoneInfo, budget: Decimal | None
+) -> Forecast:
+    """Project this calendar month from every complete day before today (up to 8 weeks)."""
+    today = datetime.fromtimestamp(now, tz).date()
+    sums = _daily(records, tz)
+    first_seen = min(sums, default=today)
+    start = max(first_seen, today - timedelta(days=56))
+    history = [start + timedelta(days=i) for i in range((today - start).days)]
+    model = fit_daily(history, [sums.get(d, 0) / 1e15 for d in history])
+    month_start = today.replace(day=1)
+    spent_before = sum(v for d, v in sums.items() if month_start <= d < today) / 1e15
+    last = (today.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    future = [today + timedelta(days=i) for i in range((last - today).days + 1)]
+    expected = [model.expected(d) for d in future]
+    expected[0] = max(expected[0], sums.get(today, 0) / 1e15)
+    projected = spent_before + sum(expected)
+    margin = _Z80 * model.spread * math.sqrt(len(future))
+    return Forecast(
+        month=today.strftime("%Y-%m"),
+        spent_to_date=_money(spent_before + sums.get(today, 0) / 1e15),
+        projected_cost=_money(projected),
+        low=_money(max(projected - margin, spent_before + sums.get(today, 0) / 1e15)),
+        high=_money(projected + margin),
+        daily_rate=_money(sum(expected) / len(expected)),
+        budget=budget,
+        run_out_date=_run_out(budget, spent_before, future, expected),
+    )
+
+
+def _run_out(
+    budget: Decimal | None, spent: float, days: list[date], expected: list[float]
+) -> date | None:
+    if budget is None:
+        return None
+    limit = float(budget)
+    for day, value in zip(days, expected, strict=True):
+        spent += value
+        if spent > limit:
+            return day
+    return None

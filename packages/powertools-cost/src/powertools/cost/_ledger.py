@@ -1,0 +1,224 @@
+"""Where budgets and calls are kept: the ledger protocol and the in-memory ledger.
+
+Amounts are femto-dollars (see ``_money``). A budget key names one budget in one window
+(``global:monthly:2026-11``); the ledger knows nothing of windows or scopes.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from powertools.cost._records import CallRecord
+
+__all__ = ["Ledger", "MemoryLedger", "SyncLedger", "ThreadedLedger"]
+
+_T = TypeVar("_T")
+
+
+@runtime_checkable
+class Ledger(Protocol):
+    """Atomic budget arithmetic and a call log, shared by every tracker that uses it."""
+
+    async def reserve(
+        self, key: str, limit_fd: int, amount_fd: int, rid: str, *, expires_at: float, now: float
+    ) -> bool:
+        """Hold ``amount_fd`` if spent + live holds + amount <= limit; drop expired holds."""
+        ...
+
+    async def commit(self, key: str, rid: str, amount_fd: int) -> int:
+        """Drop hold ``rid``, add ``amount_fd`` to spent; return the new spent."""
+        ...
+
+    async def release(self, key: str, rid: str) -> None:
+        """Drop hold ``rid`` without spending."""
+        ...
+
+    async def totals(self, key: str, now: float) -> tuple[int, int]:
+        """Spent and live held amounts of a budget key."""
+        ...
+
+    async def first_alert(self, key: str, name: str) -> bool:
+        """True exactly once per (key, name): the alert may fire."""
+        ...
+
+    async def append(self, record: CallRecord) -> None:
+        """Store a priced call."""
+        ...
+
+    async def records(self, since: float | None = None) -> list[CallRecord]:
+        """Stored calls at or after ``since``, oldest first."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...
+
+
+@runtime_checkable
+class SyncLedger(Protocol):
+    """A ledger that also answers synchronously (memory, SQLite): usable from ``with``."""
+
+    def reserve_sync(
+        self, key: str, limit_fd: int, amount_fd: int, rid: str, *, expires_at: float, now: float
+    ) -> bool: ...
+    def commit_sync(self, key: str, rid: str, amount_fd: int) -> int: ...
+    def release_sync(self, key: str, rid: str) -> None: ...
+    def totals_sync(self, key: str, now: float) -> tuple[int, int]: ...
+    def first_alert_sync(self, key: str, name: str) -> bool: ...
+    def append_sync(self, record: CallRecord) -> None: ...
+    def records_sync(self, since: float | None = None) -> list[CallRecord]: ...
+
+
+class ThreadedLedger(ABC):
+    """Async methods from a class's sync ones; ``offload`` runs them in a worker thread."""
+
+    offload = False
+
+    async def _run(self, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+        if self.offload:
+            import asyncio
+
+            return await asyncio.to_thread(functools.partial(fn, *args, **kwargs))
+        return fn(*args, **kwargs)
+
+    async def reserve(
+        self, key: str, limit_fd: int, amount_fd: int, rid: str, *, expires_at: float, now: float
+    ) -> bool:
+        return await self._run(
+            self.reserve_sync, key, limit_fd, amount_fd, rid, expires_at=expires_at, now=now
+        )
+
+    async def commit(self, key: str, rid: str, amount_fd: int) -> int:
+        return await self._run(self.commit_sync, key, rid, amount_fd)
+
+    async def release(self, key: str, rid: str) -> None:
+        await self._run(self.release_sync, key, rid)
+
+    async def totals(self, key: str, now: float) -> tuple[int, int]:
+        return await self._run(self.totals_sync, key, now)
+
+    async def first_alert(self, key: str, name: str) -> bool:
+        return await self._run(self.first_alert_sync, key, name)
+
+    async def append(self, record: CallRecord) -> None:
+        await self._run(self.append_sync, record)
+
+    async def records(self, since: float | None = None) -> list[CallRecord]:
+        return await self._run(self.records_sync, since)
+
+    async def aclose(self) -> None:
+        self.close()
+
+    def close(self) -> None:  # noqa: B027  (most ledgers hold nothing to release)
+        """Release resources (nothing for memory)."""
+
+    @abstractmethod
+    def reserve_sync(
+        self, key: str, limit_fd: int, amount_fd: int, rid: str, *, expires_at: float, now: float
+    ) -> bool: ...
+
+    @abstractmethod
+    def commit_sync(self, key: str, rid: str, amount_fd: int) -> int: ...
+
+    @abstractmethod
+    def release_sync(self, key: str, rid: str) -> None: ...
+
+    @abstractmethod
+    def totals_sync(self, key: str, now: float) -> tuple[int, int]: ...
+
+    @abstractmethod
+    def first_alert_sync(self, key: str, name: str) -> bool: ...
+
+    @abstractmethod
+    def append_sync(self, record: CallRecord) -> None: ...
+
+    @abstractmethod
+    def records_sync(self, since: float | None = None) -> list[CallRecord]: ...
+
+
+@dataclass(slots=True)
+class _Budget:
+    spent: int = 0
+    holds: dict[str, tuple[int, float]] = field(default_factory=dict)
+
+    def held(self, now: float) -> int:
+        expired = [rid for rid, (_, until) in self.holds.items() if until <= now]
+        for rid in expired:
+            del self.holds[rid]
+        return sum(amount for amount, _ in self.holds.values())
+
+
+class MemoryLedger(ThreadedLedger):
+    """The default ledger: one process, nothing persisted.
+
+    >>> ledger = MemoryLedger()
+    >>> ledger.reserve_sync("k", 100, 60, "a", expires_at=10.0, now=0.0)
+    True
+    >>> ledger.reserve_sync("k", 100, 60, "b", expires_at=10.0, now=0.0)
+    False
+    >>> ledger.commit_sync("k", "a", 50), ledger.totals_sync("k", now=0.0)
+    (50, (50, 0))
+    """
+
+    def __init__(self) -> None:
+        self._budgets: dict[str, _Budget] = {}
+        self._alerts: set[tuple[str, str]] = set()
+        self._records: list[CallRecord] = []
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_url(cls, url: str) -> MemoryLedger:
+        """``memory://``: a fresh ledger."""
+        return cls()
+
+    def _budget(self, key: str) -> _Budget:
+        budget = self._budgets.get(key)
+        if budget is None:
+            budget = self._budgets[key] = _Budget()
+        return budget
+
+    def reserve_sync(
+        self, key: str, limit_fd: int, amount_fd: int, rid: str, *, expires_at: float, now: float
+    ) -> bool:
+        with self._lock:
+            budget = self._budget(key)
+            if budget.spent + budget.held(now) + amount_fd > limit_fd:
+                return False
+            budget.holds[rid] = (amount_fd, expires_at)
+            return True
+
+    def commit_sync(self, key: str, rid: str, amount_fd: int) -> int:
+        with self._lock:
+            budget = self._budget(key)
+            budget.holds.pop(rid, None)
+            budget.spent += amount_fd
+            return budget.spent
+
+    def release_sync(self, key: str, rid: str) -> None:
+        with self._lock:
+            self._budget(key).holds.pop(rid, None)
+
+    def totals_sync(self, key: str, now: float) -> tuple[int, int]:
+        with self._lock:
+            budget = self._budget(key)
+            return budget.spent, budget.held(now)
+
+    def first_alert_sync(self, key: str, name: str) -> bool:
+        with self._lock:
+            if (key, name) in self._alerts:
+                return False
+            self._alerts.add((key, name))
+            return True
+
+    def append_sync(self, record: CallRecord) -> None:
+        with self._lock:
+            self._records.append(record)
+
+    def records_sync(self, since: float | None = None) -> list[CallRecord]:
+        with self._lock:
+            return [r for r in self._records if since is None or r.at >= since]

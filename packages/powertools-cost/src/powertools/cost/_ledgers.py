@@ -1,0 +1,38 @@
+"""Open a ledger from a URL through the ``powertools.cost.ledgers`` entry points."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from powertools.cost._ledger import Ledger
+from powertools.cost.errors import LedgerError
+
+__all__ = ["open_ledger"]
+
+_ALIASES = {"postgres": "postgresql", "rediss": "redis", "redis+cluster": "redis"}
+_EXTRAS = {"postgresql": "postgres", "redis": "redis"}
+
+
+def open_ledger(url: str) -> Ledger:
+    """A ledger for ``memory://``, ``sqlite:///path``, ``postgresql://…`` or ``redis://…``.
+
+    >>> type(open_ledger("memory://")).__name__
+    'MemoryLedger'
+    """
+    from importlib.metadata import entry_points
+
+    scheme = url.partition("://")[0].lower()
+    scheme = _ALIASES.get(scheme, scheme)
+    found = entry_points(group="powertools.cost.ledgers", name=scheme)
+    if not found:
+        raise LedgerError(
+            f"no ledger for the URL scheme {scheme!r}; use memory, sqlite, postgresql or redis"
+        )
+    try:
+        factory = next(iter(found)).load()
+    except ImportError as exc:
+        extra = _EXTRAS.get(scheme, scheme)
+        raise LedgerError(
+            f"the {scheme} ledger needs an extra: pip install 'powertools-cost[{extra}]'"
+        ) from exc
+    return cast(Ledger, factory.from_url(url))

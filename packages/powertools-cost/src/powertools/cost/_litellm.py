@@ -1,0 +1,148 @@
+"""Import LiteLLM's public ``model_prices_and_context_window.json`` format.
+
+Each entry's per-token floats become exact dollars per million tokens; the result is a
+:class:`PriceFile`, linted for the mistakes that file is known for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from powertools.cost._pricedata import PriceFile, parse_price_file
+from powertools.cost.errors import PricingDataError
+
+__all__ = ["LitellmImport", "convert_litellm", "lint"]
+
+_MILLION = Decimal(1_000_000)
+_NINE = Decimal("1e-9")
+_FIELDS = {
+    "input_cost_per_token": "input",
+    "output_cost_per_token": "output",
+    "cache_read_input_token_cost": "cache_read",
+    "cache_creation_input_token_cost": "cache_write_5m",
+    "cache_creation_input_token_cost_above_1hr": "cache_write_1h",
+    "output_cost_per_reasoning_token": "reasoning",
+    "input_cost_per_audio_token": "audio_in",
+    "output_cost_per_audio_token": "audio_out",
+}
+_TIER = {
+    "input_cost_per_token_above_200k_tokens": "input",
+    "output_cost_per_token_above_200k_tokens": "output",
+    "cache_read_input_token_cost_above_200k_tokens": "cache_read",
+    "cache_creation_input_token_cost_above_200k_tokens": "cache_write_5m",
+}
+_MODES = {None, "chat", "completion", "responses"}
+
+
+@dataclass(slots=True)
+class LitellmImport:
+    """A converted LiteLLM file and what the lint rules found in it."""
+
+    prices: PriceFile
+    violations: list[str] = field(default_factory=list)
+    skipped: int = 0
+
+
+def _per_million(value: Any, where: str, notes: list[str]) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+        raise PricingDataError(f"{where} must be a number, got {value!r}")
+    exact = Decimal(str(value)) * _MILLION
+    rounded = exact.quantize(_NINE, rounding=ROUND_HALF_EVEN).normalize()
+    if rounded != exact:
+        notes.append(f"{where}: {exact} per million rounded to {rounded}")
+    return rounded
+
+
+def _rates(
+    entry: Mapping[str, Any], names: Mapping[str, str], model: str, notes: list[str]
+) -> dict[str, Decimal]:
+    return {
+        ours: _per_million(entry[theirs], f"{model}.{theirs}", notes)
+        for theirs, ours in names.items()
+        if entry.get(theirs) is not None
+    }
+
+
+def _batch(entry: Mapping[str, Any], rates: Mapping[str, Decimal], model: str) -> Decimal | None:
+    batch_in = entry.get("input_cost_per_token_batches")
+    if batch_in is None or not rates["input"]:
+        return None
+    multiplier = (Decimal(str(batch_in)) * _MILLION / rates["input"]).quantize(Decimal("0.0001"))
+    return multiplier if Decimal(0) < multiplier <= 1 else None
+
+
+def _model(
+    name: str, entry: Mapping[str, Any], today: date, notes: list[str]
+) -> dict[str, Any] | None:
+    if entry.get("mode") not in _MODES or entry.get("input_cost_per_token") is None:
+        return None
+    if entry.get("output_cost_per_token") is None:
+        return None
+    period: dict[str, Any] = {"effective_from": today, **_rates(entry, _FIELDS, name, notes)}
+    tier = _rates(entry, _TIER, name, notes)
+    if "input" in tier and "output" in tier:
+        period["tiers"] = [{"above_prompt_tokens": 200_000, **tier}]
+    multiplier = _batch(entry, period, name)
+    if multiplier is not None:
+        period["batch_multiplier"] = multiplier
+    window = entry.get("max_input_tokens")
+    return {
+        "id": name,
+        "provider": str(entry.get("litellm_provider") or "unknown"),
+        "context_window": window if isinstance(window, int) and window > 0 else None,
+        "prices": [period],
+    }
+
+
+def convert_litellm(raw: Mapping[str, Any], *, today: date) -> LitellmImport:
+    """Convert a decoded LiteLLM price map; entries that are not chat models are skipped."""
+    if not isinstance(raw, Mapping) or not raw:
+        raise PricingDataError("a LiteLLM price file must be a non-empty JSON object")
+    notes: list[str] = []
+    models, skipped = [], 0
+    for name, entry in raw.items():
+        if name == "sample_spec" or not isinstance(entry, Mapping):
+            continue
+        converted = _model(name, entry, today, notes)
+        if converted is None:
+            skipped += 1
+        else:
+            models.append(converted)
+    document = {"taken_on": today, "source": "LiteLLM price map", "models": models}
+    result = LitellmImport(parse_price_file(document, origin="LiteLLM price map"), notes, skipped)
+    result.violations.extend(lint(raw))
+    return result
+
+
+def _number(entry: Mapping[str, Any], key: str) -> Decimal | None:
+    value = entry.get(key)
+    return Decimal(str(value)) if isinstance(value, int | float | Decimal) else None
+
+
+def lint(raw: Mapping[str, Any]) -> list[str]:
+    """Rules a sane price map obeys; each broken rule is one line naming the model.
+
+    >>> lint({"m": {"input_cost_per_token": 1e-6, "cache_read_input_token_cost": 2e-6}})
+    ['m: cache read 0.000002 is not below input 0.000001']
+    """
+    found = []
+    for name, entry in raw.items():
+        if not isinstance(entry, Mapping):
+            continue
+        base = _number(entry, "input_cost_per_token")
+        read = _number(entry, "cache_read_input_token_cost")
+        hour = _number(entry, "cache_creation_input_token_cost_above_1hr")
+        priority = _number(entry, "input_cost_per_token_priority")
+        if base is None:
+            continue
+        if read is not None and base and read >= base:
+            found.append(f"{name}: cache read {read:f} is not below input {base:f}")
+        if hour is not None and entry.get("litellm_provider") == "anthropic" and hour != 2 * base:
+            found.append(f"{name}: Anthropic 1-hour cache write {hour:f} is not 2 x input {base:f}")
+        if priority is not None and priority > 3 * base:
+            found.append(f"{name}: priority input {priority:f} is above 3 x standard {base:f}")
+    return found

@@ -1,0 +1,172 @@
+"""A tracked call: reserve on entry, price what is recorded inside, commit on exit."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar, Token
+from dataclasses import dataclass
+from decimal import Decimal
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from powertools.cost._ids import new_id
+from powertools.cost._money import usd
+from powertools.cost._normalise import parse_response
+from powertools.cost._records import CallRecord
+from powertools.cost._usage import Usage
+from powertools.cost.errors import MissingUsageError, UsageFormatError
+
+if TYPE_CHECKING:
+    from powertools.cost._budget import Reservation
+    from powertools.cost._tracker import CostTracker
+
+__all__ = ["Span", "current_span", "report_usage"]
+
+_current: ContextVar[Span | None] = ContextVar("powertools_cost_span", default=None)
+
+
+@dataclass(slots=True, frozen=True)
+class SpanRequest:
+    """What a span was opened for: the attribution and the worst-case size of the call."""
+
+    task: str
+    model: str | None
+    user: str | None
+    tags: tuple[str, ...]
+    provider: str | None
+    batch: bool
+    reserve_fd: int
+    prompt_estimate: int | None
+
+
+class Span:
+    """One tracked task; ``record()`` prices usage, exit commits it to the budgets.
+
+    A span that ends without any usage recorded is kept as an *unmetered* call: it counts as
+    a task, costs $0, and reports show how many there were (``require_usage=True`` on the
+    tracker raises :class:`MissingUsageError` instead). A span that ends with an exception
+    and no usage records nothing and releases its reservation.
+    """
+
+    def __init__(self, tracker: CostTracker, request: SpanRequest) -> None:
+        self.tracker = tracker
+        self.request = request
+        self.id = new_id()
+        self.records: list[CallRecord] = []
+        self._reservation: Reservation | None = None
+        self._token: Token[Span | None] | None = None
+
+    @property
+    def cost(self) -> Decimal:
+        """What this span has cost so far, in dollars."""
+        return usd(self.cost_fd)
+
+    @property
+    def cost_fd(self) -> int:
+        """What this span has cost so far, in femto-dollars."""
+        return sum(r.cost_fd for r in self.records)
+
+    def record(
+        self, usage: Any, *, model: str | None = None, provider: str | None = None
+    ) -> CallRecord:
+        """Price and keep one call's usage: a :class:`Usage`, a provider response or SDK object."""
+        parsed, reported_model = parse_response(usage)
+        name = model or reported_model or self.request.model
+        if name is None:
+            raise UsageFormatError(
+                f"span {self.request.task!r} cannot price usage without a model: pass model= "
+                "to track_call() or record()"
+            )
+        record = self.tracker.price_record(self, parsed, name, provider or self.request.provider)
+        self.records.append(record)
+        return record
+
+    def _finish(self, failed: bool) -> list[CallRecord]:
+        if self._token is not None:
+            _current.reset(self._token)
+        if self.records or failed:
+            return self.records
+        if self.tracker.require_usage:
+            raise MissingUsageError(
+                f"span {self.request.task!r} ended without usage: call span.record(response)"
+            )
+        r = self.request
+        unmetered = CallRecord(
+            new_id(),
+            self.id,
+            self.tracker.clock(),
+            r.task,
+            r.model,
+            r.user,
+            r.tags,
+            None,
+            0,
+        )
+        return [unmetered]
+
+    async def __aenter__(self) -> Span:
+        self._reservation = await self.tracker.budgets.reserve(
+            amount_fd=self.request.reserve_fd,
+            user=self.request.user,
+            task=self.request.task,
+            tags=self.request.tags,
+        )
+        self._token = _current.set(self)
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        assert self._reservation is not None
+        try:
+            records = self._finish(kind is not None)
+        except MissingUsageError:
+            await self.tracker.budgets.release(self._reservation)
+            raise
+        if records and records[0].usage is not None:
+            await self.tracker.budgets.commit(self._reservation, actual_fd=self.cost_fd)
+        else:
+            await self.tracker.budgets.release(self._reservation)
+        await self.tracker.keep(records)
+
+    def __enter__(self) -> Span:
+        self._reservation = self.tracker.budgets.reserve_sync(
+            amount_fd=self.request.reserve_fd,
+            user=self.request.user,
+            task=self.request.task,
+            tags=self.request.tags,
+        )
+        self._token = _current.set(self)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        assert self._reservation is not None
+        try:
+            records = self._finish(kind is not None)
+        except MissingUsageError:
+            self.tracker.budgets.release_sync(self._reservation)
+            raise
+        if records and records[0].usage is not None:
+            self.tracker.budgets.commit_sync(self._reservation, actual_fd=self.cost_fd)
+        else:
+            self.tracker.budgets.release_sync(self._reservation)
+        self.tracker.keep_sync(records)
+
+
+def current_span() -> Span | None:
+    """The innermost span open in this task or thread, if any."""
+    return _current.get()
+
+
+def report_usage(
+    usage: Usage | Any, *, model: str | None = None, provider: str | None = None
+) -> CallRecord | None:
+    """Record usage into the current span; the router and the httpx hook call this.
+
+    Returns the priced record, or None when no span is open.
+    """
+    span = _current.get()
+    if span is None:
+        return None
+    return span.record(usage, model=model, provider=provider)

@@ -1,0 +1,207 @@
+"""``CostTracker``: the spec's entry point — track calls, report, forecast."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from powertools.cost._budget import AlertCallback, BudgetManager
+from powertools.cost._forecast import Forecast, forecast_month
+from powertools.cost._ids import new_id
+from powertools.cost._ledger import Ledger, SyncLedger
+from powertools.cost._money import fd_from_usd, usd
+from powertools.cost._pricebook import PriceBook
+from powertools.cost._pricing import ModelPrice
+from powertools.cost._records import CallRecord
+from powertools.cost._report import Analytics, DailyReport, daily_report
+from powertools.cost._span import Span, SpanRequest
+from powertools.cost._tokens import (
+    count_message_tokens,
+    count_tokens,
+    observe_estimate,
+    provider_of,
+)
+from powertools.cost._usage import Usage
+from powertools.cost._windows import Window, window_bounds
+
+__all__ = ["CostTracker"]
+
+
+class CostTracker:
+    """Track the cost of LLM calls against a budget.
+
+    >>> tracker = CostTracker(budget_usd=10, clock=lambda: 0.0)
+    >>> with tracker.track_call("summarise", model="gpt-4o-mini") as span:
+    ...     _ = span.record({"usage": {"prompt_tokens": 1000, "completion_tokens": 500}})
+    >>> tracker.get_total(), tracker.get_daily_report().remaining
+    (Decimal('0.00045'), Decimal('9.99955'))
+    """
+
+    def __init__(
+        self,
+        budget_usd: Decimal | float | str | None = None,
+        alert_threshold_usd: Decimal | float | str | None = None,
+        *,
+        ledger: Ledger | str | None = None,
+        prices: PriceBook | None = None,
+        fallback_price: ModelPrice | None = None,
+        budget_window: Window = "monthly",
+        tz: str = "UTC",
+        clock: Callable[[], float] = time.time,
+        reservation_ttl: float = 600.0,
+        on_alert: AlertCallback | None = None,
+        require_usage: bool = False,
+    ) -> None:
+        self.clock = clock
+        self.budgets = BudgetManager(
+            ledger, tz=tz, clock=clock, reservation_ttl=reservation_ttl, on_alert=on_alert
+        )
+        self.budget = None
+        if budget_usd is not None:
+            alerts = () if alert_threshold_usd is None else (alert_threshold_usd,)
+            self.budget = self.budgets.add(
+                budget_usd, window=budget_window, alert_at=alerts, name="global"
+            )
+        self._prices = prices
+        self.fallback_price = fallback_price
+        self.require_usage = require_usage
+        self.records: list[CallRecord] = []
+        self._lock = threading.Lock()
+
+    @property
+    def ledger(self) -> Ledger:
+        """Where budgets (and every process's calls) are kept."""
+        return self.budgets.ledger
+
+    @property
+    def prices(self) -> PriceBook:
+        """The price book (the shipped one unless given); loaded on first use."""
+        if self._prices is None:
+            self._prices = PriceBook.default()
+        return self._prices
+
+    def track_call(
+        self,
+        task_name: str = "default",
+        model: str | None = None,
+        *,
+        user: str | None = None,
+        tags: Iterable[str] = (),
+        provider: str | None = None,
+        prompt: str | None = None,
+        messages: Sequence[Mapping[str, Any]] | None = None,
+        prompt_tokens: int | None = None,
+        max_tokens: int | None = None,
+        reserve_usd: Decimal | float | str | None = None,
+        batch: bool = False,
+    ) -> Span:
+        """A span (``async with`` or ``with``) that attributes the usage recorded inside it.
+
+        With a model, the prompt (``prompt``, ``messages`` or ``prompt_tokens``) and
+        ``max_tokens``, the worst-case cost is reserved first, so a budget is never overspent;
+        ``reserve_usd`` reserves an explicit amount. Otherwise the span only requires that
+        the budget is not used up.
+        """
+        estimate = self._estimate(model, prompt, messages, prompt_tokens)
+        reserve_fd = 1
+        if reserve_usd is not None:
+            reserve_fd = fd_from_usd(reserve_usd, what="reserve_usd")
+        elif model is not None and estimate is not None and max_tokens is not None:
+            price = self._price(model, provider)
+            reserve_fd = max(price.worst_case_fd(estimate, max_tokens, batch=batch), 1)
+        request = SpanRequest(
+            task_name, model, user, tuple(tags), provider, batch, reserve_fd, estimate
+        )
+        return Span(self, request)
+
+    def _estimate(
+        self,
+        model: str | None,
+        prompt: str | None,
+        messages: Sequence[Mapping[str, Any]] | None,
+        tokens: int | None,
+    ) -> int | None:
+        if tokens is not None or model is None:
+            return tokens
+        if messages is not None:
+            return count_message_tokens(messages, model).tokens
+        return count_tokens(prompt, model).tokens if prompt is not None else None
+
+    def _price(self, model: str, provider: str | None) -> ModelPrice:
+        try:
+            return self.prices.resolve(model, provider=provider)
+        except LookupError:
+            if self.fallback_price is None:
+                raise
+            return self.fallback_price
+
+    def price_record(
+        self, span: Span, usage: Usage, model: str, provider: str | None
+    ) -> CallRecord:
+        """Price one usage inside ``span`` (called by :meth:`Span.record`)."""
+        r = span.request
+        at = self.clock()
+        price = self._price(model, provider)
+        day = datetime.fromtimestamp(at, UTC).date() if len(price.periods) > 1 else None
+        cost = price.period(day).cost_fd(usage, batch=r.batch)
+        error = None
+        if r.prompt_estimate is not None and not span.records:
+            error = observe_estimate(provider_of(model), r.prompt_estimate, usage.prompt_tokens)
+        return CallRecord(new_id(), span.id, at, r.task, model, r.user, r.tags, usage, cost, error)
+
+    async def keep(self, records: list[CallRecord]) -> None:
+        """Store finished records here and in the ledger."""
+        with self._lock:
+            self.records.extend(records)
+        for record in records:
+            await self.ledger.append(record)
+
+    def keep_sync(self, records: list[CallRecord]) -> None:
+        """:meth:`keep` for synchronous ledgers."""
+        with self._lock:
+            self.records.extend(records)
+        ledger = self.budgets._sync()
+        for record in records:
+            ledger.append_sync(record)
+
+    def get_total(self) -> Decimal:
+        """Everything this tracker has recorded, in dollars (exact)."""
+        return usd(sum(r.cost_fd for r in self.records))
+
+    def _remaining(self) -> Decimal | None:
+        if self.budget is None:
+            return None
+        if isinstance(self.ledger, SyncLedger):  # the ledger knows every process's spending
+            return next(s.remaining for s in self.budgets.status() if s.budget is self.budget)
+        _, start, end = window_bounds(self.budget.window, self.clock(), self.budgets.tz)
+        spent = sum(r.cost_fd for r in self.records if start <= r.at < end)
+        return usd(max(self.budget.limit_fd - spent, 0))
+
+    def get_daily_report(self, day: date | None = None) -> DailyReport:
+        """Today's (or ``day``'s) cost, task count and breakdowns; remaining budget now."""
+        return daily_report(self.records, day or self._today(), self.budgets.tz, self._remaining())
+
+    async def aget_daily_report(self, day: date | None = None) -> DailyReport:
+        """Like :meth:`get_daily_report`, over every process's calls in the ledger."""
+        records = await self.ledger.records()
+        remaining = None
+        if self.budget is not None:
+            status = next(s for s in await self.budgets.astatus() if s.budget is self.budget)
+            remaining = status.remaining
+        return daily_report(records, day or self._today(), self.budgets.tz, remaining)
+
+    def _today(self) -> date:
+        return datetime.fromtimestamp(self.clock(), self.budgets.tz).date()
+
+    def analytics(self) -> Analytics:
+        """Cost per task and user, cost per 1k tokens, cache savings, daily trend."""
+        return Analytics(self.records, self.prices, self.budgets.tz)
+
+    def forecast_monthly(self) -> Forecast:
+        """This month's projected cost, an 80% interval, and when the budget runs out."""
+        limit = None if self.budget is None else self.budget.limit
+        return forecast_month(self.records, self.clock(), self.budgets.tz, limit)

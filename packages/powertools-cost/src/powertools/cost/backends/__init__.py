@@ -1,0 +1,1 @@
+"""Ledger backends, one module each; each imports its optional dependency itself."""

@@ -1,0 +1,196 @@
+"""Budgets: reserve, commit, release; expiry; alerts once per window; scopes; time zones."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from powertools.cost import Alert, BudgetExceededError, BudgetManager, LedgerError, MemoryLedger
+from powertools.cost.testing import FakeClock
+
+
+def at(text: str) -> float:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
+
+
+async def test_reserve_commit_release_and_refusal_before_spending() -> None:
+    clock = FakeClock(at("2026-11-25T12:00:00"))
+    budgets = BudgetManager(clock=clock)
+    budgets.add("1.00", window="daily")
+    first = await budgets.reserve("0.60")
+    with pytest.raises(BudgetExceededError) as refused:
+        await budgets.reserve("0.50")
+    assert refused.value.available == Decimal("0.4")
+    await budgets.commit(first, "0.10")
+    second = await budgets.reserve("0.50")
+    await budgets.release(second)
+    [status] = await budgets.astatus()
+    assert (status.spent, status.held, status.remaining) == (Decimal("0.1"), 0, Decimal("0.9"))
+    await budgets.commit(second, "5")  # settled already: ignored
+    assert (await budgets.astatus())[0].spent == Decimal("0.1")
+
+
+async def test_reservations_expire_so_a_crashed_caller_leaks_nothing_for_long() -> None:
+    clock = FakeClock(0.0)
+    budgets = BudgetManager(clock=clock, reservation_ttl=30.0)
+    budgets.add(1, window="total")
+    await budgets.reserve(1)  # the caller "crashes" and never settles
+    with pytest.raises(BudgetExceededError):
+        await budgets.reserve("0.01")
+    clock.advance(30.0)
+    await budgets.reserve(1)
+
+
+async def test_alerts_fire_exactly_once_per_window() -> None:
+    clock = FakeClock(at("2026-11-25T23:00:00"))
+    seen: list[Alert] = []
+
+    async def remember(alert: Alert) -> None:
+        seen.append(alert)
+
+    budgets = BudgetManager(clock=clock, on_alert=remember)
+    budgets.add(10, window="daily", alert_at=["5", "8"])
+    for _ in range(10):
+        await budgets.commit(await budgets.reserve(1), 1)
+        if len(seen) == 2:
+            break
+    assert [a.threshold for a in seen] == [Decimal(5), Decimal(8)]
+    for _ in range(2):
+        await budgets.commit(await budgets.reserve(1), 1)
+    assert len(seen) == 2
+    clock.advance(3600)  # next day: a new window, the alert may fire again
+    await budgets.commit(await budgets.reserve(6), 6)
+    assert len(seen) == 3
+    assert seen[-1].window.endswith("2026-11-26")
+
+
+def test_daily_windows_follow_the_chosen_time_zone() -> None:
+    clock = FakeClock(at("2026-11-25T03:00:00"))  # 22:00 on the 24th in New York
+    budgets = BudgetManager(clock=clock, tz="America/New_York")
+    budgets.add(1, window="daily")
+    budgets.commit_sync(budgets.reserve_sync(1), 1)
+    with pytest.raises(BudgetExceededError):
+        budgets.reserve_sync("0.01")
+    clock.advance(2 * 3600)  # midnight in New York
+    budgets.reserve_sync(1)
+    assert budgets.status()[0].window.endswith("2026-11-25")
+
+
+def test_monthly_window_and_bad_window_name() -> None:
+    budgets = BudgetManager(clock=FakeClock(at("2026-11-30T23:59:00")))
+    budgets.add(1)
+    assert budgets.status()[0].window == "global-monthly:2026-11"
+    with pytest.raises(ValueError, match="window must be"):
+        budgets.add(1, window="weekly")  # type: ignore[arg-type]
+
+
+def test_budgets_per_user_task_and_tag() -> None:
+    budgets = BudgetManager(clock=FakeClock(0.0))
+    budgets.add(10, window="total")
+    budgets.add(1, window="total", user="alice")
+    budgets.add(2, window="total", task="summarise")
+    budgets.add(3, window="total", tag="beta")
+    budgets.reserve_sync(1, user="alice")
+    with pytest.raises(BudgetExceededError, match="user=alice"):
+        budgets.reserve_sync(1, user="alice")
+    budgets.reserve_sync(1, user="bob")  # only the global budget applies
+    budgets.reserve_sync(2, task="summarise", user="bob")
+    with pytest.raises(BudgetExceededError, match="tag=beta"):
+        budgets.reserve_sync("3.5", tags=["beta"])
+    held = {s.budget.name: s.held for s in budgets.status()}
+    # a refused reservation leaves nothing behind in the budgets it had already passed
+    assert held == {
+        "global-total": Decimal(4),
+        "user=alice-total": Decimal(1),
+        "task=summarise-total": Decimal(2),
+        "tag=beta-total": Decimal(0),
+    }
+
+
+def test_amounts_are_validated() -> None:
+    budgets = BudgetManager()
+    with pytest.raises(ValueError, match="exactly one"):
+        budgets.reserve_sync()
+    with pytest.raises(ValueError, match="negative"):
+        budgets.reserve_sync(-1)
+    with pytest.raises(ValueError, match="15 decimals"):
+        budgets.add("0.0000000000000001")
+
+
+def test_async_only_ledgers_refuse_the_sync_api() -> None:
+    class AsyncOnly(MemoryLedger):
+        reserve_sync = None  # type: ignore[assignment]
+
+    budgets = BudgetManager(AsyncOnly())
+    with pytest.raises(LedgerError, match="async with"):
+        budgets.reserve_sync(1)
+
+
+class BudgetMachine(RuleBasedStateMachine):
+    """The ledger against a plain model: spent + held never passes the limit."""
+
+    LIMIT = 100
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = FakeClock(0.0)
+        self.budgets = BudgetManager(clock=self.clock, reservation_ttl=10.0)
+        self.budgets.add(Decimal(self.LIMIT), window="total")
+        self.open: dict[int, tuple[object, int, float]] = {}
+        self.spent = 0
+        self.count = 0
+        self.late = False  # a commit after its hold expired may overshoot: money was spent
+
+    def live_held(self) -> int:
+        now = self.clock()
+        return sum(a for _, a, until in self.open.values() if until > now)
+
+    @rule(amount=st.integers(0, 60))
+    def reserve(self, amount: int) -> None:
+        fits = self.spent + self.live_held() + amount <= self.LIMIT
+        try:
+            r = self.budgets.reserve_sync(amount)
+        except BudgetExceededError:
+            assert not fits
+            return
+        assert fits
+        self.count += 1
+        self.open[self.count] = (r, amount, self.clock() + 10.0)
+
+    @precondition(lambda self: self.open)
+    @rule(data=st.data(), fraction=st.integers(0, 100))
+    def commit(self, data: st.DataObject, fraction: int) -> None:
+        rid = data.draw(st.sampled_from(sorted(self.open)))
+        r, amount, until = self.open.pop(rid)
+        actual = amount * fraction // 100
+        self.late = self.late or (until <= self.clock() and actual > 0)
+        self.budgets.commit_sync(r, actual)  # type: ignore[arg-type]
+        self.spent += actual
+
+    @precondition(lambda self: self.open)
+    @rule(data=st.data())
+    def release(self, data: st.DataObject) -> None:
+        rid = data.draw(st.sampled_from(sorted(self.open)))
+        r, _, _ = self.open.pop(rid)
+        self.budgets.release_sync(r)  # type: ignore[arg-type]
+
+    @rule(seconds=st.floats(0, 6))
+    def time_passes(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+
+    @invariant()
+    def matches_the_model(self) -> None:
+        [status] = self.budgets.status()
+        assert status.spent == self.spent
+        assert status.held == self.live_held()
+        if not self.late:
+            assert status.spent + status.held <= self.LIMIT
+
+
+TestBudgetMachine = BudgetMachine.TestCase
+TestBudgetMachine.settings = settings(stateful_step_count=30)

@@ -1,0 +1,45 @@
+"""Pricing invariants: monotone in every bucket, exact Decimal sums."""
+
+from __future__ import annotations
+
+import decimal
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from powertools.cost import PriceBook, Usage, usd
+from powertools.cost._usage import BUCKETS
+
+BOOK = PriceBook.default()
+MODELS = sorted({BOOK.resolve(n).model for n in BOOK.names()})
+tokens = st.integers(min_value=0, max_value=400_000)
+usages = st.builds(Usage, *([tokens] * len(BUCKETS)))
+
+
+@given(usages, st.sampled_from(MODELS), st.sampled_from(BUCKETS), st.integers(1, 300_000))
+def test_cost_is_monotone_in_every_bucket(usage: Usage, model: str, bucket: str, more: int) -> None:
+    bigger = usage + Usage(**{bucket: more})
+    assert BOOK.cost(bigger, model) >= BOOK.cost(usage, model)
+
+
+@given(st.lists(st.tuples(usages, st.sampled_from(MODELS)), max_size=40))
+def test_decimal_sums_over_many_calls_are_exact(calls: list[tuple[Usage, str]]) -> None:
+    costs = [BOOK.cost(u, m) for u, m in calls]
+    fd_sum = sum(BOOK.cost_fd(u, m) for u, m in calls)
+    with decimal.localcontext(prec=60):
+        oracle = sum((_oracle(u, m) for u, m in calls), Decimal(0))
+        assert sum(costs, Decimal(0)) == oracle
+    assert usd(fd_sum) == oracle
+
+
+def _oracle(usage: Usage, model: str) -> Decimal:
+    """Independent of the integer fast path: Decimal per-million prices times tokens."""
+    price = BOOK.resolve(model)
+    return sum(
+        (
+            Decimal(getattr(usage, b)) * price.per_million(b, prompt_tokens=usage.prompt_tokens)
+            for b in BUCKETS
+        ),
+        Decimal(0),
+    ) / Decimal(1_000_000)

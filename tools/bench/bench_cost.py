@@ -1,0 +1,222 @@
+"""powertools.cost against LiteLLM and tokencost: pricing, recording, token counting, import.
+
+Run: ``uv run --group bench python tools/bench/bench_cost.py``. Prints medians (and p50/p99 for
+recording). Goals: pricing <= 1 us per completion, recording <= 10 us p99, import <= 100 ms.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # before litellm is imported: no network
+for _parent in Path(__file__).resolve().parents:  # tiktoken offline: the shared encodings
+    if (_parent / "shared" / "tiktoken").is_dir() and "TIKTOKEN_CACHE_DIR" not in os.environ:
+        os.environ["TIKTOKEN_CACHE_DIR"] = str(_parent / "shared" / "tiktoken")
+
+REPEATS = 7
+
+
+def per_call_us(fn: Callable[[], object], number: int) -> float:
+    """Median over REPEATS of the mean time of one call, in microseconds."""
+    samples = []
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        samples.append((time.perf_counter() - start) / number * 1e6)
+    return statistics.median(samples)
+
+
+def percentiles_us(fn: Callable[[], object], number: int) -> tuple[float, float]:
+    """p50 and p99 of single calls, in microseconds."""
+    times = []
+    for _ in range(number):
+        start = time.perf_counter_ns()
+        fn()
+        times.append((time.perf_counter_ns() - start) / 1000)
+    times.sort()
+    return times[len(times) // 2], times[int(len(times) * 0.99)]
+
+
+def import_ms(module: str, repeats: int = REPEATS) -> float:
+    """Median wall time of ``import module`` in a fresh interpreter, minus an empty one."""
+
+    def run(code: str) -> float:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        return time.perf_counter() - start
+
+    base = statistics.median(run("pass") for _ in range(repeats))
+    return (statistics.median(run(f"import {module}") for _ in range(repeats)) - base) * 1000
+
+
+def own_import_ms(runs: int = 5) -> tuple[float, float]:
+    """Best of ``runs`` from ``-X importtime``: powertools.cost's own import, and the share of
+    the ``powertools`` meta-package's ``__init__`` (absent when the package is installed alone)."""
+    best = (float("inf"), 0.0)
+    for _ in range(runs):
+        err = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", "import powertools.cost"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stderr
+        cumulative = {}
+        for line in err.splitlines():
+            parts = line.removeprefix("import time:").split("|")
+            if len(parts) == 3 and parts[1].strip().isdigit():
+                cumulative[parts[2].strip()] = int(parts[1]) / 1000
+        total, meta = cumulative["powertools.cost"], cumulative.get("powertools", 0.0)
+        best = min(best, (total - meta, meta))
+    return best
+
+
+def bench_pricing(rows: list[tuple[str, str, str]]) -> None:
+    import litellm
+    import tokencost
+
+    from powertools.cost import PriceBook, Usage
+
+    book = PriceBook.default()
+    usage = Usage(input=1200, cache_read=800, output=350)
+    book.cost_fd(usage, "gpt-4o")
+    rows.append(
+        (
+            "price one completion",
+            "powertools.cost (int femto-$)",
+            f"{per_call_us(lambda: book.cost_fd(usage, 'gpt-4o'), 20000):.2f} us",
+        )
+    )
+    rows.append(
+        (
+            "price one completion",
+            "powertools.cost (Decimal $)",
+            f"{per_call_us(lambda: book.cost(usage, 'gpt-4o'), 20000):.2f} us",
+        )
+    )
+
+    def litellm_call() -> object:
+        return litellm.cost_per_token(
+            model="gpt-4o", prompt_tokens=2000, completion_tokens=350, cache_read_input_tokens=800
+        )
+
+    rows.append(
+        (
+            "price one completion",
+            "litellm.cost_per_token",
+            f"{per_call_us(litellm_call, 200):.2f} us",
+        )
+    )
+
+    def tokencost_call() -> object:
+        return (
+            tokencost.calculate_cost_by_tokens(1200, "gpt-4o", "input")
+            + tokencost.calculate_cost_by_tokens(800, "gpt-4o", "cached")
+            + tokencost.calculate_cost_by_tokens(350, "gpt-4o", "output")
+        )
+
+    rows.append(
+        (
+            "price one completion",
+            "tokencost (3 calls)",
+            f"{per_call_us(tokencost_call, 2000):.2f} us",
+        )
+    )
+
+
+def bench_recording(rows: list[tuple[str, str, str]]) -> None:
+    from powertools.cost import CostTracker, Usage
+
+    tracker = CostTracker(budget_usd=10**9)
+    usage = Usage(input=1200, cache_read=800, output=350)
+
+    def record() -> None:
+        with tracker.track_call("bench", "gpt-4o") as span:
+            span.record(usage)
+
+    for _ in range(2000):
+        record()
+    p50, p99 = percentiles_us(record, 50000)
+    rows.append(
+        (
+            "record one tracked call",
+            "CostTracker, memory ledger, budget",
+            f"p50 {p50:.1f} us  p99 {p99:.1f} us",
+        )
+    )
+
+
+def bench_counting(rows: list[tuple[str, str, str]]) -> None:
+    import tiktoken
+    import tokencost
+
+    from powertools.cost import count_tokens
+
+    text = ("The quick brown fox jumps over the lazy dog; tokenizers differ. " * 40)[:2048]
+    enc = tiktoken.get_encoding("o200k_base")
+    count_tokens(text, "gpt-4o")
+    rows.append(
+        (
+            "count a 2 KiB prompt",
+            "tiktoken encode (raw)",
+            f"{per_call_us(lambda: len(enc.encode(text)), 500):.1f} us",
+        )
+    )
+    rows.append(
+        (
+            "count a 2 KiB prompt",
+            "powertools.cost count_tokens",
+            f"{per_call_us(lambda: count_tokens(text, 'gpt-4o'), 500):.1f} us",
+        )
+    )
+    rows.append(
+        (
+            "count a 2 KiB prompt",
+            "tokencost.count_string_tokens",
+            f"{per_call_us(lambda: tokencost.count_string_tokens(text, 'gpt-4o'), 500):.1f} us",
+        )
+    )
+
+
+def main() -> None:
+    rows: list[tuple[str, str, str]] = []
+    rows.append(("import", "powertools.cost", f"{import_ms('powertools.cost'):.1f} ms"))
+    own, meta = own_import_ms()
+    rows.append(
+        (
+            "import",
+            "powertools.cost alone (-X importtime)",
+            f"{own:.1f} ms (+{meta:.1f} ms meta-package)",
+        )
+    )
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, powertools.cost; "
+            "print('tiktoken' in sys.modules, 'pydantic' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    rows.append(("import", "tiktoken / pydantic loaded?", " / ".join(loaded)))
+    rows.append(("import", "litellm", f"{import_ms('litellm'):.1f} ms"))
+    rows.append(("import", "tokencost", f"{import_ms('tokencost'):.1f} ms"))
+    bench_pricing(rows)
+    bench_recording(rows)
+    bench_counting(rows)
+    width = [max(len(r[i]) for r in rows) for i in range(3)]
+    print(f"{'measure':<{width[0]}}  {'library':<{width[1]}}  median")
+    for a, b, c in rows:
+        print(f"{a:<{width[0]}}  {b:<{width[1]}}  {c}")
+
+
+if __name__ == "__main__":
+    main()
