@@ -20,7 +20,7 @@ PACKAGES = ["retry", "ratelimit", "cost", "session", "logging", "router"]
 FAIL_UNDER = {
     "retry": 95,
     "ratelimit": 90,
-    "cost": 90,
+    "cost": 95,
     "session": 95,
     "logging": 95,
     "router": 90,

@@ -31,6 +31,8 @@ __all__ = [*_EXPORTS, "MissingComponentError", "__version__"]  # noqa: PLE0604
 # Type checkers see the names through the components' own typed modules; at run time
 # __getattr__ imports a component the first time one of its names is used.
 if _TYPE_CHECKING:
+    from powertools.cost import BudgetManager as BudgetManager
+    from powertools.cost import CostTracker as CostTracker
     from powertools.logging import StructuredLogger as StructuredLogger
     from powertools.retry import ErrorHandler as ErrorHandler
     from powertools.retry import circuit_breaker as circuit_breaker
