@@ -202,10 +202,7 @@ class RateLimiter:
             tokens=tokens, input_tokens=input_tokens, output_tokens=output_tokens
         ).as_tuple()
         now = self._clock()
-        if self._store is None:
-            base = self._cells.wait_for(now, values)
-        else:
-            base = self._remote_wait_until - now
+        base = max(self._cells.wait_for(now, values), self._remote_wait_until - now)
         return max(base, 0.0) + self._queue.queued_seconds
 
     def would_wait_longer_than(
@@ -289,6 +286,8 @@ class RateLimiter:
             self._remote_wait_until = self._clock() + wait
             if slot:
                 self._release_slot()
+        else:  # mirror this process's share locally, for estimate_wait() and stats()
+            self._cells.adjust(self._clock(), costs)
         return wait
 
     def _give_back(self, costs: Sequence[float], slot: bool) -> None:
@@ -357,7 +356,7 @@ class RateLimiter:
         fut: asyncio.Future[None],
         timeout: float,  # noqa: ASYNC109 - timed on the injected clock
     ) -> None:
-        if not fut.done():
+        if not fut.done() and timeout > 0:
             timer = asyncio.ensure_future(self._sleep(timeout))
             try:
                 await asyncio.wait((fut, timer), return_when=asyncio.FIRST_COMPLETED)

@@ -43,6 +43,9 @@ class FakeClock:
 
     async def sleep(self, seconds: float) -> None:
         """Sleep on the virtual clock (pass as a limiter's ``sleep``)."""
+        if seconds <= 0:
+            await asyncio.sleep(0)
+            return
         fut = asyncio.get_running_loop().create_future()
         heapq.heappush(self._sleepers, (self.now + max(seconds, 0.0), next(self._seq), fut))
         await fut
@@ -56,8 +59,12 @@ class FakeClock:
         for _ in range(rounds):
             await asyncio.sleep(0)
 
-    async def advance(self, seconds: float) -> None:
-        """Move time forward by ``seconds``, waking sleepers in order as their time comes."""
+    async def advance(self, seconds: float, rounds: int = 5) -> None:
+        """Move time forward by ``seconds``, waking sleepers in order as their time comes.
+
+        After each wake-up the loop runs ``rounds`` times, enough for a woken task to react
+        and go back to sleep; raise it if your code chains more steps between sleeps.
+        """
         target = self.now + seconds
         await self.settle()
         while self._sleepers and self._sleepers[0][0] <= target:
@@ -65,6 +72,6 @@ class FakeClock:
             self.now = max(self.now, when)
             if not fut.done():
                 fut.set_result(None)
-            await self.settle()
+                await self.settle(rounds)
         self.now = target
         await self.settle()
