@@ -354,3 +354,19 @@ async def test_provider_limit_sets(make_limiter: Make) -> None:
     local = RateLimiter.for_provider("llamacpp", config={"llamacpp": {"max_concurrent": 3}})
     assert local.max_concurrent == 3
     assert local.name == "llamacpp"
+
+
+def test_functions_decorated_with_one_key_share_its_limit() -> None:
+    from powertools.ratelimit import rate_limit
+
+    @rate_limit(requests_per_minute=1, key="shared-test-key")
+    def first() -> str:
+        return "first"
+
+    @rate_limit(requests_per_minute=1, key="shared-test-key", timeout=0)
+    def second() -> str:
+        return "second"
+
+    assert first() == "first"
+    with pytest.raises(RateLimitTimeout):
+        second()

@@ -100,3 +100,28 @@ async def test_no_limits_means_no_round_trip() -> None:
     assert await store.take("api", (), (1, 0, 0, 0), 1.0) == 0.0
     assert store.round_trips == 0
     await store.aclose()
+
+
+@pytest.mark.integration
+async def test_real_redis_takes_settles_and_comes_back(redis_url: str) -> None:
+    clock = FakeClock()
+    store = RedisStore(redis_url, clock=clock)
+    lim = RateLimiter(
+        name="real",
+        requests_per_minute=600,
+        tokens_per_minute=6000,
+        burst={"requests_per_minute": 10, "tokens_per_minute": 1000},
+        store=store,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    async with lim.acquire(tokens=1000) as r:
+        await r.asettle(tokens=100)  # 900 refunded on the server
+    assert store.round_trips == 2
+    await lim.acquire(tokens=900, timeout=0)  # fits only because of the refund
+    store._went_down(ConnectionError("simulated"))
+    assert store.degraded
+    clock.now += store.retry_interval
+    await lim.acquire(tokens=1)
+    assert not store.degraded  # reachable again: back to the shared limit
+    await store.aclose()
