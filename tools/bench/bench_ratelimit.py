@@ -240,6 +240,7 @@ async def redis_bench(url: str) -> None:
         ("limits moving window", limits_strategies.MovingWindowRateLimiter),
         ("limits fixed window", limits_strategies.FixedWindowRateLimiter),
     ):
+        admin.flushdb()
         lim = cls(limits_storage.storage_from_string(url))
         keys = ["requests", "tokens", "tokens-day"]
         before = commands()

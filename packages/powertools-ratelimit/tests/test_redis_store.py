@@ -122,6 +122,6 @@ async def test_real_redis_takes_settles_and_comes_back(redis_url: str) -> None:
     store._went_down(ConnectionError("simulated"))
     assert store.degraded
     clock.now += store.retry_interval
-    await lim.acquire(tokens=1)
+    await lim.acquire(timeout=0)  # a request without tokens: only the requests limit
     assert not store.degraded  # reachable again: back to the shared limit
     await store.aclose()

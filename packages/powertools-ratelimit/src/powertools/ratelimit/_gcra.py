@@ -43,7 +43,17 @@ class GcraCells:
     (0.0, 0.5)
     """
 
-    __slots__ = ("_bursts", "_dims", "_intervals", "_lock", "_tats", "limits", "scale")
+    __slots__ = (
+        "_bursts",
+        "_dims",
+        "_intervals",
+        "_lock",
+        "_plan",
+        "_tats",
+        "limits",
+        "max_costs",
+        "scale",
+    )
 
     def __init__(self, limits: Sequence[Limit], scale: float = 1.0) -> None:
         self.limits: tuple[Limit, ...] = tuple(limits)
@@ -53,12 +63,21 @@ class GcraCells:
         self._dims: list[int] = []
         self._intervals: list[float] = []
         self._bursts: list[float] = []
+        self._plan: list[tuple[int, int, float, float]] = []
+        self.max_costs: tuple[float, ...] = ()
         self._compile()
 
     def _compile(self) -> None:
         self._dims = [DIMENSIONS.index(lim.dimension) for lim in self.limits]
         self._intervals = [lim.interval / self.scale for lim in self.limits]
         self._bursts = [lim.burst for lim in self.limits]
+        self._plan = [
+            (i, self._dims[i], self._intervals[i], self._bursts[i]) for i in range(len(self.limits))
+        ]
+        self.max_costs = tuple(
+            min((lim.limit for lim in self.limits if lim.dimension == d), default=math.inf)
+            for d in DIMENSIONS
+        )
 
     def set_limits(self, limits: Sequence[Limit], scale: float) -> None:
         """Replace the limits (learnt or reconfigured), keeping the state of those that stay."""
@@ -72,20 +91,21 @@ class GcraCells:
     def try_take(self, now: float, costs: Sequence[float]) -> float:
         """Take ``costs`` from every cell and return 0, or take nothing and return the wait."""
         with self._lock:
-            tats, dims, intervals, bursts = self._tats, self._dims, self._intervals, self._bursts
+            tats = self._tats
             wait = 0.0
-            for i, tat in enumerate(tats):
-                cost = costs[dims[i]]
+            for i, dim, interval, burst in self._plan:
+                cost = costs[dim]
                 if cost:
-                    slack = bursts[i] - cost
-                    need = tat - now - (slack * intervals[i] if slack > 0 else 0.0)
+                    slack = burst - cost
+                    need = tats[i] - now - (slack * interval if slack > 0 else 0.0)
                     wait = max(wait, need)
             if wait > EPSILON:
                 return wait
-            for i, tat in enumerate(tats):
-                cost = costs[dims[i]]
+            for i, dim, interval, _ in self._plan:
+                cost = costs[dim]
                 if cost:
-                    tats[i] = (tat if tat > now else now) + cost * intervals[i]
+                    tat = tats[i]
+                    tats[i] = (tat if tat > now else now) + cost * interval
             return 0.0
 
     def wait_for(self, now: float, costs: Sequence[float]) -> float:

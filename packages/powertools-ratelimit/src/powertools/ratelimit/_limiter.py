@@ -16,7 +16,7 @@ from powertools.ratelimit._gcra import EPSILON, CellStats, GcraCells
 from powertools.ratelimit._limits import Cost, Limit, limits_from_kwargs
 from powertools.ratelimit._providers import ProviderLimits, load_provider_limits
 from powertools.ratelimit._reservation import Reservation
-from powertools.ratelimit._scheduler import FairQueue, Waiter, check_priority
+from powertools.ratelimit._scheduler import PRIORITY_WEIGHTS, FairQueue, Waiter, check_priority
 from powertools.ratelimit._store import Store, open_store
 from powertools.ratelimit._wrapping import LimitDecorator, TokenSource
 from powertools.ratelimit.errors import ConfigurationError, RateLimitTimeout
@@ -156,23 +156,29 @@ class RateLimiter:
         reservation to the actual usage afterwards. ``key`` names the tenant: tenants share the
         capacity fairly. ``timeout`` raises ``RateLimitTimeout`` (nothing taken) when exceeded.
         """
-        check_priority(priority)
+        if priority not in PRIORITY_WEIGHTS:
+            check_priority(priority)
         if timeout is not None and not (timeout >= 0):
             raise ConfigurationError(f"timeout={timeout!r} must be a number of seconds >= 0")
-        cost = Cost.of(
-            tokens=tokens, input_tokens=input_tokens, output_tokens=output_tokens, requests=requests
-        )
-        values = cost.as_tuple()
-        for lim in self.limits:
-            lim.check_fits(values[_DIM_INDEX[lim.dimension]])
-        return Reservation(
-            self,
-            cost,
-            priority=priority,
-            key=key,
-            timeout=timeout,
-            slot=self.max_concurrent is not None,
-        )
+        if input_tokens is None and output_tokens is None and requests == 1 and tokens:
+            amount = float(tokens)  # the common case, without Cost.of's general derivation
+            cost = (
+                Cost(1.0, amount, amount, 0.0)
+                if 0.0 < amount < math.inf
+                else Cost.of(tokens=amount)
+            )
+        else:
+            cost = Cost.of(
+                tokens=tokens,
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                requests=requests,
+            )
+        maxima = self._cells.max_costs
+        if cost[1] > maxima[1] or cost[0] > maxima[0] or cost[2] > maxima[2] or cost[3] > maxima[3]:
+            for lim in self.limits:
+                lim.check_fits(cost[_DIM_INDEX[lim.dimension]])
+        return Reservation(self, cost, priority, key, timeout, self.max_concurrent is not None)
 
     def limit(
         self,
@@ -316,7 +322,7 @@ class RateLimiter:
     # -- async waiting ---------------------------------------------------------------------
 
     async def _acquire_async(self, r: Reservation) -> None:
-        costs = r.cost.as_tuple()
+        costs = r.cost
         if not len(self._queue):
             if self._store is None:
                 wait = self._take_local(costs, r._slot)
@@ -439,7 +445,7 @@ class RateLimiter:
                 f"limiter {self.name!r} uses a shared store, which needs `async with "
                 "limiter.acquire(...)`: call it from async code"
             )
-        costs = r.cost.as_tuple()
+        costs = r.cost
         deadline = math.inf if r.timeout is None else self._clock() + r.timeout
         while True:
             wait = self._take_local(costs, r._slot) if not len(self._queue) else 0.001

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from powertools.ratelimit.errors import ConfigurationError, RequestTooLargeError
 
@@ -78,9 +79,10 @@ class Limit:
             )
 
 
-@dataclass(slots=True, frozen=True)
-class Cost:
+class Cost(NamedTuple):
     """What one call is charged: requests, tokens, input tokens and output tokens.
+
+    A tuple in ``DIMENSIONS`` order, so the hot path indexes it directly.
 
     >>> Cost.of(tokens=1200, output_tokens=200)
     Cost(requests=1.0, tokens=1200.0, input_tokens=1000.0, output_tokens=200.0)
@@ -105,6 +107,10 @@ class Cost:
         ``tokens`` defaults to input plus output; input tokens default to the tokens not
         known to be output, so an estimate given only as ``tokens`` is charged to input limits.
         """
+        if input_tokens is None and output_tokens is None and requests == 1.0:
+            amount = 0.0 if tokens is None else float(tokens)
+            if 0.0 <= amount < math.inf:
+                return cls(1.0, amount, amount, 0.0)
         out = float(output_tokens or 0)
         if tokens is None:
             tokens = float(input_tokens or 0) + out

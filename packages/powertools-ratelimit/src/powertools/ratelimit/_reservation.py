@@ -25,11 +25,10 @@ class Reservation:
 
     __slots__ = ("_held", "_limiter", "_slot", "_tasks", "cost", "key", "priority", "timeout")
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 - built only by RateLimiter.acquire, positional for speed
         self,
         limiter: RateLimiter,
         cost: Cost,
-        *,
         priority: str,
         key: str | None,
         timeout: float | None,
@@ -42,7 +41,7 @@ class Reservation:
         self.timeout = timeout
         self._slot = slot
         self._held = False
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[None]] | None = None
 
     def __repr__(self) -> str:
         state = "held" if self._held else "not held"
@@ -54,14 +53,26 @@ class Reservation:
         return self._held
 
     async def __aenter__(self) -> Reservation:
-        await self._limiter._acquire_async(self)
+        limiter = self._limiter
+        # the uncontended path, inline: nobody queued, no store, no concurrency slot to take
+        if (
+            limiter._store is None
+            and not self._slot
+            and not limiter._queue._live
+            and not limiter._cells.try_take(limiter._clock(), self.cost)
+        ):
+            self._held = True
+            return self
+        await limiter._acquire_async(self)
         self._held = True
         return self
 
     async def __aexit__(
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.release()
+        if self._slot:
+            self.release()
+        self._held = False
 
     def __enter__(self) -> Reservation:
         self._limiter._acquire_sync(self)
@@ -99,6 +110,8 @@ class Reservation:
         delta = self._delta(tokens, input_tokens, output_tokens)
         task = self._limiter._adjust(delta.as_tuple())
         if task is not None:
+            if self._tasks is None:
+                self._tasks = set()
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return delta
