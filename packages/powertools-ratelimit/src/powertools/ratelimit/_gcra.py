@@ -45,6 +45,7 @@ class GcraCells:
 
     __slots__ = (
         "_bursts",
+        "_busy_until",
         "_dims",
         "_intervals",
         "_lock",
@@ -64,6 +65,7 @@ class GcraCells:
         self._intervals: list[float] = []
         self._bursts: list[float] = []
         self._plan: list[tuple[int, int, float, float]] = []
+        self._busy_until = -math.inf  # no cell owes anything after this moment
         self.max_costs: tuple[float, ...] = ()
         self._compile()
 
@@ -74,6 +76,7 @@ class GcraCells:
         self._plan = [
             (i, self._dims[i], self._intervals[i], self._bursts[i]) for i in range(len(self.limits))
         ]
+        self._busy_until = max(self._tats, default=-math.inf)
         self.max_costs = tuple(
             min((lim.limit for lim in self.limits if lim.dimension == d), default=math.inf)
             for d in DIMENSIONS
@@ -92,20 +95,27 @@ class GcraCells:
         """Take ``costs`` from every cell and return 0, or take nothing and return the wait."""
         with self._lock:
             tats = self._tats
-            wait = 0.0
-            for i, dim, interval, burst in self._plan:
-                cost = costs[dim]
-                if cost:
-                    slack = burst - cost
-                    need = tats[i] - now - (slack * interval if slack > 0 else 0.0)
-                    wait = max(wait, need)
-            if wait > EPSILON:
-                return wait
+            if self._busy_until > now:  # some cell still owes: check each against its slack
+                wait = 0.0
+                for i, dim, interval, burst in self._plan:
+                    cost = costs[dim]
+                    if cost:
+                        slack = burst - cost
+                        need = tats[i] - now - (slack * interval if slack > 0 else 0.0)
+                        if need > wait:  # noqa: PLR1730 - max() is a call: slower here
+                            wait = need
+                if wait > EPSILON:
+                    return wait
+            busy = self._busy_until
             for i, dim, interval, _ in self._plan:
                 cost = costs[dim]
                 if cost:
                     tat = tats[i]
-                    tats[i] = (tat if tat > now else now) + cost * interval
+                    tat = (tat if tat > now else now) + cost * interval
+                    tats[i] = tat
+                    if tat > busy:  # noqa: PLR1730 - max() is a call: slower here
+                        busy = tat
+            self._busy_until = busy
             return 0.0
 
     def wait_for(self, now: float, costs: Sequence[float]) -> float:
@@ -129,6 +139,7 @@ class GcraCells:
                     self._tats[i] = moved if delta > 0 else max(moved, now)
                 elif delta > 0:
                     self._tats[i] = now + delta * self._intervals[i]
+            self._busy_until = max(self._tats, default=-math.inf)
 
     def block_until(self, dimension: str | None, until: float) -> None:
         """Admit nothing in ``dimension`` (every dimension if None) before ``until``."""
@@ -137,6 +148,7 @@ class GcraCells:
                 if dimension is None or lim.dimension == dimension:
                     slack = max(self._bursts[i] - 1.0, 0.0) * self._intervals[i]
                     self._tats[i] = max(self._tats[i], until + slack)
+            self._busy_until = max(self._tats, default=-math.inf)
 
     def stats(self, now: float) -> list[CellStats]:
         """Per limit: units in use (still draining), remaining, utilisation and reset time."""

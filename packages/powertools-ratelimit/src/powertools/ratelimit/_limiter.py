@@ -148,13 +148,14 @@ class RateLimiter(Admission):
             check_priority(priority)
         if timeout is not None and not (timeout >= 0):
             raise ConfigurationError(f"timeout={timeout!r} must be a number of seconds >= 0")
-        if input_tokens is None and output_tokens is None and requests == 1 and tokens:
-            amount = float(tokens)  # the common case, without Cost.of's general derivation
-            cost = (
-                Cost(1.0, amount, amount, 0.0)
-                if 0.0 < amount < math.inf
-                else Cost.of(tokens=amount)
-            )
+        if input_tokens is None and output_tokens is None and requests == 1:
+            if tokens is None:  # the common cases, without Cost.of's general derivation
+                cost = _ONE_REQUEST
+            else:
+                amount = float(tokens)
+                if not 0.0 <= amount < math.inf:
+                    raise ConfigurationError(f"tokens={tokens!r} must be a finite number >= 0")
+                cost = _new_cost(Cost, (1.0, amount, amount, 0.0))
         else:
             cost = Cost.of(
                 tokens=tokens,
@@ -247,3 +248,5 @@ class RateLimiter(Admission):
 
 
 _DIM_INDEX = {name: i for i, name in enumerate(DIMENSIONS)}
+_new_cost = tuple.__new__  # a Cost without NamedTuple's Python-level __new__: the hot path
+_ONE_REQUEST = Cost()
