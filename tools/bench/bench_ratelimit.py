@@ -8,8 +8,8 @@
    100 ms and 1 s window, tasks served.
 3. Starvation: a stream of 1-unit requests at 3x a 100/s capacity, and one 50-unit request;
    how long the large one waits.
-4. Redis (if reachable): acquire latency and Redis commands per acquire for 3 dimensions,
-   against limits' Redis storage (moving and fixed window).
+4. Redis (if reachable): acquire latency and round trips (script calls) per acquire for 3
+   dimensions, against limits' Redis storage (moving and fixed window).
 """
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ async def starvation(
 
 
 async def in_process() -> None:
-    print("\n## Uncontended acquire, µs per call (median of 7 runs)\n")
+    print("\n## Uncontended acquire, CPU µs per call (median of 7 runs)\n")
     rows = {name: median_us(run, 20_000) for name, run in sync_cases().items()}
     rows |= await async_cases()
     for name, us in rows.items():
@@ -234,7 +234,7 @@ async def redis_bench(url: str) -> None:
     us = (time.perf_counter() - start) / n * 1e6
     per = (scripts() - before) / n
     print(
-        f"  {'powertools (one Lua script)':<34} {us:8.1f} µs   {per:.2f} commands   "
+        f"  {'powertools (one Lua script)':<34} {us:8.1f} µs   {per:.2f} script calls   "
         f"{(store.round_trips - trips) / n:.2f} round trips per acquire"
     )
     await store.aclose()
@@ -256,7 +256,7 @@ async def redis_bench(url: str) -> None:
         us = (time.perf_counter() - start) / (n // 4) * 1e6
         per = (scripts() - before) / (n // 4)
         print(
-            f"  {label:<34} {us:8.1f} µs   {per:.2f} commands   {3:.2f}+ round trips "
+            f"  {label:<34} {us:8.1f} µs   {per:.2f} script calls = round trips "
             "per acquire (one hit per dimension, not atomic across them)"
         )
     admin.flushdb()
