@@ -189,3 +189,34 @@ async def test_redis_going_away_under_the_open_and_closed_policies(redis_url: st
             with pytest.raises(StoreUnavailableError):
                 await limiter.acquire()
         await store.aclose()
+
+
+async def test_one_round_trip_takes_all_three_dimensions(redis_url: str) -> None:
+    import redis
+
+    from powertools.ratelimit.backends.redis import RedisStore
+
+    store = RedisStore(redis_url)
+    limiter = RateLimiter(
+        name="trips",
+        requests_per_minute=10_000,
+        tokens_per_minute=1_000_000,
+        tokens_per_day=10_000_000,
+        burst={"requests_per_minute": 100, "tokens_per_minute": 100_000},
+        store=store,
+    )
+    await limiter.acquire(tokens=10)  # loads the script once
+    admin = redis.Redis.from_url(redis_url)
+    before = admin.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0)
+    for _ in range(20):
+        await limiter.acquire(tokens=10)
+    after = admin.info("commandstats")["cmdstat_evalsha"]["calls"]
+    assert after - before == 20
+    keys = sorted(k.decode() for k in admin.keys("powertools:ratelimit:{trips}:*"))
+    assert keys == [
+        "powertools:ratelimit:{trips}:requests_per_minute",
+        "powertools:ratelimit:{trips}:tokens_per_day",
+        "powertools:ratelimit:{trips}:tokens_per_minute",
+    ]
+    admin.close()
+    await store.aclose()
