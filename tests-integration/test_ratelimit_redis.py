@@ -208,10 +208,12 @@ async def test_one_round_trip_takes_all_three_dimensions(redis_url: str) -> None
     await limiter.acquire(tokens=10)  # loads the script once
     admin = redis.Redis.from_url(redis_url)
     before = admin.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0)
+    trips = store.round_trips
     for _ in range(20):
         await limiter.acquire(tokens=10)
     after = admin.info("commandstats")["cmdstat_evalsha"]["calls"]
-    assert after - before == 20
+    assert store.round_trips - trips == 20  # one script call per acquire...
+    assert after - before >= 20  # ...that the server saw (other clients may add to its count)
     keys = sorted(k.decode() for k in admin.keys("powertools:ratelimit:{trips}:*"))
     assert keys == [
         "powertools:ratelimit:{trips}:requests_per_minute",
