@@ -370,3 +370,43 @@ def test_functions_decorated_with_one_key_share_its_limit() -> None:
     assert first() == "first"
     with pytest.raises(RateLimitTimeout):
         second()
+
+
+async def test_a_slot_released_from_another_thread_wakes_async_waiters() -> None:
+    limiter = RateLimiter(max_concurrent=1)
+    held = limiter.acquire()
+    held.__enter__()
+    waiter = asyncio.create_task(limiter.acquire().__aenter__())
+    await asyncio.sleep(0)
+    assert limiter.queued == 1
+    await asyncio.to_thread(held.release)  # the release kicks the loop thread-safely
+    reservation = await asyncio.wait_for(waiter, timeout=10)
+    assert reservation.held
+
+
+async def test_concurrency_and_a_shared_store_together(clock: FakeClock) -> None:
+    store = MemoryStore(clock=clock)
+    limiter = RateLimiter(
+        name="both",
+        requests_per_second=100,
+        max_concurrent=1,
+        store=store,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    gate = asyncio.Event()
+    order: list[int] = []
+
+    async def work(i: int) -> None:
+        async with limiter.acquire() as r:
+            order.append(i)
+            r.settle(tokens=0)  # with a store, settled in the background
+            await gate.wait()
+
+    tasks = [asyncio.create_task(work(i)) for i in range(3)]
+    await clock.advance(0.1)
+    assert order == [0]  # the other two wait for the slot, not for the rate
+    gate.set()
+    await clock.advance(0.1)
+    await asyncio.gather(*tasks)
+    assert order == [0, 1, 2]
