@@ -102,3 +102,40 @@ def test_provider_config_errors_say_what_to_do(tmp_path: Path) -> None:
         load_provider_limits(bad)
     with pytest.raises(ConfigurationError, match="expected a table"):
         ProviderLimits({"x": 5})  # type: ignore[dict-item]
+
+
+async def test_each_key_has_its_own_quota_besides_the_shared_limits() -> None:
+    clock = FakeClock()
+    quota = QuotaManager(
+        RateLimiter(
+            clock=clock,
+            sleep=clock.sleep,
+            tokens_per_minute=1_000_000,
+            burst={"tokens_per_minute": 100_000},
+        ),
+        per_key={"tokens_per_day": 10_000},
+    )
+    r = await quota.check_and_wait(tokens=8_000, key="team-a")
+    r.settle(tokens=6_000)  # refunded to the key's quota and to the shared limit
+    assert quota.key_stats("team-a")[0].remaining == pytest.approx(4_000)
+    await quota.check_and_wait(tokens=4_000, key="team-a")
+    late = asyncio.create_task(quota.check_and_wait(tokens=4_000, key="team-a", timeout=60))
+    await clock.advance(60.0)
+    with pytest.raises(RateLimitTimeout):  # team-a's day is spent; nothing stays taken
+        await late
+    await quota.check_and_wait(tokens=9_000, key="team-b", timeout=0)  # team-b is untouched
+    assert quota.key_stats("team-b")[0].remaining == pytest.approx(1_000, abs=10)
+    assert QuotaManager().key_stats("anyone") == []
+
+
+async def test_a_key_gets_its_quota_back_when_the_shared_limit_times_out() -> None:
+    clock = FakeClock()
+    quota = QuotaManager(
+        RateLimiter(clock=clock, sleep=clock.sleep, requests_per_second=1),
+        per_key={"requests_per_day": 5},
+    )
+    r = await quota.check_and_wait(key="a")
+    await r.asettle(tokens=0)
+    with pytest.raises(RateLimitTimeout):
+        await quota.check_and_wait(key="a", timeout=0)
+    assert quota.key_stats("a")[0].remaining == pytest.approx(4, abs=0.01)

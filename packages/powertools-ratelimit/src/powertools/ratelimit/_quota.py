@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from powertools.ratelimit._gcra import CellStats
 from powertools.ratelimit._limiter import RateLimiter
-from powertools.ratelimit._limits import DIMENSIONS, PERIODS, Cost
+from powertools.ratelimit._limits import DIMENSIONS, PERIODS, Cost, limits_from_kwargs
 from powertools.ratelimit._reservation import Reservation
 
 __all__ = ["QuotaManager", "QuotaStats", "UsageRate"]
@@ -63,7 +63,8 @@ class QuotaManager:
 
     Takes the same limit keywords as ``RateLimiter`` (or a ``limiter`` to share). With none, it
     limits nothing until configured (``POWERTOOLS_RATELIMIT_*``) or taught by ``observe``,
-    and still counts usage for its stats.
+    and still counts usage for its stats. ``per_key`` gives every key (tenant) its own limits
+    as well, e.g. ``per_key={"tokens_per_day": 100_000}``: one GCRA cell per key and limit.
 
     >>> import asyncio
     >>> quota = QuotaManager(tokens_per_day=1_000_000)
@@ -74,11 +75,37 @@ class QuotaManager:
     995000
     """
 
-    def __init__(self, limiter: RateLimiter | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        limiter: RateLimiter | None = None,
+        *,
+        per_key: Mapping[str, float] | None = None,
+        **options: Any,
+    ) -> None:
         self.limiter = limiter if limiter is not None else RateLimiter(**options)
         self._clock: Callable[[], float] = self.limiter.clock
         self._rates = {dimension: UsageRate() for dimension in DIMENSIONS}
         self._lock = threading.Lock()
+        self._per_key = limits_from_kwargs(dict(per_key)) if per_key else ()
+        self._keys: dict[str, RateLimiter] = {}
+
+    def _limiter_of(self, key: str) -> RateLimiter:
+        with self._lock:
+            own = self._keys.get(key)
+            if own is None:
+                base = self.limiter
+                own = self._keys[key] = RateLimiter(
+                    name=f"{base.name}:{key}",
+                    limits=self._per_key,
+                    clock=base._clock,
+                    sleep=base._sleep,
+                    blocking_sleep=base._blocking_sleep,
+                )
+            return own
+
+    def key_stats(self, key: str) -> list[CellStats]:
+        """The state of ``key``'s own limits (``per_key``); empty if it has none."""
+        return self._limiter_of(key).stats() if self._per_key else []
 
     def __repr__(self) -> str:
         return f"<QuotaManager {self.limiter!r}>"
@@ -98,18 +125,29 @@ class QuotaManager:
         Returns the reservation: ``settle()`` it to the actual usage to refund the difference.
         Raises ``RateLimitTimeout`` after ``timeout`` seconds, having taken nothing.
         """
-        reservation = self.limiter.acquire(
-            tokens,
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            priority=priority,
-            key=key,
-            timeout=timeout,
-        )
-        reservation._slot = False  # a bare wait holds no concurrency slot: nothing to release
-        await reservation
-        self._record(reservation.cost)
-        return reservation
+
+        def reserve(limiter: RateLimiter) -> Reservation:
+            reservation = limiter.acquire(
+                tokens,
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                priority=priority,
+                key=key,
+                timeout=timeout,
+            )
+            reservation._slot = False  # a bare wait holds no concurrency slot
+            return reservation
+
+        own = await reserve(self._limiter_of(key)) if key is not None and self._per_key else None
+        try:
+            shared = await reserve(self.limiter)
+        except BaseException:
+            if own is not None:  # the shared limits said no: give the key's capacity back
+                own._limiter._give_back(own.cost, slot=False)
+            raise
+        shared._linked = own
+        self._record(shared.cost)
+        return shared
 
     def record_usage(self, cost: Cost) -> None:
         """Count usage that did not go through ``check_and_wait`` (for the rate forecast)."""

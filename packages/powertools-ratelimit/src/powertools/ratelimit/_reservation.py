@@ -23,7 +23,17 @@ class Reservation:
     times out or is cancelled, nothing stays taken.
     """
 
-    __slots__ = ("_held", "_limiter", "_slot", "_tasks", "cost", "key", "priority", "timeout")
+    __slots__ = (
+        "_held",
+        "_limiter",
+        "_linked",
+        "_slot",
+        "_tasks",
+        "cost",
+        "key",
+        "priority",
+        "timeout",
+    )
 
     def __init__(  # noqa: PLR0917 - built only by RateLimiter.acquire, positional for speed
         self,
@@ -42,6 +52,7 @@ class Reservation:
         self._slot = slot
         self._held = False
         self._tasks: set[asyncio.Task[None]] | None = None
+        self._linked: Reservation | None = None  # a key's own reservation, settled alongside
 
     def __repr__(self) -> str:
         state = "held" if self._held else "not held"
@@ -108,6 +119,8 @@ class Reservation:
         With a shared store the adjustment is sent in the background; ``asettle`` awaits it.
         """
         delta = self._delta(tokens, input_tokens, output_tokens)
+        if self._linked is not None:
+            self._linked.settle(tokens, input_tokens=input_tokens, output_tokens=output_tokens)
         task = self._limiter._adjust(delta.as_tuple())
         if task is not None:
             if self._tasks is None:
@@ -125,6 +138,10 @@ class Reservation:
     ) -> Cost:
         """``settle`` that waits until a shared store has the adjustment."""
         delta = self._delta(tokens, input_tokens, output_tokens)
+        if self._linked is not None:
+            await self._linked.asettle(
+                tokens, input_tokens=input_tokens, output_tokens=output_tokens
+            )
         task = self._limiter._adjust(delta.as_tuple())
         if task is not None:
             await task
