@@ -1,7 +1,47 @@
 """powertools.ratelimit — request and token limits, priority queues and quotas."""
 
-from powertools.ratelimit.errors import RateLimiterError
+from powertools.ratelimit._decorator import rate_limit
+from powertools.ratelimit._gcra import CellStats
+from powertools.ratelimit._headers import HeaderReading, parse_duration, parse_rate_limit_headers
+from powertools.ratelimit._limiter import RateLimiter
+from powertools.ratelimit._limits import Cost, Limit
+from powertools.ratelimit._providers import ProviderLimits, load_provider_limits
+from powertools.ratelimit._quota import QuotaManager, QuotaStats
+from powertools.ratelimit._reservation import Reservation
+from powertools.ratelimit._scheduler import PRIORITY_WEIGHTS
+from powertools.ratelimit._store import MemoryStore, Store, open_store
+from powertools.ratelimit.errors import (
+    ConfigurationError,
+    RateLimiterError,
+    RateLimitTimeout,
+    RequestTooLargeError,
+    StoreUnavailableError,
+)
 
 __version__ = "0.1.0"
 
-__all__ = ["RateLimiterError", "__version__"]
+__all__ = [
+    "PRIORITY_WEIGHTS",
+    "CellStats",
+    "ConfigurationError",
+    "Cost",
+    "HeaderReading",
+    "Limit",
+    "MemoryStore",
+    "ProviderLimits",
+    "QuotaManager",
+    "QuotaStats",
+    "RateLimitTimeout",
+    "RateLimiter",
+    "RateLimiterError",
+    "RequestTooLargeError",
+    "Reservation",
+    "Store",
+    "StoreUnavailableError",
+    "__version__",
+    "load_provider_limits",
+    "open_store",
+    "parse_duration",
+    "parse_rate_limit_headers",
+    "rate_limit",
+]

@@ -1,0 +1,272 @@
+"""Admission: taking capacity now, or waiting for it in the fair queue (async or blocking).
+
+``RateLimiter`` is built on this class: it holds the queue, the timer that wakes the head of
+the queue when its capacity is due, the pump that asks a shared store, and the concurrency
+slots. Nothing here is public.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
+
+from powertools.ratelimit._gcra import EPSILON, GcraCells
+from powertools.ratelimit._limits import DIMENSIONS, Limit
+from powertools.ratelimit._scheduler import FairQueue, Waiter, check_priority
+from powertools.ratelimit._store import Store
+from powertools.ratelimit.errors import ConfigurationError, RateLimitTimeout
+
+if TYPE_CHECKING:
+    from powertools.ratelimit._reservation import Reservation
+
+__all__ = ["Admission"]
+
+
+class Admission:
+    """Capacity taken at once when it is there, else waited for in weighted fair order."""
+
+    name: str
+    max_concurrent: int | None
+
+    def __init__(
+        self,
+        cells: GcraCells,
+        store: Store | None,
+        clock: Callable[[], float],
+        sleep: Callable[[float], Awaitable[None]],
+        blocking_sleep: Callable[[float], None],
+    ) -> None:
+        self._cells = cells
+        self._store = store
+        self._clock = clock
+        self._sleep = sleep
+        self._blocking_sleep = blocking_sleep
+        self._queue = FairQueue()
+        self._in_flight = 0
+        self._slot_lock = threading.Lock()
+        self._timer: asyncio.Task[None] | None = None
+        self._timer_at = math.inf
+        self._pump: asyncio.Task[None] | None = None
+        self._remote_wait_until = -math.inf
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._background: set[asyncio.Task[None]] = set()
+
+    @property
+    def limits(self) -> tuple[Limit, ...]:
+        """The limits in force (configured, or learnt from the provider)."""
+        return self._cells.limits
+
+    # -- taking capacity -------------------------------------------------------------------
+
+    def _size(self, costs: Sequence[float]) -> float:
+        return max(
+            (costs[_DIM_INDEX[lim.dimension]] * lim.interval for lim in self.limits),
+            default=0.0,
+        )
+
+    def _take_local(self, costs: Sequence[float], slot: bool) -> float:
+        if slot:
+            with self._slot_lock:
+                if self._in_flight >= (self.max_concurrent or 0):
+                    return math.inf
+                wait = self._cells.try_take(self._clock(), costs)
+                if wait == 0.0:
+                    self._in_flight += 1
+                return wait
+        return self._cells.try_take(self._clock(), costs)
+
+    async def _take_remote(self, store: Store, costs: Sequence[float], slot: bool) -> float:
+        if slot:
+            with self._slot_lock:
+                if self._in_flight >= (self.max_concurrent or 0):
+                    return math.inf
+                self._in_flight += 1
+        try:
+            wait = await store.take(self.name, self.limits, costs, self._cells.scale)
+        except BaseException:
+            if slot:
+                self._release_slot()
+            raise
+        if wait > 0.0:
+            self._remote_wait_until = self._clock() + wait
+            if slot:
+                self._release_slot()
+        else:  # mirror this process's share locally, for estimate_wait() and stats()
+            self._cells.adjust(self._clock(), costs)
+        return wait
+
+    def _give_back(self, costs: Sequence[float], slot: bool) -> None:
+        self._adjust(tuple(-c for c in costs))
+        if slot:
+            self._release_slot()
+
+    def _adjust(self, deltas: Sequence[float]) -> asyncio.Task[None] | None:
+        if self._store is None:
+            self._cells.adjust(self._clock(), deltas)
+            self._kick()
+            return None
+        task = asyncio.get_running_loop().create_task(
+            self._store.adjust(self.name, self.limits, deltas, self._cells.scale)
+        )
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    def _release_slot(self) -> None:
+        with self._slot_lock:
+            self._in_flight -= 1
+        if len(self._queue):
+            self._kick()
+
+    # -- async waiting ---------------------------------------------------------------------
+
+    async def _acquire_async(self, r: Reservation) -> None:
+        costs = r.cost
+        if not len(self._queue):
+            if self._store is None:
+                wait = self._take_local(costs, r._slot)
+            elif self._pump is None:
+                wait = await self._take_remote(self._store, costs, r._slot)
+            else:
+                wait = math.inf
+            if wait == 0.0:
+                return
+        await self._wait_in_queue(r, costs)
+
+    async def _wait_in_queue(self, r: Reservation, costs: Sequence[float]) -> None:
+        self._loop = loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+        waiter = self._queue.push(
+            Waiter(fut, costs, r._slot, (r.key, r.priority), self._size(costs)),
+            check_priority(r.priority),
+        )
+        self._kick()
+        try:
+            if r.timeout is None:
+                await fut
+            else:
+                await self._await_with_timeout(fut, r.timeout)
+        except BaseException:
+            if fut.done() and not fut.cancelled():
+                if fut.exception() is None:
+                    self._give_back(costs, r._slot)
+            else:
+                fut.cancel()
+                self._queue.discard(waiter)
+            self._kick()
+            raise
+
+    async def _await_with_timeout(
+        self,
+        fut: asyncio.Future[None],
+        timeout: float,  # noqa: ASYNC109 - timed on the injected clock
+    ) -> None:
+        if not fut.done() and timeout > 0:
+            timer = asyncio.ensure_future(self._sleep(timeout))
+            try:
+                await asyncio.wait((fut, timer), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                timer.cancel()
+        if not fut.done():
+            raise RateLimitTimeout(
+                f"no capacity within timeout={timeout:g}s: raise the timeout, lower the cost, "
+                "or check would_wait_longer_than() first"
+            )
+        fut.result()
+
+    def _kick(self) -> None:
+        """Serve the head of the queue now, or arrange to when it can be."""
+        if not len(self._queue):
+            return
+        loop = self._loop
+        if loop is not None and not _in_loop(loop):
+            loop.call_soon_threadsafe(self._kick)
+        elif self._store is None:
+            self._dispatch_local()
+        elif self._pump is None and loop is not None:
+            self._pump = loop.create_task(self._pump_remote(self._store))
+
+    def _dispatch_local(self) -> None:
+        queue = self._queue
+        while (head := queue.head()) is not None:
+            wait = self._take_local(head.costs, head.slot)
+            if wait > 0.0:
+                if wait != math.inf:
+                    self._wake_in(wait)
+                return
+            queue.pop()
+            head.future.set_result(None)
+
+    def _wake_in(self, delay: float) -> None:
+        at = self._clock() + delay
+        if self._timer is not None and not self._timer.done() and self._timer_at <= at + EPSILON:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = at
+        self._timer = asyncio.get_running_loop().create_task(self._wake_after(delay))
+
+    async def _wake_after(self, delay: float) -> None:
+        await self._sleep(delay)
+        self._timer = None
+        self._timer_at = math.inf
+        self._dispatch_local()
+
+    async def _pump_remote(self, store: Store) -> None:
+        queue = self._queue
+        try:
+            while (head := queue.head()) is not None:
+                try:
+                    wait = await self._take_remote(store, head.costs, head.slot)
+                except Exception as exc:  # the store's "closed" policy: the head gets it
+                    if not head.future.done():
+                        queue.pop()
+                        head.future.set_exception(exc)
+                    continue
+                if wait == 0.0:
+                    if head.future.done():  # cancelled while the store answered
+                        self._give_back(head.costs, head.slot)
+                    else:
+                        queue.pop()
+                        head.future.set_result(None)
+                elif wait != math.inf:
+                    await self._sleep(wait)
+                else:
+                    return  # concurrency-bound: a release kicks a new pump
+        finally:
+            self._pump = None
+
+    # -- blocking waiting ------------------------------------------------------------------
+
+    def _acquire_sync(self, r: Reservation) -> None:
+        if self._store is not None:
+            raise ConfigurationError(
+                f"limiter {self.name!r} uses a shared store, which needs `async with "
+                "limiter.acquire(...)`: call it from async code"
+            )
+        costs = r.cost
+        deadline = math.inf if r.timeout is None else self._clock() + r.timeout
+        while True:
+            wait = self._take_local(costs, r._slot) if not len(self._queue) else 0.001
+            if wait == 0.0:
+                return
+            now = self._clock()
+            if now >= deadline:
+                raise RateLimitTimeout(
+                    f"no capacity within timeout={r.timeout:g}s: raise the timeout, lower the "
+                    "cost, or check would_wait_longer_than() first"
+                )
+            self._blocking_sleep(min(wait, deadline - now, 0.05))
+
+
+_DIM_INDEX = {name: i for i, name in enumerate(DIMENSIONS)}
+
+
+def _in_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False

@@ -1,0 +1,171 @@
+"""GCRA cells: O(1) state per dimension, all dimensions checked and taken as one step.
+
+Each limit keeps one float, its theoretical arrival time (TAT): the moment its bucket would be
+empty again. A cost ``c`` is admitted at ``now`` when ``tat - now <= max(burst - c, 0) * T``
+(``T`` = seconds per unit); taking it moves ``tat`` to ``max(tat, now) + c * T``. A cost larger
+than the burst therefore goes as soon as the cell owes nothing, which keeps big requests from
+waiting forever and bounds what passes in any window by ``max(burst, c) + rate * window``.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from powertools.ratelimit._limits import DIMENSIONS, Limit
+
+__all__ = ["EPSILON", "CellStats", "GcraCells"]
+
+#: Waits shorter than this count as zero, so float rounding cannot spin a waiter.
+EPSILON = 1e-9
+
+
+@dataclass(slots=True, frozen=True)
+class CellStats:
+    """One limit's state at a moment: how much is in use, what is left, when it is all back."""
+
+    name: str
+    limit: float
+    period: float
+    in_use: float
+    remaining: float
+    utilisation: float
+    reset_seconds: float
+
+
+class GcraCells:
+    """The cells of one set of limits; thread-safe, every method takes the lock once.
+
+    >>> cells = GcraCells([Limit("requests", 2, 1.0)])
+    >>> cells.try_take(0.0, (1, 0, 0, 0)), cells.try_take(0.0, (1, 0, 0, 0))
+    (0.0, 0.5)
+    """
+
+    __slots__ = (
+        "_bursts",
+        "_busy_until",
+        "_dims",
+        "_intervals",
+        "_lock",
+        "_plan",
+        "_tats",
+        "limits",
+        "max_costs",
+        "scale",
+    )
+
+    def __init__(self, limits: Sequence[Limit], scale: float = 1.0) -> None:
+        self.limits: tuple[Limit, ...] = tuple(limits)
+        self.scale = scale
+        self._lock = threading.Lock()
+        self._tats = [-math.inf] * len(self.limits)
+        self._dims: list[int] = []
+        self._intervals: list[float] = []
+        self._bursts: list[float] = []
+        self._plan: list[tuple[int, int, float, float]] = []
+        self._busy_until = -math.inf  # no cell owes anything after this moment
+        self.max_costs: tuple[float, ...] = ()
+        self._compile()
+
+    def _compile(self) -> None:
+        self._dims = [DIMENSIONS.index(lim.dimension) for lim in self.limits]
+        self._intervals = [lim.interval / self.scale for lim in self.limits]
+        self._bursts = [lim.burst for lim in self.limits]
+        self._plan = [
+            (i, self._dims[i], self._intervals[i], self._bursts[i]) for i in range(len(self.limits))
+        ]
+        self._busy_until = max(self._tats, default=-math.inf)
+        self.max_costs = tuple(
+            min((lim.limit for lim in self.limits if lim.dimension == d), default=math.inf)
+            for d in DIMENSIONS
+        )
+
+    def set_limits(self, limits: Sequence[Limit], scale: float) -> None:
+        """Replace the limits (learnt or reconfigured), keeping the state of those that stay."""
+        with self._lock:
+            old = {lim.name: tat for lim, tat in zip(self.limits, self._tats, strict=True)}
+            self.limits = tuple(limits)
+            self.scale = scale
+            self._tats = [old.get(lim.name, -math.inf) for lim in self.limits]
+            self._compile()
+
+    def try_take(self, now: float, costs: Sequence[float]) -> float:
+        """Take ``costs`` from every cell and return 0, or take nothing and return the wait."""
+        with self._lock:
+            tats = self._tats
+            if self._busy_until > now:  # some cell still owes: check each against its slack
+                wait = 0.0
+                for i, dim, interval, burst in self._plan:
+                    cost = costs[dim]
+                    if cost:
+                        slack = burst - cost
+                        need = tats[i] - now - (slack * interval if slack > 0 else 0.0)
+                        if need > wait:  # noqa: PLR1730 - max() is a call: slower here
+                            wait = need
+                if wait > EPSILON:
+                    return wait
+            busy = self._busy_until
+            for i, dim, interval, _ in self._plan:
+                cost = costs[dim]
+                if cost:
+                    tat = tats[i]
+                    tat = (tat if tat > now else now) + cost * interval
+                    tats[i] = tat
+                    if tat > busy:  # noqa: PLR1730 - max() is a call: slower here
+                        busy = tat
+            self._busy_until = busy
+            return 0.0
+
+    def wait_for(self, now: float, costs: Sequence[float]) -> float:
+        """How long ``costs`` would wait now, taking nothing."""
+        with self._lock:
+            wait = 0.0
+            for i, tat in enumerate(self._tats):
+                cost = costs[self._dims[i]]
+                if cost:
+                    slack = max(self._bursts[i] - cost, 0.0) * self._intervals[i]
+                    wait = max(wait, tat - now - slack)
+            return wait
+
+    def adjust(self, now: float, deltas: Sequence[float]) -> None:
+        """Charge (positive) or refund (negative) amounts already taken, e.g. when settling."""
+        with self._lock:
+            for i, tat in enumerate(self._tats):
+                delta = deltas[self._dims[i]]
+                if delta and tat != -math.inf:
+                    moved = tat + delta * self._intervals[i]
+                    self._tats[i] = moved if delta > 0 else max(moved, now)
+                elif delta > 0:
+                    self._tats[i] = now + delta * self._intervals[i]
+            self._busy_until = max(self._tats, default=-math.inf)
+
+    def block_until(self, dimension: str | None, until: float) -> None:
+        """Admit nothing in ``dimension`` (every dimension if None) before ``until``."""
+        with self._lock:
+            for i, lim in enumerate(self.limits):
+                if dimension is None or lim.dimension == dimension:
+                    slack = max(self._bursts[i] - 1.0, 0.0) * self._intervals[i]
+                    self._tats[i] = max(self._tats[i], until + slack)
+            self._busy_until = max(self._tats, default=-math.inf)
+
+    def stats(self, now: float) -> list[CellStats]:
+        """Per limit: units in use (still draining), remaining, utilisation and reset time."""
+        with self._lock:
+            out = []
+            for i, lim in enumerate(self.limits):
+                owed = max(self._tats[i] - now, 0.0)
+                in_use = min(owed / self._intervals[i], lim.limit)
+                out.append(
+                    CellStats(
+                        name=lim.name,
+                        limit=lim.limit,
+                        period=lim.period,
+                        in_use=in_use,
+                        remaining=lim.limit - in_use,
+                        utilisation=in_use / lim.limit,
+                        reset_seconds=owed,
+                    )
+                )
+            return out

@@ -1,0 +1,109 @@
+"""Where limit state lives: the ``Store`` protocol, the in-memory store and the URL lookup.
+
+A store takes every dimension of one request in one atomic step and answers 0 (taken) or the
+seconds to wait (nothing taken). ``RateLimiter`` without a store keeps its state in process
+(the fast path); with a store, every process that shares it shares the limits.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
+from typing import Protocol, runtime_checkable
+
+from powertools.ratelimit._gcra import GcraCells
+from powertools.ratelimit._limits import Limit
+from powertools.ratelimit.errors import ConfigurationError
+
+__all__ = ["MemoryStore", "Store", "open_store"]
+
+ENTRY_POINT_GROUP = "powertools.ratelimit.stores"
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Shared limit state: one atomic take for all dimensions, and adjustments after it."""
+
+    async def take(
+        self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float
+    ) -> float:
+        """Take ``costs`` from every limit of ``name`` and return 0, or return the wait."""
+        ...
+
+    async def adjust(
+        self, name: str, limits: Sequence[Limit], deltas: Sequence[float], scale: float
+    ) -> None:
+        """Charge (positive) or refund (negative) amounts already taken."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...
+
+
+class MemoryStore:
+    """Limit state in this process, shared by every limiter given the same store and name.
+
+    >>> import asyncio
+    >>> store = MemoryStore(clock=lambda: 0.0)
+    >>> lim = [Limit("requests", 1, 1.0)]
+    >>> asyncio.run(store.take("api", lim, (1, 0, 0, 0), 1.0))
+    0.0
+    >>> asyncio.run(store.take("api", lim, (1, 0, 0, 0), 1.0))
+    1.0
+    """
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._cells: dict[str, GcraCells] = {}
+        self._lock = threading.Lock()
+
+    def cells(self, name: str, limits: Sequence[Limit], scale: float) -> GcraCells:
+        """The cells of ``name``, made (or updated to new limits) on demand."""
+        with self._lock:
+            cells = self._cells.get(name)
+            if cells is None:
+                cells = self._cells[name] = GcraCells(limits, scale)
+            elif cells.limits != tuple(limits) or cells.scale != scale:
+                cells.set_limits(limits, scale)
+            return cells
+
+    async def take(
+        self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float
+    ) -> float:
+        """Take ``costs`` from every limit of ``name`` and return 0, or return the wait."""
+        return self.cells(name, limits, scale).try_take(self._clock(), costs)
+
+    async def adjust(
+        self, name: str, limits: Sequence[Limit], deltas: Sequence[float], scale: float
+    ) -> None:
+        """Charge (positive) or refund (negative) amounts already taken."""
+        self.cells(name, limits, scale).adjust(self._clock(), deltas)
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+def open_store(url: str) -> Store:
+    """The store for ``url``, found by its scheme among the ``powertools.ratelimit.stores``.
+
+    >>> type(open_store("memory://")).__name__
+    'MemoryStore'
+    """
+    scheme = url.partition("://")[0]
+    found = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    if scheme not in found:
+        raise ConfigurationError(
+            f"no rate-limit store for {scheme!r} URLs: use one of {', '.join(sorted(found))}"
+            " (install powertools-ratelimit[redis] for redis:// URLs)"
+        )
+    factory: Callable[[str], Store] = found[scheme].load()
+    return factory(url)
+
+
+def memory_store_from_url(url: str) -> MemoryStore:
+    """Entry point for ``memory://``."""
+    del url
+    return MemoryStore()

@@ -1,0 +1,146 @@
+"""GCRA cells: conformance over any window, exact waits, reservation arithmetic."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from powertools.ratelimit import ConfigurationError, Cost, Limit
+from powertools.ratelimit._gcra import GcraCells
+
+costs = st.integers(min_value=1, max_value=50)
+gaps = st.floats(min_value=0, max_value=2, allow_nan=False)
+
+
+def admitted_in_windows(log: list[tuple[float, float]], window: float) -> float:
+    """The most cost admitted in any half-open window of ``window`` seconds."""
+    best = 0.0
+    for i, (start, _) in enumerate(log):
+        best = max(best, sum(c for t, c in log[i:] if t < start + window))
+    return best
+
+
+@given(
+    limit=st.integers(min_value=1, max_value=100),
+    burst=st.integers(min_value=1, max_value=100),
+    arrivals=st.lists(st.tuples(gaps, costs), min_size=1, max_size=60),
+    window=st.floats(min_value=0.01, max_value=5),
+)
+def test_never_more_than_burst_plus_rate_times_window(
+    limit: int, burst: int, arrivals: list[tuple[float, int]], window: float
+) -> None:
+    lim = Limit("tokens", limit, 1.0, burst)
+    cells = GcraCells([lim])
+    now = 0.0
+    log = []
+    for gap, cost in arrivals:
+        now += gap
+        if cost <= limit and cells.try_take(now, (1, cost, 0, 0)) == 0.0:
+            log.append((now, float(cost)))
+    largest = max((c for _, c in log), default=0.0)
+    bound = max(burst, largest) + limit * window / lim.period
+    assert admitted_in_windows(log, window) <= bound + 1e-6
+
+
+@given(limit=st.integers(min_value=1, max_value=1000), gaps_=st.lists(gaps, max_size=80))
+def test_requests_limit_is_exact_over_its_period(limit: int, gaps_: list[float]) -> None:
+    cells = GcraCells([Limit("requests", limit, 60.0)])
+    now, log = 0.0, []
+    for gap in gaps_:
+        now += gap * 60 / limit
+        if cells.try_take(now, (1, 0, 0, 0)) == 0.0:
+            log.append((now, 1.0))
+    assert admitted_in_windows(log, 60.0) <= limit
+
+
+@given(estimate=costs, actual=st.integers(min_value=0, max_value=50), gap=gaps)
+def test_settling_equals_taking_the_actual_amount(estimate: int, actual: int, gap: float) -> None:
+    lim = [Limit("tokens", 100, 1.0, 100)]
+    reserved, direct = GcraCells(lim), GcraCells(lim)
+    reserved.try_take(0.0, (1, 40, 0, 0))
+    direct.try_take(0.0, (1, 40, 0, 0))
+    reserved.try_take(gap, (1, estimate, 0, 0))
+    reserved.adjust(gap, (0, actual - estimate, 0, 0))
+    if actual:
+        direct.try_take(gap, (1, actual, 0, 0))
+    for probe in (1, 25, 100):
+        assert reserved.wait_for(gap, (1, probe, 0, 0)) == pytest.approx(
+            direct.wait_for(gap, (1, probe, 0, 0)), abs=1e-9
+        )
+
+
+class CellMachine(RuleBasedStateMachine):
+    """Random takes, refunds and waits: every wait is exact and the window bound holds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lim = Limit("tokens", 20, 1.0, 5)
+        self.cells = GcraCells([self.lim, Limit("requests", 10, 1.0)])
+        self.now = 0.0
+        self.log: list[tuple[float, float]] = []
+
+    @rule(gap=gaps)
+    def advance(self, gap: float) -> None:
+        self.now += gap
+
+    @rule(cost=st.integers(min_value=1, max_value=20))
+    def take_or_wait_exactly(self, cost: int) -> None:
+        wait = self.cells.wait_for(self.now, (1, cost, 0, 0))
+        got = self.cells.try_take(self.now, (1, cost, 0, 0))
+        if got:
+            assert got == pytest.approx(max(wait, 0.0))
+            self.now += got
+            assert self.cells.try_take(self.now, (1, cost, 0, 0)) == 0.0
+        self.log.append((self.now, float(cost)))
+
+    @precondition(lambda self: self.log)
+    @rule()
+    def nothing_is_taken_when_blocked(self) -> None:
+        self.cells.block_until(None, self.now + 1.0)
+        assert self.cells.try_take(self.now, (1, 1, 0, 0)) > 0
+        self.now += 1.0
+
+    @invariant()
+    def window_bound_holds(self) -> None:
+        for window in (0.25, 1.0):
+            bound = max(self.lim.burst, 20) + self.lim.limit * window
+            assert admitted_in_windows(self.log, window) <= bound + 1e-6
+
+    @invariant()
+    def stats_are_consistent(self) -> None:
+        for cell in self.cells.stats(self.now):
+            assert 0 <= cell.in_use <= cell.limit
+            assert cell.remaining == pytest.approx(cell.limit - cell.in_use)
+
+
+TestCellMachine = CellMachine.TestCase
+
+
+def test_limits_validate_their_values() -> None:
+    with pytest.raises(ConfigurationError, match="unknown dimension 'calls'"):
+        Limit("calls", 1, 1.0)
+    with pytest.raises(ConfigurationError, match="period=0"):
+        Limit("requests", 1, 0)
+    with pytest.raises(ConfigurationError, match="burst=nan"):
+        Limit("requests", 1, 1.0, math.nan)
+    assert Limit("requests", 5, 7.0).name == "requests_per_7s"
+
+
+def test_costs_validate_and_derive() -> None:
+    assert Cost.of(input_tokens=100, output_tokens=20).tokens == 120
+    assert Cost.of().as_tuple() == (1.0, 0.0, 0.0, 0.0)
+    with pytest.raises(ConfigurationError, match="not negative"):
+        Cost.of(tokens=-1)
+
+
+def test_learnt_limits_keep_the_state_of_those_that_stay() -> None:
+    cells = GcraCells([Limit("requests", 1, 1.0)])
+    cells.try_take(0.0, (1, 0, 0, 0))
+    cells.set_limits([Limit("requests", 1, 1.0), Limit("tokens", 10, 1.0)], 1.0)
+    assert cells.wait_for(0.0, (1, 0, 0, 0)) == pytest.approx(1.0)
+    cells.adjust(0.0, (0, 5, 0, 0))  # charging a fresh cell starts its debt now
+    assert cells.wait_for(0.0, (0, 1, 0, 0)) == pytest.approx(0.5)

@@ -1,0 +1,136 @@
+"""Provider headers: durations, timestamps, implausible values, and learning from them."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from powertools.ratelimit import RateLimiter, parse_duration, parse_rate_limit_headers
+from powertools.ratelimit._headers import parse_retry_after
+from powertools.ratelimit.testing import FakeClock
+
+NOW = 1_750_000_000.0
+
+
+@given(
+    h=st.integers(0, 23),
+    m=st.integers(0, 59),
+    s=st.integers(0, 59),
+    ms=st.integers(0, 999),
+)
+def test_go_durations_round_trip(h: int, m: int, s: int, ms: int) -> None:
+    text = (f"{h}h" if h else "") + (f"{m}m" if h or m else "") + f"{s}s"
+    assert parse_duration(text) == pytest.approx(h * 3600 + m * 60 + s)
+    assert parse_duration(f"{ms}ms") == pytest.approx(ms / 1000)
+
+
+@given(st.text(max_size=12))
+def test_any_text_parses_or_is_ignored(text: str) -> None:
+    value = parse_duration(text)
+    assert value is None or value >= 0
+    reading = parse_rate_limit_headers(
+        {"x-ratelimit-limit-tokens": text, "anthropic-ratelimit-tokens-reset": text}, NOW
+    )
+    for seen in reading.dimensions.values():
+        assert seen.limit is None or seen.limit > 0
+        assert seen.reset_seconds is None or 0 <= seen.reset_seconds <= 86400
+
+
+@given(seconds=st.integers(0, 86400), limit=st.integers(1, 10**9), used=st.integers(0, 10**9))
+def test_anthropic_timestamps_become_seconds(seconds: int, limit: int, used: int) -> None:
+    reset = datetime.fromtimestamp(NOW, UTC) + timedelta(seconds=seconds)
+    headers = {
+        "anthropic-ratelimit-input-tokens-limit": str(limit),
+        "anthropic-ratelimit-input-tokens-remaining": str(max(limit - used, 0)),
+        "anthropic-ratelimit-input-tokens-reset": reset.isoformat().replace("+00:00", "Z"),
+    }
+    seen = parse_rate_limit_headers(headers, NOW).dimensions["input_tokens"]
+    assert seen.limit == limit
+    assert seen.remaining == max(limit - used, 0)
+    assert seen.reset_seconds == pytest.approx(seconds, abs=1e-3)
+
+
+def test_implausible_values_are_ignored() -> None:
+    reading = parse_rate_limit_headers(
+        {
+            "x-ratelimit-limit-requests": "-5",
+            "x-ratelimit-remaining-tokens": "900",
+            "x-ratelimit-limit-tokens": "100",  # remaining above the limit: not trusted
+            "x-ratelimit-reset-tokens": "48h0m0s",  # longer than a day
+            "anthropic-ratelimit-requests-reset": "2025-01-01T00:00:00",  # no time zone
+            "retry-after": "soon",
+        },
+        NOW,
+    )
+    assert reading.dimensions["tokens"].remaining is None
+    assert reading.dimensions["tokens"].reset_seconds is None
+    assert "requests" not in reading.dimensions
+    assert reading.retry_after is None
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", NOW) is None  # long past
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 1445412470.0) == 10.0
+
+
+def make(clock: FakeClock, **limits: float) -> RateLimiter:
+    return RateLimiter(clock=clock, sleep=clock.sleep, wall_clock=lambda: NOW, **limits)
+
+
+async def test_no_limits_until_learnt_from_openai_headers() -> None:
+    clock = FakeClock()
+    limiter = make(clock)
+    assert limiter.limits == ()
+    limiter.observe(
+        {
+            "x-ratelimit-limit-requests": "60",
+            "x-ratelimit-remaining-requests": "0",
+            "x-ratelimit-reset-requests": "2s",
+            "x-ratelimit-limit-tokens": "150000",
+            "x-ratelimit-remaining-tokens": "149000",
+            "x-ratelimit-reset-tokens": "400ms",
+        },
+        status_code=200,
+    )
+    assert {(x.name, x.limit) for x in limiter.limits} == {
+        ("requests_per_minute", 60.0),
+        ("tokens_per_minute", 150000.0),
+    }
+    assert limiter.estimate_wait() == pytest.approx(2.0)  # none left until the reset
+
+
+async def test_learnt_limits_only_lower_configured_ones() -> None:
+    clock = FakeClock()
+    limiter = make(clock, requests_per_minute=100)
+    limiter.observe({"anthropic-ratelimit-requests-limit": "500"})
+    assert limiter.limits[0].limit == 100
+    limiter.observe({"anthropic-ratelimit-requests-limit": "50"})
+    assert limiter.limits[0].limit == 50
+
+
+async def test_429_halves_the_rate_waits_and_recovers_additively() -> None:
+    clock = FakeClock()
+    limiter = make(clock, requests_per_second=10)
+    limiter.observe({"retry-after": "3"}, status_code=429)
+    assert limiter.estimate_wait() == pytest.approx(3.0)
+    await clock.advance(3.0)
+    limiter.observe({}, status_code=200)
+    assert limiter._cells.scale == pytest.approx(0.5 + 0.05 * 3)
+    for _ in range(3):  # repeated 429s go down multiplicatively, to a floor
+        limiter.observe(status_code=429)
+    assert limiter._cells.scale < 0.1
+    await clock.advance(30.0)
+    limiter.observe(status_code=200)
+    assert limiter._cells.scale == 1.0
+
+
+async def test_retry_after_alone_pauses_everyone() -> None:
+    clock = FakeClock()
+    limiter = make(clock, requests_per_second=10)
+    limiter.observe({"Retry-After": "1.5"}, status_code=503)
+    waiter = asyncio.create_task(limiter.acquire().__aenter__())
+    await clock.advance(1.4)
+    assert not waiter.done()
+    await clock.advance(0.2)
+    assert waiter.done()

@@ -1,0 +1,127 @@
+"""The Redis store without a server: its failure policies, key names, URL handling."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from powertools.ratelimit import ConfigurationError, RateLimiter, StoreUnavailableError, open_store
+from powertools.ratelimit.backends.redis import RedisStore, limit_keys
+from powertools.ratelimit.testing import FakeClock
+
+pytest.importorskip("redis")
+
+CLOSED = "redis://:s3cret@127.0.0.1:1/0"  # port 1: nothing listens, the connection is refused
+
+
+def limiter(store: RedisStore, clock: FakeClock, rate: float = 4) -> RateLimiter:
+    return RateLimiter(
+        name="api", requests_per_second=rate, store=store, clock=clock, sleep=clock.sleep
+    )
+
+
+async def test_local_policy_limits_each_process_to_its_share(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = FakeClock()
+    store = RedisStore(CLOSED, fleet_size=4, clock=clock)
+    lim = limiter(store, clock)
+    with caplog.at_level(logging.WARNING, logger="powertools.ratelimit"):
+        await lim.acquire()
+    assert store.degraded
+    assert "on_failure=local" in caplog.text
+    assert "s3cret" not in caplog.text
+    assert "s3cret" not in repr(store)
+    second = asyncio.create_task(lim.acquire().__aenter__())
+    await clock.advance(0.9)
+    assert not second.done()  # 4/s shared by 4 processes: 1/s here
+    await clock.advance(0.2)
+    reservation = await second
+    await reservation.asettle(tokens=0)  # adjusting while degraded goes to the fallback
+    await store.aclose()
+
+
+async def test_open_policy_admits_everything() -> None:
+    clock = FakeClock()
+    store = RedisStore(CLOSED, on_failure="open", clock=clock)
+    lim = limiter(store, clock, rate=1)
+    for _ in range(5):
+        await lim.acquire(timeout=0)
+    await store.aclose()
+
+
+async def test_closed_policy_refuses_with_a_documented_error() -> None:
+    clock = FakeClock()
+    store = RedisStore(CLOSED, on_failure="closed", clock=clock)
+    lim = limiter(store, clock)
+    with pytest.raises(StoreUnavailableError, match="on_failure='closed'"):
+        await lim.acquire()
+    await store.aclose()
+
+
+async def test_the_store_is_tried_again_after_the_retry_interval() -> None:
+    clock = FakeClock()
+    store = RedisStore(CLOSED, on_failure="open", clock=clock, retry_interval=5.0)
+    lim = limiter(store, clock, rate=100)
+    await lim.acquire()
+    trips = store.round_trips
+    await lim.acquire()
+    assert store.round_trips == trips  # degraded: no attempt
+    clock.now += 5.0
+    await lim.acquire()
+    assert store.round_trips == trips + 1
+    await store.adjust("api", lim.limits, (0, 1, 0, 0), 1.0)
+    await store.aclose()
+
+
+def test_keys_share_one_hash_tag() -> None:
+    keys = limit_keys(
+        "openai:gpt-4o", RateLimiter(requests_per_minute=1, tokens_per_minute=9).limits
+    )
+    assert {k.split("}")[0] for k in keys} == {"powertools:ratelimit:{openai:gpt-4o"}
+    with pytest.raises(ConfigurationError, match="braces"):
+        limit_keys("a{b}", ())
+
+
+def test_bad_options_and_urls() -> None:
+    with pytest.raises(ConfigurationError, match="on_failure"):
+        RedisStore(CLOSED, on_failure="maybe")  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="fleet_size"):
+        RedisStore(CLOSED, fleet_size=0)
+    store = open_store("redis://127.0.0.1:1/0?cluster=false&health_check_interval=5")
+    assert isinstance(store, RedisStore)
+    assert "on_failure=local" in repr(store)
+
+
+async def test_no_limits_means_no_round_trip() -> None:
+    store = RedisStore(CLOSED)
+    assert await store.take("api", (), (1, 0, 0, 0), 1.0) == 0.0
+    assert store.round_trips == 0
+    await store.aclose()
+
+
+@pytest.mark.integration
+async def test_real_redis_takes_settles_and_comes_back(redis_url: str) -> None:
+    clock = FakeClock()
+    store = RedisStore(redis_url, clock=clock)
+    lim = RateLimiter(
+        name="real",
+        requests_per_minute=600,
+        tokens_per_minute=6000,
+        burst={"requests_per_minute": 10, "tokens_per_minute": 1000},
+        store=store,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    async with lim.acquire(tokens=1000) as r:
+        await r.asettle(tokens=100)  # 900 refunded on the server
+    assert store.round_trips == 2
+    await lim.acquire(tokens=900, timeout=0)  # fits only because of the refund
+    store._went_down(ConnectionError("simulated"))
+    assert store.degraded
+    clock.now += store.retry_interval
+    await lim.acquire(timeout=0)  # a request without tokens: only the requests limit
+    assert not store.degraded  # reachable again: back to the shared limit
+    await store.aclose()

@@ -1,0 +1,81 @@
+"""The fair queue: per-flow order, weighted shares, and no starvation — for any arrivals."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from powertools.ratelimit import ConfigurationError
+from powertools.ratelimit._scheduler import PRIORITY_WEIGHTS, FairQueue, Waiter, check_priority
+
+flows = st.sampled_from([(key, p) for key in ("a", "b", "c") for p in PRIORITY_WEIGHTS])
+arrivals = st.lists(st.tuples(flows, st.floats(0.01, 5.0)), min_size=1, max_size=80)
+
+
+def drain(items: list[tuple[tuple[str, str], float]], cancel: set[int]) -> list[int]:
+    loop = asyncio.new_event_loop()
+    try:
+        queue = FairQueue()
+        waiters = []
+        for flow, size in items:
+            waiter = Waiter(loop.create_future(), (1.0,), False, flow, size)
+            waiters.append(queue.push(waiter, PRIORITY_WEIGHTS[flow[1]]))
+        for i in cancel:
+            waiters[i].future.cancel()
+            queue.discard(waiters[i])
+        order = []
+        virtual = 0.0
+        while (head := queue.head()) is not None:
+            assert queue.pop() is head
+            assert queue.virtual >= virtual  # virtual time never goes back
+            virtual = queue.virtual
+            order.append(waiters.index(head))
+        assert len(queue) == 0
+        assert queue.queued_seconds == 0.0
+        return order
+    finally:
+        loop.close()
+
+
+@given(items=arrivals, data=st.data())
+def test_each_flow_is_served_in_arrival_order_and_nobody_is_lost(
+    items: list[tuple[tuple[str, str], float]], data: st.DataObject
+) -> None:
+    cancel = data.draw(st.sets(st.integers(0, len(items) - 1), max_size=len(items) // 2))
+    order = drain(items, cancel)
+    assert sorted(order) == [i for i in range(len(items)) if i not in cancel]
+    for flow in {f for f, _ in items}:
+        mine = [i for i in order if items[i][0] == flow]
+        assert mine == sorted(mine)
+
+
+@given(
+    n=st.integers(10, 60),
+    heavy=st.sampled_from(list(PRIORITY_WEIGHTS)),
+    light=st.sampled_from(list(PRIORITY_WEIGHTS)),
+)
+def test_backlogged_flows_share_by_weight(n: int, heavy: str, light: str) -> None:
+    items = [(("x", heavy), 1.0)] * n + [(("y", light), 1.0)] * n
+    order = drain(items, set())
+    served = Counter(items[i][0][0] for i in order[:n])  # while both flows are backlogged
+    share = PRIORITY_WEIGHTS[heavy] / (PRIORITY_WEIGHTS[heavy] + PRIORITY_WEIGHTS[light])
+    assert abs(served["x"] - share * n) <= 1.0
+    assert abs(served["y"] - (1 - share) * n) <= 1.0
+
+
+@given(small=st.integers(1, 200), big=st.floats(1.0, 50.0))
+def test_a_large_request_waits_for_at_most_its_own_share(small: int, big: float) -> None:
+    items = [(("chatty", "normal"), 0.1)] * small + [(("big", "normal"), big)]
+    order = drain(items, set())
+    ahead = order.index(small)
+    # equal weights: the chatty flow gets at most as much work ahead as the big request's size
+    assert ahead * 0.1 <= big + 0.1 + 1e-9
+
+
+def test_unknown_priority_names_the_classes() -> None:
+    with pytest.raises(ConfigurationError, match="critical, high, normal, low"):
+        check_priority("urgent")
