@@ -34,6 +34,9 @@ if _TYPE_CHECKING:
     from powertools.cost import BudgetManager as BudgetManager
     from powertools.cost import CostTracker as CostTracker
     from powertools.logging import StructuredLogger as StructuredLogger
+    from powertools.ratelimit import QuotaManager as QuotaManager
+    from powertools.ratelimit import RateLimiter as RateLimiter
+    from powertools.ratelimit import rate_limit as rate_limit
     from powertools.retry import ErrorHandler as ErrorHandler
     from powertools.retry import circuit_breaker as circuit_breaker
     from powertools.retry import retry as retry
