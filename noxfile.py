@@ -64,7 +64,9 @@ def tests(session: nox.Session, package: str) -> None:
     The shared workspace venv would hide an undeclared dependency between packages; this does not.
     """
     dist = _distribution(package)
-    source = "powertools" if package == "ai-powertools" else f"powertools.{package}"
+    coverage = [f"--cov=powertools.{package}"]
+    if package == "ai-powertools":  # its `powertools` reaches every component: own folder only
+        coverage = ["--cov", f"--cov-config=packages/{dist}/coverage.toml"]
     session.run(
         "uv",
         "run",
@@ -76,7 +78,7 @@ def tests(session: nox.Session, package: str) -> None:
         *TEST_TOOLS,
         "pytest",
         f"packages/{dist}/tests",
-        f"--cov={source}",
+        *coverage,
         "--cov-report=term-missing:skip-covered",
         f"--cov-fail-under={FAIL_UNDER[package]}",
         *session.posargs,
