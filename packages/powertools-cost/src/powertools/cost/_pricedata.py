@@ -27,30 +27,26 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class TierSpec(_Strict):
+class _Rates(_Strict):
+    """Dollars per million tokens for each bucket; a period's base rates or a tier's."""
+
+    input: Money = Field(ge=0)
+    output: Money = Field(ge=0)
+    cache_read: Money | None = Field(default=None, ge=0)
+    cache_write_5m: Money | None = Field(default=None, ge=0)
+    cache_write_1h: Money | None = Field(default=None, ge=0)
+    reasoning: Money | None = Field(default=None, ge=0)
+    audio_in: Money | None = Field(default=None, ge=0)
+    audio_out: Money | None = Field(default=None, ge=0)
+    image_in: Money | None = Field(default=None, ge=0)
+
+
+class TierSpec(_Rates):
     above_prompt_tokens: int = Field(gt=0)
-    input: Money = Field(ge=0)
-    output: Money = Field(ge=0)
-    cache_read: Money | None = Field(default=None, ge=0)
-    cache_write_5m: Money | None = Field(default=None, ge=0)
-    cache_write_1h: Money | None = Field(default=None, ge=0)
-    reasoning: Money | None = Field(default=None, ge=0)
-    audio_in: Money | None = Field(default=None, ge=0)
-    audio_out: Money | None = Field(default=None, ge=0)
-    image_in: Money | None = Field(default=None, ge=0)
 
 
-class PeriodSpec(_Strict):
+class PeriodSpec(_Rates):
     effective_from: date
-    input: Money = Field(ge=0)
-    output: Money = Field(ge=0)
-    cache_read: Money | None = Field(default=None, ge=0)
-    cache_write_5m: Money | None = Field(default=None, ge=0)
-    cache_write_1h: Money | None = Field(default=None, ge=0)
-    reasoning: Money | None = Field(default=None, ge=0)
-    audio_in: Money | None = Field(default=None, ge=0)
-    audio_out: Money | None = Field(default=None, ge=0)
-    image_in: Money | None = Field(default=None, ge=0)
     batch_multiplier: Money | None = Field(default=None, gt=0, le=1)
     tiers: tuple[TierSpec, ...] = ()
 
@@ -74,20 +70,10 @@ class PriceFile(_Strict):
     models: tuple[ModelSpec, ...]
 
 
-_RATE_FIELDS = (
-    "input",
-    "output",
-    "cache_read",
-    "cache_write_5m",
-    "cache_write_1h",
-    "reasoning",
-    "audio_in",
-    "audio_out",
-    "image_in",
-)
+_RATE_FIELDS = tuple(_Rates.model_fields)
 
 
-def _given(spec: BaseModel) -> dict[str, Decimal]:
+def _given(spec: _Rates) -> dict[str, Decimal]:
     return {f: v for f in _RATE_FIELDS if (v := getattr(spec, f)) is not None}
 
 
