@@ -50,7 +50,7 @@ def test_import_is_cheap() -> None:
     assert not (loaded & HEAVY), f"importing powertools.cost loaded {sorted(loaded & HEAVY)}"
 
 
-def test_docstring_examples_run() -> None:
+def test_docstring_examples_run(tiktoken_cache: object) -> None:  # exact counts need it
     run_doctests("powertools.cost")
 
 

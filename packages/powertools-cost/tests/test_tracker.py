@@ -88,7 +88,9 @@ def test_sync_span_without_usage_is_unmetered_or_refused() -> None:
     assert strict.budgets.status()[0].held == 0
 
 
-async def test_worst_case_is_reserved_and_a_call_that_cannot_fit_is_refused() -> None:
+async def test_worst_case_is_reserved_and_a_call_that_cannot_fit_is_refused(
+    tiktoken_cache: object,  # the prompt estimate is an exact tiktoken count
+) -> None:
     tracker = CostTracker(budget_usd="0.01")
     # gpt-4o: 1,000 prompt tokens x 2.50/M + 1,000 x 10/M = 0.0125 > 0.01
     with pytest.raises(BudgetExceededError):

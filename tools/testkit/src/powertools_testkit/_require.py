@@ -17,7 +17,7 @@ def in_ci() -> bool:
 
 def unavailable(what: str, how: str) -> NoReturn:
     """Skip the test because ``what`` is missing (fail under CI); ``how`` says how to provide it."""
-    message = f"{what} is not available: {how}"
+    message = f"missing {what}: {how}"
     if in_ci():
         pytest.fail(f"CI=true and {message}", pytrace=False)
     pytest.skip(message)
