@@ -114,6 +114,9 @@ class BudgetManager:
         # a runtime Protocol check costs microseconds: do it once
         self._sync_ledger = self.ledger if isinstance(self.ledger, SyncLedger) else None
         self._windows: dict[str, tuple[str, float, float]] = {}
+        # every budget's key in its current window, valid for now in [start, end)
+        self._current: tuple[float, float, tuple[tuple[Budget, str], ...]] = (0.0, 0.0, ())
+        self._scoped = False  # some budget counts only one user, task or tag
         self._callbacks: list[AlertCallback] = [on_alert] if on_alert else []
 
     def add(
@@ -142,6 +145,8 @@ class BudgetManager:
             tuple(sorted(fd_from_usd(a, what="alert_at") for a in alert_at)),
         )
         self.budgets.append(budget)
+        self._current = (0.0, 0.0, ())
+        self._scoped = self._scoped or any((user, task, tag))
         return budget
 
     def on_alert(self, callback: AlertCallback) -> AlertCallback:
@@ -150,14 +155,13 @@ class BudgetManager:
         return callback
 
     def _keys(
-        self, user: str | None, task: str | None, tags: Iterable[str]
-    ) -> list[tuple[Budget, str]]:
-        now, tags = self.clock(), tuple(tags)
-        return [
-            (b, f"{b.name}:{self._window(b.window, now)}")
-            for b in self.budgets
-            if b.applies(user, task, tags)
-        ]
+        self, user: str | None, task: str | None, tags: Iterable[str], now: float
+    ) -> tuple[tuple[Budget, str], ...]:
+        keys = self._all_keys(now)
+        if not self._scoped:
+            return keys
+        tags = tuple(tags)
+        return tuple(bk for bk in keys if bk[0].applies(user, task, tags))
 
     def _window(self, window: Window, now: float) -> str:
         name, start, end = self._windows.get(window) or ("", 0.0, 0.0)
@@ -181,11 +185,15 @@ class BudgetManager:
         user: str | None = None,
         task: str | None = None,
         tags: Iterable[str] = (),
+        rid: str | None = None,
     ) -> Reservation:
-        """Hold the worst-case cost in every budget that applies, or raise before spending."""
+        """Hold the worst-case cost in every budget that applies, or raise before spending.
+
+        ``rid`` names the reservation (a new id by default); committing it twice is a no-op.
+        """
         amount = _amount(amount_usd, amount_fd)
-        reservation = Reservation(new_id(), amount, tuple(self._keys(user, task, tags)))
         now = self.clock()
+        reservation = Reservation(rid or new_id(), amount, self._keys(user, task, tags, now))
         held: list[str] = []
         try:
             for budget, key in reservation.keys:
@@ -214,12 +222,13 @@ class BudgetManager:
         user: str | None = None,
         task: str | None = None,
         tags: Iterable[str] = (),
+        rid: str | None = None,
     ) -> Reservation:
         """:meth:`reserve` for ledgers that answer synchronously (memory, SQLite)."""
         ledger = self._sync()
         amount = _amount(amount_usd, amount_fd)
-        reservation = Reservation(new_id(), amount, tuple(self._keys(user, task, tags)))
         now = self.clock()
+        reservation = Reservation(rid or new_id(), amount, self._keys(user, task, tags, now))
         for i, (budget, key) in enumerate(reservation.keys):
             if not ledger.reserve_sync(
                 key,
@@ -302,19 +311,29 @@ class BudgetManager:
     def status(self) -> list[BudgetStatus]:
         """Every budget in its current window (synchronous ledgers)."""
         ledger, now = self._sync(), self.clock()
-        return [self._status(b, k, *ledger.totals_sync(k, now)) for b, k in self._all_keys()]
+        return [self._status(b, k, *ledger.totals_sync(k, now)) for b, k in self._all_keys(now)]
 
     async def astatus(self) -> list[BudgetStatus]:
         """Every budget in its current window."""
         now = self.clock()
-        return [self._status(b, k, *await self.ledger.totals(k, now)) for b, k in self._all_keys()]
+        return [
+            self._status(b, k, *await self.ledger.totals(k, now)) for b, k in self._all_keys(now)
+        ]
 
-    def _all_keys(self) -> list[tuple[Budget, str]]:
-        now = self.clock()
-        return [(b, f"{b.name}:{self._window(b.window, now)}") for b in self.budgets]
+    def _all_keys(self, now: float) -> tuple[tuple[Budget, str], ...]:
+        start, end, keys = self._current
+        if not start <= now < end:
+            keys = tuple((b, f"{b.name}:{self._window(b.window, now)}") for b in self.budgets)
+            bounds = [self._windows[b.window][1:] for b in self.budgets]
+            start = max((s for s, _ in bounds), default=float("-inf"))
+            end = min((e for _, e in bounds), default=float("inf"))
+            self._current = (start, end, keys)
+        return keys
 
 
 def _amount(amount_usd: Decimal | float | str | None, amount_fd: int | None) -> int:
+    if amount_usd is None and type(amount_fd) is int and amount_fd >= 0:  # the spans' path
+        return amount_fd
     if (amount_usd is None) == (amount_fd is None):
         raise ValueError("give exactly one of the dollar amount or amount_fd")
     amount = amount_fd if amount_fd is not None else fd_from_usd(amount_usd)  # type: ignore[arg-type]

@@ -143,14 +143,40 @@ class ThreadedLedger(ABC):
 
 @dataclass(slots=True)
 class _Budget:
+    """One budget key's spending and live holds, with the held total kept as a running sum.
+
+    Expired holds are swept only once the earliest expiry has passed, so checking a budget
+    costs O(1) however many calls are in flight (a thousand concurrent calls would otherwise
+    scan a thousand holds on every reserve).
+    """
+
     spent: int = 0
     holds: dict[str, tuple[int, float]] = field(default_factory=dict)
+    held_fd: int = 0
+    # no live hold expires before this (a lower bound: exact after each sweep)
+    next_expiry: float = float("inf")
+
+    def hold(self, rid: str, amount_fd: int, expires_at: float) -> None:
+        self.drop(rid)
+        self.holds[rid] = (amount_fd, expires_at)
+        self.held_fd += amount_fd
+        self.next_expiry = min(self.next_expiry, expires_at)
+
+    def drop(self, rid: str) -> None:
+        hold = self.holds.pop(rid, None)
+        if hold is not None:
+            self.held_fd -= hold[0]
 
     def held(self, now: float) -> int:
-        expired = [rid for rid, (_, until) in self.holds.items() if until <= now]
-        for rid in expired:
-            del self.holds[rid]
-        return sum(amount for amount, _ in self.holds.values())
+        if now >= self.next_expiry:
+            self._sweep(now)
+        return self.held_fd
+
+    def _sweep(self, now: float) -> None:
+        live = {rid: h for rid, h in self.holds.items() if h[1] > now}
+        self.holds = live
+        self.held_fd = sum(amount for amount, _ in live.values())
+        self.next_expiry = min((until for _, until in live.values()), default=float("inf"))
 
 
 class MemoryLedger(ThreadedLedger):
@@ -186,22 +212,22 @@ class MemoryLedger(ThreadedLedger):
         self, key: str, limit_fd: int, amount_fd: int, rid: str, *, expires_at: float, now: float
     ) -> bool:
         with self._lock:
-            budget = self._budget(key)
+            budget = self._budgets.get(key) or self._budget(key)
             if budget.spent + budget.held(now) + amount_fd > limit_fd:
                 return False
-            budget.holds[rid] = (amount_fd, expires_at)
+            budget.hold(rid, amount_fd, expires_at)
             return True
 
     def commit_sync(self, key: str, rid: str, amount_fd: int) -> int:
         with self._lock:
-            budget = self._budget(key)
-            budget.holds.pop(rid, None)
+            budget = self._budgets.get(key) or self._budget(key)
+            budget.drop(rid)
             budget.spent += amount_fd
             return budget.spent
 
     def release_sync(self, key: str, rid: str) -> None:
         with self._lock:
-            self._budget(key).holds.pop(rid, None)
+            self._budget(key).drop(rid)
 
     def totals_sync(self, key: str, now: float) -> tuple[int, int]:
         with self._lock:
