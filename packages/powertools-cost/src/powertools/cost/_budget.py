@@ -11,12 +11,17 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from powertools.cost._ids import new_id
 from powertools.cost._ledger import Ledger, MemoryLedger, SyncLedger
 from powertools.cost._money import fd_from_usd, usd
+from powertools.cost._renewal import Renewals
 from powertools.cost._windows import Window, window_bounds, window_id
 from powertools.cost.errors import BudgetExceededError, LedgerError
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["Alert", "Budget", "BudgetManager", "BudgetStatus", "Reservation"]
 
@@ -68,14 +73,20 @@ class BudgetStatus:
     remaining: Decimal
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, weakref_slot=True)
 class Reservation:
-    """Money held for one call in every budget it counts against."""
+    """Money held for one call in every budget it counts against, until ``expires_at``.
+
+    One taken with ``keep_alive=True`` (a span's) is extended before it expires for as long
+    as it is referenced and unsettled (see ``_renewal``).
+    """
 
     id: str
     amount_fd: int
     keys: tuple[tuple[Budget, str], ...]
+    expires_at: float = 0.0
     settled: bool = field(default=False)
+    timer: asyncio.TimerHandle | None = field(default=None, repr=False)
 
 
 AlertCallback = Callable[[Alert], object]
@@ -118,6 +129,7 @@ class BudgetManager:
         self._current: tuple[float, float, tuple[tuple[Budget, str], ...]] = (0.0, 0.0, ())
         self._scoped = False  # some budget counts only one user, task or tag
         self._callbacks: list[AlertCallback] = [on_alert] if on_alert else []
+        self.renewals = Renewals(self.ledger, ttl=reservation_ttl, clock=clock)
 
     def add(
         self,
@@ -186,14 +198,19 @@ class BudgetManager:
         task: str | None = None,
         tags: Iterable[str] = (),
         rid: str | None = None,
+        keep_alive: bool = False,
     ) -> Reservation:
         """Hold the worst-case cost in every budget that applies, or raise before spending.
 
         ``rid`` names the reservation (a new id by default); committing it twice is a no-op.
+        The hold expires after ``reservation_ttl`` unless settled first; with ``keep_alive``
+        it is extended while the returned object is referenced and unsettled, so a running
+        call never loses its hold, while a crashed process's holds still expire.
         """
         amount = _amount(amount_usd, amount_fd)
         now = self.clock()
-        reservation = Reservation(rid or new_id(), amount, self._keys(user, task, tags, now))
+        keys = self._keys(user, task, tags, now)
+        reservation = Reservation(rid or new_id(), amount, keys, now + self.reservation_ttl)
         held: list[str] = []
         try:
             for budget, key in reservation.keys:
@@ -202,7 +219,7 @@ class BudgetManager:
                     budget.limit_fd,
                     amount,
                     reservation.id,
-                    expires_at=now + self.reservation_ttl,
+                    expires_at=reservation.expires_at,
                     now=now,
                 ):
                     spent, hold = await self.ledger.totals(key, now)
@@ -212,6 +229,8 @@ class BudgetManager:
             for done in held:  # also on cancellation: nothing stays held
                 await self.ledger.release(done, reservation.id)
             raise
+        if keep_alive:
+            self.renewals.add(reservation)
         return reservation
 
     def reserve_sync(
@@ -223,25 +242,29 @@ class BudgetManager:
         task: str | None = None,
         tags: Iterable[str] = (),
         rid: str | None = None,
+        keep_alive: bool = False,
     ) -> Reservation:
         """:meth:`reserve` for ledgers that answer synchronously (memory, SQLite)."""
         ledger = self._sync()
         amount = _amount(amount_usd, amount_fd)
         now = self.clock()
-        reservation = Reservation(rid or new_id(), amount, self._keys(user, task, tags, now))
+        keys = self._keys(user, task, tags, now)
+        reservation = Reservation(rid or new_id(), amount, keys, now + self.reservation_ttl)
         for i, (budget, key) in enumerate(reservation.keys):
             if not ledger.reserve_sync(
                 key,
                 budget.limit_fd,
                 amount,
                 reservation.id,
-                expires_at=now + self.reservation_ttl,
+                expires_at=reservation.expires_at,
                 now=now,
             ):
                 for _, done in reservation.keys[:i]:
                     ledger.release_sync(done, reservation.id)
                 spent, hold = ledger.totals_sync(key, now)
                 raise _refused(budget, amount, spent + hold)
+        if keep_alive:
+            self.renewals.add(reservation)
         return reservation
 
     async def commit(
@@ -255,6 +278,7 @@ class BudgetManager:
         if reservation.settled:
             return
         reservation.settled = True
+        self.renewals.discard(reservation)
         amount = _amount(actual_usd, actual_fd)
         for budget, key in reservation.keys:
             spent = await self.ledger.commit(key, reservation.id, amount)
@@ -274,6 +298,7 @@ class BudgetManager:
         if reservation.settled:
             return
         reservation.settled = True
+        self.renewals.discard(reservation)
         amount = _amount(actual_usd, actual_fd)
         for budget, key in reservation.keys:
             spent = ledger.commit_sync(key, reservation.id, amount)
@@ -286,6 +311,7 @@ class BudgetManager:
         """Drop the hold without spending (the call failed before costing anything)."""
         if not reservation.settled:
             reservation.settled = True
+            self.renewals.discard(reservation)
             for _, key in reservation.keys:
                 await self.ledger.release(key, reservation.id)
 
@@ -294,6 +320,7 @@ class BudgetManager:
         ledger = self._sync()
         if not reservation.settled:
             reservation.settled = True
+            self.renewals.discard(reservation)
             for _, key in reservation.keys:
                 ledger.release_sync(key, reservation.id)
 

@@ -38,6 +38,10 @@ class Ledger(Protocol):
         """Drop hold ``rid`` without spending."""
         ...
 
+    async def extend(self, key: str, rid: str, *, expires_at: float, now: float) -> bool:
+        """Make live hold ``rid`` last until ``expires_at``; False if it is gone or expired."""
+        ...
+
     async def totals(self, key: str, now: float) -> tuple[int, int]:
         """Spent and live held amounts of a budget key."""
         ...
@@ -68,6 +72,7 @@ class SyncLedger(Protocol):
     ) -> bool: ...
     def commit_sync(self, key: str, rid: str, amount_fd: int) -> int: ...
     def release_sync(self, key: str, rid: str) -> None: ...
+    def extend_sync(self, key: str, rid: str, *, expires_at: float, now: float) -> bool: ...
     def totals_sync(self, key: str, now: float) -> tuple[int, int]: ...
     def first_alert_sync(self, key: str, name: str) -> bool: ...
     def append_sync(self, record: CallRecord) -> None: ...
@@ -99,6 +104,9 @@ class ThreadedLedger(ABC):
     async def release(self, key: str, rid: str) -> None:
         await self._run(self.release_sync, key, rid)
 
+    async def extend(self, key: str, rid: str, *, expires_at: float, now: float) -> bool:
+        return await self._run(self.extend_sync, key, rid, expires_at=expires_at, now=now)
+
     async def totals(self, key: str, now: float) -> tuple[int, int]:
         return await self._run(self.totals_sync, key, now)
 
@@ -127,6 +135,9 @@ class ThreadedLedger(ABC):
 
     @abstractmethod
     def release_sync(self, key: str, rid: str) -> None: ...
+
+    @abstractmethod
+    def extend_sync(self, key: str, rid: str, *, expires_at: float, now: float) -> bool: ...
 
     @abstractmethod
     def totals_sync(self, key: str, now: float) -> tuple[int, int]: ...
@@ -161,6 +172,14 @@ class _Budget:
         self.holds[rid] = (amount_fd, expires_at)
         self.held_fd += amount_fd
         self.next_expiry = min(self.next_expiry, expires_at)
+
+    def extend(self, rid: str, expires_at: float, now: float) -> bool:
+        hold = self.holds.get(rid)
+        if hold is None or hold[1] <= now:
+            return False
+        self.holds[rid] = (hold[0], expires_at)
+        self.next_expiry = min(self.next_expiry, expires_at)
+        return True
 
     def drop(self, rid: str) -> None:
         hold = self.holds.pop(rid, None)
@@ -228,6 +247,10 @@ class MemoryLedger(ThreadedLedger):
     def release_sync(self, key: str, rid: str) -> None:
         with self._lock:
             self._budget(key).drop(rid)
+
+    def extend_sync(self, key: str, rid: str, *, expires_at: float, now: float) -> bool:
+        with self._lock:
+            return self._budget(key).extend(rid, expires_at, now)
 
     def totals_sync(self, key: str, now: float) -> tuple[int, int]:
         with self._lock:

@@ -115,7 +115,12 @@ class Span:
     async def __aenter__(self) -> Span:
         r = self.request
         self._reservation = await self.tracker.budgets.reserve(
-            amount_fd=r.reserve_fd, user=r.user, task=r.task, tags=r.tags, rid=self.id
+            amount_fd=r.reserve_fd,
+            user=r.user,
+            task=r.task,
+            tags=r.tags,
+            rid=self.id,
+            keep_alive=True,
         )
         self._token = _current.set(self)
         return self
@@ -138,7 +143,12 @@ class Span:
     def __enter__(self) -> Span:
         r = self.request
         self._reservation = self.tracker.budgets.reserve_sync(
-            amount_fd=r.reserve_fd, user=r.user, task=r.task, tags=r.tags, rid=self.id
+            amount_fd=r.reserve_fd,
+            user=r.user,
+            task=r.task,
+            tags=r.tags,
+            rid=self.id,
+            keep_alive=True,
         )
         self._token = _current.set(self)
         return self
