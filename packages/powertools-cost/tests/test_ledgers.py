@@ -153,3 +153,16 @@ def test_a_missing_extra_names_the_extra_to_install(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(importlib.metadata, "entry_points", lambda **_: [Missing()])
     with pytest.raises(LedgerError, match=r"pip install 'powertools-cost\[postgres\]'"):
         open_ledger("postgres://db")
+
+
+@pytest.mark.integration
+async def test_extend_keeps_a_live_hold_and_refuses_a_dead_one(ledger: Ledger) -> None:
+    k = key()
+    assert await ledger.reserve(k, 100, 60, "a", expires_at=10.0, now=0.0)
+    assert await ledger.extend(k, "a", expires_at=30.0, now=9.0)
+    assert await ledger.totals(k, 20.0) == (0, 60)  # held past its first expiry
+    assert not await ledger.reserve(k, 100, 41, "b", expires_at=40.0, now=20.0)
+    assert not await ledger.extend(k, "a", expires_at=60.0, now=30.0)  # expired at 30
+    assert not await ledger.extend(k, "never-held", expires_at=60.0, now=0.0)
+    assert await ledger.totals(k, 30.0) == (0, 0)
+    assert await ledger.reserve(k, 100, 100, "c", expires_at=40.0, now=30.0)

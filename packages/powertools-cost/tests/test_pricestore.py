@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import http.server
 import json
+import socket
+import threading
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -70,6 +74,60 @@ def test_store_versions_override_and_refuse_a_big_shrink(tmp_path: Path) -> None
 def test_sources_other_than_files_and_https_are_refused(tmp_path: Path) -> None:
     with pytest.raises(PricingDataError, match="https"):
         PriceStore(tmp_path).import_litellm("http://example.invalid/prices.json")
+    with pytest.raises(PricingDataError, match="https"):
+        PriceStore(tmp_path).import_litellm("ftp://127.0.0.1/prices.json")
+
+
+@pytest.fixture
+def price_server() -> Iterator[str]:
+    """A local HTTP server with the sample LiteLLM map at /prices.json; other paths 404."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path != "/prices.json":
+                self.send_error(404)
+                return
+            body = DATA.read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_price_map_is_imported_from_a_url(tmp_path: Path, price_server: str) -> None:
+    from_url = PriceStore(tmp_path / "url").import_litellm(
+        f"{price_server}/prices.json", today=TODAY
+    )
+    from_file = PriceStore(tmp_path / "file").import_litellm(DATA, today=TODAY)
+    assert (from_url.version, from_url.models, from_url.skipped) == (1, 4, 2)
+    assert from_url.path.read_text() == from_file.path.read_text()
+    assert from_url.violations == from_file.violations
+
+
+def test_a_url_that_fails_is_explained(tmp_path: Path, price_server: str) -> None:
+    store = PriceStore(tmp_path)
+    with pytest.raises(PricingDataError, match="HTTP 404"):
+        store.import_litellm(f"{price_server}/missing.json")
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there now
+    with pytest.raises(PricingDataError, match="download it and import the file"):
+        store.import_litellm(f"http://127.0.0.1:{port}/prices.json")
+    assert store.versions() == []  # nothing was stored
 
 
 def test_imported_prices_override_the_shipped_ones_but_keep_history(

@@ -43,3 +43,16 @@ def _oracle(usage: Usage, model: str) -> Decimal:
         ),
         Decimal(0),
     ) / Decimal(1_000_000)
+
+
+@given(st.integers(min_value=-(10**40), max_value=10**40))
+def test_usd_is_exact_and_has_no_trailing_zeros(fd: int) -> None:
+    dollars = usd(fd)
+    with decimal.localcontext(prec=100):
+        assert dollars == Decimal(fd) / Decimal(10**15)
+    _, digits, exponent = dollars.as_tuple()
+    assert isinstance(exponent, int)
+    if exponent < 0:  # a fraction never ends in a zero digit
+        assert digits[-1] != 0
+    else:  # a whole number is written out, never as 1E+2
+        assert exponent == 0

@@ -11,12 +11,17 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from powertools.cost._ids import new_id
 from powertools.cost._ledger import Ledger, MemoryLedger, SyncLedger
 from powertools.cost._money import fd_from_usd, usd
+from powertools.cost._renewal import Renewals
 from powertools.cost._windows import Window, window_bounds, window_id
 from powertools.cost.errors import BudgetExceededError, LedgerError
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["Alert", "Budget", "BudgetManager", "BudgetStatus", "Reservation"]
 
@@ -68,14 +73,20 @@ class BudgetStatus:
     remaining: Decimal
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False, weakref_slot=True)
 class Reservation:
-    """Money held for one call in every budget it counts against."""
+    """Money held for one call in every budget it counts against, until ``expires_at``.
+
+    One taken with ``keep_alive=True`` (a span's) is extended before it expires for as long
+    as it is referenced and unsettled (see ``_renewal``).
+    """
 
     id: str
     amount_fd: int
     keys: tuple[tuple[Budget, str], ...]
+    expires_at: float = 0.0
     settled: bool = field(default=False)
+    timer: asyncio.TimerHandle | None = field(default=None, repr=False)
 
 
 AlertCallback = Callable[[Alert], object]
@@ -114,7 +125,11 @@ class BudgetManager:
         # a runtime Protocol check costs microseconds: do it once
         self._sync_ledger = self.ledger if isinstance(self.ledger, SyncLedger) else None
         self._windows: dict[str, tuple[str, float, float]] = {}
+        # every budget's key in its current window, valid for now in [start, end)
+        self._current: tuple[float, float, tuple[tuple[Budget, str], ...]] = (0.0, 0.0, ())
+        self._scoped = False  # some budget counts only one user, task or tag
         self._callbacks: list[AlertCallback] = [on_alert] if on_alert else []
+        self.renewals = Renewals(self.ledger, ttl=reservation_ttl, clock=clock)
 
     def add(
         self,
@@ -142,6 +157,8 @@ class BudgetManager:
             tuple(sorted(fd_from_usd(a, what="alert_at") for a in alert_at)),
         )
         self.budgets.append(budget)
+        self._current = (0.0, 0.0, ())
+        self._scoped = self._scoped or any((user, task, tag))
         return budget
 
     def on_alert(self, callback: AlertCallback) -> AlertCallback:
@@ -150,14 +167,13 @@ class BudgetManager:
         return callback
 
     def _keys(
-        self, user: str | None, task: str | None, tags: Iterable[str]
-    ) -> list[tuple[Budget, str]]:
-        now, tags = self.clock(), tuple(tags)
-        return [
-            (b, f"{b.name}:{self._window(b.window, now)}")
-            for b in self.budgets
-            if b.applies(user, task, tags)
-        ]
+        self, user: str | None, task: str | None, tags: Iterable[str], now: float
+    ) -> tuple[tuple[Budget, str], ...]:
+        keys = self._all_keys(now)
+        if not self._scoped:
+            return keys
+        tags = tuple(tags)
+        return tuple(bk for bk in keys if bk[0].applies(user, task, tags))
 
     def _window(self, window: Window, now: float) -> str:
         name, start, end = self._windows.get(window) or ("", 0.0, 0.0)
@@ -181,11 +197,20 @@ class BudgetManager:
         user: str | None = None,
         task: str | None = None,
         tags: Iterable[str] = (),
+        rid: str | None = None,
+        keep_alive: bool = False,
     ) -> Reservation:
-        """Hold the worst-case cost in every budget that applies, or raise before spending."""
+        """Hold the worst-case cost in every budget that applies, or raise before spending.
+
+        ``rid`` names the reservation (a new id by default); committing it twice is a no-op.
+        The hold expires after ``reservation_ttl`` unless settled first; with ``keep_alive``
+        it is extended while the returned object is referenced and unsettled, so a running
+        call never loses its hold, while a crashed process's holds still expire.
+        """
         amount = _amount(amount_usd, amount_fd)
-        reservation = Reservation(new_id(), amount, tuple(self._keys(user, task, tags)))
         now = self.clock()
+        keys = self._keys(user, task, tags, now)
+        reservation = Reservation(rid or new_id(), amount, keys, now + self.reservation_ttl)
         held: list[str] = []
         try:
             for budget, key in reservation.keys:
@@ -194,7 +219,7 @@ class BudgetManager:
                     budget.limit_fd,
                     amount,
                     reservation.id,
-                    expires_at=now + self.reservation_ttl,
+                    expires_at=reservation.expires_at,
                     now=now,
                 ):
                     spent, hold = await self.ledger.totals(key, now)
@@ -204,6 +229,8 @@ class BudgetManager:
             for done in held:  # also on cancellation: nothing stays held
                 await self.ledger.release(done, reservation.id)
             raise
+        if keep_alive:
+            self.renewals.add(reservation)
         return reservation
 
     def reserve_sync(
@@ -214,25 +241,30 @@ class BudgetManager:
         user: str | None = None,
         task: str | None = None,
         tags: Iterable[str] = (),
+        rid: str | None = None,
+        keep_alive: bool = False,
     ) -> Reservation:
         """:meth:`reserve` for ledgers that answer synchronously (memory, SQLite)."""
         ledger = self._sync()
         amount = _amount(amount_usd, amount_fd)
-        reservation = Reservation(new_id(), amount, tuple(self._keys(user, task, tags)))
         now = self.clock()
+        keys = self._keys(user, task, tags, now)
+        reservation = Reservation(rid or new_id(), amount, keys, now + self.reservation_ttl)
         for i, (budget, key) in enumerate(reservation.keys):
             if not ledger.reserve_sync(
                 key,
                 budget.limit_fd,
                 amount,
                 reservation.id,
-                expires_at=now + self.reservation_ttl,
+                expires_at=reservation.expires_at,
                 now=now,
             ):
                 for _, done in reservation.keys[:i]:
                     ledger.release_sync(done, reservation.id)
                 spent, hold = ledger.totals_sync(key, now)
                 raise _refused(budget, amount, spent + hold)
+        if keep_alive:
+            self.renewals.add(reservation)
         return reservation
 
     async def commit(
@@ -246,6 +278,7 @@ class BudgetManager:
         if reservation.settled:
             return
         reservation.settled = True
+        self.renewals.discard(reservation)
         amount = _amount(actual_usd, actual_fd)
         for budget, key in reservation.keys:
             spent = await self.ledger.commit(key, reservation.id, amount)
@@ -265,6 +298,7 @@ class BudgetManager:
         if reservation.settled:
             return
         reservation.settled = True
+        self.renewals.discard(reservation)
         amount = _amount(actual_usd, actual_fd)
         for budget, key in reservation.keys:
             spent = ledger.commit_sync(key, reservation.id, amount)
@@ -277,6 +311,7 @@ class BudgetManager:
         """Drop the hold without spending (the call failed before costing anything)."""
         if not reservation.settled:
             reservation.settled = True
+            self.renewals.discard(reservation)
             for _, key in reservation.keys:
                 await self.ledger.release(key, reservation.id)
 
@@ -285,6 +320,7 @@ class BudgetManager:
         ledger = self._sync()
         if not reservation.settled:
             reservation.settled = True
+            self.renewals.discard(reservation)
             for _, key in reservation.keys:
                 ledger.release_sync(key, reservation.id)
 
@@ -302,19 +338,29 @@ class BudgetManager:
     def status(self) -> list[BudgetStatus]:
         """Every budget in its current window (synchronous ledgers)."""
         ledger, now = self._sync(), self.clock()
-        return [self._status(b, k, *ledger.totals_sync(k, now)) for b, k in self._all_keys()]
+        return [self._status(b, k, *ledger.totals_sync(k, now)) for b, k in self._all_keys(now)]
 
     async def astatus(self) -> list[BudgetStatus]:
         """Every budget in its current window."""
         now = self.clock()
-        return [self._status(b, k, *await self.ledger.totals(k, now)) for b, k in self._all_keys()]
+        return [
+            self._status(b, k, *await self.ledger.totals(k, now)) for b, k in self._all_keys(now)
+        ]
 
-    def _all_keys(self) -> list[tuple[Budget, str]]:
-        now = self.clock()
-        return [(b, f"{b.name}:{self._window(b.window, now)}") for b in self.budgets]
+    def _all_keys(self, now: float) -> tuple[tuple[Budget, str], ...]:
+        start, end, keys = self._current
+        if not start <= now < end:
+            keys = tuple((b, f"{b.name}:{self._window(b.window, now)}") for b in self.budgets)
+            bounds = [self._windows[b.window][1:] for b in self.budgets]
+            start = max((s for s, _ in bounds), default=float("-inf"))
+            end = min((e for _, e in bounds), default=float("inf"))
+            self._current = (start, end, keys)
+        return keys
 
 
 def _amount(amount_usd: Decimal | float | str | None, amount_fd: int | None) -> int:
+    if amount_usd is None and type(amount_fd) is int and amount_fd >= 0:  # the spans' path
+        return amount_fd
     if (amount_usd is None) == (amount_fd is None):
         raise ValueError("give exactly one of the dollar amount or amount_fd")
     amount = amount_fd if amount_fd is not None else fd_from_usd(amount_usd)  # type: ignore[arg-type]

@@ -38,6 +38,10 @@ class Ledger(Protocol):
         """Drop hold ``rid`` without spending."""
         ...
 
+    async def extend(self, key: str, rid: str, *, expires_at: float, now: float) -> bool:
+        """Make live hold ``rid`` last until ``expires_at``; False if it is gone or expired."""
+        ...
+
     async def totals(self, key: str, now: float) -> tuple[int, int]:
         """Spent and live held amounts of a budget key."""
         ...
@@ -68,6 +72,7 @@ class SyncLedger(Protocol):
     ) -> bool: ...
     def commit_sync(self, key: str, rid: str, amount_fd: int) -> int: ...
     def release_sync(self, key: str, rid: str) -> None: ...
+    def extend_sync(self, key: str, rid: str, *, expires_at: float, now: float) -> bool: ...
     def totals_sync(self, key: str, now: float) -> tuple[int, int]: ...
     def first_alert_sync(self, key: str, name: str) -> bool: ...
     def append_sync(self, record: CallRecord) -> None: ...
@@ -99,6 +104,9 @@ class ThreadedLedger(ABC):
     async def release(self, key: str, rid: str) -> None:
         await self._run(self.release_sync, key, rid)
 
+    async def extend(self, key: str, rid: str, *, expires_at: float, now: float) -> bool:
+        return await self._run(self.extend_sync, key, rid, expires_at=expires_at, now=now)
+
     async def totals(self, key: str, now: float) -> tuple[int, int]:
         return await self._run(self.totals_sync, key, now)
 
@@ -129,6 +137,9 @@ class ThreadedLedger(ABC):
     def release_sync(self, key: str, rid: str) -> None: ...
 
     @abstractmethod
+    def extend_sync(self, key: str, rid: str, *, expires_at: float, now: float) -> bool: ...
+
+    @abstractmethod
     def totals_sync(self, key: str, now: float) -> tuple[int, int]: ...
 
     @abstractmethod
@@ -143,14 +154,48 @@ class ThreadedLedger(ABC):
 
 @dataclass(slots=True)
 class _Budget:
+    """One budget key's spending and live holds, with the held total kept as a running sum.
+
+    Expired holds are swept only once the earliest expiry has passed, so checking a budget
+    costs O(1) however many calls are in flight (a thousand concurrent calls would otherwise
+    scan a thousand holds on every reserve).
+    """
+
     spent: int = 0
     holds: dict[str, tuple[int, float]] = field(default_factory=dict)
+    held_fd: int = 0
+    # no live hold expires before this (a lower bound: exact after each sweep)
+    next_expiry: float = float("inf")
+
+    def hold(self, rid: str, amount_fd: int, expires_at: float) -> None:
+        self.drop(rid)
+        self.holds[rid] = (amount_fd, expires_at)
+        self.held_fd += amount_fd
+        self.next_expiry = min(self.next_expiry, expires_at)
+
+    def extend(self, rid: str, expires_at: float, now: float) -> bool:
+        hold = self.holds.get(rid)
+        if hold is None or hold[1] <= now:
+            return False
+        self.holds[rid] = (hold[0], expires_at)
+        self.next_expiry = min(self.next_expiry, expires_at)
+        return True
+
+    def drop(self, rid: str) -> None:
+        hold = self.holds.pop(rid, None)
+        if hold is not None:
+            self.held_fd -= hold[0]
 
     def held(self, now: float) -> int:
-        expired = [rid for rid, (_, until) in self.holds.items() if until <= now]
-        for rid in expired:
-            del self.holds[rid]
-        return sum(amount for amount, _ in self.holds.values())
+        if now >= self.next_expiry:
+            self._sweep(now)
+        return self.held_fd
+
+    def _sweep(self, now: float) -> None:
+        live = {rid: h for rid, h in self.holds.items() if h[1] > now}
+        self.holds = live
+        self.held_fd = sum(amount for amount, _ in live.values())
+        self.next_expiry = min((until for _, until in live.values()), default=float("inf"))
 
 
 class MemoryLedger(ThreadedLedger):
@@ -186,22 +231,26 @@ class MemoryLedger(ThreadedLedger):
         self, key: str, limit_fd: int, amount_fd: int, rid: str, *, expires_at: float, now: float
     ) -> bool:
         with self._lock:
-            budget = self._budget(key)
+            budget = self._budgets.get(key) or self._budget(key)
             if budget.spent + budget.held(now) + amount_fd > limit_fd:
                 return False
-            budget.holds[rid] = (amount_fd, expires_at)
+            budget.hold(rid, amount_fd, expires_at)
             return True
 
     def commit_sync(self, key: str, rid: str, amount_fd: int) -> int:
         with self._lock:
-            budget = self._budget(key)
-            budget.holds.pop(rid, None)
+            budget = self._budgets.get(key) or self._budget(key)
+            budget.drop(rid)
             budget.spent += amount_fd
             return budget.spent
 
     def release_sync(self, key: str, rid: str) -> None:
         with self._lock:
-            self._budget(key).holds.pop(rid, None)
+            self._budget(key).drop(rid)
+
+    def extend_sync(self, key: str, rid: str, *, expires_at: float, now: float) -> bool:
+        with self._lock:
+            return self._budget(key).extend(rid, expires_at, now)
 
     def totals_sync(self, key: str, now: float) -> tuple[int, int]:
         with self._lock:

@@ -12,7 +12,6 @@ from decimal import Context, Decimal
 __all__ = ["FEMTO_PER_USD", "fd_from_usd", "usd"]
 
 FEMTO_PER_USD = 10**15
-_ONE = Decimal(1)
 # Enough digits for any sum of costs: the default context (28) would round above $1e13.
 _EXACT = Context(prec=100)
 
@@ -23,10 +22,9 @@ def usd(fd: int) -> Decimal:
     >>> usd(1_500_000_000_000_000), usd(100 * FEMTO_PER_USD), usd(25)
     (Decimal('1.5'), Decimal('100'), Decimal('2.5E-14'))
     """
-    value = Decimal(fd).scaleb(-15, context=_EXACT)
-    if value == value.to_integral_value():
-        return value.quantize(_ONE, context=_EXACT)
-    return value.normalize(context=_EXACT)
+    if fd % FEMTO_PER_USD:
+        return Decimal(fd).scaleb(-15, _EXACT).normalize(_EXACT)
+    return Decimal(fd // FEMTO_PER_USD)  # normalize() would write 100 as 1E+2
 
 
 def fd_from_usd(amount: Decimal | float | int | str, *, what: str = "amount") -> int:

@@ -136,16 +136,41 @@ class PriceStore:
         return ImportReport(version, path, count, converted.skipped, tuple(converted.violations))
 
 
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
 def _read(source: Path | str) -> str:
     text = str(source)
-    if text.startswith("https://"):
-        import urllib.request
-
-        with urllib.request.urlopen(text, timeout=30) as response:  # noqa: S310  (https only)
-            body: bytes = response.read()
-            return body.decode("utf-8")
     if "://" in text:
-        raise PricingDataError(f"price maps are read from a file or an https:// URL, not {text!r}")
+        return _fetch(text)
     from pathlib import Path
 
     return Path(text).read_text(encoding="utf-8")
+
+
+def _fetch(url: str) -> str:
+    """A price map over HTTPS (plain HTTP only from this machine: a mirror or a test server)."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    parts = urllib.parse.urlsplit(url)
+    if not (parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK)):
+        raise PricingDataError(
+            f"price maps are read from a file or an https:// URL, not {url!r} "
+            "(plain http:// is accepted only from localhost)"
+        )
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310  (checked above)
+            body: bytes = response.read()
+    except urllib.error.HTTPError as exc:
+        raise PricingDataError(f"cannot fetch the price map {url}: HTTP {exc.code}") from exc
+    except (urllib.error.URLError, TimeoutError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise PricingDataError(
+            f"cannot fetch the price map {url}: {reason}; download it and import the file"
+        ) from exc
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PricingDataError(f"the price map at {url} is not UTF-8 JSON") from exc

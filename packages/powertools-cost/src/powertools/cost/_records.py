@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from powertools.cost._money import fd_from_text, usd
 from powertools.cost._usage import BUCKETS, Usage
@@ -13,9 +12,12 @@ from powertools.cost._usage import BUCKETS, Usage
 __all__ = ["CallRecord", "from_csv", "from_json", "to_csv", "to_json"]
 
 
-@dataclass(slots=True, frozen=True)
-class CallRecord:
-    """A priced call: who, what, when, the usage and the exact cost (femto-dollars)."""
+class CallRecord(NamedTuple):
+    """A priced call: who, what, when, the usage and the exact cost (femto-dollars).
+
+    Immutable. A named tuple rather than a frozen dataclass: one is built for every tracked
+    call, and a frozen dataclass's ``__init__`` costs about four times as much.
+    """
 
     id: str
     span_id: str

@@ -24,9 +24,13 @@ __all__ = ["Span", "current_span", "report_usage"]
 _current: ContextVar[Span | None] = ContextVar("powertools_cost_span", default=None)
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class SpanRequest:
-    """What a span was opened for: the attribution and the worst-case size of the call."""
+    """What a span was opened for: the attribution and the worst-case size of the call.
+
+    Not frozen: it is built once per tracked call, and a frozen dataclass's ``__init__`` costs
+    four times as much (one ``object.__setattr__`` per field). Nothing mutates it.
+    """
 
     task: str
     model: str | None
@@ -46,6 +50,8 @@ class Span:
     tracker raises :class:`MissingUsageError` instead). A span that ends with an exception
     and no usage records nothing and releases its reservation.
     """
+
+    __slots__ = ("_reservation", "_token", "id", "records", "request", "tracker")
 
     def __init__(self, tracker: CostTracker, request: SpanRequest) -> None:
         self.tracker = tracker
@@ -69,7 +75,10 @@ class Span:
         self, usage: Any, *, model: str | None = None, provider: str | None = None
     ) -> CallRecord:
         """Price and keep one call's usage: a :class:`Usage`, a provider response or SDK object."""
-        parsed, reported_model = parse_response(usage)
+        if type(usage) is Usage:  # the router's and the tests' case: nothing to parse
+            parsed, reported_model = usage, None
+        else:
+            parsed, reported_model = parse_response(usage)
         name = model or reported_model or self.request.model
         if name is None:
             raise UsageFormatError(
@@ -104,11 +113,14 @@ class Span:
         return [unmetered]
 
     async def __aenter__(self) -> Span:
+        r = self.request
         self._reservation = await self.tracker.budgets.reserve(
-            amount_fd=self.request.reserve_fd,
-            user=self.request.user,
-            task=self.request.task,
-            tags=self.request.tags,
+            amount_fd=r.reserve_fd,
+            user=r.user,
+            task=r.task,
+            tags=r.tags,
+            rid=self.id,
+            keep_alive=True,
         )
         self._token = _current.set(self)
         return self
@@ -129,11 +141,14 @@ class Span:
         await self.tracker.keep(records)
 
     def __enter__(self) -> Span:
+        r = self.request
         self._reservation = self.tracker.budgets.reserve_sync(
-            amount_fd=self.request.reserve_fd,
-            user=self.request.user,
-            task=self.request.task,
-            tags=self.request.tags,
+            amount_fd=r.reserve_fd,
+            user=r.user,
+            task=r.task,
+            tags=r.tags,
+            rid=self.id,
+            keep_alive=True,
         )
         self._token = _current.set(self)
         return self

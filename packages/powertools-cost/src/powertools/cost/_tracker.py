@@ -106,7 +106,9 @@ class CostTracker:
         ``reserve_usd`` reserves an explicit amount. Otherwise the span only requires that
         the budget is not used up.
         """
-        estimate = self._estimate(model, prompt, messages, prompt_tokens)
+        estimate = prompt_tokens
+        if estimate is None and (prompt is not None or messages is not None):
+            estimate = self._estimate(model, prompt, messages)
         reserve_fd = 1
         if reserve_usd is not None:
             reserve_fd = fd_from_usd(reserve_usd, what="reserve_usd")
@@ -119,21 +121,17 @@ class CostTracker:
         return Span(self, request)
 
     def _estimate(
-        self,
-        model: str | None,
-        prompt: str | None,
-        messages: Sequence[Mapping[str, Any]] | None,
-        tokens: int | None,
+        self, model: str | None, prompt: str | None, messages: Sequence[Mapping[str, Any]] | None
     ) -> int | None:
-        if tokens is not None or model is None:
-            return tokens
+        if model is None:
+            return None
         if messages is not None:
             return count_message_tokens(messages, model).tokens
         return count_tokens(prompt, model).tokens if prompt is not None else None
 
     def _price(self, model: str, provider: str | None) -> ModelPrice:
         try:
-            return self.prices.resolve(model, provider=provider)
+            return (self._prices or self.prices).resolve(model, provider=provider)
         except LookupError:
             if self.fallback_price is None:
                 raise
@@ -146,8 +144,12 @@ class CostTracker:
         r = span.request
         at = self.clock()
         price = self._price(model, provider)
-        day = datetime.fromtimestamp(at, UTC).date() if len(price.periods) > 1 else None
-        cost = price.period(day).cost_fd(usage, batch=r.batch)
+        periods = price.periods
+        if len(periods) == 1:
+            period = periods[0]
+        else:  # prices changed over time: the day of the call picks them
+            period = price.period(datetime.fromtimestamp(at, UTC).date())
+        cost = period.cost_fd(usage, batch=r.batch)
         error = None
         if r.prompt_estimate is not None and not span.records:
             error = observe_estimate(provider_of(model), r.prompt_estimate, usage.prompt_tokens)

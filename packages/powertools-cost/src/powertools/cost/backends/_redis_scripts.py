@@ -6,7 +6,7 @@ as decimal strings and split into (dollars, femto-dollars below one dollar) limb
 
 from __future__ import annotations
 
-__all__ = ["COMMIT", "RELEASE", "RESERVE", "TOTALS"]
+__all__ = ["COMMIT", "EXTEND", "RELEASE", "RESERVE", "TOTALS"]
 
 _MONEY = """
 local BASE = 1000000000000000
@@ -77,6 +77,19 @@ return text
 RELEASE = """
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
+return 1
+"""
+
+# KEYS: holds, expiry; ARGV: rid, expires_at, now. Only a live hold is extended.
+EXTEND = """
+local live_until = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if not live_until or tonumber(live_until) <= tonumber(ARGV[3]) then
+  return 0
+end
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
+  return 0
+end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 return 1
 """
 

@@ -122,6 +122,18 @@ class PostgresLedger:
         pool = await self._db()
         await pool.execute("DELETE FROM pt_cost_holds WHERE key = $1 AND rid = $2", key, rid)
 
+    async def extend(self, key: str, rid: str, *, expires_at: float, now: float) -> bool:
+        pool = await self._db()
+        status = await pool.execute(
+            "UPDATE pt_cost_holds SET expires_at = $3 WHERE key = $1 AND rid = $2 "
+            "AND expires_at > $4",
+            key,
+            rid,
+            expires_at,
+            now,
+        )
+        return bool(status == "UPDATE 1")
+
     async def totals(self, key: str, now: float) -> tuple[int, int]:
         pool = await self._db()
         async with pool.acquire() as conn, conn.transaction():

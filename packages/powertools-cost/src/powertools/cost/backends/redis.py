@@ -19,7 +19,7 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra
     raise ImportError("the Redis ledger needs: pip install 'powertools-cost[redis]'") from exc
 
 from powertools.cost._records import CallRecord
-from powertools.cost.backends._redis_scripts import COMMIT, RELEASE, RESERVE, TOTALS
+from powertools.cost.backends._redis_scripts import COMMIT, EXTEND, RELEASE, RESERVE, TOTALS
 from powertools.cost.errors import LedgerError
 
 __all__ = ["RedisLedger"]
@@ -50,6 +50,7 @@ class RedisLedger:
         self._reserve = client.register_script(RESERVE)
         self._commit = client.register_script(COMMIT)
         self._release = client.register_script(RELEASE)
+        self._extend = client.register_script(EXTEND)
         self._totals = client.register_script(TOTALS)
 
     @classmethod
@@ -104,6 +105,11 @@ class RedisLedger:
     async def release(self, key: str, rid: str) -> None:
         _, holds, expiry, *_ = self._keys(key)
         await self._call(self._release, [holds, expiry], [rid])
+
+    async def extend(self, key: str, rid: str, *, expires_at: float, now: float) -> bool:
+        _, holds, expiry, *_ = self._keys(key)
+        args = [rid, repr(expires_at), repr(now)]
+        return int(await self._call(self._extend, [holds, expiry], args)) == 1
 
     async def totals(self, key: str, now: float) -> tuple[int, int]:
         spent, holds, expiry, *_ = self._keys(key)

@@ -106,6 +106,15 @@ class SQLiteLedger(ThreadedLedger):
         with self._tx() as db:
             db.execute("DELETE FROM budget_holds WHERE key = ? AND rid = ?", (key, rid))
 
+    def extend_sync(self, key: str, rid: str, *, expires_at: float, now: float) -> bool:
+        with self._tx() as db:
+            cursor = db.execute(
+                "UPDATE budget_holds SET expires_at = ? WHERE key = ? AND rid = ? "
+                "AND expires_at > ?",
+                (expires_at, key, rid, now),
+            )
+            return cursor.rowcount == 1
+
     def totals_sync(self, key: str, now: float) -> tuple[int, int]:
         with self._tx() as db:
             return self._totals(db, key, now)
