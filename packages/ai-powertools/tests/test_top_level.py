@@ -140,3 +140,13 @@ def test_console_script_is_installed() -> None:
 
 def test_docstring_examples_run() -> None:
     assert run_doctests("powertools") > 0
+
+
+def test_components_commands_run_through_powertools(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cost", "prices", "show", "gpt-4o-mini"]) == 0
+    assert capsys.readouterr().out.startswith("gpt-4o-mini (openai)")
+    assert main(["retry", "anything"]) == 2  # retry has no command line
+    assert "powertools-retry has no command line" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "cost" in capsys.readouterr().out

@@ -1,9 +1,15 @@
-"""The ``powertools`` command: what is installed, and a demo of the stack."""
+"""The ``powertools`` command: what is installed, a demo of the stack, each component's commands.
+
+``powertools <component> ...`` runs that component's own command line (``powertools cost
+report`` is ``powertools-cost report``): a component has one when it ships
+``powertools.<component>._cli`` with a ``main(argv)`` function.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from typing import TextIO
@@ -85,7 +91,24 @@ def cmd_demo(out: TextIO) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def component_names() -> list[str]:
+    """Names of the installed components (their entry points), without importing them."""
+    return sorted({e.name for e in metadata.entry_points(group=COMPONENT_GROUP)})
+
+
+def component_cli(name: str) -> Callable[[Sequence[str]], int] | None:
+    """The ``main(argv)`` of a component's command line, or None when it has none."""
+    from importlib import import_module
+    from importlib.util import find_spec
+
+    module = f"powertools.{name}._cli"
+    if find_spec(module) is None:
+        return None
+    run: Callable[[Sequence[str]], int] = import_module(module).main
+    return run
+
+
+def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``powertools`` command.
 
     >>> import io
@@ -94,11 +117,21 @@ def main(argv: list[str] | None = None) -> int:
     ...
     True
     """
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    components = component_names()
+    if args_in and args_in[0] in components:
+        run = component_cli(args_in[0])
+        if run is None:
+            print(f"powertools: powertools-{args_in[0]} has no command line", file=sys.stderr)
+            return 2
+        return run(args_in[1:])
     parser = argparse.ArgumentParser(prog="powertools", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="list the installed powertools distributions")
     sub.add_parser("demo", help="run the demo of the whole stack")
-    args = parser.parse_args(argv)
+    for name in components:
+        sub.add_parser(name, help=f"powertools-{name}'s own commands (see its --help)")
+    args = parser.parse_args(args_in)
     if args.command == "info":
         return cmd_info(sys.stdout)
     return cmd_demo(sys.stdout)
