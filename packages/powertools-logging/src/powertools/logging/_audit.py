@@ -323,7 +323,7 @@ class AuditTrail:
         """Check every record and checkpoint; raise :class:`AuditTamperedError` naming the first
         record at fault. ``public_key`` (32 raw bytes) defaults to the trail's own key."""
         with self._lock:  # what was written so far, checkpoints included
-            size = os.fstat(self._fd).st_size
+            size = self.path.stat().st_size
             entries = _read_checkpoints(self.checkpoint_path)
         verifier = (
             load_public_key(public_key)
