@@ -42,7 +42,7 @@ class _Range:
     first: int  # records before it, as its first line's sequence number says
 
 
-def _split_point(trail: Path, offset: int) -> tuple[int, bytes, int] | None:
+def _split_point(trail: Path, offset: int, size: int) -> tuple[int, bytes, int] | None:
     """The line boundary after ``offset``: its byte offset, the hash of the line that ends
     there and the sequence number after the boundary, minus one. ``None`` if the lines there
     are too long or not records (the sequential check will say what they are)."""
@@ -53,6 +53,8 @@ def _split_point(trail: Path, offset: int) -> tuple[int, bytes, int] | None:
     if cut < 0 or (begin == 0 and base > 0):
         return None
     prev, head = window[begin : begin + HASH], window[cut + 1 + HASH + 1 :].split(b"\t", 1)
+    if base + cut + 1 >= size:  # the trail's end: no range starts here
+        return base + cut + 1, prev, 0
     if len(head) < 2 or not head[0].isdigit() or not prev.isalnum():
         return None
     return base + cut + 1, prev, int(head[0]) - 1
@@ -61,7 +63,7 @@ def _split_point(trail: Path, offset: int) -> tuple[int, bytes, int] | None:
 def _ranges(trail: Path, size: int, parts: int) -> list[_Range] | None:
     starts: list[tuple[int, bytes, int]] = [(0, GENESIS, 0)]
     for part in range(1, parts):
-        point = _split_point(trail, size * part // parts)
+        point = _split_point(trail, size * part // parts, size)
         if point is None:
             return None
         if starts[-1][0] < point[0] < size:
@@ -88,7 +90,7 @@ class ParallelCheck:
         if self._ranges is None:
             return
         try:
-            for part, following in zip(self._ranges[1:], [*self._ranges[2:], None], strict=True):
+            for part, following in zip(self._ranges[1:], [*self._ranges[2:], None], strict=False):
                 self._workers.append(self._start(part, following))
         except OSError:  # no interpreter to start, or it died at once: check sequentially
             self._ranges = None
