@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -11,8 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from powertools.logging import AuditTamperedError, AuditTrail, SigningKey
-from powertools.logging import _audit_chain, _audit_parallel
+from powertools.logging import (
+    AuditTamperedError,
+    AuditTrail,
+    SigningKey,
+    _audit_chain,
+    _audit_parallel,
+)
 from powertools.logging._audit import verify_records, verify_trail
 from powertools.logging._audit_chain import GENESIS, check_range, first_break
 from powertools.logging._audit_parallel import ParallelCheck, _ranges
@@ -156,9 +162,10 @@ def test_ranges_cover_the_trail_at_line_boundaries(
     data, size = path.read_bytes(), path.stat().st_size
     found = _ranges(path, size, parts)
     assert found is not None
-    assert found[0].start == 0 and found[-1].end == size
+    assert found[0].start == 0
+    assert found[-1].end == size
     lines = data.splitlines(keepends=True)
-    for before, after in zip(found, found[1:], strict=False):
+    for before, after in itertools.pairwise(found):
         assert before.end == after.start
         assert data[after.start - 1 : after.start] == b"\n"
         assert after.prev == data[: after.start].splitlines()[-1][:64]

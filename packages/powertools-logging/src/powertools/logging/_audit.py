@@ -69,15 +69,23 @@ def _digest(prev: bytes, seq: bytes, body: bytes) -> bytes:
 
 def _sequence_error(expected: int, seq: int, lines: list[bytes], index: int) -> AuditTamperedError:
     if seq < expected:
-        return AuditTamperedError("reordered", seq, f"record {seq} appears after {expected - 1}")
+        return AuditTamperedError(
+            "reordered", seq, f"record {seq} appears after {expected - 1}", line=expected
+        )
     wanted = str(expected).encode() + b"\t"
     if any(line[_HASH + 1 :].startswith(wanted) for line in lines[index:]):
-        return AuditTamperedError("reordered", expected, f"record {seq} appears before it")
-    return AuditTamperedError("removed", expected, f"record {seq} follows {expected - 1}")
+        return AuditTamperedError(
+            "reordered", expected, f"record {seq} appears before it", line=expected
+        )
+    return AuditTamperedError(
+        "removed", expected, f"record {seq} follows {expected - 1}", line=expected
+    )
 
 
 def _malformed(expected: int) -> AuditTamperedError:
-    return AuditTamperedError("malformed", expected, "the line is not hash, seq, record")
+    return AuditTamperedError(
+        "malformed", expected, "the line is not hash, seq, record", line=expected
+    )
 
 
 def _diagnose(lines: list[bytes], index: int) -> AuditTamperedError:
@@ -88,7 +96,9 @@ def _diagnose(lines: list[bytes], index: int) -> AuditTamperedError:
         return _malformed(expected)
     if int(head) != expected:
         return _sequence_error(expected, int(head), lines, index)
-    return AuditTamperedError("edited", expected, "its content does not match its hash")
+    return AuditTamperedError(
+        "edited", expected, "its content does not match its hash", line=expected
+    )
 
 
 def verify_records(data: bytes, checkpoints: Mapping[int, bytes]) -> int:
@@ -106,14 +116,21 @@ def verify_records(data: bytes, checkpoints: Mapping[int, bytes]) -> int:
         raise _diagnose(lines, index)
     last = len(lines)
     if tail:
-        raise AuditTamperedError("truncated", last + 1, "the last record is incomplete")
+        raise AuditTamperedError(
+            "truncated", last + 1, "the last record is incomplete", line=last + 1
+        )
     for seq in sorted(checkpoints):
         if seq > last:
             raise AuditTamperedError(
-                "truncated", last + 1, f"a checkpoint covers {seq} records, {last} remain"
+                "truncated",
+                last + 1,
+                f"a checkpoint covers {seq} records, {last} remain",
+                line=last + 1,
             )
         if lines[seq - 1][:_HASH] != checkpoints[seq]:
-            raise AuditTamperedError("rewritten", seq, "the chain differs from its checkpoint")
+            raise AuditTamperedError(
+                "rewritten", seq, "the chain differs from its checkpoint", line=seq
+            )
     return last
 
 
