@@ -196,3 +196,38 @@ def test_the_worker_script_reports_a_count_or_minus_one(tmp_path: Path) -> None:
     assert run(size, wanted) == "10\n"
     assert run(size + 1, wanted) == "-1\n"  # the file is shorter than the range
     assert run(size, wanted.replace(b"\t", b"\t0", 1)) == "-1\n"  # a checkpoint differs
+
+
+def test_a_torn_last_record_is_never_confirmed() -> None:
+    assert check_range(b"no newline at the end", GENESIS, 0, {}) is None
+
+
+@pytest.mark.usefixtures("parallel_always")
+def test_no_line_boundary_to_split_at_means_a_sequential_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _trail(tmp_path)
+    monkeypatch.setattr(_audit_parallel, "_WINDOW", 32)
+    check = ParallelCheck(path, path.stat().st_size, _checkpoints(path), 2)
+    assert check.result() is None
+    check.close()
+    assert verify_trail(path, processes=2).records == 40
+
+
+@pytest.mark.parametrize(
+    ("garbage", "kind"),
+    [
+        (b"x" * 64 + b"\tnot-a-seq\t{}\n", "malformed"),
+        (b"\x00" * 64 + b"\t7\t{}\n", "removed"),
+        (b"short\n", "malformed"),
+    ],
+)
+def test_a_split_point_among_lines_that_are_not_records(
+    tmp_path: Path, garbage: bytes, kind: str
+) -> None:
+    path = tmp_path / "odd.audit"
+    path.write_bytes(garbage * 40)
+    assert _ranges(path, path.stat().st_size, 2) is None
+    with pytest.raises(AuditTamperedError) as caught:
+        verify_trail(path, processes=2)
+    assert (caught.value.kind, caught.value.seq) == (kind, 1)

@@ -228,6 +228,15 @@ def test_usage_errors_and_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert "audit" in capsys.readouterr().out
 
 
+def test_a_delegating_command_names_itself(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["audit", "verify", str(tmp_path / "none")], prog="powertools logging") == 2
+    assert capsys.readouterr().err.startswith("powertools logging: no audit trail at")
+    assert cli.main(["nope"], prog="powertools logging") == 2
+    assert capsys.readouterr().err.startswith("usage: powertools logging")
+
+
 def test_python_dash_m_runs_it(tmp_path: Path) -> None:
     trail = _trail(tmp_path)
     command = [sys.executable, "-m", "powertools.logging", "audit", "verify", str(trail.path)]

@@ -87,5 +87,7 @@ def main(argv: list[str], stdin: BinaryIO, stdout: TextIO) -> int:
     return 0
 
 
-if __name__ == "__main__":
+if (
+    __name__ == "__main__"
+):  # pragma: no cover -- the workers' entry (their coverage is not measured)
     sys.exit(main(sys.argv[1:], sys.stdin.buffer, sys.stdout))

@@ -109,9 +109,9 @@ class ParallelCheck:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
-        if worker.stdin is not None:  # always, with stdin=PIPE
-            worker.stdin.write(mine)
-            worker.stdin.close()
+        assert worker.stdin is not None  # stdin=PIPE
+        worker.stdin.write(mine)
+        worker.stdin.close()
         return worker
 
     def result(self) -> int | None:
@@ -134,7 +134,8 @@ class ParallelCheck:
 
     @staticmethod
     def _count(worker: subprocess.Popen[bytes]) -> int | None:
-        out = b"" if worker.stdout is None else worker.stdout.read()
+        assert worker.stdout is not None  # stdout=PIPE
+        out = worker.stdout.read()
         worker.wait()
         text = out.decode().strip()
         if worker.returncode != 0 or not text.lstrip("-").isdigit() or int(text) < 0:
@@ -146,6 +147,6 @@ class ParallelCheck:
         for worker in self._workers:
             if worker.poll() is None:
                 worker.kill()
-                worker.wait()
-            if worker.stdout is not None:
-                worker.stdout.close()
+            worker.wait()
+            assert worker.stdout is not None  # stdout=PIPE
+            worker.stdout.close()

@@ -27,10 +27,8 @@ OK, TAMPERED, BAD_INPUT = 0, 1, 2
 _KEY_BYTES = 32
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="powertools-logging", description="Tools for powertools.logging's files."
-    )
+def _parser(prog: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description="Tools for powertools.logging's files.")
     area = parser.add_subparsers(dest="area", required=True, metavar="{audit}")
     audit = area.add_parser("audit", help="the tamper-evident audit trail")
     action = audit.add_subparsers(dest="action", required=True, metavar="{verify}")
@@ -121,18 +119,21 @@ def _verify(args: argparse.Namespace) -> int:
     return OK
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, prog: str = "powertools-logging") -> int:
     """Run the command with ``argv`` (default: the process's arguments); return the exit status.
+
+    ``prog`` is the command's name in usage and error messages (``"powertools logging"`` when
+    the meta-package's command delegates here).
 
     >>> main(["audit", "verify", "/no/such/trail"])
     2
     """
     try:
-        args = _parser().parse_args(argv)
+        args = _parser(prog).parse_args(argv)
     except SystemExit as stop:  # --help, or a usage error argparse has already explained
         return stop.code if isinstance(stop.code, int) else BAD_INPUT
     try:
         return _verify(args)
     except (ConfigurationError, MissingExtraError, OSError) as error:
-        print(f"powertools-logging: {error}", file=sys.stderr)
+        print(f"{prog}: {error}", file=sys.stderr)
         return BAD_INPUT
