@@ -20,7 +20,7 @@ from powertools.logging import (
     _audit_parallel,
 )
 from powertools.logging._audit import verify_records, verify_trail
-from powertools.logging._audit_chain import GENESIS, check_range, first_break
+from powertools.logging._audit_chain import GENESIS, confirm_range, first_break
 from powertools.logging._audit_parallel import ParallelCheck, _ranges
 
 
@@ -170,9 +170,10 @@ def test_ranges_cover_the_trail_at_line_boundaries(
         assert data[after.start - 1 : after.start] == b"\n"
         assert after.prev == data[: after.start].splitlines()[-1][:64]
         assert after.first == len(data[: after.start].splitlines())
-    assert sum(check_range(data[r.start : r.end], r.prev, r.first, {}) or 0 for r in found) == len(
-        lines
-    )
+    counts = [
+        confirm_range(str(path), r.start, r.end, r.prev, r.first, checkpoints={}) for r in found
+    ]
+    assert sum(count or 0 for count in counts) == len(lines)
 
 
 def test_first_break_names_the_first_line_off_the_chain(tmp_path: Path) -> None:
@@ -198,8 +199,39 @@ def test_the_worker_script_reports_a_count_or_minus_one(tmp_path: Path) -> None:
     assert run(size, wanted.replace(b"\t", b"\t0", 1)) == "-1\n"  # a checkpoint differs
 
 
-def test_a_torn_last_record_is_never_confirmed() -> None:
-    assert check_range(b"no newline at the end", GENESIS, 0, {}) is None
+def test_a_torn_last_record_is_never_confirmed(tmp_path: Path) -> None:
+    path = _trail(tmp_path, n=3)
+    size = path.stat().st_size
+    assert confirm_range(str(path), 0, size, GENESIS, 0, checkpoints={}) == 3
+    assert confirm_range(str(path), 0, size - 1, GENESIS, 0, checkpoints={}) is None
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=60)
+@given(
+    kind=st.sampled_from(["edit", "delete", "swap", "truncate", "duplicate", "tear", "none"]),
+    where=st.integers(0, 1000),
+    block=st.integers(1, 600),
+)
+def test_confirming_block_by_block_agrees_with_the_whole_file_check(
+    tmp_path_factory: pytest.TempPathFactory, kind: str, where: int, block: int
+) -> None:
+    path = _trail(tmp_path_factory.mktemp("b"), n=25, every=4)
+    lines = path.read_bytes().splitlines(keepends=True)
+    if kind != "none":
+        lines = _mutate(lines, kind, where)
+    path.write_bytes(b"".join(lines))
+    checkpoints = _checkpoints(path)
+    try:
+        expected: int | None = verify_records(path.read_bytes(), checkpoints)
+    except AuditTamperedError:
+        expected = None
+    size = path.stat().st_size
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_audit_chain, "BLOCK", block)
+        found = confirm_range(str(path), 0, size, GENESIS, 0, checkpoints=checkpoints)
+    if found is not None and any(seq > found for seq in checkpoints):
+        found = None  # beyond what this range can see: ParallelCheck.result() checks it
+    assert found == expected
 
 
 @pytest.mark.usefixtures("parallel_always")

@@ -173,20 +173,20 @@ def _verify(
     verifier: PublicKey | None,
     processes: int | None,
 ) -> AuditVerification:
-    """Signatures, then the chain: on every core for a large trail, sequentially when that
-    path cannot confirm it intact (the sequential check names the record at fault)."""
+    """Signatures, then the chain, a block at a time (on every core for a large trail); when
+    that cannot confirm the trail intact, the whole trail is read again to name the record at
+    fault."""
     checkpoints = {entry.seq: entry.hash for entry in entries}
     processes = cpu_count() if processes is None else processes
-    check = None
-    if processes > 1 and size >= _audit_parallel.PARALLEL_BYTES:
-        check = ParallelCheck(path, size, checkpoints, processes)
+    if size < _audit_parallel.PARALLEL_BYTES:
+        processes = 1
+    check = ParallelCheck(path, size, checkpoints, processes)
     try:
         if verifier is not None:
             _check_signatures(entries, verifier)  # while the workers hash
-        records = None if check is None else check.result()
+        records = check.result()
     finally:
-        if check is not None:
-            check.close()
+        check.close()
     if records is None:
         records = verify_records(read_range(str(path), 0, size), checkpoints)
     return AuditVerification(records, len(checkpoints), verifier is not None)

@@ -19,6 +19,7 @@ from typing import BinaryIO, TextIO
 
 GENESIS = b"0" * 64
 HASH = 64  # hex digits of a SHA-256 at the start of each line
+BLOCK = 1 << 19  # bytes read and hashed at a time: measured fastest (decision 0504)
 
 
 def first_break(lines: list[bytes], prev: bytes) -> int:
@@ -40,35 +41,45 @@ def first_break(lines: list[bytes], prev: bytes) -> int:
     return -1
 
 
-def check_range(
-    data: bytes, prev: bytes, first: int, checkpoints: Mapping[int, bytes]
-) -> int | None:
-    """How many records ``data`` (whole lines) holds if they chain from ``prev`` and match every
-    checkpoint of a record among them; ``None`` if anything is off.
-
-    ``first`` is the number of records before ``data``; ``checkpoints`` maps a record's
-    sequence number to its hash.
-
-    >>> check_range(b"", GENESIS, 0, {})
-    0
-    """
-    lines = data.split(b"\n")
-    if lines.pop():  # bytes after the last newline: a torn record
-        return None
-    if first_break(lines, prev) >= 0:
-        return None
-    last = first + len(lines)
-    for seq, digest in checkpoints.items():
-        if first < seq <= last and lines[seq - first - 1][:HASH] != digest:
-            return None
-    return len(lines)
-
-
 def read_range(path: str, start: int, end: int) -> bytes:
     """The bytes ``[start, end)`` of the file at ``path`` (fewer if the file is shorter)."""
     with open(path, "rb") as trail:
         trail.seek(start)
         return trail.read(end - start)
+
+
+def confirm_range(
+    path: str, start: int, end: int, prev: bytes, first: int, *, checkpoints: Mapping[int, bytes]
+) -> int | None:
+    """How many records the bytes ``[start, end)`` of a trail hold, if they chain from ``prev``
+    and match every checkpoint of a record among them; ``None`` if anything is off.
+
+    ``[start, end)`` must begin at a line; ``first`` is the number of records before it, and
+    ``checkpoints`` maps a record's sequence number to its hash. The range is read a block at a
+    time, which keeps the lines being hashed in the CPU's cache and the memory small.
+
+    >>> confirm_range("/dev/null", 0, 0, GENESIS, 0, checkpoints={})
+    0
+    """
+    done, rest = first, b""
+    due = iter(sorted(seq for seq in checkpoints if seq > first))
+    wanted = next(due, None)
+    with open(path, "rb") as trail:
+        trail.seek(start)
+        for offset in range(start, end, BLOCK):
+            block = trail.read(min(BLOCK, end - offset))
+            lines = (rest + block).split(b"\n")
+            rest = lines.pop()  # a line that goes on in the next block, or a torn one
+            if len(block) < min(BLOCK, end - offset) or first_break(lines, prev) >= 0:
+                return None  # the file is shorter than the range, or a line does not chain
+            if lines:
+                prev = lines[-1][:HASH]
+            while wanted is not None and wanted <= done + len(lines):
+                if lines[wanted - done - 1][:HASH] != checkpoints[wanted]:
+                    return None
+                wanted = next(due, None)
+            done += len(lines)
+    return None if rest else done - first
 
 
 def main(argv: list[str], stdin: BinaryIO, stdout: TextIO) -> int:
@@ -78,16 +89,12 @@ def main(argv: list[str], stdin: BinaryIO, stdout: TextIO) -> int:
     for line in stdin.read().splitlines():
         seq, digest = line.split(b"\t")
         checkpoints[int(seq)] = digest
-    data = read_range(path, int(start), int(end))
-    if len(data) != int(end) - int(start):
-        count = None
-    else:
-        count = check_range(data, prev.encode(), int(first), checkpoints)
+    count = confirm_range(
+        path, int(start), int(end), prev.encode(), int(first), checkpoints=checkpoints
+    )
     stdout.write(f"{-1 if count is None else count}\n")
     return 0
 
 
-if (
-    __name__ == "__main__"
-):  # pragma: no cover -- the workers' entry (their coverage is not measured)
+if __name__ == "__main__":  # pragma: no cover -- a worker's entry, run in its own process
     sys.exit(main(sys.argv[1:], sys.stdin.buffer, sys.stdout))

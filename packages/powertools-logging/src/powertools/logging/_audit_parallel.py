@@ -1,8 +1,8 @@
-"""Confirming a large audit trail intact on every core: one byte range per process.
+"""Confirming an audit trail intact, one byte range per process (one range for a small trail).
 
 Hashing is most of verification and ``hashlib`` keeps the GIL for inputs under 2 KiB (a
 record is ~200 bytes), so threads would not help: the ranges after the first go to
-``python -I -S _audit_chain.py`` workers (decision 0502 says why not ``multiprocessing``)
+``python -I -S _audit_chain.py`` workers (decision 0504 says why not ``multiprocessing``)
 while this process checks the first range itself.
 
 This path only *confirms*: if any range is off, or a worker cannot run, :meth:`result` returns
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from powertools.logging import _audit_chain
-from powertools.logging._audit_chain import GENESIS, HASH, check_range, read_range
+from powertools.logging._audit_chain import GENESIS, HASH, confirm_range, read_range
 
 __all__ = ["PARALLEL_BYTES", "ParallelCheck", "cpu_count"]
 
@@ -120,8 +120,12 @@ class ParallelCheck:
         if self._ranges is None:
             return None
         head = self._ranges[0]
-        data = read_range(str(self._trail), head.start, head.end)
-        counts = [check_range(data, head.prev, head.first, self._checkpoints)]
+        trail = str(self._trail)
+        counts = [
+            confirm_range(
+                trail, head.start, head.end, head.prev, head.first, checkpoints=self._checkpoints
+            )
+        ]
         counts += [self._count(worker) for worker in self._workers]
         total = 0
         for part, count in zip(self._ranges, counts, strict=True):
