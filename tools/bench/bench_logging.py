@@ -22,8 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from powertools.logging import Query, StructuredLogger, clear_context, set_context
-from powertools.logging._audit import GENESIS, _digest, verify_trail
-from powertools.logging._audit_keys import SigningKey
+from powertools.logging._audit import GENESIS, _digest, verify_records, verify_trail
+from powertools.logging._audit_keys import SigningKey, load_public_key
 from powertools.logging._audit_parallel import cpu_count
 from powertools.logging._encode import format_time
 from powertools.logging.sinks.file import FileSink
@@ -252,6 +252,7 @@ def audit_verify(folder: Path) -> tuple[dict[str, tuple[float, float, float]], f
     ways: dict[str, Callable[[], tuple[float, float]]] = {
         f"verify_trail, {cpu_count()} processes": lambda: _timed_verify(path, public, None),
         "verify_trail, sequential": lambda: _timed_verify(path, public, 1),
+        "0.1.0's check (whole file, one split)": lambda: _whole_file(path, public),
         "peer: sha256 per line, no chain": lambda: _hash_floor(path),
     }
     samples: dict[str, list[tuple[float, float, float]]] = {name: [] for name in ways}
@@ -269,6 +270,18 @@ def audit_verify(folder: Path) -> tuple[dict[str, tuple[float, float, float]], f
         for name, rows in samples.items()
     }
     return medians, setup
+
+
+def _whole_file(path: Path, public: bytes) -> tuple[float, float]:
+    """What verification was before decision 0504: read it all, split it, check the chain."""
+    t, c = time.perf_counter(), time.process_time()
+    verifier = load_public_key(public)
+    entries = [json.loads(line) for line in Path(f"{path}.checkpoints").read_text().splitlines()]
+    for entry in entries:
+        assert verifier.verifies(f"{entry['seq']}\t{entry['hash']}".encode(), entry["signature"])
+    checkpoints = {entry["seq"]: entry["hash"].encode() for entry in entries}
+    assert verify_records(path.read_bytes(), checkpoints) == AUDITED
+    return time.perf_counter() - t, time.process_time() - c
 
 
 def _timed_verify(path: Path, public: bytes, processes: int | None) -> tuple[float, float]:
