@@ -133,16 +133,45 @@ def test_a_bad_signature_stops_the_workers(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("parallel_always")
-@pytest.mark.parametrize("interpreter", ["/nonexistent/python", "/bin/false"])
+@pytest.mark.parametrize("interpreter", ["/nonexistent/python3", "python-that-fails"])
 def test_a_worker_that_cannot_run_means_a_sequential_check(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, interpreter: str
 ) -> None:
     path = _trail(tmp_path)
+    if interpreter == "python-that-fails":
+        fake = tmp_path / interpreter
+        fake.write_text("#!/bin/sh\nexit 1\n")
+        fake.chmod(0o755)
+        interpreter = str(fake)
     monkeypatch.setattr(sys, "executable", interpreter)
     check = ParallelCheck(path, path.stat().st_size, _checkpoints(path), 2)
     assert check.result() is None
     check.close()
     assert verify_trail(path, processes=2).records == 40
+
+
+@pytest.mark.usefixtures("parallel_always")
+@pytest.mark.parametrize("executable", ["/usr/sbin/uwsgi", ""])
+def test_no_worker_is_started_with_an_interpreter_that_is_not_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, executable: str
+) -> None:
+    path = _trail(tmp_path)
+    monkeypatch.setattr(sys, "executable", executable)
+    check = ParallelCheck(path, path.stat().st_size, _checkpoints(path), 4)
+    assert check._workers == []
+    assert check.result() == 40  # confirmed in this process alone
+    check.close()
+
+
+def test_a_checkpoint_that_is_not_a_hash_is_left_to_the_sequential_check(tmp_path: Path) -> None:
+    path = _trail(tmp_path)
+    checkpoints = {**_checkpoints(path), 14: b"7\tsomething\n"}
+    check = ParallelCheck(path, path.stat().st_size, checkpoints, 2)
+    assert check.result() is None
+    check.close()
+    with pytest.raises(AuditTamperedError) as caught:
+        verify_records(path.read_bytes(), checkpoints)
+    assert (caught.value.kind, caught.value.seq) == ("rewritten", 14)
 
 
 def test_lines_longer_than_the_search_window_mean_a_sequential_check(

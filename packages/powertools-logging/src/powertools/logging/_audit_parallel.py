@@ -34,6 +34,17 @@ def cpu_count() -> int:
     return os.cpu_count() or 1  # pragma: no cover -- macOS and Windows
 
 
+def _interpreter() -> str:
+    """This Python's executable, or "" where ``sys.executable`` is not a Python (an embedding
+    server, say), which would not run the worker script as Python does."""
+    name = Path(sys.executable or "").name.lower()
+    return sys.executable if name.startswith(("python", "pypy")) else ""
+
+
+def _is_hash(digest: bytes) -> bool:
+    return len(digest) == HASH and digest.isalnum()
+
+
 @dataclass(frozen=True, slots=True)
 class _Range:
     start: int  # byte offset of the range's first line
@@ -85,9 +96,10 @@ class ParallelCheck:
         self, trail: Path, size: int, checkpoints: Mapping[int, bytes], processes: int
     ) -> None:
         self._trail, self._checkpoints = trail, checkpoints
-        self._ranges = _ranges(trail, size, processes)
         self._workers: list[subprocess.Popen[bytes]] = []
-        if self._ranges is None:
+        self._ranges = _ranges(trail, size, processes if _interpreter() else 1)
+        if self._ranges is None or not all(map(_is_hash, checkpoints.values())):
+            self._ranges = None  # what the sequential check will name
             return
         try:
             for part, following in zip(self._ranges[1:], [*self._ranges[2:], None], strict=False):
@@ -102,9 +114,9 @@ class ParallelCheck:
             for seq, digest in self._checkpoints.items()
             if part.first < seq and (last is None or seq <= last)
         )
-        args = [str(self._trail), str(part.start), str(part.end), part.prev.decode(), part.first]
+        args = [os.path.abspath(self._trail), part.start, part.end, part.prev.decode(), part.first]
         worker = subprocess.Popen(  # noqa: S603 -- our own interpreter and script
-            [sys.executable, "-I", "-S", _audit_chain.__file__, *map(str, args)],
+            [_interpreter(), "-I", "-S", _audit_chain.__file__, *map(str, args)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -141,7 +153,7 @@ class ParallelCheck:
         assert worker.stdout is not None  # stdout=PIPE
         out = worker.stdout.read()
         worker.wait()
-        text = out.decode().strip()
+        text = out.decode(errors="replace").strip()
         if worker.returncode != 0 or not text.lstrip("-").isdigit() or int(text) < 0:
             return None
         return int(text)
