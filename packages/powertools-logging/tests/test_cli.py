@@ -256,3 +256,17 @@ def test_the_module_and_the_console_script_run_main(
     with pytest.raises(SystemExit) as stop:
         runpy.run_module("powertools.logging", run_name="__main__")
     assert stop.value.code == 2
+
+
+def test_the_private_key_given_as_the_public_one_is_bad_input_not_tampering(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = SigningKey.from_file(tmp_path / "keys" / "audit.ed25519")
+    trail = _trail(tmp_path, key)
+    status, out, err = _run(capsys, trail.path, "--public-key", tmp_path / "keys" / "audit.ed25519")
+    assert (status, out) == (2, "")
+    assert "is the private signing key, not its public half" in err
+    # a private key that did not sign them is just a wrong key
+    (tmp_path / "other.ed25519").write_bytes(SigningKey.generate()._raw())
+    status, out, _ = _run(capsys, trail.path, "--public-key", tmp_path / "other.ed25519")
+    assert (status, out.split(":")[1]) == (1, " the checkpoint of record 5")

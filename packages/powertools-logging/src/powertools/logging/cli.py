@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from powertools.logging._audit import verify_trail
+from powertools.logging._audit_keys import SigningKey
 from powertools.logging.errors import AuditTamperedError, ConfigurationError, MissingExtraError
 
 __all__ = ["main"]
@@ -93,6 +94,20 @@ def _checkpoint_file(args: argparse.Namespace) -> Path:
     return path  # none yet: the chain alone is checked
 
 
+def _is_private_key(args: argparse.Namespace, checkpoints: Path) -> bool:
+    """Whether ``--public-key`` names a file holding the private key whose public half signed
+    the checkpoints (both are 32 raw bytes; a logger keeps its private key so)."""
+    path = Path(args.public_key or "")
+    if not path.is_file() or path.stat().st_size != _KEY_BYTES:
+        return False
+    public_half = SigningKey.from_file(path, create=False).public_key().raw()
+    try:
+        verify_trail(args.path, checkpoint_path=checkpoints, public_key=public_half)
+    except AuditTamperedError as error:
+        return error.kind != "forged-checkpoint"
+    return True
+
+
 def _failure(error: AuditTamperedError) -> str:
     if error.kind != "forged-checkpoint":
         return f"FAILED: record {error.seq} (line {error.line}) {error.kind}: {error.detail}"
@@ -109,6 +124,12 @@ def _verify(args: argparse.Namespace) -> int:
     try:
         result = verify_trail(args.path, checkpoint_path=checkpoints, public_key=public_key)
     except AuditTamperedError as error:
+        if error.kind == "forged-checkpoint" and _is_private_key(args, checkpoints):
+            raise ConfigurationError(
+                f"{args.public_key} is the private signing key, not its public half: pass "
+                "SigningKey.from_file(path, create=False).public_key().raw().hex() instead, "
+                "and keep the private key from auditors"
+            ) from None
         print(_failure(error))
         return TAMPERED
     signatures = "" if result.signed else " (signatures not checked: no --public-key)"
