@@ -2,13 +2,17 @@
 
 Measures: µs per JSON event (3 context fields + 4 event fields) written to a file; µs per
 filtered-out DEBUG call; query latency on 1,000,000 stored events (SQLite); audit verification
-of 1,000,000 records. Run: ``uv run --group bench python tools/bench/bench_logging.py``.
+of 1,000,000 records with signed checkpoints (on every core and sequentially, beside one bare
+SHA-256 per line). Run: ``uv run --group bench python tools/bench/bench_logging.py``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import random
+import resource
 import sqlite3
 import statistics
 import sys
@@ -18,7 +22,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from powertools.logging import Query, StructuredLogger, clear_context, set_context
-from powertools.logging._audit import GENESIS, AuditTrail, _digest
+from powertools.logging._audit import GENESIS, _digest, verify_records, verify_trail
+from powertools.logging._audit_keys import SigningKey, load_public_key
+from powertools.logging._audit_parallel import cpu_count
 from powertools.logging._encode import format_time
 from powertools.logging.sinks.file import FileSink
 from powertools.logging.sinks.sqlite import SqliteSink
@@ -202,10 +208,9 @@ def query_latency(folder: Path) -> tuple[dict[str, float], int, float]:
     return timings, found["day"], setup
 
 
-def audit_verify(folder: Path) -> tuple[float, float, float]:
-    path = folder / "bench.audit"
-    setup = time.perf_counter()
-    prev, chunks = GENESIS, []
+def _write_audit_trail(path: Path, key: SigningKey) -> None:
+    """1,000,000 records and a checkpoint every 1,000 (the default), signed."""
+    prev, chunks, checkpoints = GENESIS, [], []
     for n in range(1, AUDITED + 1):
         seq = str(n).encode()
         body = (
@@ -214,17 +219,76 @@ def audit_verify(folder: Path) -> tuple[float, float, float]:
         )
         prev = _digest(prev, seq, body)
         chunks.append(prev + b"\t" + seq + b"\t" + body + b"\n")
+        if n % 1000 == 0:
+            signature = key.sign(b"%d\t%s" % (n, prev)).hex()
+            checkpoints.append(
+                json.dumps({"seq": n, "hash": prev.decode(), "time": n, "signature": signature})
+            )
     path.write_bytes(b"".join(chunks))
+    Path(f"{path}.checkpoints").write_text("\n".join(checkpoints) + "\n")
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _hash_floor(path: Path) -> tuple[float, float]:
+    """The peer: one SHA-256 per line and nothing else (no chain, no comparison)."""
+    t, c = time.perf_counter(), time.process_time()
+    sha = hashlib.sha256
+    for line in path.read_bytes().split(b"\n"):
+        sha(line).hexdigest()
+    return time.perf_counter() - t, time.process_time() - c
+
+
+def audit_verify(folder: Path) -> tuple[dict[str, tuple[float, float, float]], float]:
+    """Median wall, own CPU and workers' CPU (seconds) of each way of verifying."""
+    path, key = folder / "bench.audit", SigningKey.generate()
+    setup = time.perf_counter()
+    _write_audit_trail(path, key)
     setup = time.perf_counter() - setup
-    trail = AuditTrail(path, checkpoint_every=10**9)
-    samples, cpu = [], []
-    for _ in range(3):
-        t, c = time.perf_counter(), time.process_time()
-        assert trail.verify().records == AUDITED
-        samples.append(time.perf_counter() - t)
-        cpu.append(time.process_time() - c)
-    trail.close()
-    return statistics.median(samples), statistics.median(cpu), setup
+    public = key.public_key().raw()
+    ways: dict[str, Callable[[], tuple[float, float]]] = {
+        f"verify_trail, {cpu_count()} processes": lambda: _timed_verify(path, public, None),
+        "verify_trail, sequential": lambda: _timed_verify(path, public, 1),
+        "0.1.0's check (whole file, one split)": lambda: _whole_file(path, public),
+        "peer: sha256 per line, no chain": lambda: _hash_floor(path),
+    }
+    samples: dict[str, list[tuple[float, float, float]]] = {name: [] for name in ways}
+    for _ in range(ROUNDS):
+        for name, way in ways.items():
+            children = _children_cpu()
+            wall, cpu = way()
+            samples[name].append((wall, cpu, _children_cpu() - children))
+    medians = {
+        name: (
+            statistics.median(row[0] for row in rows),
+            statistics.median(row[1] for row in rows),
+            statistics.median(row[2] for row in rows),
+        )
+        for name, rows in samples.items()
+    }
+    return medians, setup
+
+
+def _whole_file(path: Path, public: bytes) -> tuple[float, float]:
+    """What verification was before decision 0504: read it all, split it, check the chain."""
+    t, c = time.perf_counter(), time.process_time()
+    verifier = load_public_key(public)
+    entries = [json.loads(line) for line in Path(f"{path}.checkpoints").read_text().splitlines()]
+    for entry in entries:
+        assert verifier.verifies(f"{entry['seq']}\t{entry['hash']}".encode(), entry["signature"])
+    checkpoints = {entry["seq"]: entry["hash"].encode() for entry in entries}
+    assert verify_records(path.read_bytes(), checkpoints) == AUDITED
+    return time.perf_counter() - t, time.process_time() - c
+
+
+def _timed_verify(path: Path, public: bytes, processes: int | None) -> tuple[float, float]:
+    t, c = time.perf_counter(), time.process_time()
+    result = verify_trail(path, public_key=public, processes=processes)
+    assert (result.records, result.checkpoints, result.signed) == (AUDITED, AUDITED // 1000, True)
+    return time.perf_counter() - t, time.process_time() - c
 
 
 def main() -> None:
@@ -244,11 +308,14 @@ def main() -> None:
         )
         print(f"  same, all {day_rows} matches parsed:        {timings['day']:7.2f} ms")
         print(f"  event + field filter, newest 100:         {timings['recent']:7.2f} ms")
-        verify, cpu, setup = audit_verify(folder)
+        verified, setup = audit_verify(folder)
         print(
-            f"\naudit verify of {AUDITED:,} records: {verify:.2f} s median wall, "
-            f"{cpu:.2f} s CPU (goal <= 2 s; setup {setup:.1f} s)"
+            f"\naudit verify of {AUDITED:,} records + {AUDITED // 1000:,} signed checkpoints "
+            f"(setup {setup:.1f} s), medians of {ROUNDS}; goal <= 2 s wall:"
         )
+        print(f"  {'':36} {'wall s':>7} {'own CPU s':>10} {'workers CPU s':>14}")
+        for name, (wall, cpu, workers) in verified.items():
+            print(f"  {name:36} {wall:7.2f} {cpu:10.2f} {workers:14.2f}")
 
 
 if __name__ == "__main__":

@@ -41,3 +41,12 @@ def test_file_example(tmp_path: Path) -> None:
     out = _run("file_and_metrics.py", tmp_path).splitlines()
     assert out[0] == "llm_call: 50 calls"
     assert out[1].startswith("50 timed calls on file")
+
+
+def test_audit_cli_example(tmp_path: Path) -> None:
+    assert _run("audit_verify_cli.py", tmp_path).splitlines() == [
+        "OK: 25 records, chain intact, 3 checkpoints verified",
+        "exit 0",
+        "FAILED: record 12 (line 12) removed: record 13 follows 11",
+        "exit 1",
+    ]

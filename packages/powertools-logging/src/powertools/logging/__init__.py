@@ -1,6 +1,6 @@
 """powertools.logging — structured events, sinks, metrics, audit trail and queries."""
 
-from powertools.logging._audit import AuditRecord, AuditTrail, AuditVerification
+from powertools.logging._audit import AuditRecord, AuditTrail, AuditVerification, verify_trail
 from powertools.logging._audit_keys import PublicKey, SigningKey
 from powertools.logging._context import (
     clear_context,
@@ -63,4 +63,5 @@ __all__ = [
     "redact_text",
     "set_context",
     "trace_headers",
+    "verify_trail",
 ]

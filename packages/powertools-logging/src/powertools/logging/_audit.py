@@ -3,7 +3,8 @@ kept in a separate file.
 
 Each line is ``sha256<TAB>seq<TAB>json``, where ``sha256 = SHA-256(previous hash, TAB seq TAB
 json)``: the hashed bytes after the previous hash are the line's own bytes after its hash, so
-verification is one slice and one hash per record, with no JSON parsing. A checkpoint
+verification is one slice and one hash per record, with no JSON parsing, and any byte range can
+be checked on its own (a large trail is checked on every core: ``_audit_parallel``). A checkpoint
 (``seq``, ``hash``, signature) is written every ``checkpoint_every`` records and on close; it
 catches what a chain alone cannot: a truncated tail, or a chain recomputed after an edit.
 """
@@ -23,14 +24,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from powertools.logging._audit_keys import SigningKey, load_public_key
+from powertools.logging import _audit_parallel
+from powertools.logging._audit_chain import GENESIS, first_break, read_range
+from powertools.logging._audit_chain import HASH as _HASH
+from powertools.logging._audit_keys import PublicKey, SigningKey, load_public_key
+from powertools.logging._audit_parallel import ParallelCheck, cpu_count
 from powertools.logging._redact import redact_value
 from powertools.logging.errors import AuditTamperedError, ConfigurationError
 
-__all__ = ["AuditRecord", "AuditTrail", "AuditVerification", "verify_records"]
+__all__ = [
+    "GENESIS",
+    "AuditRecord",
+    "AuditTrail",
+    "AuditVerification",
+    "verify_records",
+    "verify_trail",
+]
 
-GENESIS = b"0" * 64
-_HASH = 64  # hex digits of a SHA-256 at the start of each line
 _OPEN: weakref.WeakSet[AuditTrail] = weakref.WeakSet()
 _TAIL_READ = 1 << 16
 
@@ -59,15 +69,23 @@ def _digest(prev: bytes, seq: bytes, body: bytes) -> bytes:
 
 def _sequence_error(expected: int, seq: int, lines: list[bytes], index: int) -> AuditTamperedError:
     if seq < expected:
-        return AuditTamperedError("reordered", seq, f"record {seq} appears after {expected - 1}")
+        return AuditTamperedError(
+            "reordered", seq, f"record {seq} appears after {expected - 1}", line=expected
+        )
     wanted = str(expected).encode() + b"\t"
     if any(line[_HASH + 1 :].startswith(wanted) for line in lines[index:]):
-        return AuditTamperedError("reordered", expected, f"record {seq} appears before it")
-    return AuditTamperedError("removed", expected, f"record {seq} follows {expected - 1}")
+        return AuditTamperedError(
+            "reordered", expected, f"record {seq} appears before it", line=expected
+        )
+    return AuditTamperedError(
+        "removed", expected, f"record {seq} follows {expected - 1}", line=expected
+    )
 
 
 def _malformed(expected: int) -> AuditTamperedError:
-    return AuditTamperedError("malformed", expected, "the line is not hash, seq, record")
+    return AuditTamperedError(
+        "malformed", expected, "the line is not hash, seq, record", line=expected
+    )
 
 
 def _diagnose(lines: list[bytes], index: int) -> AuditTamperedError:
@@ -78,39 +96,127 @@ def _diagnose(lines: list[bytes], index: int) -> AuditTamperedError:
         return _malformed(expected)
     if int(head) != expected:
         return _sequence_error(expected, int(head), lines, index)
-    return AuditTamperedError("edited", expected, "its content does not match its hash")
-
-
-def _check_chain(lines: list[bytes]) -> None:
-    """Every record's hash, the hot loop of verification.
-
-    The sequence number is part of what is hashed, so a removed, duplicated or moved record
-    breaks the chain too; only then is the line looked at closely, to say what happened.
-    """
-    sha, prev = hashlib.sha256, GENESIS
-    for index, line in enumerate(lines):
-        digest = line[:_HASH]
-        if sha(prev + line[_HASH:]).hexdigest().encode() != digest:
-            raise _diagnose(lines, index)
-        prev = digest
+    return AuditTamperedError(
+        "edited", expected, "its content does not match its hash", line=expected
+    )
 
 
 def verify_records(data: bytes, checkpoints: Mapping[int, bytes]) -> int:
-    """Check a trail's bytes against its chain and checkpoints; return how many records."""
+    """Check a trail's bytes against its chain and checkpoints; return how many records.
+
+    The sequential check, which names the first record at fault.
+
+    >>> verify_records(b"", {})
+    0
+    """
     lines = data.split(b"\n")
     tail = lines.pop()
-    _check_chain(lines)
+    index = first_break(lines, GENESIS)
+    if index >= 0:
+        raise _diagnose(lines, index)
     last = len(lines)
     if tail:
-        raise AuditTamperedError("truncated", last + 1, "the last record is incomplete")
+        raise AuditTamperedError(
+            "truncated", last + 1, "the last record is incomplete", line=last + 1
+        )
     for seq in sorted(checkpoints):
         if seq > last:
             raise AuditTamperedError(
-                "truncated", last + 1, f"a checkpoint covers {seq} records, {last} remain"
+                "truncated",
+                last + 1,
+                f"a checkpoint covers {seq} records, {last} remain",
+                line=last + 1,
             )
         if lines[seq - 1][:_HASH] != checkpoints[seq]:
-            raise AuditTamperedError("rewritten", seq, "the chain differs from its checkpoint")
+            raise AuditTamperedError(
+                "rewritten", seq, "the chain differs from its checkpoint", line=seq
+            )
     return last
+
+
+@dataclass(frozen=True, slots=True)
+class _Checkpoint:
+    seq: int
+    hash: bytes
+    signature: object  # hex text when signed
+
+
+def _read_checkpoints(path: Path) -> list[_Checkpoint]:
+    if not path.exists():
+        return []
+    found = []
+    for number, line in enumerate(path.read_bytes().splitlines(), 1):
+        try:
+            entry = json.loads(line)
+            found.append(
+                _Checkpoint(int(entry["seq"]), str(entry["hash"]).encode(), entry["signature"])
+            )
+        except (ValueError, KeyError, TypeError):
+            raise AuditTamperedError(
+                "forged-checkpoint", 0, f"line {number} of {path} is not a checkpoint"
+            ) from None
+    return found
+
+
+def _check_signatures(checkpoints: list[_Checkpoint], verifier: PublicKey) -> None:
+    for entry in checkpoints:
+        if not verifier.verifies(b"%d\t%s" % (entry.seq, entry.hash), entry.signature):
+            raise AuditTamperedError(
+                "forged-checkpoint", entry.seq, "its signature does not verify"
+            )
+
+
+def _verify(
+    path: Path,
+    size: int,
+    entries: list[_Checkpoint],
+    verifier: PublicKey | None,
+    processes: int | None,
+) -> AuditVerification:
+    """Signatures, then the chain, a block at a time (on every core for a large trail); when
+    that cannot confirm the trail intact, the whole trail is read again to name the record at
+    fault."""
+    checkpoints = {entry.seq: entry.hash for entry in entries}
+    processes = cpu_count() if processes is None else processes
+    if size < _audit_parallel.PARALLEL_BYTES:
+        processes = 1
+    check = ParallelCheck(path, size, checkpoints, processes)
+    try:
+        if verifier is not None:
+            _check_signatures(entries, verifier)  # while the workers hash
+        records = check.result()
+    finally:
+        check.close()
+    if records is None:
+        records = verify_records(read_range(str(path), 0, size), checkpoints)
+    return AuditVerification(records, len(checkpoints), verifier is not None)
+
+
+def verify_trail(
+    path: str | os.PathLike[str],
+    *,
+    checkpoint_path: str | os.PathLike[str] | None = None,
+    public_key: bytes | None = None,
+    processes: int | None = None,
+) -> AuditVerification:
+    """Verify the audit trail at ``path`` without opening it for writing.
+
+    Raises :class:`AuditTamperedError` naming the first record at fault. ``checkpoint_path``
+    defaults to ``<path>.checkpoints``; with ``public_key`` (32 raw bytes) every checkpoint's
+    signature is checked too. A large trail is checked on ``processes`` cores (default: all).
+
+    >>> import tempfile, pathlib
+    >>> trail = AuditTrail(pathlib.Path(tempfile.mkdtemp()) / "audit.log")
+    >>> _ = trail.append("login", actor="ada", resource="console")
+    >>> trail.close()
+    >>> verify_trail(trail.path)
+    AuditVerification(records=1, checkpoints=1, signed=False)
+    """
+    path = Path(path)
+    size = path.stat().st_size
+    entries = _read_checkpoints(Path(checkpoint_path or f"{path}.checkpoints"))
+    verifier = None if public_key is None else load_public_key(public_key)
+    return _verify(path, size, entries, verifier, processes)
 
 
 class AuditTrail:
@@ -230,33 +336,18 @@ class AuditTrail:
         os.close(self._fd)
         _OPEN.discard(self)
 
-    def _checkpoints(self, public_key: bytes | None) -> tuple[dict[int, bytes], bool]:
-        if not self.checkpoint_path.exists():
-            return {}, False
+    def verify(self, public_key: bytes | None = None) -> AuditVerification:
+        """Check every record and checkpoint; raise :class:`AuditTamperedError` naming the first
+        record at fault. ``public_key`` (32 raw bytes) defaults to the trail's own key."""
+        with self._lock:  # what was written so far, checkpoints included
+            size = self.path.stat().st_size
+            entries = _read_checkpoints(self.checkpoint_path)
         verifier = (
             load_public_key(public_key)
             if public_key is not None
             else (None if self._key is None else self._key.public_key())
         )
-        found: dict[int, bytes] = {}
-        for line in self.checkpoint_path.read_text(encoding="utf-8").splitlines():
-            entry = json.loads(line)
-            seq, digest, signature = int(entry["seq"]), str(entry["hash"]), entry["signature"]
-            if verifier is not None and not verifier.verifies(
-                f"{seq}\t{digest}".encode(), signature
-            ):
-                raise AuditTamperedError("forged-checkpoint", seq, "its signature does not verify")
-            found[seq] = digest.encode()
-        return found, verifier is not None
-
-    def verify(self, public_key: bytes | None = None) -> AuditVerification:
-        """Check every record and checkpoint; raise :class:`AuditTamperedError` naming the first
-        record at fault. ``public_key`` (32 raw bytes) defaults to the trail's own key."""
-        with self._lock:
-            data = Path(self.path).read_bytes()
-        checkpoints, signed = self._checkpoints(public_key)
-        records = verify_records(data, checkpoints)
-        return AuditVerification(records=records, checkpoints=len(checkpoints), signed=signed)
+        return _verify(self.path, size, entries, verifier, None)
 
 
 @atexit.register

@@ -64,10 +64,15 @@ class AuditTamperedError(LoggingError):
     """The audit trail does not verify.
 
     ``kind`` is one of ``edited``, ``removed``, ``reordered``, ``truncated``, ``rewritten``,
-    ``malformed`` or ``forged-checkpoint``; ``seq`` is the sequence number of the record at fault.
+    ``malformed`` or ``forged-checkpoint``; ``seq`` is the sequence number of the record at fault
+    (0 for a checkpoint line that is not a checkpoint); ``line`` is the trail file's line at
+    fault, counted from 1 (``None`` when the fault is in the checkpoints); ``detail`` says what
+    is wrong.
     """
 
-    def __init__(self, kind: str, seq: int, detail: str) -> None:
+    def __init__(self, kind: str, seq: int, detail: str, *, line: int | None = None) -> None:
         super().__init__(f"audit trail {kind} at record {seq}: {detail}")
         self.kind = kind
         self.seq = seq
+        self.line = line
+        self.detail = detail
