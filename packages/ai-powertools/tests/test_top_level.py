@@ -145,6 +145,8 @@ def test_docstring_examples_run() -> None:
 def test_components_commands_run_through_powertools(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["cost", "prices", "show", "gpt-4o-mini"]) == 0
     assert capsys.readouterr().out.startswith("gpt-4o-mini (openai)")
+    assert main(["logging", "audit", "verify", "/no/such/trail"]) == 2
+    assert "powertools logging" in capsys.readouterr().err
     assert main(["retry", "anything"]) == 2  # retry has no command line
     assert "powertools-retry has no command line" in capsys.readouterr().err
     with pytest.raises(SystemExit):

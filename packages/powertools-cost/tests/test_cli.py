@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from powertools.cost import CostTracker, Usage, from_json
-from powertools.cost._cli import default_ledger_url, main
+from powertools.cost.cli import default_ledger_url, main
 
 DATA = Path(__file__).parent / "data" / "litellm_prices.json"
 NOON = datetime(2026, 11, 25, 12, tzinfo=UTC).timestamp()

@@ -2,7 +2,7 @@
 
 ``powertools <component> ...`` runs that component's own command line (``powertools cost
 report`` is ``powertools-cost report``): a component has one when it ships
-``powertools.<component>._cli`` with a ``main(argv)`` function.
+``powertools.<component>.cli`` with a ``main(argv, *, prog)`` function.
 """
 
 from __future__ import annotations
@@ -96,15 +96,15 @@ def component_names() -> list[str]:
     return sorted({e.name for e in metadata.entry_points(group=COMPONENT_GROUP)})
 
 
-def component_cli(name: str) -> Callable[[Sequence[str]], int] | None:
-    """The ``main(argv)`` of a component's command line, or None when it has none."""
+def component_cli(name: str) -> Callable[..., int] | None:
+    """The ``main(argv, *, prog)`` of a component's command line, or None when it has none."""
     from importlib import import_module
     from importlib.util import find_spec
 
-    module = f"powertools.{name}._cli"
+    module = f"powertools.{name}.cli"
     if find_spec(module) is None:
         return None
-    run: Callable[[Sequence[str]], int] = import_module(module).main
+    run: Callable[..., int] = import_module(module).main
     return run
 
 
@@ -124,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if run is None:
             print(f"powertools: powertools-{args_in[0]} has no command line", file=sys.stderr)
             return 2
-        return run(args_in[1:])
+        return run(args_in[1:], prog=f"powertools {args_in[0]}")
     parser = argparse.ArgumentParser(prog="powertools", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="list the installed powertools distributions")

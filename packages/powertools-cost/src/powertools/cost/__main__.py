@@ -2,6 +2,6 @@
 
 import sys
 
-from powertools.cost._cli import main
+from powertools.cost.cli import main
 
 sys.exit(main())

@@ -39,9 +39,9 @@ def default_ledger_url() -> str:
     return os.environ.get("POWERTOOLS_COST_LEDGER") or f"sqlite:///{default_ledger_path()}"
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="powertools-cost", description="Prices, reports and exports of LLM spending."
+        prog=prog, description="Prices, reports and exports of LLM spending."
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -71,8 +71,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    out: TextIO | None = None,
+    *,
+    prog: str = "powertools-cost",
+) -> int:
     """Run the command; returns the exit status (0 done, 1 refused or failed, 2 bad usage).
+
+    ``prog`` names the command in usage and errors (``"powertools cost"`` through the
+    meta-package's command).
 
     >>> main(["prices", "show", "gpt-4o-mini"])  # doctest: +ELLIPSIS
     gpt-4o-mini (openai), ...
@@ -80,7 +88,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     0
     """
     out = out or sys.stdout
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser(prog).parse_args(argv)
+    except SystemExit as stop:  # --help, or a usage error argparse has already explained
+        return stop.code if isinstance(stop.code, int) else 2
     try:
         if args.command == "prices":
             return _prices(args, out)
@@ -88,7 +99,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             return _report(args, out)
         return _export(args, out)
     except CostError as exc:
-        print(f"powertools-cost: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return 1
 
 
