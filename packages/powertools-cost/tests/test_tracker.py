@@ -172,6 +172,7 @@ async def test_one_thousand_concurrent_calls_never_overspend_or_leak() -> None:
     outcomes["cancelled"] = sum(isinstance(r, asyncio.CancelledError) for r in results)
     [status] = await tracker.budgets.astatus()
     assert status.held == 0
+    assert tracker.budgets.renewals.live == {}  # nothing is kept alive after the calls
     assert status.spent <= Decimal("2.5")
     assert status.spent == tracker.get_total()
     assert all(outcomes.values()), outcomes  # every path was exercised
