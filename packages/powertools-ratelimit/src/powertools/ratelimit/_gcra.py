@@ -10,6 +10,7 @@ waiting forever and bounds what passes in any window by ``max(burst, c) + rate *
 from __future__ import annotations
 
 import math
+import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,12 +48,13 @@ class GcraCells:
         "_bursts",
         "_busy_until",
         "_dims",
+        "_idle_plan",
         "_intervals",
         "_lock",
         "_plan",
         "_tats",
         "limits",
-        "max_costs",
+        "max_simple_tokens",
         "scale",
     )
 
@@ -65,8 +67,9 @@ class GcraCells:
         self._intervals: list[float] = []
         self._bursts: list[float] = []
         self._plan: list[tuple[int, int, float, float]] = []
+        self._idle_plan: list[tuple[int, int, float]] = []
         self._busy_until = -math.inf  # no cell owes anything after this moment
-        self.max_costs: tuple[float, ...] = ()
+        self.max_simple_tokens = math.inf
         self._compile()
 
     def _compile(self) -> None:
@@ -76,11 +79,17 @@ class GcraCells:
         self._plan = [
             (i, self._dims[i], self._intervals[i], self._bursts[i]) for i in range(len(self.limits))
         ]
+        self._idle_plan = [(i, dim, interval) for i, dim, interval, _ in self._plan]
         self._busy_until = max(self._tats, default=-math.inf)
-        self.max_costs = tuple(
-            min((lim.limit for lim in self.limits if lim.dimension == d), default=math.inf)
+        most = {
+            d: min((x.limit for x in self.limits if x.dimension == d), default=math.inf)
             for d in DIMENSIONS
-        )
+        }
+        # a request of one call and t tokens (t counted as input) fits every limit while
+        # 0 <= t <= this (finite, so an infinite t is caught); -1 when even one request
+        # cannot fit, so every request is checked
+        fits = min(most["tokens"], most["input_tokens"], sys.float_info.max)
+        self.max_simple_tokens = fits if most["requests"] >= 1 else -1.0
 
     def set_limits(self, limits: Sequence[Limit], scale: float) -> None:
         """Replace the limits (learnt or reconfigured), keeping the state of those that stay."""
@@ -93,30 +102,59 @@ class GcraCells:
 
     def try_take(self, now: float, costs: Sequence[float]) -> float:
         """Take ``costs`` from every cell and return 0, or take nothing and return the wait."""
-        with self._lock:
-            tats = self._tats
+        lock = self._lock
+        lock.acquire()  # not `with`: its __exit__ call costs more than the rest of this path
+        try:
             if self._busy_until > now:  # some cell still owes: check each against its slack
-                wait = 0.0
-                for i, dim, interval, burst in self._plan:
-                    cost = costs[dim]
-                    if cost:
-                        slack = burst - cost
-                        need = tats[i] - now - (slack * interval if slack > 0 else 0.0)
-                        if need > wait:  # noqa: PLR1730 - max() is a call: slower here
-                            wait = need
-                if wait > EPSILON:
-                    return wait
-            busy = self._busy_until
-            for i, dim, interval, _ in self._plan:
-                cost = costs[dim]
-                if cost:
-                    tat = tats[i]
-                    tat = (tat if tat > now else now) + cost * interval
-                    tats[i] = tat
-                    if tat > busy:  # noqa: PLR1730 - max() is a call: slower here
-                        busy = tat
+                return self._take(now, costs, now)
+            # every cell is idle (its TAT <= now): no check, and a cell this request does not
+            # charge may be set to now, which changes nothing at now or later
+            tats = self._tats
+            busy = now
+            for i, dim, interval in self._idle_plan:
+                tats[i] = tat = now + costs[dim] * interval
+                if tat > busy:  # noqa: PLR1730 - max() is a call: slower here
+                    busy = tat
             self._busy_until = busy
             return 0.0
+        finally:
+            lock.release()
+
+    def take_due(self, now: float, costs: Sequence[float], since: float) -> float:
+        """``try_take`` for a waiter that has waited since ``since``: take it at its due time.
+
+        The cost is admitted if it fits at ``now``, but counted as arriving when it first
+        fitted (no earlier than ``since``), so a wake-up that comes late does not lose the
+        capacity between the due time and the wake-up. ``since`` bounds the credit: callers
+        pass the moment the waiter was due to be woken (or queued, if later).
+        """
+        with self._lock:
+            return self._take(now, costs, since)
+
+    def _take(self, now: float, costs: Sequence[float], since: float) -> float:
+        tats = self._tats
+        ready = -math.inf  # the moment the cost first fits every cell
+        for i, dim, interval, burst in self._plan:
+            cost = costs[dim]
+            if cost:
+                slack = burst - cost
+                fits_at = tats[i] - (slack * interval if slack > 0 else 0.0)
+                if fits_at > ready:  # noqa: PLR1730 - max() is a call: slower here
+                    ready = fits_at
+        if ready - now > EPSILON:
+            return ready - now
+        arrival = min(max(ready, since), now)
+        busy = self._busy_until
+        for i, dim, interval, _ in self._plan:
+            cost = costs[dim]
+            if cost:
+                tat = tats[i]
+                tat = (tat if tat > arrival else arrival) + cost * interval
+                tats[i] = tat
+                if tat > busy:  # noqa: PLR1730 - max() is a call: slower here
+                    busy = tat
+        self._busy_until = busy
+        return 0.0
 
     def wait_for(self, now: float, costs: Sequence[float]) -> float:
         """How long ``costs`` would wait now, taking nothing."""
