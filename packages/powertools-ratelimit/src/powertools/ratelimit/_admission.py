@@ -67,16 +67,17 @@ class Admission:
             default=0.0,
         )
 
-    def _take_local(self, costs: Sequence[float], slot: bool) -> float:
+    def _take_local(self, costs: Sequence[float], slot: bool, now: float, since: float) -> float:
+        """Take ``costs`` (and a slot) at ``now``, counted from ``since`` (see ``take_due``)."""
         if slot:
             with self._slot_lock:
                 if self._in_flight >= (self.max_concurrent or 0):
                     return math.inf
-                wait = self._cells.try_take(self._clock(), costs)
+                wait = self._cells.take_due(now, costs, since)
                 if wait == 0.0:
                     self._in_flight += 1
                 return wait
-        return self._cells.try_take(self._clock(), costs)
+        return self._cells.take_due(now, costs, since)
 
     async def _take_remote(self, store: Store, costs: Sequence[float], slot: bool) -> float:
         if slot:
@@ -124,10 +125,11 @@ class Admission:
     # -- async waiting ---------------------------------------------------------------------
 
     async def _acquire_async(self, r: Reservation) -> None:
-        costs = r.cost
+        costs = r._costs
         if not len(self._queue):
             if self._store is None:
-                wait = self._take_local(costs, r._slot)
+                now = self._clock()
+                wait = self._take_local(costs, r._slot, now, now)
             elif self._pump is None:
                 wait = await self._take_remote(self._store, costs, r._slot)
             else:
@@ -140,7 +142,7 @@ class Admission:
         self._loop = loop = asyncio.get_running_loop()
         fut: asyncio.Future[None] = loop.create_future()
         waiter = self._queue.push(
-            Waiter(fut, costs, r._slot, (r.key, r.priority), self._size(costs)),
+            Waiter(fut, costs, r._slot, (r.key, r.priority), self._size(costs), self._clock()),
             check_priority(r.priority),
         )
         self._kick()
@@ -189,19 +191,31 @@ class Admission:
         elif self._pump is None and loop is not None:
             self._pump = loop.create_task(self._pump_remote(self._store))
 
-    def _dispatch_local(self) -> None:
+    def _dispatch_local(self, due: float = math.inf) -> None:
+        """Admit waiters from the head while they fit; else set the timer for the head.
+
+        While the queue is backed up, the head's turn comes at a moment known in advance,
+        the timer's ``due`` time; the timer fires some time after it (the event loop's
+        lateness). Waiters admitted now are counted as arriving at their due time rather
+        than now (``GcraCells.take_due``), so the lateness is not lost capacity: over a
+        backlog the limiter admits exactly rate x time (+ burst). The credit never reaches
+        back before the due time nor before a waiter queued, so a window of the wall clock
+        holds at most what the limit allows plus the lateness of one wake-up.
+        """
         queue = self._queue
+        now = self._clock()
+        since = min(due, self._timer_at, now)  # a late timer still pending counts too
         while (head := queue.head()) is not None:
-            wait = self._take_local(head.costs, head.slot)
+            wait = self._take_local(head.costs, head.slot, now, max(since, head.since))
             if wait > 0.0:
                 if wait != math.inf:
-                    self._wake_in(wait)
+                    self._wake_in(now, wait)
                 return
             queue.pop()
             head.future.set_result(None)
 
-    def _wake_in(self, delay: float) -> None:
-        at = self._clock() + delay
+    def _wake_in(self, now: float, delay: float) -> None:
+        at = now + delay
         if self._timer is not None and not self._timer.done() and self._timer_at <= at + EPSILON:
             return
         if self._timer is not None:
@@ -211,9 +225,10 @@ class Admission:
 
     async def _wake_after(self, delay: float) -> None:
         await self._sleep(delay)
+        due = self._timer_at
         self._timer = None
         self._timer_at = math.inf
-        self._dispatch_local()
+        self._dispatch_local(due)
 
     async def _pump_remote(self, store: Store) -> None:
         queue = self._queue
@@ -247,19 +262,24 @@ class Admission:
                 f"limiter {self.name!r} uses a shared store, which needs `async with "
                 "limiter.acquire(...)`: call it from async code"
             )
-        costs = r.cost
-        deadline = math.inf if r.timeout is None else self._clock() + r.timeout
+        costs = r._costs
+        now = due = self._clock()
+        deadline = math.inf if r.timeout is None else now + r.timeout
         while True:
-            wait = self._take_local(costs, r._slot) if not len(self._queue) else 0.001
+            # counted as arriving when it fitted, if that was after the sleep was planned to
+            # end: the sleep's lateness is no lost capacity (see _dispatch_local)
+            wait = self._take_local(costs, r._slot, now, due) if not len(self._queue) else 0.001
             if wait == 0.0:
                 return
-            now = self._clock()
             if now >= deadline:
                 raise RateLimitTimeout(
                     f"no capacity within timeout={r.timeout:g}s: raise the timeout, lower the "
                     "cost, or check would_wait_longer_than() first"
                 )
-            self._blocking_sleep(min(wait, deadline - now, 0.05))
+            nap = min(wait, deadline - now, 0.05)
+            self._blocking_sleep(nap)
+            due = now + nap
+            now = self._clock()
 
 
 _DIM_INDEX = {name: i for i, name in enumerate(DIMENSIONS)}
