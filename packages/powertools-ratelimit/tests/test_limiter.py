@@ -317,7 +317,14 @@ async def test_async_decorator_takes_a_token_callable(clock: FakeClock, make_lim
 async def test_a_shared_store_shares_capacity_between_limiters(clock: FakeClock) -> None:
     store = MemoryStore(clock=clock)
     a, b = (
-        RateLimiter(name="api", requests_per_second=2, store=store, clock=clock, sleep=clock.sleep)
+        RateLimiter(
+            name="api",
+            requests_per_second=2,
+            store=store,
+            clock=clock,
+            sleep=clock.sleep,
+            blocking_sleep=clock.blocking_sleep,
+        )
         for _ in range(2)
     )
     times: list[float] = []
@@ -332,8 +339,12 @@ async def test_a_shared_store_shares_capacity_between_limiters(clock: FakeClock)
     assert sorted(times) == [0.0, 0.5, 1.0, 1.5]
     r = await a.acquire(timeout=5)
     await r.asettle(tokens=0)
-    with pytest.raises(ConfigurationError, match="async with"), a.acquire():
-        pass
+    assert clock() == 2.0
+    with b.acquire():  # blocking callers share the store too: b waits for a's request
+        assert clock() == 2.5
+    with b.acquire(tokens=5) as blocking:
+        blocking.settle(tokens=1)  # a blocking settle adjusts the store at once
+    assert clock() == 3.0
 
 
 async def test_store_given_as_url(make_limiter: Make) -> None:

@@ -17,7 +17,7 @@ from powertools.ratelimit._gcra import EPSILON, GcraCells
 from powertools.ratelimit._limits import DIMENSIONS, Limit
 from powertools.ratelimit._scheduler import FairQueue, Waiter, check_priority
 from powertools.ratelimit._store import Store
-from powertools.ratelimit.errors import ConfigurationError, RateLimitTimeout
+from powertools.ratelimit.errors import RateLimitTimeout
 
 if TYPE_CHECKING:
     from powertools.ratelimit._reservation import Reservation
@@ -79,18 +79,36 @@ class Admission:
                 return wait
         return self._cells.take_due(now, costs, since)
 
+    def _claim_slot(self) -> bool:
+        with self._slot_lock:
+            if self._in_flight >= (self.max_concurrent or 0):
+                return False
+            self._in_flight += 1
+            return True
+
     async def _take_remote(self, store: Store, costs: Sequence[float], slot: bool) -> float:
-        if slot:
-            with self._slot_lock:
-                if self._in_flight >= (self.max_concurrent or 0):
-                    return math.inf
-                self._in_flight += 1
+        if slot and not self._claim_slot():
+            return math.inf
         try:
-            wait = await store.take(self.name, self.limits, costs, self._cells.scale)
+            wait = await store.atake(self.name, self.limits, costs, self._cells.scale)
         except BaseException:
             if slot:
                 self._release_slot()
             raise
+        return self._took_remote(wait, costs, slot)
+
+    def _take_remote_blocking(self, store: Store, costs: Sequence[float], slot: bool) -> float:
+        if slot and not self._claim_slot():
+            return math.inf
+        try:
+            wait = store.take(self.name, self.limits, costs, self._cells.scale)
+        except BaseException:
+            if slot:
+                self._release_slot()
+            raise
+        return self._took_remote(wait, costs, slot)
+
+    def _took_remote(self, wait: float, costs: Sequence[float], slot: bool) -> float:
         if wait > 0.0:
             self._remote_wait_until = self._clock() + wait
             if slot:
@@ -105,13 +123,18 @@ class Admission:
             self._release_slot()
 
     def _adjust(self, deltas: Sequence[float]) -> asyncio.Task[None] | None:
-        if self._store is None:
-            self._cells.adjust(self._clock(), deltas)
+        """Charge or refund; with a store, in the background (async) or at once (blocking)."""
+        self._cells.adjust(self._clock(), deltas)
+        store = self._store
+        if store is None:
             self._kick()
             return None
-        task = asyncio.get_running_loop().create_task(
-            self._store.adjust(self.name, self.limits, deltas, self._cells.scale)
-        )
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # a blocking caller: one round trip now
+            store.adjust(self.name, self.limits, deltas, self._cells.scale)
+            return None
+        task = loop.create_task(store.aadjust(self.name, self.limits, deltas, self._cells.scale))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         return task
@@ -257,18 +280,19 @@ class Admission:
     # -- blocking waiting ------------------------------------------------------------------
 
     def _acquire_sync(self, r: Reservation) -> None:
-        if self._store is not None:
-            raise ConfigurationError(
-                f"limiter {self.name!r} uses a shared store, which needs `async with "
-                "limiter.acquire(...)`: call it from async code"
-            )
         costs = r._costs
+        store = self._store
         now = due = self._clock()
         deadline = math.inf if r.timeout is None else now + r.timeout
         while True:
-            # counted as arriving when it fitted, if that was after the sleep was planned to
-            # end: the sleep's lateness is no lost capacity (see _dispatch_local)
-            wait = self._take_local(costs, r._slot, now, due) if not len(self._queue) else 0.001
+            if len(self._queue):  # async waiters queued: let them go first
+                wait = 0.001
+            elif store is None:
+                # counted as arriving when it fitted, if that was after the sleep was planned
+                # to end: the sleep's lateness is no lost capacity (see _dispatch_local)
+                wait = self._take_local(costs, r._slot, now, due)
+            else:
+                wait = self._take_remote_blocking(store, costs, r._slot)
             if wait == 0.0:
                 return
             if now >= deadline:
@@ -276,7 +300,11 @@ class Admission:
                     f"no capacity within timeout={r.timeout:g}s: raise the timeout, lower the "
                     "cost, or check would_wait_longer_than() first"
                 )
-            nap = min(wait, deadline - now, 0.05)
+            # a store's wait is exact (its next round trip then succeeds unless another
+            # process took the capacity); locally, short naps notice slots and queues
+            nap = min(
+                wait if store is not None and wait != math.inf else min(wait, 0.05), deadline - now
+            )
             self._blocking_sleep(nap)
             due = now + nap
             now = self._clock()

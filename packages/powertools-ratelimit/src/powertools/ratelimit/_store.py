@@ -24,34 +24,53 @@ ENTRY_POINT_GROUP = "powertools.ratelimit.stores"
 
 @runtime_checkable
 class Store(Protocol):
-    """Shared limit state: one atomic take for all dimensions, and adjustments after it."""
+    """Shared limit state: one atomic take for all dimensions, and adjustments after it.
 
-    async def take(
+    Each operation has a blocking form, for ``with limiter.acquire()`` and decorated sync
+    functions, and an async twin with an ``a`` prefix, for ``async with``.
+    """
+
+    def take(
         self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float
     ) -> float:
         """Take ``costs`` from every limit of ``name`` and return 0, or return the wait."""
         ...
 
-    async def adjust(
+    async def atake(
+        self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float
+    ) -> float:
+        """``take``, awaited."""
+        ...
+
+    def adjust(
         self, name: str, limits: Sequence[Limit], deltas: Sequence[float], scale: float
     ) -> None:
         """Charge (positive) or refund (negative) amounts already taken."""
         ...
 
+    async def aadjust(
+        self, name: str, limits: Sequence[Limit], deltas: Sequence[float], scale: float
+    ) -> None:
+        """``adjust``, awaited."""
+        ...
+
+    def close(self) -> None:
+        """Release the connections the blocking calls opened."""
+        ...
+
     async def aclose(self) -> None:
-        """Release connections."""
+        """Release every connection."""
         ...
 
 
 class MemoryStore:
     """Limit state in this process, shared by every limiter given the same store and name.
 
-    >>> import asyncio
     >>> store = MemoryStore(clock=lambda: 0.0)
     >>> lim = [Limit("requests", 1, 1.0)]
-    >>> asyncio.run(store.take("api", lim, (1, 0, 0, 0), 1.0))
+    >>> store.take("api", lim, (1, 0, 0, 0), 1.0)
     0.0
-    >>> asyncio.run(store.take("api", lim, (1, 0, 0, 0), 1.0))
+    >>> store.take("api", lim, (1, 0, 0, 0), 1.0)
     1.0
     """
 
@@ -70,17 +89,32 @@ class MemoryStore:
                 cells.set_limits(limits, scale)
             return cells
 
-    async def take(
+    def take(
         self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float
     ) -> float:
         """Take ``costs`` from every limit of ``name`` and return 0, or return the wait."""
         return self.cells(name, limits, scale).try_take(self._clock(), costs)
 
-    async def adjust(
+    async def atake(
+        self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float
+    ) -> float:
+        """``take`` (nothing to wait for in memory)."""
+        return self.take(name, limits, costs, scale)
+
+    def adjust(
         self, name: str, limits: Sequence[Limit], deltas: Sequence[float], scale: float
     ) -> None:
         """Charge (positive) or refund (negative) amounts already taken."""
         self.cells(name, limits, scale).adjust(self._clock(), deltas)
+
+    async def aadjust(
+        self, name: str, limits: Sequence[Limit], deltas: Sequence[float], scale: float
+    ) -> None:
+        """``adjust`` (nothing to wait for in memory)."""
+        self.adjust(name, limits, deltas, scale)
+
+    def close(self) -> None:
+        """Nothing to release."""
 
     async def aclose(self) -> None:
         """Nothing to release."""
