@@ -85,7 +85,7 @@ def test_due_time_credit_exceeds_the_window_bound_by_at_most_the_lateness(
     for gap, cost, late in arrivals:
         due += gap
         now = max(now, due + late * lateness)
-        if cost <= limit and cells.take_due(now, (1, cost, 0, 0), due) == 0.0:
+        if cost <= limit and cells.try_take(now, (1, cost, 0, 0), due) == 0.0:
             log.append((now, float(cost)))
     largest = max((c for _, c in log), default=0.0)
     bound = max(burst, largest) + limit * (window + lateness) / lim.period
@@ -109,7 +109,7 @@ def test_a_late_check_takes_exactly_what_a_check_at_the_due_time_takes(
         checked_late.try_take(now, (1, amount, 0, 0))
     due = now + on_time.wait_for(now, (1, cost, 0, 0))
     assert on_time.try_take(due, (1, cost, 0, 0)) == 0.0
-    assert checked_late.take_due(due + late, (1, cost, 0, 0), due) == 0.0
+    assert checked_late.try_take(due + late, (1, cost, 0, 0), due) == 0.0
     for probe in (1, 10, 50):  # the same state: the lateness cost no capacity
         assert checked_late.wait_for(due + late, (1, probe, 0, 0)) == pytest.approx(
             on_time.wait_for(due + late, (1, probe, 0, 0)), abs=1e-9
@@ -119,10 +119,10 @@ def test_a_late_check_takes_exactly_what_a_check_at_the_due_time_takes(
 def test_the_credit_never_reaches_before_since() -> None:
     cells = GcraCells([Limit("requests", 1, 1.0)])
     cells.try_take(0.0, (1, 0, 0, 0))  # due again at 1.0
-    assert cells.take_due(5.0, (1, 0, 0, 0), 4.0) == 0.0  # queued at 4.0: counted at 4.0
+    assert cells.try_take(5.0, (1, 0, 0, 0), 4.0) == 0.0  # queued at 4.0: counted at 4.0
     assert cells.wait_for(5.0, (1, 0, 0, 0)) == pytest.approx(0.0)
-    assert cells.take_due(5.0, (1, 0, 0, 0), 5.0) == pytest.approx(0.0)
-    assert cells.take_due(5.0, (1, 0, 0, 0), 5.0) == pytest.approx(1.0)  # nothing extra
+    assert cells.try_take(5.0, (1, 0, 0, 0), 5.0) == pytest.approx(0.0)
+    assert cells.try_take(5.0, (1, 0, 0, 0), 5.0) == pytest.approx(1.0)  # nothing extra
 
 
 @given(estimate=costs, actual=st.integers(min_value=0, max_value=50), gap=gaps)

@@ -68,16 +68,16 @@ class Admission:
         )
 
     def _take_local(self, costs: Sequence[float], slot: bool, now: float, since: float) -> float:
-        """Take ``costs`` (and a slot) at ``now``, counted from ``since`` (see ``take_due``)."""
+        """Take ``costs`` (and a slot) at ``now``, counted from ``since`` (see ``try_take``)."""
         if slot:
             with self._slot_lock:
                 if self._in_flight >= (self.max_concurrent or 0):
                     return math.inf
-                wait = self._cells.take_due(now, costs, since)
+                wait = self._cells.try_take(now, costs, since)
                 if wait == 0.0:
                     self._in_flight += 1
                 return wait
-        return self._cells.take_due(now, costs, since)
+        return self._cells.try_take(now, costs, since)
 
     def _claim_slot(self) -> bool:
         with self._slot_lock:
@@ -220,7 +220,7 @@ class Admission:
         While the queue is backed up, the head's turn comes at a moment known in advance,
         the timer's ``due`` time; the timer fires some time after it (the event loop's
         lateness). Waiters admitted now are counted as arriving at their due time rather
-        than now (``GcraCells.take_due``), so the lateness is not lost capacity: over a
+        than now (``GcraCells.try_take``), so the lateness is not lost capacity: over a
         backlog the limiter admits exactly rate x time (+ burst). The credit never reaches
         back before the due time nor before a waiter queued, so a window of the wall clock
         holds at most what the limit allows plus the lateness of one wake-up.

@@ -22,6 +22,8 @@ __all__ = ["EPSILON", "CellStats", "GcraCells"]
 #: Waits shorter than this count as zero, so float rounding cannot spin a waiter.
 EPSILON = 1e-9
 
+_NEVER = -math.inf
+
 
 @dataclass(slots=True, frozen=True)
 class CellStats:
@@ -47,10 +49,12 @@ class GcraCells:
     __slots__ = (
         "_bursts",
         "_busy_until",
+        "_dim_intervals",
         "_dims",
         "_idle_plan",
         "_intervals",
         "_lock",
+        "_min_span",
         "_plan",
         "_tats",
         "limits",
@@ -68,6 +72,8 @@ class GcraCells:
         self._bursts: list[float] = []
         self._plan: list[tuple[int, int, float, float]] = []
         self._idle_plan: list[tuple[int, int, float]] = []
+        self._dim_intervals: tuple[float, ...] = ()
+        self._min_span = 0.0
         self._busy_until = -math.inf  # no cell owes anything after this moment
         self.max_simple_tokens = math.inf
         self._compile()
@@ -76,10 +82,20 @@ class GcraCells:
         self._dims = [DIMENSIONS.index(lim.dimension) for lim in self.limits]
         self._intervals = [lim.interval / self.scale for lim in self.limits]
         self._bursts = [lim.burst for lim in self.limits]
-        self._plan = [
-            (i, self._dims[i], self._intervals[i], self._bursts[i]) for i in range(len(self.limits))
+        self._plan = [  # per cell: its index, dimension, interval and burst in seconds
+            (i, self._dims[i], self._intervals[i], self._bursts[i] * self._intervals[i])
+            for i in range(len(self.limits))
         ]
         self._idle_plan = [(i, dim, interval) for i, dim, interval, _ in self._plan]
+        # for try_take's headroom: the largest interval in each dimension and the smallest burst span
+        self._dim_intervals = tuple(
+            max(
+                (t for t, d in zip(self._intervals, self._dims, strict=True) if d == dim),
+                default=0.0,
+            )
+            for dim in range(len(DIMENSIONS))
+        )
+        self._min_span = min((span for *_, span in self._plan), default=0.0)
         self._busy_until = max(self._tats, default=-math.inf)
         most = {
             d: min((x.limit for x in self.limits if x.dimension == d), default=math.inf)
@@ -100,61 +116,68 @@ class GcraCells:
             self._tats = [old.get(lim.name, -math.inf) for lim in self.limits]
             self._compile()
 
-    def try_take(self, now: float, costs: Sequence[float]) -> float:
-        """Take ``costs`` from every cell and return 0, or take nothing and return the wait."""
+    def try_take(self, now: float, costs: Sequence[float], since: float = math.inf) -> float:
+        """Take ``costs`` from every cell and return 0, or take nothing and return the wait.
+
+        ``since``: for a waiter whose turn came at a known moment (its due time) and who is
+        only checked now, later. The cost is admitted if it fits at ``now`` but counted as
+        arriving when it first fitted, no earlier than ``since``, so the lateness of the
+        wake-up is not lost capacity. Without it the cost arrives ``now``.
+        """
         lock = self._lock
-        lock.acquire()  # not `with`: its __exit__ call costs more than the rest of this path
+        lock.acquire()  # not `with`: its __exit__ call costs as much as the idle path below
         try:
-            if self._busy_until > now:  # some cell still owes: check each against its slack
-                return self._take(now, costs, now)
-            # every cell is idle (its TAT <= now): no check, and a cell this request does not
-            # charge may be set to now, which changes nothing at now or later
             tats = self._tats
-            busy = now
-            for i, dim, interval in self._idle_plan:
-                tats[i] = tat = now + costs[dim] * interval
-                if tat > busy:  # noqa: PLR1730 - max() is a call: slower here
-                    busy = tat
+            busy = self._busy_until
+            if busy <= now and since >= now:
+                # every cell is idle (its TAT <= now): no check, and a cell this request does
+                # not charge may be set to now, which changes nothing at now or later
+                busy = now
+                for i, dim, interval in self._idle_plan:
+                    tats[i] = tat = now + costs[dim] * interval
+                    if tat > busy:  # noqa: PLR1730 - max() is a call: slower here
+                        busy = tat
+                self._busy_until = busy
+                return 0.0
+            c0, c1, c2, c3 = costs
+            m0, m1, m2, m3 = self._dim_intervals
+            if (
+                since >= now
+                and busy - now <= self._min_span - c0 * m0 - c1 * m1 - c2 * m2 - c3 * m3
+            ):
+                # no cell owes more than the smallest burst (in seconds) less the largest
+                # step of this cost: every cell fits without checking each
+                for i, dim, interval in self._idle_plan:
+                    tat = tats[i]
+                    tats[i] = tat = (tat if tat > now else now) + costs[dim] * interval
+                    if tat > busy:  # noqa: PLR1730 - max() is a call: slower here
+                        busy = tat
+                self._busy_until = busy
+                return 0.0
+            ready = _NEVER  # the moment the cost first fits every cell it is charged in
+            for i, dim, interval, span in self._plan:
+                step = costs[dim] * interval
+                if step:  # a cost c fits when tat - now <= (burst - c) * interval, or tat <= now
+                    fits_at = tats[i] - span + step if step < span else tats[i]
+                    if fits_at > ready:  # noqa: PLR1730 - max() is a call: slower here
+                        ready = fits_at
+            if ready - now > EPSILON:
+                return ready - now
+            arrival = ready if ready > since else since  # never before `since`...
+            if arrival > now:  # noqa: PLR1730 - ...nor after now
+                arrival = now
+            busy = self._busy_until
+            for i, dim, interval, _ in self._plan:
+                step = costs[dim] * interval
+                if step:
+                    tat = tats[i]
+                    tats[i] = tat = (tat if tat > arrival else arrival) + step
+                    if tat > busy:  # noqa: PLR1730 - max() is a call: slower here
+                        busy = tat
             self._busy_until = busy
             return 0.0
         finally:
             lock.release()
-
-    def take_due(self, now: float, costs: Sequence[float], since: float) -> float:
-        """``try_take`` for a waiter that has waited since ``since``: take it at its due time.
-
-        The cost is admitted if it fits at ``now``, but counted as arriving when it first
-        fitted (no earlier than ``since``), so a wake-up that comes late does not lose the
-        capacity between the due time and the wake-up. ``since`` bounds the credit: callers
-        pass the moment the waiter was due to be woken (or queued, if later).
-        """
-        with self._lock:
-            return self._take(now, costs, since)
-
-    def _take(self, now: float, costs: Sequence[float], since: float) -> float:
-        tats = self._tats
-        ready = -math.inf  # the moment the cost first fits every cell
-        for i, dim, interval, burst in self._plan:
-            cost = costs[dim]
-            if cost:
-                slack = burst - cost
-                fits_at = tats[i] - (slack * interval if slack > 0 else 0.0)
-                if fits_at > ready:  # noqa: PLR1730 - max() is a call: slower here
-                    ready = fits_at
-        if ready - now > EPSILON:
-            return ready - now
-        arrival = min(max(ready, since), now)
-        busy = self._busy_until
-        for i, dim, interval, _ in self._plan:
-            cost = costs[dim]
-            if cost:
-                tat = tats[i]
-                tat = (tat if tat > arrival else arrival) + cost * interval
-                tats[i] = tat
-                if tat > busy:  # noqa: PLR1730 - max() is a call: slower here
-                    busy = tat
-        self._busy_until = busy
-        return 0.0
 
     def wait_for(self, now: float, costs: Sequence[float]) -> float:
         """How long ``costs`` would wait now, taking nothing."""
