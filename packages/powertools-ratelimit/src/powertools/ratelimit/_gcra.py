@@ -87,7 +87,7 @@ class GcraCells:
             for i in range(len(self.limits))
         ]
         self._idle_plan = [(i, dim, interval) for i, dim, interval, _ in self._plan]
-        # for try_take's headroom: the largest interval in each dimension and the smallest burst span
+        # for try_take's unchecked path: the largest interval per dimension, smallest burst
         self._dim_intervals = tuple(
             max(
                 (t for t, d in zip(self._intervals, self._dims, strict=True) if d == dim),
@@ -127,11 +127,10 @@ class GcraCells:
         lock = self._lock
         lock.acquire()  # not `with`: its __exit__ call costs as much as the idle path below
         try:
-            tats = self._tats
-            busy = self._busy_until
-            if busy <= now and since >= now:
+            if self._busy_until <= now and since >= now:
                 # every cell is idle (its TAT <= now): no check, and a cell this request does
                 # not charge may be set to now, which changes nothing at now or later
+                tats = self._tats
                 busy = now
                 for i, dim, interval in self._idle_plan:
                     tats[i] = tat = now + costs[dim] * interval
@@ -139,45 +138,56 @@ class GcraCells:
                         busy = tat
                 self._busy_until = busy
                 return 0.0
-            c0, c1, c2, c3 = costs
-            m0, m1, m2, m3 = self._dim_intervals
-            if (
-                since >= now
-                and busy - now <= self._min_span - c0 * m0 - c1 * m1 - c2 * m2 - c3 * m3
-            ):
-                # no cell owes more than the smallest burst (in seconds) less the largest
-                # step of this cost: every cell fits without checking each
-                for i, dim, interval in self._idle_plan:
-                    tat = tats[i]
-                    tats[i] = tat = (tat if tat > now else now) + costs[dim] * interval
-                    if tat > busy:  # noqa: PLR1730 - max() is a call: slower here
-                        busy = tat
-                self._busy_until = busy
+            if since >= now and self._has_room(now, costs):
+                self._take_unchecked(now, costs)
                 return 0.0
-            ready = _NEVER  # the moment the cost first fits every cell it is charged in
-            for i, dim, interval, span in self._plan:
-                step = costs[dim] * interval
-                if step:  # a cost c fits when tat - now <= (burst - c) * interval, or tat <= now
-                    fits_at = tats[i] - span + step if step < span else tats[i]
-                    if fits_at > ready:  # noqa: PLR1730 - max() is a call: slower here
-                        ready = fits_at
-            if ready - now > EPSILON:
-                return ready - now
-            arrival = ready if ready > since else since  # never before `since`...
-            if arrival > now:  # noqa: PLR1730 - ...nor after now
-                arrival = now
-            busy = self._busy_until
-            for i, dim, interval, _ in self._plan:
-                step = costs[dim] * interval
-                if step:
-                    tat = tats[i]
-                    tats[i] = tat = (tat if tat > arrival else arrival) + step
-                    if tat > busy:  # noqa: PLR1730 - max() is a call: slower here
-                        busy = tat
-            self._busy_until = busy
-            return 0.0
+            return self._take_checked(now, costs, since)
         finally:
             lock.release()
+
+    def _has_room(self, now: float, costs: Sequence[float]) -> bool:
+        """Whether no cell owes more than the smallest burst less the largest step of costs.
+
+        Then every cell fits ``costs`` without checking each (a sufficient condition).
+        """
+        m = self._dim_intervals
+        step = costs[0] * m[0] + costs[1] * m[1] + costs[2] * m[2] + costs[3] * m[3]
+        return self._busy_until - now <= self._min_span - step
+
+    def _take_unchecked(self, now: float, costs: Sequence[float]) -> None:
+        tats = self._tats
+        busy = self._busy_until
+        for i, dim, interval in self._idle_plan:
+            tat = tats[i]  # a cell this cost does not charge may move up to now: no change
+            tats[i] = tat = (tat if tat > now else now) + costs[dim] * interval
+            if tat > busy:  # noqa: PLR1730 - max() is a call: slower here
+                busy = tat
+        self._busy_until = busy
+
+    def _take_checked(self, now: float, costs: Sequence[float], since: float) -> float:
+        tats = self._tats
+        ready = _NEVER  # the moment the cost first fits every cell it is charged in
+        for i, dim, interval, span in self._plan:
+            step = costs[dim] * interval
+            if step:  # a cost c fits when tat - now <= (burst - c) * interval, or tat <= now
+                fits_at = tats[i] - span + step if step < span else tats[i]
+                if fits_at > ready:  # noqa: PLR1730 - max() is a call: slower here
+                    ready = fits_at
+        if ready - now > EPSILON:
+            return ready - now
+        arrival = ready if ready > since else since  # never before `since`...
+        if arrival > now:  # noqa: PLR1730 - ...nor after now
+            arrival = now
+        busy = self._busy_until
+        for i, dim, interval, _ in self._plan:
+            step = costs[dim] * interval
+            if step:
+                tat = tats[i]
+                tats[i] = tat = (tat if tat > arrival else arrival) + step
+                if tat > busy:  # noqa: PLR1730 - max() is a call: slower here
+                    busy = tat
+        self._busy_until = busy
+        return 0.0
 
     def wait_for(self, now: float, costs: Sequence[float]) -> float:
         """How long ``costs`` would wait now, taking nothing."""
