@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import math
 import random
 import tracemalloc
 from collections import Counter
@@ -65,6 +66,11 @@ def test_bad_arguments_say_what_to_do(make_limiter: Make) -> None:
         make_limiter().acquire(priority="urgent")
     with pytest.raises(ConfigurationError, match="timeout"):
         make_limiter().acquire(timeout=-1)
+    for bad in (-1, math.nan, math.inf):
+        with pytest.raises(ConfigurationError, match="must be a finite number"):
+            make_limiter(tokens_per_minute=10).acquire(tokens=bad)
+    with pytest.raises(RequestTooLargeError, match="1 requests can never fit"):
+        make_limiter(requests_per_day=0.5).acquire()  # even a bare request is checked
     with pytest.raises(ConfigurationError, match="max_concurrent"):
         make_limiter(max_concurrent=0)
     with pytest.raises(ConfigurationError, match="unknown limit 'requests_per_fortnight'"):
