@@ -26,14 +26,14 @@ blocking = sys.argv[4] == "1"
 admitted = []
 
 class Recording(RedisStore):
-    async def atake(self, name, limits, costs, scale):
-        wait, now = await self.atake_with_server_time(name, limits, costs, scale)
+    async def atake(self, name, limits, costs, scale, late=0.0):
+        wait, now = await self.atake_with_server_time(name, limits, costs, scale, late)
         if wait == 0.0:
             admitted.append(now)
         return wait
 
-    def take(self, name, limits, costs, scale):
-        wait, now = self.take_with_server_time(name, limits, costs, scale)
+    def take(self, name, limits, costs, scale, late=0.0):
+        wait, now = self.take_with_server_time(name, limits, costs, scale, late)
         if wait == 0.0:
             admitted.append(now)
         return wait
@@ -332,3 +332,31 @@ def test_blocking_callers_and_a_closed_port_under_each_policy() -> None:
             assert blocking_admitted_during(limiter, 0.2) > 0  # no exception reaches the caller
         assert store.degraded
         store.close()
+
+
+@pytest.mark.parametrize("cluster", [False, True], ids=["redis", "cluster"])
+async def test_the_script_credits_a_late_retry_with_its_lateness(
+    cluster: bool, request: pytest.FixtureRequest
+) -> None:
+    """A retry that comes 50 ms after its due time is counted from the due time (0203)."""
+    from powertools.ratelimit import Limit
+    from powertools.ratelimit.backends.redis import RedisStore
+
+    url = request.getfixturevalue("redis_cluster_url" if cluster else "redis_url")
+    store = RedisStore(url, cluster=cluster, on_failure="closed")
+    limits = [Limit("requests", 10, 1.0)]  # one every 100 ms, burst 1
+    one = (1.0, 0.0, 0.0, 0.0)
+    for name, late in (("on-time", 0.0), ("late", 0.05)):
+        assert await store.atake(name, limits, one, 1.0) == 0.0
+        await asyncio.sleep(0.15)  # due at 0.1 s: 50 ms late
+        assert await store.atake(name, limits, one, 1.0, late=late) == 0.0
+        wait = await store.atake(name, limits, one, 1.0)
+        if late:  # counted from 0.1 s: the next is due at 0.2 s, some 50 ms from now
+            assert 0.0 < wait < 0.085
+        else:  # counted from 0.15 s: the next is due at 0.25 s
+            assert wait > 0.085
+    assert store.take("blocking", limits, one, 1.0) == 0.0
+    await asyncio.sleep(0.15)
+    assert store.take("blocking", limits, one, 1.0, late=0.05) == 0.0
+    assert 0.0 < store.take("blocking", limits, one, 1.0) < 0.085
+    await store.aclose()

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from powertools.ratelimit import RateLimiter
+from powertools.ratelimit import MemoryStore, RateLimiter
 from powertools.ratelimit.testing import FakeClock
 
 TOLERANCE = 1e-6  # float sums over hundreds of intervals
@@ -54,11 +54,14 @@ def most_in_window(times: list[float], window: float) -> int:
     return max((sum(1 for t in times[i:] if t < start + window) for i, start in enumerate(times)))
 
 
-def limiter_on(clock: LateClock, rate: int, burst: int) -> RateLimiter:
+def limiter_on(
+    clock: LateClock, rate: int, burst: int, store: MemoryStore | None = None
+) -> RateLimiter:
     return RateLimiter(
         requests_per_second=rate,
         tokens_per_second=rate * 10,  # both dimensions bind: 10 tokens per request
         burst={"requests_per_second": burst, "tokens_per_second": burst * 10},
+        store=store,
         clock=clock,
         sleep=clock.sleep,
         blocking_sleep=clock.blocking_sleep,
@@ -89,13 +92,15 @@ async def backlog(
     seconds=st.integers(min_value=1, max_value=4),
     lateness_in_intervals=st.floats(min_value=0, max_value=3),
     seed=st.integers(min_value=0, max_value=2**32 - 1),
+    shared=st.booleans(),
 )
 def test_a_backlog_with_late_wake_ups_admits_exactly_the_limit(
-    rate: int, burst: int, seconds: int, lateness_in_intervals: float, seed: int
+    rate: int, burst: int, seconds: int, lateness_in_intervals: float, seed: int, shared: bool
 ) -> None:
+    """In process, and through a store (the waiters' pump passes its sleep's lateness)."""
     lateness = lateness_in_intervals / rate  # up to three intervals late per wake-up
     clock = LateClock(lateness, random.Random(seed).random)
-    limiter = limiter_on(clock, rate, burst)
+    limiter = limiter_on(clock, rate, burst, MemoryStore(clock=clock) if shared else None)
     expected = rate * seconds + burst  # due by `seconds`
     admitted = asyncio.run(backlog(clock, limiter, seconds, waiters=expected + 3 * rate))
 
@@ -116,9 +121,10 @@ def test_a_backlog_with_late_wake_ups_admits_exactly_the_limit(
     count=st.integers(min_value=1, max_value=120),
     lateness_in_intervals=st.floats(min_value=0, max_value=3),
     seed=st.integers(min_value=0, max_value=2**32 - 1),
+    shared=st.booleans(),
 )
 def test_blocking_callers_lose_nothing_to_late_sleeps_either(
-    rate: int, burst: int, count: int, lateness_in_intervals: float, seed: int
+    rate: int, burst: int, count: int, lateness_in_intervals: float, seed: int, shared: bool
 ) -> None:
     """A caller that blocks is admitted within one sleep's lateness of when it first fits.
 
@@ -128,7 +134,7 @@ def test_blocking_callers_lose_nothing_to_late_sleeps_either(
     """
     lateness = lateness_in_intervals / rate
     clock = LateClock(lateness, random.Random(seed).random)
-    limiter = limiter_on(clock, rate, burst)
+    limiter = limiter_on(clock, rate, burst, MemoryStore(clock=clock) if shared else None)
     interval = 1 / rate
     tat = 0.0
     for _ in range(count):

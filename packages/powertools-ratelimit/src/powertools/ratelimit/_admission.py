@@ -86,22 +86,26 @@ class Admission:
             self._in_flight += 1
             return True
 
-    async def _take_remote(self, store: Store, costs: Sequence[float], slot: bool) -> float:
+    async def _take_remote(
+        self, store: Store, costs: Sequence[float], slot: bool, late: float = 0.0
+    ) -> float:
         if slot and not self._claim_slot():
             return math.inf
         try:
-            wait = await store.atake(self.name, self.limits, costs, self._cells.scale)
+            wait = await store.atake(self.name, self.limits, costs, self._cells.scale, late)
         except BaseException:
             if slot:
                 self._release_slot()
             raise
         return self._took_remote(wait, costs, slot)
 
-    def _take_remote_blocking(self, store: Store, costs: Sequence[float], slot: bool) -> float:
+    def _take_remote_blocking(
+        self, store: Store, costs: Sequence[float], slot: bool, late: float
+    ) -> float:
         if slot and not self._claim_slot():
             return math.inf
         try:
-            wait = store.take(self.name, self.limits, costs, self._cells.scale)
+            wait = store.take(self.name, self.limits, costs, self._cells.scale, late)
         except BaseException:
             if slot:
                 self._release_slot()
@@ -255,10 +259,13 @@ class Admission:
 
     async def _pump_remote(self, store: Store) -> None:
         queue = self._queue
+        due = math.inf  # when the head's capacity is due, after a sleep for it
         try:
             while (head := queue.head()) is not None:
+                late = max(self._clock() - due, 0.0)  # only a sleep's overshoot is credited
+                due = math.inf
                 try:
-                    wait = await self._take_remote(store, head.costs, head.slot)
+                    wait = await self._take_remote(store, head.costs, head.slot, late)
                 except Exception as exc:  # the store's "closed" policy: the head gets it
                     if not head.future.done():
                         queue.pop()
@@ -271,6 +278,7 @@ class Admission:
                         queue.pop()
                         head.future.set_result(None)
                 elif wait != math.inf:
+                    due = self._clock() + wait
                     await self._sleep(wait)
                 else:
                     return  # concurrency-bound: a release kicks a new pump
@@ -292,7 +300,7 @@ class Admission:
                 # to end: the sleep's lateness is no lost capacity (see _dispatch_local)
                 wait = self._take_local(costs, r._slot, now, due)
             else:
-                wait = self._take_remote_blocking(store, costs, r._slot)
+                wait = self._take_remote_blocking(store, costs, r._slot, now - due)
             if wait == 0.0:
                 return
             if now >= deadline:

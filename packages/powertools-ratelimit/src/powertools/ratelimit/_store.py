@@ -7,6 +7,7 @@ seconds to wait (nothing taken). ``RateLimiter`` without a store keeps its state
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -31,13 +32,27 @@ class Store(Protocol):
     """
 
     def take(
-        self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float
+        self,
+        name: str,
+        limits: Sequence[Limit],
+        costs: Sequence[float],
+        scale: float,
+        late: float = 0.0,
     ) -> float:
-        """Take ``costs`` from every limit of ``name`` and return 0, or return the wait."""
+        """Take ``costs`` from every limit of ``name`` and return 0, or return the wait.
+
+        ``late``: seconds the request has already been due (a retry that woke up late); it
+        may be counted as arriving up to that long ago, when it first fitted.
+        """
         ...
 
     async def atake(
-        self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float
+        self,
+        name: str,
+        limits: Sequence[Limit],
+        costs: Sequence[float],
+        scale: float,
+        late: float = 0.0,
     ) -> float:
         """``take``, awaited."""
         ...
@@ -90,16 +105,28 @@ class MemoryStore:
             return cells
 
     def take(
-        self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float
+        self,
+        name: str,
+        limits: Sequence[Limit],
+        costs: Sequence[float],
+        scale: float,
+        late: float = 0.0,
     ) -> float:
         """Take ``costs`` from every limit of ``name`` and return 0, or return the wait."""
-        return self.cells(name, limits, scale).try_take(self._clock(), costs)
+        now = self._clock()
+        since = now - late if late > 0.0 else math.inf
+        return self.cells(name, limits, scale).try_take(now, costs, since)
 
     async def atake(
-        self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float
+        self,
+        name: str,
+        limits: Sequence[Limit],
+        costs: Sequence[float],
+        scale: float,
+        late: float = 0.0,
     ) -> float:
         """``take`` (nothing to wait for in memory)."""
-        return self.take(name, limits, costs, scale)
+        return self.take(name, limits, costs, scale, late)
 
     def adjust(
         self, name: str, limits: Sequence[Limit], deltas: Sequence[float], scale: float

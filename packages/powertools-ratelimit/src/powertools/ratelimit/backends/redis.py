@@ -46,34 +46,40 @@ log = logging.getLogger("powertools.ratelimit")
 
 FailurePolicy = Literal["local", "open", "closed"]
 
-# ARGV holds, per key: seconds per unit (as microseconds), burst units, cost units.
+# ARGV holds, per key: seconds per unit (as microseconds), burst units, cost units; then the
+# credit (microseconds): how long the request has already been due (docs/decisions/0203).
 TAKE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local wait = 0
+local ready = now - tonumber(ARGV[#KEYS * 3 + 1])
 local tats = {}
 for i = 1, #KEYS do
   local interval = tonumber(ARGV[i * 3 - 2])
   local burst = tonumber(ARGV[i * 3 - 1])
   local cost = tonumber(ARGV[i * 3])
-  local tat = tonumber(redis.call('GET', KEYS[i]) or now)
-  if tat < now then tat = now end
+  local tat = tonumber(redis.call('GET', KEYS[i]) or 0)
   tats[i] = tat
   if cost > 0 then
     local slack = burst - cost
     if slack < 0 then slack = 0 end
-    local need = tat - now - slack * interval
-    if need > wait then wait = need end
+    local fits_at = tat - slack * interval
+    if fits_at > ready then ready = fits_at end
   end
 end
-if wait > 0.001 then
-  return {0, tostring(wait), tostring(now)}
+if ready - now > 0.001 then
+  return {0, tostring(ready - now), tostring(now)}
 end
+local arrival = ready
+if arrival > now then arrival = now end
 for i = 1, #KEYS do
   local cost = tonumber(ARGV[i * 3])
   if cost > 0 then
-    local tat = tats[i] + cost * tonumber(ARGV[i * 3 - 2])
-    redis.call('SET', KEYS[i], tostring(tat), 'PX', math.ceil((tat - now) / 1000) + 1000)
+    local tat = tats[i]
+    if tat < arrival then tat = arrival end
+    tat = tat + cost * tonumber(ARGV[i * 3 - 2])
+    local ttl = math.ceil((tat - now) / 1000)
+    if ttl < 0 then ttl = 0 end
+    redis.call('SET', KEYS[i], tostring(tat), 'PX', ttl + 1000)
   end
 end
 return {1, '0', tostring(now)}
@@ -165,7 +171,12 @@ class RedisStore:
     # -- async -----------------------------------------------------------------------------
 
     async def atake(
-        self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float
+        self,
+        name: str,
+        limits: Sequence[Limit],
+        costs: Sequence[float],
+        scale: float,
+        late: float = 0.0,
     ) -> float:
         """Take ``costs`` from every limit of ``name`` in one script call; 0 or the wait."""
         if not limits:
@@ -174,21 +185,26 @@ class RedisStore:
             try:
                 self.round_trips += 1
                 reply = await self._async_scripts().take(
-                    keys=limit_keys(name, limits), args=_take_args(limits, costs, scale)
+                    keys=limit_keys(name, limits), args=_take_args(limits, costs, scale, late)
                 )
             except UNREACHABLE as exc:
                 self._went_down(exc)
             else:
                 self._came_back()
                 return _wait_of(reply)
-        return self._degraded_take(name, limits, costs, scale)
+        return self._degraded_take(name, limits, costs, scale, late)
 
     async def atake_with_server_time(
-        self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float = 1.0
+        self,
+        name: str,
+        limits: Sequence[Limit],
+        costs: Sequence[float],
+        scale: float = 1.0,
+        late: float = 0.0,
     ) -> tuple[float, float]:
         """``atake`` that also returns the Redis server time (s) it decided at; no fallback."""
         reply = await self._async_scripts().take(
-            keys=limit_keys(name, limits), args=_take_args(limits, costs, scale)
+            keys=limit_keys(name, limits), args=_take_args(limits, costs, scale, late)
         )
         return _wait_of(reply), float(reply[2]) / 1e6
 
@@ -217,7 +233,12 @@ class RedisStore:
     # -- blocking --------------------------------------------------------------------------
 
     def take(
-        self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float
+        self,
+        name: str,
+        limits: Sequence[Limit],
+        costs: Sequence[float],
+        scale: float,
+        late: float = 0.0,
     ) -> float:
         """``atake`` for blocking callers: the same script, one round trip, same policies."""
         if not limits:
@@ -226,21 +247,26 @@ class RedisStore:
             try:
                 self.round_trips += 1
                 reply = self._blocking_scripts().take(
-                    keys=limit_keys(name, limits), args=_take_args(limits, costs, scale)
+                    keys=limit_keys(name, limits), args=_take_args(limits, costs, scale, late)
                 )
             except UNREACHABLE as exc:
                 self._went_down(exc)
             else:
                 self._came_back()
                 return _wait_of(reply)
-        return self._degraded_take(name, limits, costs, scale)
+        return self._degraded_take(name, limits, costs, scale, late)
 
     def take_with_server_time(
-        self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float = 1.0
+        self,
+        name: str,
+        limits: Sequence[Limit],
+        costs: Sequence[float],
+        scale: float = 1.0,
+        late: float = 0.0,
     ) -> tuple[float, float]:
         """``take`` that also returns the Redis server time (s) it decided at; no fallback."""
         reply = self._blocking_scripts().take(
-            keys=limit_keys(name, limits), args=_take_args(limits, costs, scale)
+            keys=limit_keys(name, limits), args=_take_args(limits, costs, scale, late)
         )
         return _wait_of(reply), float(reply[2]) / 1e6
 
@@ -290,7 +316,7 @@ class RedisStore:
         return self._blocking
 
     def _degraded_take(
-        self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float
+        self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float, late: float
     ) -> float:
         if self.on_failure == "open":
             return 0.0
@@ -299,7 +325,7 @@ class RedisStore:
                 f"{self!r} is unreachable and on_failure='closed': start Redis, or choose "
                 "on_failure='local' to keep serving with limit / fleet_size per process"
             )
-        return self._fallback.take(name, limits, costs, scale / self.fleet_size)
+        return self._fallback.take(name, limits, costs, scale / self.fleet_size, late)
 
     def _went_down(self, exc: BaseException) -> None:
         if not self.degraded:
@@ -333,11 +359,13 @@ def _options(socket_timeout: float) -> dict[str, Any]:
     return {"socket_timeout": socket_timeout, "socket_connect_timeout": socket_timeout}
 
 
-def _take_args(limits: Sequence[Limit], costs: Sequence[float], scale: float) -> list[float]:
+def _take_args(
+    limits: Sequence[Limit], costs: Sequence[float], scale: float, late: float = 0.0
+) -> list[float]:
     args: list[float] = []
     for lim in limits:
         args += [lim.interval / scale * 1e6, lim.burst, costs[_DIM_INDEX[lim.dimension]]]
-    return args
+    return [*args, max(late, 0.0) * 1e6]
 
 
 def _adjust_args(limits: Sequence[Limit], deltas: Sequence[float], scale: float) -> list[float]:
