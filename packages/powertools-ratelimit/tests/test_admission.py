@@ -85,7 +85,7 @@ async def backlog(
     return admitted
 
 
-@settings(deadline=None, max_examples=40)
+@settings(deadline=None, max_examples=100)
 @given(
     rate=st.integers(min_value=2, max_value=40),
     burst=st.integers(min_value=1, max_value=5),
@@ -114,7 +114,7 @@ def test_a_backlog_with_late_wake_ups_admits_exactly_the_limit(
         assert most_in_window(admitted, window) <= bound + TOLERANCE
 
 
-@settings(deadline=None, max_examples=40)
+@settings(deadline=None, max_examples=100)
 @given(
     rate=st.integers(min_value=2, max_value=40),
     burst=st.integers(min_value=1, max_value=5),

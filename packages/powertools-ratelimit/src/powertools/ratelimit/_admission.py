@@ -259,11 +259,12 @@ class Admission:
 
     async def _pump_remote(self, store: Store) -> None:
         queue = self._queue
-        due = math.inf  # when the head's capacity is due, after a sleep for it
+        # when the head's capacity was due, after a sleep for it: the heads served after the
+        # wake-up may count from then, as in _dispatch_local (never before it)
+        due = math.inf
         try:
             while (head := queue.head()) is not None:
-                late = max(self._clock() - due, 0.0)  # only a sleep's overshoot is credited
-                due = math.inf
+                late = max(self._clock() - due, 0.0)
                 try:
                     wait = await self._take_remote(store, head.costs, head.slot, late)
                 except Exception as exc:  # the store's "closed" policy: the head gets it
