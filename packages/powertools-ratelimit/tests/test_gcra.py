@@ -212,3 +212,29 @@ def test_learnt_limits_keep_the_state_of_those_that_stay() -> None:
     assert cells.wait_for(0.0, (1, 0, 0, 0)) == pytest.approx(1.0)
     cells.adjust(0.0, (0, 5, 0, 0))  # charging a fresh cell starts its debt now
     assert cells.wait_for(0.0, (0, 1, 0, 0)) == pytest.approx(0.5)
+
+
+@given(
+    gaps_=st.lists(gaps, min_size=1, max_size=40),
+    amounts=st.lists(costs, min_size=1, max_size=40),
+    cells=st.integers(min_value=1, max_value=3),
+)
+def test_two_cells_unrolled_take_what_the_general_loop_takes(
+    gaps_: list[float], amounts: list[int], cells: int
+) -> None:
+    """The unrolled path for two cells (and the loop for others) against the checked path."""
+    limits = [
+        Limit("requests", 5, 1.0, 2),
+        Limit("tokens", 100, 1.0, 60),
+        Limit("tokens", 500, 60.0),
+    ]
+    fast, checked = GcraCells(limits[:cells]), GcraCells(limits[:cells])
+    now = 0.0
+    for gap, amount in zip(gaps_, amounts, strict=False):
+        now += gap
+        got = fast.try_take(now, (1, amount, amount, 0))
+        assert got == pytest.approx(checked.try_take(now, (1, amount, amount, 0), now - 1e-12))
+        for probe in (1, 30):
+            assert fast.wait_for(now, (1, probe, 0, 0)) == pytest.approx(
+                checked.wait_for(now, (1, probe, 0, 0)), abs=1e-9
+            )

@@ -55,6 +55,7 @@ class GcraCells:
         "_intervals",
         "_lock",
         "_min_span",
+        "_pair",
         "_plan",
         "_tats",
         "limits",
@@ -72,6 +73,7 @@ class GcraCells:
         self._bursts: list[float] = []
         self._plan: list[tuple[int, int, float, float]] = []
         self._idle_plan: list[tuple[int, int, float]] = []
+        self._pair: tuple[int, float, int, float] | None = None
         self._dim_intervals: tuple[float, ...] = ()
         self._min_span = 0.0
         self._busy_until = -math.inf  # no cell owes anything after this moment
@@ -87,6 +89,11 @@ class GcraCells:
             for i in range(len(self.limits))
         ]
         self._idle_plan = [(i, dim, interval) for i, dim, interval, _ in self._plan]
+        self._pair = (
+            (self._dims[0], self._intervals[0], self._dims[1], self._intervals[1])
+            if len(self._plan) == 2
+            else None
+        )
         # for try_take's unchecked path: the largest interval per dimension, smallest burst
         self._dim_intervals = tuple(
             max(
@@ -131,6 +138,14 @@ class GcraCells:
                 # every cell is idle (its TAT <= now): no check, and a cell this request does
                 # not charge may be set to now, which changes nothing at now or later
                 tats = self._tats
+                pair = self._pair
+                if pair is not None:  # two cells, as in every provider's set (requests and
+                    # tokens per minute): unrolled, a sixth of an uncontended acquire saved
+                    d0, t0, d1, t1 = pair
+                    tats[0] = busy = now + costs[d0] * t0
+                    tats[1] = tat = now + costs[d1] * t1
+                    self._busy_until = tat if tat > busy else busy
+                    return 0.0
                 busy = now
                 for i, dim, interval in self._idle_plan:
                     tats[i] = tat = now + costs[dim] * interval
