@@ -360,3 +360,28 @@ async def test_the_script_credits_a_late_retry_with_its_lateness(
     assert store.take("blocking", limits, one, 1.0, late=0.05) == 0.0
     assert 0.0 < store.take("blocking", limits, one, 1.0) < 0.085
     await store.aclose()
+
+
+def test_blocking_callers_in_threads_share_one_redis_limit(redis_url: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from powertools.ratelimit.backends.redis import RedisStore
+
+    store = RedisStore(redis_url, on_failure="closed")
+    limiter = RateLimiter(name="threads", requests_per_second=20, store=store)
+    times: list[float] = []
+
+    def caller(_: int) -> None:
+        end = time.monotonic() + 1.5
+        while time.monotonic() < end:
+            with limiter.acquire():
+                times.append(time.monotonic())  # list.append is atomic
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(caller, range(4)))
+    times.sort()
+    # the GCRA bound (burst 1 + rate x window), plus one for the clocks' and wake-ups' jitter
+    for window in (0.25, 0.5, 1.0):
+        assert most_in_any_window(times, window) <= 1 + 20 * window + 1, window
+    assert len(times) >= 20  # and the threads did use the capacity
+    store.close()

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
@@ -153,6 +154,7 @@ class RedisStore:
         self._socket_timeout = socket_timeout
         self._async: _Scripts | None = None
         self._blocking: _Scripts | None = None
+        self._making = threading.Lock()
         self._fallback = MemoryStore(clock=clock)
         self._down_until = -math.inf
         self.round_trips = 0
@@ -305,15 +307,16 @@ class RedisStore:
         return self._async
 
     def _blocking_scripts(self) -> _Scripts:
-        if self._blocking is None:  # a cluster client connects here: failures are caught
-            options = _options(self._socket_timeout)
-            client: Any = (
-                RedisCluster.from_url(self._url, **options)
-                if self._cluster
-                else redis.Redis.from_url(self._url, **options)
-            )
-            self._blocking = _Scripts(client)
-        return self._blocking
+        with self._making:  # blocking callers may come from many threads at once
+            if self._blocking is None:  # a cluster client connects here: failures are caught
+                options = _options(self._socket_timeout)
+                client: Any = (
+                    RedisCluster.from_url(self._url, **options)
+                    if self._cluster
+                    else redis.Redis.from_url(self._url, **options)
+                )
+                self._blocking = _Scripts(client)
+            return self._blocking
 
     def _degraded_take(
         self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float, late: float
