@@ -57,6 +57,74 @@ def test_requests_limit_is_exact_over_its_period(limit: int, gaps_: list[float])
     assert admitted_in_windows(log, 60.0) <= limit
 
 
+@given(
+    limit=st.integers(min_value=1, max_value=100),
+    burst=st.integers(min_value=1, max_value=100),
+    arrivals=st.lists(
+        st.tuples(gaps, costs, st.floats(min_value=0, max_value=1)), min_size=1, max_size=60
+    ),
+    lateness=st.floats(min_value=0, max_value=0.5),
+    window=st.floats(min_value=0.01, max_value=5),
+)
+def test_due_time_credit_exceeds_the_window_bound_by_at_most_the_lateness(
+    limit: int,
+    burst: int,
+    arrivals: list[tuple[float, int, float]],
+    lateness: float,
+    window: float,
+) -> None:
+    """Checked up to ``lateness`` after its due time, a cost is counted at the due time.
+
+    So any window of the checking clock holds at most ``max(burst, cost) + rate x (window +
+    lateness)``: the GCRA bound, stretched by the credit and never by more.
+    """
+    lim = Limit("tokens", limit, 1.0, burst)
+    cells = GcraCells([lim])
+    due = now = 0.0
+    log = []
+    for gap, cost, late in arrivals:
+        due += gap
+        now = max(now, due + late * lateness)
+        if cost <= limit and cells.try_take(now, (1, cost, 0, 0), due) == 0.0:
+            log.append((now, float(cost)))
+    largest = max((c for _, c in log), default=0.0)
+    bound = max(burst, largest) + limit * (window + lateness) / lim.period
+    assert admitted_in_windows(log, window) <= bound + 1e-6
+
+
+@given(
+    taken=st.lists(st.tuples(gaps, costs), max_size=20),
+    cost=costs,
+    late=st.floats(min_value=0, max_value=3),
+)
+def test_a_late_check_takes_exactly_what_a_check_at_the_due_time_takes(
+    taken: list[tuple[float, int]], cost: int, late: float
+) -> None:
+    limits = [Limit("tokens", 50, 1.0, 10), Limit("requests", 5, 1.0, 2)]
+    on_time, checked_late = GcraCells(limits), GcraCells(limits)
+    now = 0.0
+    for gap, amount in taken:
+        now += gap
+        on_time.try_take(now, (1, amount, 0, 0))
+        checked_late.try_take(now, (1, amount, 0, 0))
+    due = now + on_time.wait_for(now, (1, cost, 0, 0))
+    assert on_time.try_take(due, (1, cost, 0, 0)) == 0.0
+    assert checked_late.try_take(due + late, (1, cost, 0, 0), due) == 0.0
+    for probe in (1, 10, 50):  # the same state: the lateness cost no capacity
+        assert checked_late.wait_for(due + late, (1, probe, 0, 0)) == pytest.approx(
+            on_time.wait_for(due + late, (1, probe, 0, 0)), abs=1e-9
+        )
+
+
+def test_the_credit_never_reaches_before_since() -> None:
+    cells = GcraCells([Limit("requests", 1, 1.0)])
+    cells.try_take(0.0, (1, 0, 0, 0))  # due again at 1.0
+    assert cells.try_take(5.0, (1, 0, 0, 0), 4.0) == 0.0  # queued at 4.0: counted at 4.0
+    assert cells.wait_for(5.0, (1, 0, 0, 0)) == pytest.approx(0.0)
+    assert cells.try_take(5.0, (1, 0, 0, 0), 5.0) == pytest.approx(0.0)
+    assert cells.try_take(5.0, (1, 0, 0, 0), 5.0) == pytest.approx(1.0)  # nothing extra
+
+
 @given(estimate=costs, actual=st.integers(min_value=0, max_value=50), gap=gaps)
 def test_settling_equals_taking_the_actual_amount(estimate: int, actual: int, gap: float) -> None:
     lim = [Limit("tokens", 100, 1.0, 100)]
@@ -144,3 +212,29 @@ def test_learnt_limits_keep_the_state_of_those_that_stay() -> None:
     assert cells.wait_for(0.0, (1, 0, 0, 0)) == pytest.approx(1.0)
     cells.adjust(0.0, (0, 5, 0, 0))  # charging a fresh cell starts its debt now
     assert cells.wait_for(0.0, (0, 1, 0, 0)) == pytest.approx(0.5)
+
+
+@given(
+    gaps_=st.lists(gaps, min_size=1, max_size=40),
+    amounts=st.lists(costs, min_size=1, max_size=40),
+    cells=st.integers(min_value=1, max_value=3),
+)
+def test_two_cells_unrolled_take_what_the_general_loop_takes(
+    gaps_: list[float], amounts: list[int], cells: int
+) -> None:
+    """The unrolled path for two cells (and the loop for others) against the checked path."""
+    limits = [
+        Limit("requests", 5, 1.0, 2),
+        Limit("tokens", 100, 1.0, 60),
+        Limit("tokens", 500, 60.0),
+    ]
+    fast, checked = GcraCells(limits[:cells]), GcraCells(limits[:cells])
+    now = 0.0
+    for gap, amount in zip(gaps_, amounts, strict=False):
+        now += gap
+        got = fast.try_take(now, (1, amount, amount, 0))
+        assert got == pytest.approx(checked.try_take(now, (1, amount, amount, 0), now - 1e-12))
+        for probe in (1, 30):
+            assert fast.wait_for(now, (1, probe, 0, 0)) == pytest.approx(
+                checked.wait_for(now, (1, probe, 0, 0)), abs=1e-9
+            )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import math
 import random
 import tracemalloc
 from collections import Counter
@@ -65,6 +66,11 @@ def test_bad_arguments_say_what_to_do(make_limiter: Make) -> None:
         make_limiter().acquire(priority="urgent")
     with pytest.raises(ConfigurationError, match="timeout"):
         make_limiter().acquire(timeout=-1)
+    for bad in (-1, math.nan, math.inf):
+        with pytest.raises(ConfigurationError, match="must be a finite number"):
+            make_limiter(tokens_per_minute=10).acquire(tokens=bad)
+    with pytest.raises(RequestTooLargeError, match="1 requests can never fit"):
+        make_limiter(requests_per_day=0.5).acquire()  # even a bare request is checked
     with pytest.raises(ConfigurationError, match="max_concurrent"):
         make_limiter(max_concurrent=0)
     with pytest.raises(ConfigurationError, match="unknown limit 'requests_per_fortnight'"):
@@ -317,7 +323,14 @@ async def test_async_decorator_takes_a_token_callable(clock: FakeClock, make_lim
 async def test_a_shared_store_shares_capacity_between_limiters(clock: FakeClock) -> None:
     store = MemoryStore(clock=clock)
     a, b = (
-        RateLimiter(name="api", requests_per_second=2, store=store, clock=clock, sleep=clock.sleep)
+        RateLimiter(
+            name="api",
+            requests_per_second=2,
+            store=store,
+            clock=clock,
+            sleep=clock.sleep,
+            blocking_sleep=clock.blocking_sleep,
+        )
         for _ in range(2)
     )
     times: list[float] = []
@@ -332,8 +345,12 @@ async def test_a_shared_store_shares_capacity_between_limiters(clock: FakeClock)
     assert sorted(times) == [0.0, 0.5, 1.0, 1.5]
     r = await a.acquire(timeout=5)
     await r.asettle(tokens=0)
-    with pytest.raises(ConfigurationError, match="async with"), a.acquire():
-        pass
+    assert clock() == 2.0
+    with b.acquire():  # blocking callers share the store too: b waits for a's request
+        assert clock() == 2.5
+    with b.acquire(tokens=5) as blocking:
+        blocking.settle(tokens=1)  # a blocking settle adjusts the store at once
+    assert clock() == 3.0
 
 
 async def test_store_given_as_url(make_limiter: Make) -> None:

@@ -72,7 +72,7 @@ async def test_the_store_is_tried_again_after_the_retry_interval() -> None:
     clock.now += 5.0
     await lim.acquire()
     assert store.round_trips == trips + 1
-    await store.adjust("api", lim.limits, (0, 1, 0, 0), 1.0)
+    await store.aadjust("api", lim.limits, (0, 1, 0, 0), 1.0)
     await store.aclose()
 
 
@@ -97,7 +97,7 @@ def test_bad_options_and_urls() -> None:
 
 async def test_no_limits_means_no_round_trip() -> None:
     store = RedisStore(CLOSED)
-    assert await store.take("api", (), (1, 0, 0, 0), 1.0) == 0.0
+    assert await store.atake("api", (), (1, 0, 0, 0), 1.0) == 0.0
     assert store.round_trips == 0
     await store.aclose()
 
@@ -125,3 +125,77 @@ async def test_real_redis_takes_settles_and_comes_back(redis_url: str) -> None:
     await lim.acquire(timeout=0)  # a request without tokens: only the requests limit
     assert not store.degraded  # reachable again: back to the shared limit
     await store.aclose()
+
+
+def blocking_limiter(store: RedisStore, clock: FakeClock, rate: float = 4) -> RateLimiter:
+    return RateLimiter(
+        name="api",
+        requests_per_second=rate,
+        store=store,
+        clock=clock,
+        blocking_sleep=clock.blocking_sleep,
+    )
+
+
+def test_blocking_callers_get_the_same_failure_policies(caplog: pytest.LogCaptureFixture) -> None:
+    clock = FakeClock()
+    local = RedisStore(CLOSED, fleet_size=4, clock=clock)
+    lim = blocking_limiter(local, clock)
+    with caplog.at_level(logging.WARNING, logger="powertools.ratelimit"), lim.acquire():
+        assert clock() == 0.0
+    assert local.degraded
+    assert "on_failure=local" in caplog.text
+    with lim.acquire() as r:  # 4/s shared by 4 processes: 1/s here
+        assert clock() == 1.0
+        r.settle(tokens=0)  # adjusting while degraded goes to the fallback
+    local.close()
+
+    opened = RedisStore(CLOSED, on_failure="open", clock=clock)
+    lim = blocking_limiter(opened, clock, rate=1)
+    start = clock()
+    for _ in range(5):
+        with lim.acquire():
+            pass
+    assert clock() == start  # admitted at once, no exception
+    opened.close()
+
+    closed = RedisStore(CLOSED, on_failure="closed", clock=clock)
+    lim = blocking_limiter(closed, clock)
+    with pytest.raises(StoreUnavailableError, match="on_failure='closed'"), lim.acquire():
+        pass
+    closed.close()
+
+
+def test_a_blocking_cluster_client_that_cannot_connect_falls_back() -> None:
+    clock = FakeClock()
+    store = RedisStore(CLOSED, cluster=True, on_failure="open", clock=clock)
+    with blocking_limiter(store, clock).acquire():
+        pass
+    assert store.degraded  # the cluster client failed while discovering its nodes
+    trips = store.round_trips
+    clock.now += store.retry_interval
+    store.adjust("api", blocking_limiter(store, clock).limits, (0, 1, 0, 0), 1.0)
+    assert store.round_trips == trips + 1  # tried again, failed again, still no exception
+    store.close()
+
+
+@pytest.mark.integration
+def test_real_redis_for_blocking_callers(redis_url: str) -> None:
+    clock = FakeClock()
+    store = RedisStore(redis_url, clock=clock)
+    lim = RateLimiter(
+        name="real-blocking",
+        requests_per_minute=600,
+        tokens_per_minute=6000,
+        burst={"requests_per_minute": 10, "tokens_per_minute": 1000},
+        store=store,
+        clock=clock,
+        blocking_sleep=clock.blocking_sleep,
+    )
+    with lim.acquire(tokens=1000) as r:
+        r.settle(tokens=100)  # 900 refunded on the server, at once
+    assert store.round_trips == 2  # one script call to take, one to settle
+    with lim.acquire(tokens=900, timeout=0):  # fits only because of the refund
+        pass
+    assert not store.degraded
+    store.close()

@@ -17,7 +17,7 @@ from powertools.ratelimit._gcra import EPSILON, GcraCells
 from powertools.ratelimit._limits import DIMENSIONS, Limit
 from powertools.ratelimit._scheduler import FairQueue, Waiter, check_priority
 from powertools.ratelimit._store import Store
-from powertools.ratelimit.errors import ConfigurationError, RateLimitTimeout
+from powertools.ratelimit.errors import RateLimitTimeout
 
 if TYPE_CHECKING:
     from powertools.ratelimit._reservation import Reservation
@@ -67,29 +67,52 @@ class Admission:
             default=0.0,
         )
 
-    def _take_local(self, costs: Sequence[float], slot: bool) -> float:
+    def _take_local(self, costs: Sequence[float], slot: bool, now: float, since: float) -> float:
+        """Take ``costs`` (and a slot) at ``now``, counted from ``since`` (see ``try_take``)."""
         if slot:
             with self._slot_lock:
                 if self._in_flight >= (self.max_concurrent or 0):
                     return math.inf
-                wait = self._cells.try_take(self._clock(), costs)
+                wait = self._cells.try_take(now, costs, since)
                 if wait == 0.0:
                     self._in_flight += 1
                 return wait
-        return self._cells.try_take(self._clock(), costs)
+        return self._cells.try_take(now, costs, since)
 
-    async def _take_remote(self, store: Store, costs: Sequence[float], slot: bool) -> float:
-        if slot:
-            with self._slot_lock:
-                if self._in_flight >= (self.max_concurrent or 0):
-                    return math.inf
-                self._in_flight += 1
+    def _claim_slot(self) -> bool:
+        with self._slot_lock:
+            if self._in_flight >= (self.max_concurrent or 0):
+                return False
+            self._in_flight += 1
+            return True
+
+    async def _take_remote(
+        self, store: Store, costs: Sequence[float], slot: bool, late: float = 0.0
+    ) -> float:
+        if slot and not self._claim_slot():
+            return math.inf
         try:
-            wait = await store.take(self.name, self.limits, costs, self._cells.scale)
+            wait = await store.atake(self.name, self.limits, costs, self._cells.scale, late)
         except BaseException:
             if slot:
                 self._release_slot()
             raise
+        return self._took_remote(wait, costs, slot)
+
+    def _take_remote_blocking(
+        self, store: Store, costs: Sequence[float], slot: bool, late: float
+    ) -> float:
+        if slot and not self._claim_slot():
+            return math.inf
+        try:
+            wait = store.take(self.name, self.limits, costs, self._cells.scale, late)
+        except BaseException:
+            if slot:
+                self._release_slot()
+            raise
+        return self._took_remote(wait, costs, slot)
+
+    def _took_remote(self, wait: float, costs: Sequence[float], slot: bool) -> float:
         if wait > 0.0:
             self._remote_wait_until = self._clock() + wait
             if slot:
@@ -104,13 +127,18 @@ class Admission:
             self._release_slot()
 
     def _adjust(self, deltas: Sequence[float]) -> asyncio.Task[None] | None:
-        if self._store is None:
-            self._cells.adjust(self._clock(), deltas)
+        """Charge or refund; with a store, in the background (async) or at once (blocking)."""
+        self._cells.adjust(self._clock(), deltas)
+        store = self._store
+        if store is None:
             self._kick()
             return None
-        task = asyncio.get_running_loop().create_task(
-            self._store.adjust(self.name, self.limits, deltas, self._cells.scale)
-        )
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # a blocking caller: one round trip now
+            store.adjust(self.name, self.limits, deltas, self._cells.scale)
+            return None
+        task = loop.create_task(store.aadjust(self.name, self.limits, deltas, self._cells.scale))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         return task
@@ -124,10 +152,11 @@ class Admission:
     # -- async waiting ---------------------------------------------------------------------
 
     async def _acquire_async(self, r: Reservation) -> None:
-        costs = r.cost
+        costs = r._costs
         if not len(self._queue):
             if self._store is None:
-                wait = self._take_local(costs, r._slot)
+                now = self._clock()
+                wait = self._take_local(costs, r._slot, now, now)
             elif self._pump is None:
                 wait = await self._take_remote(self._store, costs, r._slot)
             else:
@@ -140,7 +169,7 @@ class Admission:
         self._loop = loop = asyncio.get_running_loop()
         fut: asyncio.Future[None] = loop.create_future()
         waiter = self._queue.push(
-            Waiter(fut, costs, r._slot, (r.key, r.priority), self._size(costs)),
+            Waiter(fut, costs, r._slot, (r.key, r.priority), self._size(costs), self._clock()),
             check_priority(r.priority),
         )
         self._kick()
@@ -189,19 +218,31 @@ class Admission:
         elif self._pump is None and loop is not None:
             self._pump = loop.create_task(self._pump_remote(self._store))
 
-    def _dispatch_local(self) -> None:
+    def _dispatch_local(self, due: float = math.inf) -> None:
+        """Admit waiters from the head while they fit; else set the timer for the head.
+
+        While the queue is backed up, the head's turn comes at a moment known in advance,
+        the timer's ``due`` time; the timer fires some time after it (the event loop's
+        lateness). Waiters admitted now are counted as arriving at their due time rather
+        than now (``GcraCells.try_take``), so the lateness is not lost capacity: over a
+        backlog the limiter admits exactly rate x time (+ burst). The credit never reaches
+        back before the due time nor before a waiter queued, so a window of the wall clock
+        holds at most what the limit allows plus the lateness of one wake-up.
+        """
         queue = self._queue
+        now = self._clock()
+        since = min(due, self._timer_at, now)  # a late timer still pending counts too
         while (head := queue.head()) is not None:
-            wait = self._take_local(head.costs, head.slot)
+            wait = self._take_local(head.costs, head.slot, now, max(since, head.since))
             if wait > 0.0:
                 if wait != math.inf:
-                    self._wake_in(wait)
+                    self._wake_in(now, wait)
                 return
             queue.pop()
             head.future.set_result(None)
 
-    def _wake_in(self, delay: float) -> None:
-        at = self._clock() + delay
+    def _wake_in(self, now: float, delay: float) -> None:
+        at = now + delay
         if self._timer is not None and not self._timer.done() and self._timer_at <= at + EPSILON:
             return
         if self._timer is not None:
@@ -211,16 +252,21 @@ class Admission:
 
     async def _wake_after(self, delay: float) -> None:
         await self._sleep(delay)
+        due = self._timer_at
         self._timer = None
         self._timer_at = math.inf
-        self._dispatch_local()
+        self._dispatch_local(due)
 
     async def _pump_remote(self, store: Store) -> None:
         queue = self._queue
+        # when the head's capacity was due, after a sleep for it: the heads served after the
+        # wake-up may count from then, as in _dispatch_local (never before it)
+        due = math.inf
         try:
             while (head := queue.head()) is not None:
+                late = max(self._clock() - due, 0.0)
                 try:
-                    wait = await self._take_remote(store, head.costs, head.slot)
+                    wait = await self._take_remote(store, head.costs, head.slot, late)
                 except Exception as exc:  # the store's "closed" policy: the head gets it
                     if not head.future.done():
                         queue.pop()
@@ -233,6 +279,7 @@ class Admission:
                         queue.pop()
                         head.future.set_result(None)
                 elif wait != math.inf:
+                    due = self._clock() + wait
                     await self._sleep(wait)
                 else:
                     return  # concurrency-bound: a release kicks a new pump
@@ -242,24 +289,34 @@ class Admission:
     # -- blocking waiting ------------------------------------------------------------------
 
     def _acquire_sync(self, r: Reservation) -> None:
-        if self._store is not None:
-            raise ConfigurationError(
-                f"limiter {self.name!r} uses a shared store, which needs `async with "
-                "limiter.acquire(...)`: call it from async code"
-            )
-        costs = r.cost
-        deadline = math.inf if r.timeout is None else self._clock() + r.timeout
+        costs = r._costs
+        store = self._store
+        now = due = self._clock()
+        deadline = math.inf if r.timeout is None else now + r.timeout
         while True:
-            wait = self._take_local(costs, r._slot) if not len(self._queue) else 0.001
+            if len(self._queue):  # async waiters queued: let them go first
+                wait = 0.001
+            elif store is None:
+                # counted as arriving when it fitted, if that was after the sleep was planned
+                # to end: the sleep's lateness is no lost capacity (see _dispatch_local)
+                wait = self._take_local(costs, r._slot, now, due)
+            else:
+                wait = self._take_remote_blocking(store, costs, r._slot, now - due)
             if wait == 0.0:
                 return
-            now = self._clock()
             if now >= deadline:
                 raise RateLimitTimeout(
                     f"no capacity within timeout={r.timeout:g}s: raise the timeout, lower the "
                     "cost, or check would_wait_longer_than() first"
                 )
-            self._blocking_sleep(min(wait, deadline - now, 0.05))
+            # a store's wait is exact (its next round trip then succeeds unless another
+            # process took the capacity); locally, short naps notice slots and queues
+            nap = min(
+                wait if store is not None and wait != math.inf else min(wait, 0.05), deadline - now
+            )
+            self._blocking_sleep(nap)
+            due = now + nap
+            now = self._clock()
 
 
 _DIM_INDEX = {name: i for i, name in enumerate(DIMENSIONS)}

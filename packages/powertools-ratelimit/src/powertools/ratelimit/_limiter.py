@@ -148,26 +148,37 @@ class RateLimiter(Admission):
             check_priority(priority)
         if timeout is not None and not (timeout >= 0):
             raise ConfigurationError(f"timeout={timeout!r} must be a number of seconds >= 0")
+        costs: tuple[float, float, float, float]
         if input_tokens is None and output_tokens is None and requests == 1:
-            if tokens is None:  # the common cases, without Cost.of's general derivation
-                cost = _ONE_REQUEST
-            else:
-                amount = float(tokens)
+            # the common case, without Cost.of's general derivation: one request, its tokens
+            amount = 0.0 if tokens is None else float(tokens)
+            costs = (1.0, amount, amount, 0.0)
+            if not 0.0 <= amount <= self._cells.max_simple_tokens:
                 if not 0.0 <= amount < math.inf:
                     raise ConfigurationError(f"tokens={tokens!r} must be a finite number >= 0")
-                cost = _new_cost(Cost, (1.0, amount, amount, 0.0))
+                self._check_fits(costs)
         else:
-            cost = Cost.of(
+            costs = Cost.of(
                 tokens=tokens,
                 input_tokens=input_tokens,
                 output_tokens=output_tokens,
                 requests=requests,
-            )
-        maxima = self._cells.max_costs
-        if cost[1] > maxima[1] or cost[0] > maxima[0] or cost[2] > maxima[2] or cost[3] > maxima[3]:
-            for lim in self.limits:
-                lim.check_fits(cost[_DIM_INDEX[lim.dimension]])
-        return Reservation(self, cost, priority, key, timeout, self.max_concurrent is not None)
+            ).as_tuple()
+            self._check_fits(costs)
+        reservation = _new_reservation(Reservation)
+        reservation._limiter = self
+        reservation._costs = costs
+        reservation.priority = priority
+        reservation.key = key
+        reservation.timeout = timeout
+        reservation._slot = self.max_concurrent is not None
+        reservation._held = False
+        reservation._linked = None
+        return reservation
+
+    def _check_fits(self, costs: tuple[float, ...]) -> None:
+        for lim in self.limits:
+            lim.check_fits(costs[_DIM_INDEX[lim.dimension]])
 
     def limit(
         self,
@@ -248,5 +259,4 @@ class RateLimiter(Admission):
 
 
 _DIM_INDEX = {name: i for i, name in enumerate(DIMENSIONS)}
-_new_cost = tuple.__new__  # a Cost without NamedTuple's Python-level __new__: the hot path
-_ONE_REQUEST = Cost()
+_new_reservation = object.__new__

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Generator
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -18,45 +17,33 @@ __all__ = ["Reservation"]
 class Reservation:
     """Capacity reserved for one call; a context manager (sync and async) and an awaitable.
 
+    ``RateLimiter.acquire`` makes them (setting the attributes itself: an ``__init__`` call
+    would be a fifth of the uncontended acquire).
+
     Entering waits for capacity; leaving frees the concurrency slot. ``settle()`` replaces the
     estimate with the actual usage and refunds (or charges) the difference. If waiting fails,
     times out or is cancelled, nothing stays taken.
     """
 
-    __slots__ = (
-        "_held",
-        "_limiter",
-        "_linked",
-        "_slot",
-        "_tasks",
-        "cost",
-        "key",
-        "priority",
-        "timeout",
-    )
+    __slots__ = ("_costs", "_held", "_limiter", "_linked", "_slot", "key", "priority", "timeout")
 
-    def __init__(  # noqa: PLR0917 - built only by RateLimiter.acquire, positional for speed
-        self,
-        limiter: RateLimiter,
-        cost: Cost,
-        priority: str,
-        key: str | None,
-        timeout: float | None,
-        slot: bool,
-    ) -> None:
-        self._limiter = limiter
-        self.cost = cost
-        self.priority = priority
-        self.key = key
-        self.timeout = timeout
-        self._slot = slot
-        self._held = False
-        self._tasks: set[asyncio.Task[None]] | None = None
-        self._linked: Reservation | None = None  # a key's own reservation, settled alongside
+    _limiter: RateLimiter
+    _costs: tuple[float, float, float, float]  # Cost's order, as a plain tuple: cheaper to make
+    priority: str
+    key: str | None
+    timeout: float | None
+    _slot: bool  # holds (or will hold) a concurrency slot
+    _held: bool
+    _linked: Reservation | None  # a key's own reservation (QuotaManager), settled alongside
 
     def __repr__(self) -> str:
         state = "held" if self._held else "not held"
         return f"<Reservation {self.cost} priority={self.priority} key={self.key!r} {state}>"
+
+    @property
+    def cost(self) -> Cost:
+        """What this call is charged now: the estimate, or the actual usage once settled."""
+        return Cost(*self._costs)
 
     @property
     def held(self) -> bool:
@@ -70,7 +57,7 @@ class Reservation:
             limiter._store is None
             and not self._slot
             and not limiter._queue._live
-            and not limiter._cells.try_take(limiter._clock(), self.cost)
+            and not limiter._cells.try_take(limiter._clock(), self._costs)
         ):
             self._held = True
             return self
@@ -86,17 +73,40 @@ class Reservation:
         self._held = False
 
     def __enter__(self) -> Reservation:
-        self._limiter._acquire_sync(self)
+        limiter = self._limiter
+        if (  # the uncontended path, as in __aenter__
+            limiter._store is None
+            and not self._slot
+            and not limiter._queue._live
+            and not limiter._cells.try_take(limiter._clock(), self._costs)
+        ):
+            self._held = True
+            return self
+        limiter._acquire_sync(self)
         self._held = True
         return self
 
     def __exit__(
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.release()
+        if self._slot:
+            self.release()
+        self._held = False
 
     def __await__(self) -> Generator[object, None, Reservation]:
-        return self.__aenter__().__await__()
+        # a generator, not `return self.__aenter__().__await__()`: one frame fewer
+        limiter = self._limiter
+        if (  # the uncontended path, as in __aenter__
+            limiter._store is None
+            and not self._slot
+            and not limiter._queue._live
+            and not limiter._cells.try_take(limiter._clock(), self._costs)
+        ):
+            self._held = True
+            return self
+        yield from limiter._acquire_async(self).__await__()
+        self._held = True
+        return self
 
     def release(self) -> None:
         """Give back the concurrency slot; rate capacity already used stays used. Idempotent."""
@@ -121,12 +131,7 @@ class Reservation:
         delta = self._delta(tokens, input_tokens, output_tokens)
         if self._linked is not None:
             self._linked.settle(tokens, input_tokens=input_tokens, output_tokens=output_tokens)
-        task = self._limiter._adjust(delta.as_tuple())
-        if task is not None:
-            if self._tasks is None:
-                self._tasks = set()
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        self._limiter._adjust(delta.as_tuple())  # the limiter keeps a store's task alive
         return delta
 
     async def asettle(
@@ -154,10 +159,10 @@ class Reservation:
             tokens=tokens,
             input_tokens=input_tokens,
             output_tokens=output_tokens,
-            requests=self.cost.requests,
+            requests=self._costs[0],
         )
         old = self.cost
-        self.cost = actual
+        self._costs = actual.as_tuple()
         return Cost(
             0.0,
             actual.tokens - old.tokens,

@@ -40,23 +40,28 @@ def check_priority(priority: str) -> float:
 
 
 class Waiter:
-    """One queued request: its costs, its place in line and the future that admits it."""
+    """One queued request: its costs, its place in line and the future that admits it.
 
-    __slots__ = ("costs", "finish", "flow", "future", "seq", "size", "slot")
+    ``since`` is when it was queued: its capacity is never counted from before then.
+    """
 
-    def __init__(
+    __slots__ = ("costs", "finish", "flow", "future", "seq", "since", "size", "slot")
+
+    def __init__(  # noqa: PLR0917 - an internal record, built in one place
         self,
         future: asyncio.Future[None],
         costs: Sequence[float],
         slot: bool,
         flow: Hashable,
         size: float,
+        since: float = 0.0,
     ) -> None:
         self.future = future
         self.costs = costs
         self.slot = slot
         self.flow = flow
         self.size = size
+        self.since = since
         self.finish = 0.0
         self.seq = 0
 

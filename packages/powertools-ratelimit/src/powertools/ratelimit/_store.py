@@ -7,6 +7,7 @@ seconds to wait (nothing taken). ``RateLimiter`` without a store keeps its state
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -24,34 +25,67 @@ ENTRY_POINT_GROUP = "powertools.ratelimit.stores"
 
 @runtime_checkable
 class Store(Protocol):
-    """Shared limit state: one atomic take for all dimensions, and adjustments after it."""
+    """Shared limit state: one atomic take for all dimensions, and adjustments after it.
 
-    async def take(
-        self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float
+    Each operation has a blocking form, for ``with limiter.acquire()`` and decorated sync
+    functions, and an async twin with an ``a`` prefix, for ``async with``.
+    """
+
+    def take(
+        self,
+        name: str,
+        limits: Sequence[Limit],
+        costs: Sequence[float],
+        scale: float,
+        late: float = 0.0,
     ) -> float:
-        """Take ``costs`` from every limit of ``name`` and return 0, or return the wait."""
+        """Take ``costs`` from every limit of ``name`` and return 0, or return the wait.
+
+        ``late``: seconds the request has already been due (a retry that woke up late); it
+        may be counted as arriving up to that long ago, when it first fitted.
+        """
         ...
 
-    async def adjust(
+    async def atake(
+        self,
+        name: str,
+        limits: Sequence[Limit],
+        costs: Sequence[float],
+        scale: float,
+        late: float = 0.0,
+    ) -> float:
+        """``take``, awaited."""
+        ...
+
+    def adjust(
         self, name: str, limits: Sequence[Limit], deltas: Sequence[float], scale: float
     ) -> None:
         """Charge (positive) or refund (negative) amounts already taken."""
         ...
 
+    async def aadjust(
+        self, name: str, limits: Sequence[Limit], deltas: Sequence[float], scale: float
+    ) -> None:
+        """``adjust``, awaited."""
+        ...
+
+    def close(self) -> None:
+        """Release the connections the blocking calls opened."""
+        ...
+
     async def aclose(self) -> None:
-        """Release connections."""
+        """Release every connection."""
         ...
 
 
 class MemoryStore:
     """Limit state in this process, shared by every limiter given the same store and name.
 
-    >>> import asyncio
     >>> store = MemoryStore(clock=lambda: 0.0)
     >>> lim = [Limit("requests", 1, 1.0)]
-    >>> asyncio.run(store.take("api", lim, (1, 0, 0, 0), 1.0))
+    >>> store.take("api", lim, (1, 0, 0, 0), 1.0)
     0.0
-    >>> asyncio.run(store.take("api", lim, (1, 0, 0, 0), 1.0))
+    >>> store.take("api", lim, (1, 0, 0, 0), 1.0)
     1.0
     """
 
@@ -70,17 +104,44 @@ class MemoryStore:
                 cells.set_limits(limits, scale)
             return cells
 
-    async def take(
-        self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float
+    def take(
+        self,
+        name: str,
+        limits: Sequence[Limit],
+        costs: Sequence[float],
+        scale: float,
+        late: float = 0.0,
     ) -> float:
         """Take ``costs`` from every limit of ``name`` and return 0, or return the wait."""
-        return self.cells(name, limits, scale).try_take(self._clock(), costs)
+        now = self._clock()
+        since = now - late if late > 0.0 else math.inf
+        return self.cells(name, limits, scale).try_take(now, costs, since)
 
-    async def adjust(
+    async def atake(
+        self,
+        name: str,
+        limits: Sequence[Limit],
+        costs: Sequence[float],
+        scale: float,
+        late: float = 0.0,
+    ) -> float:
+        """``take`` (nothing to wait for in memory)."""
+        return self.take(name, limits, costs, scale, late)
+
+    def adjust(
         self, name: str, limits: Sequence[Limit], deltas: Sequence[float], scale: float
     ) -> None:
         """Charge (positive) or refund (negative) amounts already taken."""
         self.cells(name, limits, scale).adjust(self._clock(), deltas)
+
+    async def aadjust(
+        self, name: str, limits: Sequence[Limit], deltas: Sequence[float], scale: float
+    ) -> None:
+        """``adjust`` (nothing to wait for in memory)."""
+        self.adjust(name, limits, deltas, scale)
+
+    def close(self) -> None:
+        """Nothing to release."""
 
     async def aclose(self) -> None:
         """Nothing to release."""

@@ -6,6 +6,10 @@ do not matter) and takes all dimensions or none. Every key of one limiter carrie
 tag, ``powertools:ratelimit:{<name>}:<limit>``, so on Redis Cluster they share a slot and the
 script runs unchanged; ask for a cluster with ``?cluster=true`` in the URL or ``cluster=True``.
 
+Blocking callers (``with limiter.acquire()``, decorated sync functions) use a blocking client
+with the same script, policies and single round trip; async callers use an asyncio client.
+Each client is made when first needed.
+
 When Redis cannot be reached, the ``on_failure`` policy decides, with no exception escaping
 to the caller except under ``"closed"`` (``StoreUnavailableError``, documented):
 
@@ -21,14 +25,17 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
+import redis
 import redis.asyncio as aioredis
-from redis.asyncio.cluster import RedisCluster
-from redis.exceptions import RedisError
+from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
+from redis.cluster import RedisCluster
+from redis.exceptions import RedisClusterException, RedisError
 
 from powertools.ratelimit._limits import Limit
 from powertools.ratelimit._store import MemoryStore
@@ -40,34 +47,40 @@ log = logging.getLogger("powertools.ratelimit")
 
 FailurePolicy = Literal["local", "open", "closed"]
 
-# ARGV holds, per key: seconds per unit (as microseconds), burst units, cost units.
+# ARGV holds, per key: seconds per unit (as microseconds), burst units, cost units; then the
+# credit (microseconds): how long the request has already been due (docs/decisions/0203).
 TAKE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local wait = 0
+local ready = now - tonumber(ARGV[#KEYS * 3 + 1])
 local tats = {}
 for i = 1, #KEYS do
   local interval = tonumber(ARGV[i * 3 - 2])
   local burst = tonumber(ARGV[i * 3 - 1])
   local cost = tonumber(ARGV[i * 3])
-  local tat = tonumber(redis.call('GET', KEYS[i]) or now)
-  if tat < now then tat = now end
+  local tat = tonumber(redis.call('GET', KEYS[i]) or 0)
   tats[i] = tat
   if cost > 0 then
     local slack = burst - cost
     if slack < 0 then slack = 0 end
-    local need = tat - now - slack * interval
-    if need > wait then wait = need end
+    local fits_at = tat - slack * interval
+    if fits_at > ready then ready = fits_at end
   end
 end
-if wait > 0.001 then
-  return {0, tostring(wait), tostring(now)}
+if ready - now > 0.001 then
+  return {0, tostring(ready - now), tostring(now)}
 end
+local arrival = ready
+if arrival > now then arrival = now end
 for i = 1, #KEYS do
   local cost = tonumber(ARGV[i * 3])
   if cost > 0 then
-    local tat = tats[i] + cost * tonumber(ARGV[i * 3 - 2])
-    redis.call('SET', KEYS[i], tostring(tat), 'PX', math.ceil((tat - now) / 1000) + 1000)
+    local tat = tats[i]
+    if tat < arrival then tat = arrival end
+    tat = tat + cost * tonumber(ARGV[i * 3 - 2])
+    local ttl = math.ceil((tat - now) / 1000)
+    if ttl < 0 then ttl = 0 end
+    redis.call('SET', KEYS[i], tostring(tat), 'PX', ttl + 1000)
   end
 end
 return {1, '0', tostring(now)}
@@ -105,8 +118,17 @@ def limit_keys(name: str, limits: Sequence[Limit]) -> list[str]:
     return [f"powertools:ratelimit:{{{name}}}:{lim.name}" for lim in limits]
 
 
+#: What a lost or refused connection raises, from either client (cluster discovery included).
+UNREACHABLE = (RedisError, RedisClusterException, OSError)
+
+
 class RedisStore:
-    """Limit state shared through Redis (or Redis Cluster) by every process of a fleet."""
+    """Limit state shared through Redis (or Redis Cluster) by every process of a fleet.
+
+    >>> store = RedisStore("redis://127.0.0.1:6379/0", on_failure="open", fleet_size=4)
+    >>> store
+    <RedisStore redis://127.0.0.1:6379/0 on_failure=open>
+    """
 
     def __init__(
         self,
@@ -128,9 +150,11 @@ class RedisStore:
         self.retry_interval = retry_interval
         self._clock = clock
         self._url = url
-        self._client = _connect(url, cluster, socket_timeout)
-        self._take = self._client.register_script(TAKE)
-        self._adjust = self._client.register_script(ADJUST)
+        self._cluster = cluster
+        self._socket_timeout = socket_timeout
+        self._async: _Scripts | None = None
+        self._blocking: _Scripts | None = None
+        self._making = threading.Lock()
         self._fallback = MemoryStore(clock=clock)
         self._down_until = -math.inf
         self.round_trips = 0
@@ -146,54 +170,156 @@ class RedisStore:
         """Whether the failure policy is in force right now."""
         return self._clock() < self._down_until
 
-    async def take(
-        self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float
+    # -- async -----------------------------------------------------------------------------
+
+    async def atake(
+        self,
+        name: str,
+        limits: Sequence[Limit],
+        costs: Sequence[float],
+        scale: float,
+        late: float = 0.0,
     ) -> float:
         """Take ``costs`` from every limit of ``name`` in one script call; 0 or the wait."""
         if not limits:
             return 0.0
         if not self.degraded:
-            args: list[float] = []
-            for lim in limits:
-                args += [lim.interval / scale * 1e6, lim.burst, costs[_DIM_INDEX[lim.dimension]]]
             try:
                 self.round_trips += 1
-                taken, wait, _ = await self._take(keys=limit_keys(name, limits), args=args)
-            except (RedisError, OSError) as exc:
+                reply = await self._async_scripts().take(
+                    keys=limit_keys(name, limits), args=_take_args(limits, costs, scale, late)
+                )
+            except UNREACHABLE as exc:
                 self._went_down(exc)
             else:
                 self._came_back()
-                return 0.0 if int(taken) else float(wait) / 1e6
-        return await self._degraded_take(name, limits, costs, scale)
+                return _wait_of(reply)
+        return self._degraded_take(name, limits, costs, scale, late)
 
-    async def take_with_server_time(
-        self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float = 1.0
+    async def atake_with_server_time(
+        self,
+        name: str,
+        limits: Sequence[Limit],
+        costs: Sequence[float],
+        scale: float = 1.0,
+        late: float = 0.0,
     ) -> tuple[float, float]:
-        """``take`` that also returns the Redis server time (s) it decided at; no fallback."""
-        args: list[float] = []
-        for lim in limits:
-            args += [lim.interval / scale * 1e6, lim.burst, costs[_DIM_INDEX[lim.dimension]]]
-        taken, wait, now = await self._take(keys=limit_keys(name, limits), args=args)
-        return (0.0 if int(taken) else float(wait) / 1e6), float(now) / 1e6
+        """``atake`` that also returns the Redis server time (s) it decided at; no fallback."""
+        reply = await self._async_scripts().take(
+            keys=limit_keys(name, limits), args=_take_args(limits, costs, scale, late)
+        )
+        return _wait_of(reply), float(reply[2]) / 1e6
 
-    async def adjust(
+    async def aadjust(
         self, name: str, limits: Sequence[Limit], deltas: Sequence[float], scale: float
     ) -> None:
         """Charge or refund amounts already taken (one script call)."""
         if self.degraded:
-            await self._fallback.adjust(name, limits, deltas, scale / self.fleet_size)
+            self._fallback.adjust(name, limits, deltas, scale / self.fleet_size)
             return
-        args: list[float] = []
-        for lim in limits:
-            args += [lim.interval / scale * 1e6, deltas[_DIM_INDEX[lim.dimension]]]
         try:
             self.round_trips += 1
-            await self._adjust(keys=limit_keys(name, limits), args=args)
-        except (RedisError, OSError) as exc:
+            await self._async_scripts().adjust(
+                keys=limit_keys(name, limits), args=_adjust_args(limits, deltas, scale)
+            )
+        except UNREACHABLE as exc:
             self._went_down(exc)
 
-    async def _degraded_take(
-        self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float
+    async def aclose(self) -> None:
+        """Close both connection pools (the blocking one too, if it was opened)."""
+        self.close()
+        if self._async is not None:
+            await self._async.client.aclose()
+            self._async = None
+
+    # -- blocking --------------------------------------------------------------------------
+
+    def take(
+        self,
+        name: str,
+        limits: Sequence[Limit],
+        costs: Sequence[float],
+        scale: float,
+        late: float = 0.0,
+    ) -> float:
+        """``atake`` for blocking callers: the same script, one round trip, same policies."""
+        if not limits:
+            return 0.0
+        if not self.degraded:
+            try:
+                self.round_trips += 1
+                reply = self._blocking_scripts().take(
+                    keys=limit_keys(name, limits), args=_take_args(limits, costs, scale, late)
+                )
+            except UNREACHABLE as exc:
+                self._went_down(exc)
+            else:
+                self._came_back()
+                return _wait_of(reply)
+        return self._degraded_take(name, limits, costs, scale, late)
+
+    def take_with_server_time(
+        self,
+        name: str,
+        limits: Sequence[Limit],
+        costs: Sequence[float],
+        scale: float = 1.0,
+        late: float = 0.0,
+    ) -> tuple[float, float]:
+        """``take`` that also returns the Redis server time (s) it decided at; no fallback."""
+        reply = self._blocking_scripts().take(
+            keys=limit_keys(name, limits), args=_take_args(limits, costs, scale, late)
+        )
+        return _wait_of(reply), float(reply[2]) / 1e6
+
+    def adjust(
+        self, name: str, limits: Sequence[Limit], deltas: Sequence[float], scale: float
+    ) -> None:
+        """``aadjust`` for blocking callers."""
+        if self.degraded:
+            self._fallback.adjust(name, limits, deltas, scale / self.fleet_size)
+            return
+        try:
+            self.round_trips += 1
+            self._blocking_scripts().adjust(
+                keys=limit_keys(name, limits), args=_adjust_args(limits, deltas, scale)
+            )
+        except UNREACHABLE as exc:
+            self._went_down(exc)
+
+    def close(self) -> None:
+        """Close the blocking connection pool (``aclose`` closes both)."""
+        if self._blocking is not None:
+            self._blocking.client.close()
+            self._blocking = None
+
+    # -- shared ----------------------------------------------------------------------------
+
+    def _async_scripts(self) -> _Scripts:
+        if self._async is None:
+            options = _options(self._socket_timeout)
+            client: Any = (
+                AsyncRedisCluster.from_url(self._url, **options)
+                if self._cluster
+                else aioredis.Redis.from_url(self._url, **options)
+            )
+            self._async = _Scripts(client)
+        return self._async
+
+    def _blocking_scripts(self) -> _Scripts:
+        with self._making:  # blocking callers may come from many threads at once
+            if self._blocking is None:  # a cluster client connects here: failures are caught
+                options = _options(self._socket_timeout)
+                client: Any = (
+                    RedisCluster.from_url(self._url, **options)
+                    if self._cluster
+                    else redis.Redis.from_url(self._url, **options)
+                )
+                self._blocking = _Scripts(client)
+            return self._blocking
+
+    def _degraded_take(
+        self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float, late: float
     ) -> float:
         if self.on_failure == "open":
             return 0.0
@@ -202,7 +328,7 @@ class RedisStore:
                 f"{self!r} is unreachable and on_failure='closed': start Redis, or choose "
                 "on_failure='local' to keep serving with limit / fleet_size per process"
             )
-        return await self._fallback.take(name, limits, costs, scale / self.fleet_size)
+        return self._fallback.take(name, limits, costs, scale / self.fleet_size, late)
 
     def _went_down(self, exc: BaseException) -> None:
         if not self.degraded:
@@ -220,19 +346,41 @@ class RedisStore:
             log.warning("rate-limit store %r reachable again", self)
             self._down_until = -math.inf
 
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._client.aclose()
+
+class _Scripts:
+    """One client (blocking or asyncio) and the two scripts registered on it."""
+
+    __slots__ = ("adjust", "client", "take")
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.take = client.register_script(TAKE)
+        self.adjust = client.register_script(ADJUST)
 
 
-def _connect(url: str, cluster: bool, socket_timeout: float) -> Any:
-    options: dict[str, Any] = {
-        "socket_timeout": socket_timeout,
-        "socket_connect_timeout": socket_timeout,
-    }
-    if cluster:
-        return RedisCluster.from_url(url, **options)
-    return aioredis.Redis.from_url(url, **options)
+def _options(socket_timeout: float) -> dict[str, Any]:
+    return {"socket_timeout": socket_timeout, "socket_connect_timeout": socket_timeout}
+
+
+def _take_args(
+    limits: Sequence[Limit], costs: Sequence[float], scale: float, late: float = 0.0
+) -> list[float]:
+    args: list[float] = []
+    for lim in limits:
+        args += [lim.interval / scale * 1e6, lim.burst, costs[_DIM_INDEX[lim.dimension]]]
+    return [*args, max(late, 0.0) * 1e6]
+
+
+def _adjust_args(limits: Sequence[Limit], deltas: Sequence[float], scale: float) -> list[float]:
+    args: list[float] = []
+    for lim in limits:
+        args += [lim.interval / scale * 1e6, deltas[_DIM_INDEX[lim.dimension]]]
+    return args
+
+
+def _wait_of(reply: Sequence[Any]) -> float:
+    taken, wait = reply[0], reply[1]
+    return 0.0 if int(taken) else float(wait) / 1e6
 
 
 def store_from_url(url: str) -> RedisStore:
