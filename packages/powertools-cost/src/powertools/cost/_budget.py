@@ -169,7 +169,9 @@ class BudgetManager:
     def _keys(
         self, user: str | None, task: str | None, tags: Iterable[str], now: float
     ) -> tuple[tuple[Budget, str], ...]:
-        keys = self._all_keys(now)
+        start, end, keys = self._current
+        if not start <= now < end:
+            keys = self._all_keys(now)
         if not self._scoped:
             return keys
         tags = tuple(tags)
@@ -245,7 +247,7 @@ class BudgetManager:
         keep_alive: bool = False,
     ) -> Reservation:
         """:meth:`reserve` for ledgers that answer synchronously (memory, SQLite)."""
-        ledger = self._sync()
+        ledger = self._sync_ledger or self._sync()
         amount = _amount(amount_usd, amount_fd)
         now = self.clock()
         keys = self._keys(user, task, tags, now)
@@ -294,7 +296,7 @@ class BudgetManager:
         actual_fd: int | None = None,
     ) -> None:
         """:meth:`commit` for synchronous ledgers; async alert callbacks are not awaited."""
-        ledger = self._sync()
+        ledger = self._sync_ledger or self._sync()
         if reservation.settled:
             return
         reservation.settled = True

@@ -168,7 +168,8 @@ class _Budget:
     next_expiry: float = float("inf")
 
     def hold(self, rid: str, amount_fd: int, expires_at: float) -> None:
-        self.drop(rid)
+        if rid in self.holds:
+            self.drop(rid)
         self.holds[rid] = (amount_fd, expires_at)
         self.held_fd += amount_fd
         self.next_expiry = min(self.next_expiry, expires_at)
@@ -188,10 +189,11 @@ class _Budget:
 
     def held(self, now: float) -> int:
         if now >= self.next_expiry:
-            self._sweep(now)
+            self.sweep(now)
         return self.held_fd
 
-    def _sweep(self, now: float) -> None:
+    def sweep(self, now: float) -> None:
+        """Drop the holds that expired by ``now``."""
         live = {rid: h for rid, h in self.holds.items() if h[1] > now}
         self.holds = live
         self.held_fd = sum(amount for amount, _ in live.values())
@@ -232,7 +234,9 @@ class MemoryLedger(ThreadedLedger):
     ) -> bool:
         with self._lock:
             budget = self._budgets.get(key) or self._budget(key)
-            if budget.spent + budget.held(now) + amount_fd > limit_fd:
+            if now >= budget.next_expiry:
+                budget.sweep(now)
+            if budget.spent + budget.held_fd + amount_fd > limit_fd:
                 return False
             budget.hold(rid, amount_fd, expires_at)
             return True

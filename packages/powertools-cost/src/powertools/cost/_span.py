@@ -69,7 +69,10 @@ class Span:
     @property
     def cost_fd(self) -> int:
         """What this span has cost so far, in femto-dollars."""
-        return sum(r.cost_fd for r in self.records)
+        records = self.records
+        if len(records) == 1:  # the usual span: one call (no generator to build)
+            return records[0].cost_fd
+        return sum(r.cost_fd for r in records)
 
     def record(
         self, usage: Any, *, model: str | None = None, provider: str | None = None
