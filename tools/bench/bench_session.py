@@ -103,6 +103,9 @@ def cloud_stores(stack: contextlib.ExitStack) -> list[tuple[str, str, str]]:
         from moto.server import ThreadedMotoServer
     except ImportError:
         return found
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request
     port = free_port()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     moto.start()
