@@ -16,7 +16,8 @@ class CallRecord(NamedTuple):
     """A priced call: who, what, when, the usage and the exact cost (femto-dollars).
 
     Immutable. A named tuple rather than a frozen dataclass: one is built for every tracked
-    call, and a frozen dataclass's ``__init__`` costs about four times as much.
+    call, and a frozen dataclass's ``__init__`` costs about four times as much. ``id`` is
+    unique per record: a span's first record carries the span's id, later ones ``<span>.<n>``.
     """
 
     id: str

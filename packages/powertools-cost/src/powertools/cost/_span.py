@@ -103,7 +103,7 @@ class Span:
             )
         r = self.request
         unmetered = CallRecord(
-            new_id(),
+            self.id,
             self.id,
             self.tracker.clock(),
             r.task,

@@ -11,7 +11,6 @@ from typing import Any
 
 from powertools.cost._budget import AlertCallback, BudgetManager
 from powertools.cost._forecast import Forecast, forecast_month
-from powertools.cost._ids import new_id
 from powertools.cost._ledger import Ledger, SyncLedger
 from powertools.cost._money import fd_from_usd, usd
 from powertools.cost._pricebook import PriceBook
@@ -156,7 +155,11 @@ class CostTracker:
         error = None
         if r.prompt_estimate is not None and not span.records:
             error = observe_estimate(provider_of(model), r.prompt_estimate, usage.prompt_tokens)
-        return CallRecord(new_id(), span.id, at, r.task, model, r.user, r.tags, usage, cost, error)
+        # the span's first record takes the span's id (one string less to build and keep per
+        # call); later ones add their index. Span ids hold no dot, so neither can collide.
+        n = len(span.records)
+        rid = f"{span.id}.{n}" if n else span.id
+        return CallRecord(rid, span.id, at, r.task, model, r.user, r.tags, usage, cost, error)
 
     async def keep(self, records: list[CallRecord]) -> None:
         """Store finished records here and in the ledger."""
