@@ -153,25 +153,31 @@ class GcraCells:
                         busy = tat
                 self._busy_until = busy
                 return 0.0
-            if since >= now and self._has_room(now, costs):
+            # no cell owes more than the smallest burst less the largest step of these costs:
+            # every cell fits them without a check of each (a sufficient condition)
+            m = self._dim_intervals
+            step = costs[0] * m[0] + costs[1] * m[1] + costs[2] * m[2] + costs[3] * m[3]
+            if since >= now and self._busy_until - now <= self._min_span - step:
                 self._take_unchecked(now, costs)
                 return 0.0
             return self._take_checked(now, costs, since)
         finally:
             lock.release()
 
-    def _has_room(self, now: float, costs: Sequence[float]) -> bool:
-        """Whether no cell owes more than the smallest burst less the largest step of costs.
-
-        Then every cell fits ``costs`` without checking each (a sufficient condition).
-        """
-        m = self._dim_intervals
-        step = costs[0] * m[0] + costs[1] * m[1] + costs[2] * m[2] + costs[3] * m[3]
-        return self._busy_until - now <= self._min_span - step
-
     def _take_unchecked(self, now: float, costs: Sequence[float]) -> None:
         tats = self._tats
         busy = self._busy_until
+        if self._pair is not None:  # requests and tokens: unrolled, as on the idle path
+            d0, t0, d1, t1 = self._pair
+            a, b = tats[0], tats[1]
+            tats[0] = a = (a if a > now else now) + costs[d0] * t0
+            tats[1] = b = (b if b > now else now) + costs[d1] * t1
+            if a > busy:  # noqa: PLR1730 - max() is a call: slower here
+                busy = a
+            if b > busy:  # noqa: PLR1730
+                busy = b
+            self._busy_until = busy
+            return
         for i, dim, interval in self._idle_plan:
             tat = tats[i]  # a cell this cost does not charge may move up to now: no change
             tats[i] = tat = (tat if tat > now else now) + costs[dim] * interval
