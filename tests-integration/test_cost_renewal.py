@@ -8,13 +8,21 @@ second call below would take money the first is about to spend.
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from powertools.cost import BudgetExceededError, CostTracker, Usage, open_ledger
+from powertools.cost import (
+    BudgetExceededError,
+    BudgetManager,
+    CostTracker,
+    MemoryLedger,
+    Usage,
+    open_ledger,
+)
 
 TTL = 0.3
 RUN = 1.2  # four TTLs
@@ -66,3 +74,25 @@ async def test_a_crashed_callers_hold_still_expires(redis_url: str) -> None:
             pass
     finally:
         await tracker.ledger.aclose()
+
+
+class AsyncOnly:
+    """A memory ledger seen only through its async methods, as PostgreSQL and Redis are."""
+
+    def __init__(self) -> None:
+        self._inner = MemoryLedger()
+
+    def __getattr__(self, name: str) -> object:
+        if name.endswith("_sync"):
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+
+@pytest.mark.integration
+async def test_an_abandoned_async_reservation_is_not_kept_alive_by_its_timer() -> None:
+    budgets = BudgetManager(AsyncOnly(), reservation_ttl=TTL)  # type: ignore[arg-type]
+    budgets.add(1, window="total")
+    await budgets.reserve(1, keep_alive=True)  # dropped at once: nobody will settle it
+    gc.collect()
+    await asyncio.sleep(TTL + 0.2)  # its renewal timer fires in between, and finds nothing
+    await budgets.reserve(1)  # the abandoned hold expired

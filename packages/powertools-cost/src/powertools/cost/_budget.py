@@ -11,7 +11,6 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from powertools.cost._ids import new_id
 from powertools.cost._ledger import Ledger, MemoryLedger, SyncLedger
@@ -19,9 +18,6 @@ from powertools.cost._money import fd_from_usd, usd
 from powertools.cost._renewal import Renewals
 from powertools.cost._windows import Window, window_bounds, window_id
 from powertools.cost.errors import BudgetExceededError, LedgerError
-
-if TYPE_CHECKING:
-    import asyncio
 
 __all__ = ["Alert", "Budget", "BudgetManager", "BudgetStatus", "Reservation"]
 
@@ -86,7 +82,6 @@ class Reservation:
     keys: tuple[tuple[Budget, str], ...]
     expires_at: float = 0.0
     settled: bool = field(default=False)
-    timer: asyncio.TimerHandle | None = field(default=None, repr=False)
 
 
 AlertCallback = Callable[[Alert], object]
@@ -169,9 +164,7 @@ class BudgetManager:
     def _keys(
         self, user: str | None, task: str | None, tags: Iterable[str], now: float
     ) -> tuple[tuple[Budget, str], ...]:
-        start, end, keys = self._current
-        if not start <= now < end:
-            keys = self._all_keys(now)
+        keys = self._all_keys(now)
         if not self._scoped:
             return keys
         tags = tuple(tags)
@@ -247,7 +240,7 @@ class BudgetManager:
         keep_alive: bool = False,
     ) -> Reservation:
         """:meth:`reserve` for ledgers that answer synchronously (memory, SQLite)."""
-        ledger = self._sync_ledger or self._sync()
+        ledger = self._sync()
         amount = _amount(amount_usd, amount_fd)
         now = self.clock()
         keys = self._keys(user, task, tags, now)
@@ -296,7 +289,7 @@ class BudgetManager:
         actual_fd: int | None = None,
     ) -> None:
         """:meth:`commit` for synchronous ledgers; async alert callbacks are not awaited."""
-        ledger = self._sync_ledger or self._sync()
+        ledger = self._sync()
         if reservation.settled:
             return
         reservation.settled = True

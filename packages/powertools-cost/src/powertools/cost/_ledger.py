@@ -234,9 +234,7 @@ class MemoryLedger(ThreadedLedger):
     ) -> bool:
         with self._lock:
             budget = self._budgets.get(key) or self._budget(key)
-            if now >= budget.next_expiry:
-                budget.sweep(now)
-            if budget.spent + budget.held_fd + amount_fd > limit_fd:
+            if budget.spent + budget.held(now) + amount_fd > limit_fd:
                 return False
             budget.hold(rid, amount_fd, expires_at)
             return True

@@ -155,10 +155,7 @@ class PriceBook:
     ) -> int:
         """Like :meth:`cost`, in femto-dollars (the exact integer the ledgers store)."""
         price = self._resolved.get((model, provider)) or self.resolve(model, provider=provider)
-        period = price.periods[-1] if at is None else price.period(at)
-        if period.tiers or batch:
-            return period.cost_fd(usage, batch=batch)
-        return period.base.cost_fd(usage)  # the common case, one call shorter
+        return price.period(at).cost_fd(usage, batch=batch)
 
 
 def price_for(model: str, *, provider: str | None = None) -> ModelPrice:

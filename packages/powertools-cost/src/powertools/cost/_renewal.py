@@ -4,7 +4,7 @@ A reservation expires after ``reservation_ttl`` so that a crashed process holds 
 long. A live process must not lose its hold while its call is still running (a slow reasoning
 call can outlast any TTL), or another call could take the money and the budget be overspent.
 So every live reservation is extended to ``now + ttl`` once it has used a third of its life:
-by one daemon thread for every ledger that answer synchronously (memory, SQLite), by a
+by one daemon thread for every ledger that answers synchronously (memory, SQLite), by a
 timer on the event loop for the others (PostgreSQL, Redis). When the process dies, the
 renewals stop and the holds expire as before.
 """
@@ -58,6 +58,7 @@ class Renewals:
         # weak: a reservation nobody holds any more (an abandoned span) is left to expire
         self.live: dict[str, weakref.ref[Reservation]] = {}
         self.watched = False  # by the keeper thread
+        self._timers: dict[str, asyncio.TimerHandle] = {}  # async ledgers: the next renewal
         self._tasks: set[asyncio.Task[None]] = set()
 
     def add(self, reservation: Reservation) -> None:
@@ -74,9 +75,9 @@ class Renewals:
     def discard(self, reservation: Reservation) -> None:
         """The call is over: stop renewing its reservation."""
         self.live.pop(reservation.id, None)
-        if reservation.timer is not None:
-            reservation.timer.cancel()
-            reservation.timer = None
+        timer = self._timers.pop(reservation.id, None)
+        if timer is not None:
+            timer.cancel()
 
     def prune(self) -> None:
         """Forget reservations that nobody references any more (abandoned spans)."""
@@ -103,7 +104,7 @@ class Renewals:
                 self.sync_ledger.extend_sync(key, r.id, expires_at=until, now=now)
                 for _, key in r.keys
             ]
-            renewed += self._settle_renewal(r, until, all(kept))
+            renewed += self._extended(r, until, all(kept))
         return renewed
 
     async def arenew(self, only: Reservation | None = None) -> int:
@@ -116,10 +117,10 @@ class Renewals:
             kept = [
                 await self.ledger.extend(key, r.id, expires_at=until, now=now) for _, key in r.keys
             ]
-            renewed += self._settle_renewal(r, until, all(kept))
+            renewed += self._extended(r, until, all(kept))
         return renewed
 
-    def _settle_renewal(self, r: Reservation, until: float, kept: bool) -> int:
+    def _extended(self, r: Reservation, until: float, kept: bool) -> int:
         if kept:
             r.expires_at = until
             return 1
@@ -136,12 +137,17 @@ class Renewals:
         except RuntimeError:  # reserved outside a loop: nothing can run the renewals
             return
         delay = max(reservation.expires_at - self.clock() - self.ttl * 2 / 3, 0.0)
-        reservation.timer = loop.call_later(delay, self._renew_soon, reservation)
+        # the timer holds a weak reference: it must not keep an abandoned span's hold alive
+        handle = loop.call_later(delay, self._renew_soon, weakref.ref(reservation))
+        self._timers[reservation.id] = handle
 
-    def _renew_soon(self, reservation: Reservation) -> None:
+    def _renew_soon(self, ref: weakref.ref[Reservation]) -> None:
         import asyncio
 
-        reservation.timer = None
+        reservation = ref()
+        if reservation is None:
+            return
+        self._timers.pop(reservation.id, None)
         if reservation.id not in self.live:
             return
         task = asyncio.get_running_loop().create_task(self._renew_one(reservation))

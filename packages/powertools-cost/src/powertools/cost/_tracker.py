@@ -143,15 +143,8 @@ class CostTracker:
         r = span.request
         at = self.clock()
         price = self._price(model, provider)
-        periods = price.periods
-        if len(periods) == 1:
-            period = periods[0]
-        else:  # prices changed over time: the day of the call picks them
-            period = price.period(datetime.fromtimestamp(at, UTC).date())
-        if period.tiers or r.batch:
-            cost = period.cost_fd(usage, batch=r.batch)
-        else:  # the common case, one call shorter
-            cost = period.base.cost_fd(usage)
+        day = datetime.fromtimestamp(at, UTC).date() if len(price.periods) > 1 else None
+        cost = price.period(day).cost_fd(usage, batch=r.batch)
         error = None
         if r.prompt_estimate is not None and not span.records:
             error = observe_estimate(provider_of(model), r.prompt_estimate, usage.prompt_tokens)
@@ -172,7 +165,7 @@ class CostTracker:
         """:meth:`keep` for synchronous ledgers."""
         with self._lock:
             self.records.extend(records)
-        ledger = self.budgets._sync_ledger or self.budgets._sync()
+        ledger = self.budgets._sync()
         for record in records:
             ledger.append_sync(record)
 
