@@ -2,16 +2,105 @@
 
 The hierarchy::
 
-    RouterError            base of every error this package raises
+    RouterError                 base of every error this package raises
+    ├── ConfigurationError      a bad argument or environment value: says which and how to fix it
+    ├── UnknownProviderError    no provider registered under that name
+    └── ProviderError           one failed call to one provider (HTTP status, category, wait)
+        └── StreamInterruptedError   a stream that failed after output reached the caller
+
+A :class:`ProviderError` carries what a router needs to decide what to do next: the
+``powertools.retry`` :class:`~powertools.retry.ErrorCategory`, the server's ``retry_after`` in
+seconds, the HTTP ``status_code`` and the provider's ``request_id``. It never carries an API key.
+
+>>> from powertools.retry import ErrorCategory, classify
+>>> e = ProviderError("slow down", provider="openai", model="gpt-4o", status_code=429,
+...                   retry_after=2.0)
+>>> e.category is ErrorCategory.RATE_LIMIT, classify(e) is ErrorCategory.RATE_LIMIT
+(True, True)
+>>> str(e)
+'openai gpt-4o: HTTP 429 (rate_limit, retry after 2.0 s): slow down'
 """
 
 from __future__ import annotations
 
-__all__ = ["RouterError"]
+from powertools.retry import ErrorCategory
+from powertools.retry._classify import category_of_status
+
+__all__ = [
+    "ConfigurationError",
+    "ProviderError",
+    "RouterError",
+    "StreamInterruptedError",
+    "UnknownProviderError",
+]
 
 
 class RouterError(Exception):
-    """Base class of every error raised by ``powertools.router``.
+    """Base class of every error raised by ``powertools.router``."""
 
-    Its area: routing LLM tasks between local and cloud models.
+
+class ConfigurationError(RouterError, ValueError):
+    """A bad argument or environment value; the message names it and says how to fix it."""
+
+
+class UnknownProviderError(RouterError, LookupError):
+    """No provider is registered under the name asked for."""
+
+
+class ProviderError(RouterError):
+    """One call to one provider failed.
+
+    ``category`` defaults to what the HTTP status means (429/529 rate limit, 408/504 timeout,
+    5xx transient, other 4xx permanent) and is ``transient`` for a failure with no status (a
+    dropped connection). ``delivered_chars`` is how much streamed text had already reached the
+    caller when a stream failed: 0 means failing over is still invisible to the caller.
     """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        model: str = "",
+        status_code: int | None = None,
+        category: ErrorCategory | None = None,
+        retry_after: float | None = None,
+        request_id: str | None = None,
+        delivered_chars: int = 0,
+    ) -> None:
+        if category is None:
+            category = (
+                category_of_status(status_code)
+                if status_code is not None
+                else ErrorCategory.TRANSIENT
+            )
+        self.message = message
+        self.provider = provider
+        self.model = model
+        self.status_code = status_code
+        self.category = category
+        self.retry_after = retry_after
+        self.request_id = request_id
+        self.delivered_chars = delivered_chars
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        where = f"{self.provider} {self.model}".strip()
+        status = f"HTTP {self.status_code} " if self.status_code is not None else ""
+        wait = f", retry after {self.retry_after} s" if self.retry_after is not None else ""
+        rid = f" [request {self.request_id}]" if self.request_id else ""
+        return f"{where}: {status}({self.category.value}{wait}): {self.message}{rid}"
+
+    def __reduce__(self) -> tuple[object, ...]:  # keep the fields across pickling
+        return (_rebuild, (type(self), self.message, self.__dict__.copy()))
+
+
+class StreamInterruptedError(ProviderError):
+    """A stream failed after ``delivered_chars`` of text had reached the caller."""
+
+
+def _rebuild(cls: type[ProviderError], message: str, state: dict[str, object]) -> ProviderError:
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    Exception.__init__(error, error._describe())
+    return error
