@@ -153,6 +153,10 @@ def bench_breakers() -> list[tuple[str, str, float]]:
     rows: list[tuple[str, str, float]] = []
     for name, guard in breakers().items():
         rows.append(("breaker overhead, ns/call", name, overhead_ns(ok, guard(ok))))
+    breaker = CircuitBreaker("bench-async", failure_threshold=5, recovery_timeout=60)
+    rows.append(
+        ("breaker overhead async, ns", "powertools.retry", async_overhead_ns(aok, breaker(aok)))
+    )
     for name, guard in breakers().items():
         wrapped = guard(two_ms)
         rate = statistics.median(throughput(wrapped) for _ in range(3))
