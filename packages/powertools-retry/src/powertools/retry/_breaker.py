@@ -375,7 +375,8 @@ class CircuitBreaker:
         except BaseException:
             self._abandon_soon(admission)
             raise
-        if self._success_matters(admission):
+        # _success_matters, inline: this is the async fast path
+        if admission.probe or self._records_successes or self._outcomes.consecutive:
             await self.asettle(admission, None, self._clock() - start if self._timed else 0.0)
         return result
 
@@ -403,6 +404,12 @@ class _Registry:
         self._breakers: dict[str, tuple[CircuitBreaker, dict[str, Any]]] = {}
 
     def get(self, cls: type[CircuitBreaker], name: str, options: dict[str, Any]) -> CircuitBreaker:
+        unknown = sorted(set(options) - set(_defaults()))
+        if unknown:
+            raise RetryConfigError(
+                f"CircuitBreaker.named({name!r}) got unknown options {unknown}; "
+                f"use CircuitBreaker's own: {', '.join(sorted(_defaults()))}"
+            )
         with self._lock:
             found = self._breakers.get(name)
             if found is None:
@@ -411,10 +418,10 @@ class _Registry:
                 return breaker
         breaker, settings = found
         for key, value in options.items():
-            if key not in settings or settings[key] != value:
+            if settings[key] != value:
                 raise RetryConfigError(
                     f"CircuitBreaker.named({name!r}) already exists with "
-                    f"{key}={settings.get(key, '<unknown option>')!r}, not {value!r}: "
+                    f"{key}={settings[key]!r}, not {value!r}: "
                     "pass the same options everywhere, or none to reuse it"
                 )
         return breaker
@@ -424,12 +431,14 @@ class _Registry:
             self._breakers.clear()
 
 
-def _with_defaults(options: dict[str, Any]) -> dict[str, Any]:
+@functools.cache
+def _defaults() -> dict[str, Any]:
     parameters = inspect.signature(CircuitBreaker.__init__).parameters
-    defaults = {
-        key: p.default for key, p in parameters.items() if p.default is not inspect.Parameter.empty
-    }
-    return {**defaults, **options}
+    return {k: p.default for k, p in parameters.items() if p.default is not inspect.Parameter.empty}
+
+
+def _with_defaults(options: dict[str, Any]) -> dict[str, Any]:
+    return {**_defaults(), **options}
 
 
 _REGISTRY = _Registry()
