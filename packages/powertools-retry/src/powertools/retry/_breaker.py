@@ -332,15 +332,14 @@ class CircuitBreaker:
     def _guard(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """The sync core: ``fn`` through the breaker (``call`` and the decorator use it).
 
-        Everything it needs is bound once, so a protected call costs two method calls.
+        Everything it needs is bound once: a protected call through a closed circuit costs
+        :meth:`admit` and one check of whether its success needs recording.
         """
-        store, settle, abandon, refuse = self._store, self.settle, self.abandon, self._refuse
+        admit, settle, abandon = self.admit, self.settle, self.abandon
         clock, timed, matters = self._clock, self._timed, self._success_matters
 
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            admission = store.admit()
-            if not admission.allowed:
-                refuse(admission)
+            admission = admit()
             start = clock() if timed else 0.0
             try:
                 result = fn(*args, **kwargs)
