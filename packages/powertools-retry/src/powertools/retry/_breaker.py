@@ -332,14 +332,17 @@ class CircuitBreaker:
     def _guard(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """The sync core: ``fn`` through the breaker (``call`` and the decorator use it).
 
-        Everything it needs is bound once: a protected call through a closed circuit costs
-        :meth:`admit` and one check of whether its success needs recording.
+        Everything it needs is bound once: a protected call through a closed circuit costs one
+        call into the store and one check of whether its success needs recording.
         """
-        admit, settle, abandon = self.admit, self.settle, self.abandon
-        clock, timed, matters = self._clock, self._timed, self._success_matters
+        store, settle, abandon, refuse = self._store, self.settle, self.abandon, self._refuse
+        clock, timed, outcomes = self._clock, self._timed, self._outcomes
+        records = self._records_successes
 
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            admission = admit()
+            admission = store.admit()  # admit(), inline: the sync fast path
+            if not admission.allowed:
+                refuse(admission)
             start = clock() if timed else 0.0
             try:
                 result = fn(*args, **kwargs)
@@ -349,7 +352,7 @@ class CircuitBreaker:
             except BaseException:
                 abandon(admission)
                 raise
-            if matters(admission):
+            if admission.probe or records or outcomes.consecutive:  # _success_matters
                 settle(admission, None, clock() - start if timed else 0.0)
             return result
 
