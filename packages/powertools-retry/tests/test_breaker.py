@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 import pytest
-from hypothesis import settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
@@ -19,7 +19,7 @@ from powertools.retry import (
     RetryConfigError,
     circuit_breaker,
 )
-from powertools.retry._breaker_state import Admission
+from powertools.retry._breaker_state import Admission, Snapshot, StoreSettings, advance, wait_for
 from powertools.retry.testing import FakeClock
 
 CLOSED, OPEN, HALF_OPEN = CircuitState.CLOSED, CircuitState.OPEN, CircuitState.HALF_OPEN
@@ -702,3 +702,32 @@ def test_named_breakers_are_one_per_name() -> None:
     assert CircuitBreaker.named("openai:gpt-4o").state is OPEN  # one state for every caller
     forget_breakers()
     assert CircuitBreaker.named("openai:gpt-4o").state is CLOSED
+
+
+snapshots = st.builds(
+    lambda state, gen, opened, probed, probes, successes: Snapshot(
+        state, gen, opened, probed, probes, min(successes, probes)
+    ),
+    st.sampled_from([CLOSED, OPEN, HALF_OPEN]),
+    st.integers(0, 100),
+    st.floats(0, 100),
+    st.floats(0, 100),
+    st.integers(0, 3),
+    st.integers(0, 3),
+)
+
+
+@settings(max_examples=300)
+@given(snapshots, st.floats(0, 200), st.floats(0, 200))
+def test_time_transitions_compose_whoever_applies_them_first(
+    snapshot: Snapshot, first: float, later: float
+) -> None:
+    """Materialising a timed transition early (one process) or late (another) ends the same."""
+    settings_ = StoreSettings("s", 30.0, 3, 10.0, FakeClock(), lambda *_: None)
+    t1, t2 = sorted((first, later))
+    once = advance(snapshot, t2, settings_)
+    assert advance(advance(snapshot, t1, settings_), t2, settings_) == once
+    assert advance(once, t2, settings_) == once
+    assert wait_for(once, t2, settings_) >= 0
+    if wait_for(once, t2, settings_) == 0 and once.state is OPEN:
+        raise AssertionError("an open circuit with no wait left must have recovered")
