@@ -203,3 +203,9 @@ def test_resource_exhausted_is_a_rate_limit() -> None:
         pass
 
     assert classify(GrpcError("429 RESOURCE_EXHAUSTED: quota")) is ErrorCategory.RATE_LIMIT
+
+    class Unprintable(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no")
+
+    assert classify(Unprintable()) is ErrorCategory.UNKNOWN

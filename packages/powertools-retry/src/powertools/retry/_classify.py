@@ -105,7 +105,14 @@ def is_rate_limit(exc: BaseException) -> bool:
     """
     if isinstance(exc, RateLimitError) or status_of(exc) in _RATE_LIMIT_STATUS:
         return True
-    return _EXHAUSTED in str(exc) or getattr(exc, "status", None) == _EXHAUSTED
+    return getattr(exc, "status", None) == _EXHAUSTED or _EXHAUSTED in _text(exc)
+
+
+def _text(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:  # a broken __str__ must not break classification
+        return ""
 
 
 def is_auth_error(exc: BaseException) -> bool:
