@@ -1,4 +1,4 @@
-"""A circuit breaker shared through Redis by 4 processes, on one Redis and on Redis Cluster."""
+"""A named circuit breaker shared through Redis by 4 processes, on Redis and on Redis Cluster."""
 
 from __future__ import annotations
 
@@ -24,10 +24,11 @@ from powertools.retry import CircuitBreaker, CircuitOpenError
 from powertools.retry.backends.redis import RedisStorage
 
 url, cluster, name, recovery = sys.argv[1], sys.argv[2] == "1", sys.argv[3], float(sys.argv[4])
-breaker = CircuitBreaker(
-    name, failure_threshold=3, recovery_timeout=recovery, half_open_max_calls=1,
-    storage=RedisStorage(url, cluster=cluster, refresh_interval=0.05),
-)
+storage = RedisStorage(url, cluster=cluster, refresh_interval=0.05)
+options = dict(failure_threshold=3, recovery_timeout=recovery, storage=storage)
+breaker = CircuitBreaker.named(name, **options)
+assert CircuitBreaker.named(name) is breaker  # every caller in this process: one breaker
+
 held = None
 
 def down():

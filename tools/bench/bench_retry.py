@@ -4,8 +4,9 @@ Run: ``uv run --group bench python tools/bench/bench_retry.py`` (about a minute)
 
 Measures, in one run: the success-path overhead per call (sync and async) over a bare call
 (medians of paired runs, bare then wrapped);
-one failure then a success with zero wait; the breaker's overhead per call; and the throughput
-of 8 threads making 2 ms calls through one breaker. Figures are medians of several repeats.
+one failure then a success with zero wait; the breaker's overhead per call (sync and async) and
+its ``available()`` check; and the throughput of 8 threads making 2 ms calls through one
+breaker. Figures are medians of several repeats.
 """
 
 from __future__ import annotations
@@ -153,6 +154,10 @@ def bench_breakers() -> list[tuple[str, str, float]]:
     rows: list[tuple[str, str, float]] = []
     for name, guard in breakers().items():
         rows.append(("breaker overhead, ns/call", name, overhead_ns(ok, guard(ok))))
+    breaker = CircuitBreaker("bench-async", failure_threshold=5, recovery_timeout=60)
+    rows.append(
+        ("breaker overhead async, ns", "powertools.retry", async_overhead_ns(aok, breaker(aok)))
+    )
     for name, guard in breakers().items():
         wrapped = guard(two_ms)
         rate = statistics.median(throughput(wrapped) for _ in range(3))

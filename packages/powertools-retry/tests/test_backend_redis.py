@@ -129,3 +129,80 @@ async def test_async_callers_never_wait_on_redis_in_the_event_loop(
     assert len(round_trip_threads) >= 3
     assert threading.get_ident() not in round_trip_threads
     assert breaker.state is CircuitState.CLOSED
+
+
+def test_a_hung_probe_holds_no_second_round_and_times_out_in_redis(redis_url: str) -> None:
+    name = f"hung-{time.monotonic_ns()}"
+
+    def breaker() -> CircuitBreaker:  # two breakers, as in two processes
+        return CircuitBreaker(
+            name,
+            failure_threshold=1,
+            recovery_timeout=0.05,
+            probe_timeout=1.0,
+            storage=RedisStorage(redis_url, refresh_interval=0.01),
+        )
+
+    one, two = breaker(), breaker()
+    one.open()
+    time.sleep(0.1)
+    assert one.available()
+    hung = one.admit()  # this probe never settles
+    assert hung.probe
+    time.sleep(0.1)  # past the recovery timeout, well within the probe timeout
+    with pytest.raises(CircuitOpenError):
+        two.admit()  # no second round while the first probe runs
+    assert not two.available()
+    time.sleep(1.2)  # the probe timed out (failed) and the circuit recovered again
+    fresh = two.admit()
+    assert fresh.probe
+    one.settle(hung, None, 0.0)  # too late: counts for nothing
+    assert two.state is CircuitState.HALF_OPEN
+    two.settle(fresh, None, 0.0)
+    assert two.state is CircuitState.CLOSED
+
+
+async def test_async_twins_repr_and_state_never_block_the_loop_on_redis(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = RedisStorage(redis_url, refresh_interval=0.01)
+    name = f"twins-{time.monotonic_ns()}"
+    breaker = CircuitBreaker(name, failure_threshold=1, recovery_timeout=0.05, storage=storage)
+    store = breaker._store
+    loop_thread = threading.get_ident()
+    on_loop: list[str] = []
+    original = store._run  # type: ignore[attr-defined]
+
+    def spy(script: str, *args: object) -> object:
+        if threading.get_ident() == loop_thread:
+            on_loop.append(script)
+        return original(script, *args)
+
+    monkeypatch.setattr(store, "_run", spy)
+    await asyncio.sleep(0.02)  # the local copy is stale: a sync read would go to Redis
+    assert breaker.state is CircuitState.CLOSED
+    assert "closed" in repr(breaker)
+    assert await breaker.astate() is CircuitState.CLOSED
+    admission = await breaker.aadmit()
+    await breaker.asettle(admission, ConnectionError("down"), 0.0)  # trips, through a thread
+    assert await breaker.astate() is CircuitState.OPEN
+    await asyncio.sleep(0.1)
+    assert breaker.available()
+    gate = asyncio.Event()
+
+    async def hang() -> None:
+        await gate.wait()
+
+    task = asyncio.create_task(breaker.acall(hang))  # the probe
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.sleep(0.05)  # the freed slot, handed back from a worker thread
+    assert await breaker.acall(_aok) == "ok"
+    assert await breaker.astate() is CircuitState.CLOSED
+    assert on_loop == []
+
+
+async def _aok() -> str:
+    return "ok"

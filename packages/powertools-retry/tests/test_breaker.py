@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 import pytest
-from hypothesis import settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
@@ -19,7 +19,7 @@ from powertools.retry import (
     RetryConfigError,
     circuit_breaker,
 )
-from powertools.retry._breaker_state import Admission
+from powertools.retry._breaker_state import Admission, Snapshot, StoreSettings, advance, wait_for
 from powertools.retry.testing import FakeClock
 
 CLOSED, OPEN, HALF_OPEN = CircuitState.CLOSED, CircuitState.OPEN, CircuitState.HALF_OPEN
@@ -317,7 +317,7 @@ async def test_exactly_the_allowed_probes_under_asyncio_concurrency(probes: int)
     assert breaker.state is CLOSED
 
 
-THRESHOLD, PROBES, RECOVERY = 3, 2, 10.0
+THRESHOLD, PROBES, RECOVERY, PROBE_TIMEOUT = 3, 2, 10.0, 5.0
 
 
 def thread_burst(breaker: CircuitBreaker, n: int, failed: bool) -> int:
@@ -384,38 +384,56 @@ class BreakerModel(RuleBasedStateMachine):
             failure_threshold=THRESHOLD,
             recovery_timeout=RECOVERY,
             half_open_max_calls=PROBES,
+            probe_timeout=PROBE_TIMEOUT,
             clock=self.clock,
         )
         self.state = CLOSED
         self.generation = 0
         self.opened_at = 0.0
+        self.probed_at = 0.0
         self.probes = 0
         self.successes = 0
         self.consecutive = 0
         self.in_flight: list[Admission] = []
 
-    def _move(self, state: CircuitState) -> None:
+    def _move(self, state: CircuitState, at: float | None = None) -> None:
         self.state = state
         self.generation += 1
         self.probes = self.successes = self.consecutive = 0
         if state is OPEN:
-            self.opened_at = self.clock.now
+            self.opened_at = self.clock.now if at is None else at
+
+    def _tick(self) -> None:
+        """What time alone changes: an unsettled probe times out, an open circuit recovers."""
+        now = self.clock.now
+        hung = self.state is HALF_OPEN and self.probes > self.successes
+        if hung and now >= self.probed_at + PROBE_TIMEOUT:
+            self._move(OPEN, self.probed_at + PROBE_TIMEOUT)
+        if self.state is OPEN and now >= self.opened_at + RECOVERY:
+            self._move(HALF_OPEN)
+
+    def _expected_wait(self) -> float:
+        if self.state is OPEN:
+            return self.opened_at + RECOVERY - self.clock.now
+        return self.probed_at + PROBE_TIMEOUT + RECOVERY - self.clock.now
 
     @rule()
     def begin_call(self) -> None:
-        if self.state is OPEN and self.clock.now >= self.opened_at + RECOVERY:
-            self._move(HALF_OPEN)
+        self._tick()
         expect_probe = self.state is HALF_OPEN
         admitted = self.state is CLOSED or (expect_probe and self.probes < PROBES)
+        assert self.breaker.available() == admitted  # asking uses up nothing
         if not admitted:
-            expected = self.opened_at + RECOVERY - self.clock.now if self.state is OPEN else 0.0
             with pytest.raises(CircuitOpenError) as info:
                 self.breaker.admit()
-            assert info.value.retry_after == pytest.approx(expected)
+            assert info.value.retry_after == pytest.approx(self._expected_wait())
+            assert self.breaker.available_in() == pytest.approx(self._expected_wait())
             return
         admission = self.breaker.admit()
         assert admission.probe == expect_probe
         self.probes += expect_probe
+        if expect_probe:
+            self.probed_at = self.clock.now
         self.in_flight.append(admission)
 
     @precondition(lambda self: self.in_flight)
@@ -423,6 +441,7 @@ class BreakerModel(RuleBasedStateMachine):
     def end_call(self, index: int, failed: bool) -> None:
         admission = self.in_flight.pop(index % len(self.in_flight))
         self.breaker.settle(admission, ConnectionError() if failed else None, 0.0)
+        self._tick()
         self._model_settle(admission.generation, admission.probe, failed)
 
     def _model_settle(self, generation: int, probe: bool, failed: bool) -> None:
@@ -441,13 +460,13 @@ class BreakerModel(RuleBasedStateMachine):
             self._move(OPEN)
 
     def _model_admit_many(self, n: int) -> tuple[int, bool]:
-        if self.state is OPEN and self.clock.now >= self.opened_at + RECOVERY:
-            self._move(HALF_OPEN)
+        self._tick()
         if self.state is CLOSED:
             return n, False
         if self.state is HALF_OPEN:
             admitted = min(n, PROBES - self.probes)
             self.probes += admitted
+            self.probed_at = self.clock.now if admitted else self.probed_at
             return admitted, True
         return 0, False
 
@@ -468,6 +487,7 @@ class BreakerModel(RuleBasedStateMachine):
     def cancel_call(self, index: int) -> None:
         admission = self.in_flight.pop(index % len(self.in_flight))
         self.breaker.abandon(admission)
+        self._tick()
         if admission.probe and admission.generation == self.generation:
             self.probes -= 1
 
@@ -482,6 +502,7 @@ class BreakerModel(RuleBasedStateMachine):
 
     @invariant()
     def same_state(self) -> None:
+        self._tick()  # the breaker's state is a function of time too
         assert self.breaker.state is self.state
 
     @invariant()
@@ -520,11 +541,11 @@ def test_late_trips_and_settles_of_another_generation_change_nothing() -> None:
     from powertools.retry._breaker_state import MemoryStore, StoreSettings
 
     changes: list[object] = []
-    store = MemoryStore(StoreSettings("s", 1.0, 1, FakeClock(), lambda *c: changes.append(c)))
+    store = MemoryStore(StoreSettings("s", 1.0, 1, 1.0, FakeClock(), lambda *c: changes.append(c)))
     store.trip(99)
     store.settle_probe(0, True)
     assert store.current() == (CLOSED, 0)
-    assert store._admit_probe(CLOSED, 0) == Admission(True, False, 0)
+    assert store.admit() == Admission(True, False, 0)
     assert changes == []
 
 
@@ -551,3 +572,162 @@ def test_an_uncounted_error_neither_resets_the_streak_nor_closes_a_probe() -> No
     assert breaker.state is HALF_OPEN  # the probe's slot was freed, not counted as a success
     assert breaker.call(succeed) == "ok"
     assert breaker.state is CLOSED
+
+
+def test_state_is_a_function_of_time_and_available_uses_up_nothing() -> None:
+    clock = FakeClock()
+    breaker = CircuitBreaker(failure_threshold=1, recovery_timeout=30, clock=clock)
+    assert breaker.available()
+    assert breaker.available_in() == 0.0
+    trip(breaker, 1)
+    clock.advance(10)
+    assert not breaker.available()
+    assert breaker.available_in() == pytest.approx(20.0)
+    clock.advance(20)
+    assert breaker.state is HALF_OPEN  # no admit() needed to see it
+    assert repr(breaker) == "<CircuitBreaker 'default' half_open>"
+    for _ in range(5):
+        assert breaker.available()  # asking never takes the probe slot
+    probe = breaker.admit()
+    assert probe.probe
+    assert not breaker.available()  # the one slot is taken now
+    with pytest.raises(CircuitOpenError):
+        breaker.admit()
+    breaker.settle(probe, None, 0.0)
+    assert breaker.state is CLOSED
+
+
+def test_a_probe_that_never_settles_counts_as_failed_after_the_probe_timeout() -> None:
+    clock = FakeClock()
+    changes: list[tuple[CircuitState, CircuitState]] = []
+    breaker = CircuitBreaker(
+        failure_threshold=1,
+        recovery_timeout=30,
+        probe_timeout=10,
+        clock=clock,
+        listeners=(lambda old, new: changes.append((old, new)),),
+    )
+    trip(breaker, 1)
+    clock.advance(30)
+    hung = breaker.admit()  # a probe that will never come back
+    clock.advance(9)
+    assert breaker.state is HALF_OPEN
+    with pytest.raises(CircuitOpenError):
+        breaker.admit()
+    clock.advance(1)
+    assert breaker.state is OPEN  # timed out: failed, open from that moment
+    assert breaker.available_in() == pytest.approx(30.0)
+    clock.advance(30)
+    fresh = breaker.admit()
+    assert fresh.probe
+    breaker.settle(hung, None, 0.0)  # the hung probe's late success counts for nothing
+    assert breaker.state is HALF_OPEN
+    breaker.settle(fresh, None, 0.0)
+    assert breaker.state is CLOSED
+    assert changes[-3:] == [(HALF_OPEN, OPEN), (OPEN, HALF_OPEN), (HALF_OPEN, CLOSED)]
+
+
+def test_probe_timeout_defaults_to_the_recovery_timeout_and_is_validated() -> None:
+    assert CircuitBreaker(recovery_timeout=12).probe_timeout == 12
+    with pytest.raises(RetryConfigError, match="probe_timeout"):
+        CircuitBreaker(probe_timeout=0)
+
+
+class HTTPError(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status_code = status
+
+
+def fail_with(status: int) -> Any:
+    def call() -> None:
+        raise HTTPError(status)
+
+    return call
+
+
+@pytest.mark.parametrize(
+    ("status", "state"),
+    [
+        *[(status, CLOSED) for status in (400, 404, 422, 401, 403)],
+        *[(status, OPEN) for status in (500, 503, 504)],
+    ],
+)
+def test_server_errors_trip_but_caller_and_auth_errors_do_not_by_default(
+    status: int, state: CircuitState
+) -> None:
+    breaker = CircuitBreaker(failure_threshold=3, clock=FakeClock())
+    for _ in range(3):
+        with pytest.raises(HTTPError):
+            breaker.call(fail_with(status))
+    assert breaker.state is state
+
+
+def test_auth_errors_trip_when_asked() -> None:
+    breaker = CircuitBreaker(failure_threshold=2, count_auth_errors=True, clock=FakeClock())
+    for _ in range(2):
+        with pytest.raises(HTTPError):
+            breaker.call(fail_with(401))
+    assert breaker.state is OPEN
+    strict = CircuitBreaker(failure_threshold=1, count_auth_errors=True, clock=FakeClock())
+    with pytest.raises(HTTPError):
+        strict.call(fail_with(400))
+    assert strict.state is CLOSED  # a bad request is still the caller's fault
+
+
+def test_an_inner_open_circuit_does_not_trip_the_outer_one() -> None:
+    inner = CircuitBreaker("inner", clock=FakeClock())
+    inner.open()
+    outer = CircuitBreaker("outer", failure_threshold=1, clock=FakeClock())
+    with pytest.raises(CircuitOpenError):
+        outer.call(inner(succeed))
+    assert outer.state is CLOSED
+
+
+def test_named_breakers_are_one_per_name() -> None:
+    from powertools.retry.testing import forget_breakers
+
+    forget_breakers()
+    first = CircuitBreaker.named("openai:gpt-4o", failure_threshold=1)
+    assert CircuitBreaker.named("openai:gpt-4o") is first
+    assert CircuitBreaker.named("openai:gpt-4o", failure_threshold=1) is first
+    assert CircuitBreaker.named("anthropic:claude") is not first
+    with pytest.raises(RetryConfigError, match="failure_threshold=1, not 3"):
+        CircuitBreaker.named("openai:gpt-4o", failure_threshold=3)
+    with pytest.raises(RetryConfigError, match="recovery_timeout"):
+        CircuitBreaker.named("openai:gpt-4o", recovery_timeout=5)
+    with pytest.raises(RetryConfigError, match="unknown options \\['treshold'\\]"):
+        CircuitBreaker.named("openai:gpt-4o", treshold=3)
+    trip(first, 1)
+    assert CircuitBreaker.named("openai:gpt-4o").state is OPEN  # one state for every caller
+    forget_breakers()
+    assert CircuitBreaker.named("openai:gpt-4o").state is CLOSED
+
+
+snapshots = st.builds(
+    lambda state, gen, opened, probed, probes, successes: Snapshot(
+        state, gen, opened, probed, probes, min(successes, probes)
+    ),
+    st.sampled_from([CLOSED, OPEN, HALF_OPEN]),
+    st.integers(0, 100),
+    st.floats(0, 100),
+    st.floats(0, 100),
+    st.integers(0, 3),
+    st.integers(0, 3),
+)
+
+
+@settings(max_examples=300)
+@given(snapshots, st.floats(0, 200), st.floats(0, 200))
+def test_time_transitions_compose_whoever_applies_them_first(
+    snapshot: Snapshot, first: float, later: float
+) -> None:
+    """Materialising a timed transition early (one process) or late (another) ends the same."""
+    settings_ = StoreSettings("s", 30.0, 3, 10.0, FakeClock(), lambda *_: None)
+    t1, t2 = sorted((first, later))
+    once = advance(snapshot, t2, settings_)
+    assert advance(advance(snapshot, t1, settings_), t2, settings_) == once
+    assert advance(once, t2, settings_) == once
+    assert wait_for(once, t2, settings_) >= 0
+    if wait_for(once, t2, settings_) == 0 and once.state is OPEN:
+        raise AssertionError("an open circuit with no wait left must have recovered")

@@ -58,3 +58,14 @@ def test_bad_budget_options(options: dict[str, float]) -> None:
 def test_named_budgets_are_shared() -> None:
     assert named_budget("a") is named_budget("a")
     assert named_budget("a") is not named_budget("b")
+
+
+def test_a_shared_budget_refuses_other_settings_for_its_name() -> None:
+    budget = RetryBudget.shared("refuses-others", ratio=0.1, min_retries=2)
+    assert RetryBudget.shared("refuses-others") is budget
+    assert RetryBudget.shared("refuses-others", ratio=0.1) is budget
+    with pytest.raises(RetryConfigError, match=r"ratio=0\.1, not 0\.5"):
+        RetryBudget.shared("refuses-others", ratio=0.5)
+    with pytest.raises(RetryConfigError, match="window"):
+        RetryBudget.shared("refuses-others", window=60)
+    assert budget.ratio == 0.1

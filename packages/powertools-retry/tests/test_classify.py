@@ -168,3 +168,44 @@ def test_parse_duration_round_trips(h: int, m: int, s: int, ms: int) -> None:
 @pytest.mark.parametrize("text", ["", "abc", "5x"])
 def test_parse_duration_rejects_non_durations(text: Any) -> None:
     assert parse_duration(text) is None
+
+
+DIMENSIONS = [
+    ("x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"),
+    ("x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"),
+    ("anthropic-ratelimit-tokens-remaining", "anthropic-ratelimit-tokens-reset"),
+]
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(DIMENSIONS), st.integers(0, 3600), st.integers(0, 5)),
+        min_size=1,
+        max_size=3,
+        unique_by=lambda item: item[0],
+    ),
+    st.sampled_from([429, 529]),
+)
+def test_a_rate_limits_wait_is_the_exhausted_dimensions_reset(
+    dimensions: list[tuple[tuple[str, str], int, int]], status: int
+) -> None:
+    headers = {}
+    for (remaining, reset), seconds, left in dimensions:
+        headers[remaining], headers[reset] = str(left), f"{seconds}s"
+    exhausted = [seconds for _, seconds, left in dimensions if left == 0]
+    expected = max(exhausted or [seconds for _, seconds, _ in dimensions])
+    assert retry_after(HTTPError(status, headers), now=fixed) == expected
+    assert retry_after(HTTPError(500, headers), now=fixed) is None  # not a rate limit
+
+
+def test_resource_exhausted_is_a_rate_limit() -> None:
+    class GrpcError(Exception):
+        pass
+
+    assert classify(GrpcError("429 RESOURCE_EXHAUSTED: quota")) is ErrorCategory.RATE_LIMIT
+
+    class Unprintable(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no")
+
+    assert classify(Unprintable()) is ErrorCategory.UNKNOWN

@@ -31,7 +31,19 @@ def test_retrying_loop() -> None:
     assert run("retrying_loop.py").strip() == "payload after 3 attempts"
 
 
+def test_choosing_a_provider() -> None:
+    assert run("choosing_a_provider.py").splitlines() == [
+        "openai:gpt-4o: transient, server asks to wait 2.0s",
+        "anthropic:claude-sonnet answers 'hi'",
+        "openai:gpt-4o: transient, server asks to wait 2.0s",
+        "anthropic:claude-sonnet answers 'hello'",
+        "openai:gpt-4o: skipped, available in 30s",
+        "anthropic:claude-sonnet answers 'hey'",
+        "openai:gpt-4o is open",
+    ]
+
+
 @pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.py")))
 def test_every_example_is_tested(name: str) -> None:
-    tested = {"quickstart.py", "retrying_loop.py", "spec_example.py"}
+    tested = {"choosing_a_provider.py", "quickstart.py", "retrying_loop.py", "spec_example.py"}
     assert name in tested, f"add a test for examples/{name}"

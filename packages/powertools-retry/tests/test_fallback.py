@@ -148,3 +148,40 @@ def test_breaker_outside_retry_counts_only_the_final_outcome() -> None:
     with pytest.raises(CircuitOpenError):
         call()
     assert calls == 6
+
+
+def test_a_failing_fallback_is_logged_and_noted_not_swallowed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(q: str) -> str:
+        raise KeyError("cache miss")
+
+    @fallback(broken, default="default")
+    def recovered(q: str) -> str:
+        raise ConnectionError("down")
+
+    with caplog.at_level("WARNING", logger="powertools.retry"):
+        assert recovered("x") == "default"
+    assert "broken" in caplog.text
+    assert "cache miss" in caplog.text  # the traceback of the handler's own error
+
+    @fallback(broken)
+    def unrecovered(q: str) -> str:
+        raise ConnectionError("down")
+
+    with pytest.raises(ConnectionError) as info:
+        unrecovered("x")
+    assert any("KeyError" in note for note in info.value.__notes__)
+
+
+async def test_a_failing_async_fallback_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    async def broken(q: str) -> str:
+        raise KeyError("cache miss")
+
+    @retry(max_attempts=1, fallback=broken, fallback_value="default")
+    async def call(q: str) -> str:
+        raise ConnectionError("down")
+
+    with caplog.at_level("WARNING", logger="powertools.retry"):
+        assert await call("x") == "default"
+    assert "cache miss" in caplog.text

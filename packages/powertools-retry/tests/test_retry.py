@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from powertools.retry import (
+    CircuitBreaker,
+    CircuitOpenError,
     ErrorCategory,
     ErrorHandler,
     PermanentError,
@@ -15,7 +17,9 @@ from powertools.retry import (
     RetryBudget,
     RetryConfigError,
     RetryEvent,
+    TimeoutError,
     TransientError,
+    classify,
     deadline,
     remaining_deadline,
     retry,
@@ -425,11 +429,123 @@ def test_retrying_loop_records_calls_in_its_budget() -> None:
     assert loop_raising.count == 1  # type: ignore[attr-defined]  # the budget allows no retry
 
 
-def test_an_absurd_server_wait_falls_back_to_the_strategy() -> None:
-    flaky = Flaky(RateLimitError(retry_after=3600), RateLimitError(retry_after=45))
+def test_a_server_wait_above_max_delay_is_waited_out_up_to_the_cap() -> None:
+    flaky = Flaky(RateLimitError(retry_after=45))
     decorate, clock = no_wait(max_attempts=3, jitter=False, base_delay=1, max_delay=10)
     assert decorate(flaky)() == "ok"
-    assert clock.sleeps == [1.0, 45.0]  # an hour is not trusted; 45 s is, above max_delay
+    assert clock.sleeps == [45.0]  # above max_delay, within the 60 s cap
+
+
+class HTTPError(Exception):
+    """What httpx's HTTPStatusError carries: a response with a status and headers."""
+
+    def __init__(self, status: int, headers: dict[str, str] | None = None) -> None:
+        super().__init__(f"HTTP {status} for https://api.example/v1?key=sk-secret")
+        self.response = type("Response", (), {"status_code": status, "headers": headers or {}})()
+
+
+def test_a_server_wait_longer_than_the_cap_gives_up_at_once_carrying_retry_after() -> None:
+    original = HTTPError(429, {"Retry-After": "120"})
+    flaky = Flaky(original)
+    decorate, clock = no_wait(max_attempts=5)
+    with pytest.raises(RateLimitError) as info:
+        decorate(flaky)()
+    assert flaky.calls == 1  # never retried early against the server's word
+    assert clock.sleeps == []
+    assert info.value.retry_after == 120.0
+    assert info.value.__cause__ is original
+
+
+@pytest.mark.parametrize("testing", [False, True])
+def test_a_server_wait_longer_than_the_deadline_left_gives_up_at_once(testing: bool) -> None:
+    flaky = Flaky(RateLimitError("slow", retry_after=20))
+    decorate, clock = no_wait(max_attempts=5, deadline=10)
+    with set_testing(testing), pytest.raises(RateLimitError) as info:
+        decorate(flaky)()
+    assert flaky.calls == 1
+    assert clock.sleeps == []
+    assert info.value.retry_after == 20
+
+
+def test_reset_headers_on_a_server_error_do_not_set_the_wait() -> None:
+    flaky = Flaky(
+        HTTPError(500, {"x-ratelimit-reset-requests": "2ms"}),
+        HTTPError(500, {"x-ratelimit-reset-requests": "2ms"}),
+        HTTPError(503, {"Retry-After": "3"}),
+    )
+    decorate, clock = no_wait(max_attempts=4, jitter=False, base_delay=1)
+    assert decorate(flaky)() == "ok"
+    assert clock.sleeps == [1.0, 2.0, 3.0]  # the strategy's, then a 503's Retry-After
+
+
+def test_the_exhausted_dimensions_reset_is_the_wait() -> None:
+    headers = {
+        "x-ratelimit-remaining-requests": "0",
+        "x-ratelimit-reset-requests": "1s",
+        "x-ratelimit-remaining-tokens": "12000",
+        "x-ratelimit-reset-tokens": "6m0s",
+    }
+    flaky = Flaky(HTTPError(429, headers))
+    decorate, clock = no_wait(max_attempts=2)
+    assert decorate(flaky)() == "ok"
+    assert clock.sleeps == [1.0]
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [(429, RateLimitError), (401, PermanentError), (503, TransientError), (504, TimeoutError)],
+)
+def test_giving_up_on_an_http_error_raises_the_matching_error_handler_error(
+    status: int, kind: type[Exception]
+) -> None:
+    original = HTTPError(status, {"retry-after": "2"})
+    decorate, _ = no_wait(max_attempts=2)
+    with pytest.raises(kind) as info:
+        decorate(Flaky(original, original))()
+    error = info.value
+    assert error.__cause__ is original
+    assert error.status_code == status  # type: ignore[attr-defined]
+    assert error.response is original.response  # type: ignore[attr-defined]
+    assert error.retry_after == 2.0  # type: ignore[attr-defined]
+    assert str(status) in str(error)
+    assert "sk-secret" not in str(error)
+
+
+async def test_the_async_path_and_the_loop_raise_the_matching_error_too() -> None:
+    decorate, _ = no_wait(max_attempts=1)
+
+    @decorate
+    async def call() -> None:
+        raise HTTPError(401)
+
+    with pytest.raises(ErrorHandler.PermanentError):
+        await call()
+    with pytest.raises(ErrorHandler.RateLimitError):
+        loop_raising(HTTPError(429), max_attempts=1)
+
+
+def test_an_open_circuit_is_not_retried_unless_asked() -> None:
+    clock = FakeClock()
+    breaker = CircuitBreaker("svc", recovery_timeout=30, clock=clock)
+    breaker.open()
+    assert classify(CircuitOpenError("svc", 30)) is ErrorCategory.CIRCUIT_OPEN
+    decorate, waits = no_wait(max_attempts=5)
+    with pytest.raises(CircuitOpenError):
+        decorate(breaker(succeed))()
+    assert waits.sleeps == []  # "go elsewhere now", not "wait 30 s"
+    opted_in = retry(max_attempts=2, retry_on=CircuitOpenError, sleep=clock.sleep)
+    assert opted_in(breaker(succeed))() == "ok"
+    assert clock.sleeps == [30.0]
+
+
+def succeed() -> str:
+    return "ok"
+
+
+def test_errors_without_an_http_status_are_re_raised_unchanged() -> None:
+    decorate, _ = no_wait(max_attempts=2)
+    with pytest.raises(KeyError):
+        decorate(Flaky(KeyError("a"), KeyError("b")))()
 
 
 def test_retry_on_and_give_up_on_accept_error_categories() -> None:

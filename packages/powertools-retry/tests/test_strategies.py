@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import random
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -76,20 +77,37 @@ def test_jitter_ranges(base: float, n: int, r: float) -> None:
     assert exact / 2 <= equal.next(n) <= exact
 
 
-@given(delays.filter(lambda d: d > 0), st.lists(st.floats(0, 1), min_size=1, max_size=40))
-def test_decorrelated_jitter_stays_between_base_and_three_times_the_last(
-    base: float, draws: list[float]
+@given(
+    st.sampled_from(NAMES),
+    delays.filter(lambda d: d > 0),
+    st.lists(st.floats(0, 1), min_size=1, max_size=40),
+)
+def test_decorrelated_jitter_stays_between_the_strategy_and_three_times_the_last(
+    name: str, base: float, draws: list[float]
 ) -> None:
     maximum = base * 100
     values = iter(draws)
     plan = WaitSchedule(
-        base_delay=base, max_delay=maximum, jitter="decorrelated", rng=lambda: next(values)
+        name, base_delay=base, max_delay=maximum, jitter="decorrelated", rng=lambda: next(values)
     ).plan()
-    previous = base
+    exact = WaitSchedule(name, base_delay=base, max_delay=maximum, jitter=False).plan()
+    previous = float("inf")
     for n in range(1, len(draws) + 1):
-        wait = plan.next(n)
-        assert base <= wait <= min(maximum, previous * 3) * (1 + 1e-9)
+        wait, strategy = plan.next(n), exact.next(n)
+        assert strategy * (1 - 1e-9) <= wait
+        assert wait <= max(strategy, min(maximum, 3 * strategy, 3 * previous)) * (1 + 1e-9)
         previous = wait
+
+
+@pytest.mark.parametrize(
+    ("strategy", "low", "high"), [("constant", 1.0, 3.0), (lambda n: 10.0, 10.0, 30.0)]
+)
+def test_decorrelated_jitter_follows_the_chosen_strategy(
+    strategy: Any, low: float, high: float
+) -> None:
+    plan = WaitSchedule(strategy, base_delay=1, max_delay=100, jitter="decorrelated").plan()
+    waits = [plan.next(n) for n in range(1, 30)]
+    assert all(low <= wait <= high for wait in waits)
 
 
 @given(

@@ -10,7 +10,7 @@ import types as _types
 from typing import Any as _Any
 
 from powertools.retry._breaker import CircuitBreaker, circuit_breaker
-from powertools.retry._breaker_state import CircuitState
+from powertools.retry._breaker_state import Admission, CircuitState
 from powertools.retry._budget import RetryBudget
 from powertools.retry._classify import Classifier, ErrorCategory, classify
 from powertools.retry._deadline import deadline, remaining_deadline
@@ -32,6 +32,7 @@ from powertools.retry.errors import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "Admission",
     "Attempt",
     "CircuitBreaker",
     "CircuitOpenError",

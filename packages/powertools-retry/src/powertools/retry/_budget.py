@@ -32,6 +32,7 @@ class RetryBudget:
         "_clock",
         "_lock",
         "_retries",
+        "_settings",
         "_stamps",
         "_width",
         "min_retries",
@@ -54,6 +55,12 @@ class RetryBudget:
             raise RetryConfigError(f"window={window!r} must be a positive number of seconds")
         self.ratio = ratio
         self.min_retries = min_retries
+        self._settings: dict[str, object] = {
+            "ratio": ratio,
+            "min_retries": min_retries,
+            "window": window,
+            "clock": clock,
+        }
         self._width = window / _BUCKETS
         self._clock = clock
         self._lock = threading.Lock()
@@ -78,24 +85,42 @@ class RetryBudget:
     def shared(
         cls,
         name: str,
-        ratio: float = 0.2,
+        ratio: float | None = None,
         *,
-        min_retries: int = 10,
-        window: float = 10.0,
-        clock: Callable[[], float] = time.monotonic,
+        min_retries: int | None = None,
+        window: float | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> RetryBudget:
         """The process-wide budget ``name`` (``retry(budget=name)`` uses it), made on first use.
 
+        Arguments left out take the defaults (or, for an existing budget, its values); an
+        argument that differs from the existing budget's is an error, not silently ignored.
+
         >>> RetryBudget.shared("docs-example", ratio=0.1) is RetryBudget.shared("docs-example")
         True
+        >>> RetryBudget.shared("docs-example", ratio=0.5)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        powertools.retry.errors.RetryConfigError: ... has ratio=0.1, not 0.5: ...
         """
+        asked = {"ratio": ratio, "min_retries": min_retries, "window": window, "clock": clock}
+        given = {key: value for key, value in asked.items() if value is not None}
         with _NAMED_LOCK:
             budget = _NAMED.get(name)
             if budget is None:
                 budget = _NAMED[name] = cls(
-                    ratio, min_retries=min_retries, window=window, clock=clock
+                    0.2 if ratio is None else ratio,
+                    min_retries=10 if min_retries is None else min_retries,
+                    window=10.0 if window is None else window,
+                    clock=time.monotonic if clock is None else clock,
                 )
-            return budget
+                return budget
+        for key, value in given.items():
+            if budget._settings[key] != value:
+                raise RetryConfigError(
+                    f"RetryBudget.shared({name!r}) has {key}={budget._settings[key]!r}, not "
+                    f"{value!r}: configure a shared budget once, then name it without arguments"
+                )
+        return budget
 
     def record_call(self) -> None:
         """Count a first attempt."""

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 
 from powertools.retry.errors import (
+    CircuitOpenError,
     PermanentError,
     RateLimitError,
     RetryConfigError,
@@ -24,22 +25,37 @@ from powertools.retry.errors import (
     TransientError,
 )
 
-__all__ = ["Classifier", "ErrorCategory", "Rule", "classify", "default_classifier", "status_of"]
+__all__ = [
+    "Classifier",
+    "ErrorCategory",
+    "Rule",
+    "classify",
+    "default_classifier",
+    "is_auth_error",
+    "is_rate_limit",
+    "status_of",
+]
 
 
 class ErrorCategory(enum.StrEnum):
-    """What a failure means for a retry."""
+    """What a failure means for a retry.
+
+    ``CIRCUIT_OPEN`` is a :class:`~powertools.retry.CircuitOpenError`: a breaker refused the
+    call without making it, which means "go elsewhere now", so ``retry`` does not retry it unless
+    ``retry_on`` asks for it.
+    """
 
     TRANSIENT = "transient"
     RATE_LIMIT = "rate_limit"
     TIMEOUT = "timeout"
     PERMANENT = "permanent"
+    CIRCUIT_OPEN = "circuit_open"
     UNKNOWN = "unknown"
 
     @property
     def retryable(self) -> bool:
         """Whether ``retry`` tries again after an error of this category by default."""
-        return self is not ErrorCategory.PERMANENT
+        return self is not ErrorCategory.PERMANENT and self is not ErrorCategory.CIRCUIT_OPEN
 
 
 Rule = Callable[[BaseException], "ErrorCategory | None"]
@@ -50,7 +66,11 @@ _TIMEOUT_STATUS = frozenset({408, 504})
 _RATE_LIMIT_STATUS = frozenset({429, 529})
 # 409 is transient: OpenAI and Azure document it as a lock/conflict that clears on retry.
 
+_AUTH_STATUS = frozenset({401, 403})
+_EXHAUSTED = "RESOURCE_EXHAUSTED"  # Google's (Gemini, gRPC) name for a rate limit
+
 _OWN_TYPES: tuple[tuple[type[BaseException], ErrorCategory], ...] = (
+    (CircuitOpenError, ErrorCategory.CIRCUIT_OPEN),
     (RateLimitError, ErrorCategory.RATE_LIMIT),
     (TimeoutError, ErrorCategory.TIMEOUT),
     (TransientError, ErrorCategory.TRANSIENT),
@@ -72,6 +92,32 @@ def status_of(exc: BaseException) -> int | None:
             if isinstance(value, int) and not isinstance(value, bool):
                 return value
     return None
+
+
+def is_rate_limit(exc: BaseException) -> bool:
+    """Whether ``exc`` is a rate limit: a :class:`RateLimitError`, an HTTP 429 or 529, or a
+    ``RESOURCE_EXHAUSTED`` status (Gemini, gRPC).
+
+    >>> class E(Exception):
+    ...     status_code = 529
+    >>> is_rate_limit(E()), is_rate_limit(ConnectionError())
+    (True, False)
+    """
+    if isinstance(exc, RateLimitError) or status_of(exc) in _RATE_LIMIT_STATUS:
+        return True
+    return getattr(exc, "status", None) == _EXHAUSTED or _EXHAUSTED in _text(exc)
+
+
+def _text(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:  # a broken __str__ must not break classification
+        return ""
+
+
+def is_auth_error(exc: BaseException) -> bool:
+    """Whether ``exc`` carries HTTP 401 or 403: a missing, wrong or unauthorised key."""
+    return status_of(exc) in _AUTH_STATUS
 
 
 def category_of_status(status: int) -> ErrorCategory:
@@ -99,6 +145,16 @@ def _by_httpx_type(exc: BaseException) -> ErrorCategory | None:
     return None
 
 
+def _by_builtin_type(exc: BaseException) -> ErrorCategory:
+    if isinstance(exc, asyncio.TimeoutError):
+        return ErrorCategory.TIMEOUT
+    if is_rate_limit(exc):
+        return ErrorCategory.RATE_LIMIT
+    if isinstance(exc, ConnectionError):
+        return ErrorCategory.TRANSIENT
+    return ErrorCategory.UNKNOWN
+
+
 def _builtin(exc: BaseException) -> ErrorCategory:
     for own, category in _OWN_TYPES:
         if isinstance(exc, own):
@@ -107,13 +163,7 @@ def _builtin(exc: BaseException) -> ErrorCategory:
     if status is not None:
         return category_of_status(status)
     by_httpx = _by_httpx_type(exc)
-    if by_httpx is not None:
-        return by_httpx
-    if isinstance(exc, asyncio.TimeoutError):
-        return ErrorCategory.TIMEOUT
-    if isinstance(exc, ConnectionError):
-        return ErrorCategory.TRANSIENT
-    return ErrorCategory.UNKNOWN
+    return _by_builtin_type(exc) if by_httpx is None else by_httpx
 
 
 class Classifier:

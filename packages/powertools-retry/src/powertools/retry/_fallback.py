@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Final, ParamSpec, TypeVar, cast
 
@@ -32,6 +33,8 @@ class _Missing:
 
 
 MISSING: Final[Any] = _Missing()
+
+_log = logging.getLogger("powertools.retry")
 
 Escalation = Callable[[BaseException], object]
 
@@ -75,35 +78,49 @@ class FallbackChain:
             return None
         return cls(handlers, value=value, on_escalate=on_escalate)
 
-    def _exhausted(self, error: BaseException) -> Any:
+    def _exhausted(self, error: BaseException, failures: list[BaseException]) -> Any:
         if self._value is not MISSING:
             return self._value
         if self._on_escalate is not None:
             self._on_escalate(error)
+        for failure in failures:  # re-raised with the original: say what else was tried
+            error.add_note(f"fallback failed too: {type(failure).__qualname__}: {failure}")
         raise error
 
+    def _failed(self, handler: Callable[..., Any], failure: Exception) -> Exception:
+        name = getattr(handler, "__qualname__", repr(handler))
+        _log.warning("fallback %s failed: %s", name, type(failure).__name__, exc_info=failure)
+        return failure
+
     def run(self, error: BaseException, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """Recover from ``error`` synchronously, or re-raise it."""
+        """Recover from ``error`` synchronously, or re-raise it.
+
+        A handler's own failure is logged (``powertools.retry``, with its traceback) and, if
+        nothing recovers, noted on the re-raised error.
+        """
+        failures: list[BaseException] = []
         for handler in self._handlers:
             try:
                 return handler(*args, **kwargs)
-            except Exception:  # noqa: S112 - the next fallback is the handling
-                continue
-        return self._exhausted(error)
+            except Exception as failure:
+                failures.append(self._failed(handler, failure))
+        return self._exhausted(error, failures)
 
     async def arun(
         self, error: BaseException, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
-        """Recover from ``error``, awaiting async handlers, or re-raise it."""
+        """Recover from ``error``, awaiting async handlers, or re-raise it (as :meth:`run`)."""
+        failures: list[BaseException] = []
         for handler in self._handlers:
             try:
                 result = handler(*args, **kwargs)
                 if inspect.isawaitable(result):
                     result = await result
-            except Exception:  # noqa: S112 - the next fallback is the handling
+            except Exception as failure:
+                failures.append(self._failed(handler, failure))
                 continue
             return result
-        return self._exhausted(error)
+        return self._exhausted(error, failures)
 
 
 def _matcher(

@@ -6,22 +6,26 @@ import asyncio
 import random
 import time
 from collections.abc import Callable, Sequence
+from contextvars import Token
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from powertools.retry import testing
 from powertools.retry._budget import RetryBudget, named_budget
 from powertools.retry._classify import Classifier, ErrorCategory, default_classifier
-from powertools.retry._deadline import DEADLINE
+from powertools.retry._deadline import DEADLINE, release, tighten
 from powertools.retry._fallback import MISSING, Escalation, FallbackChain
 from powertools.retry._retry_after import retry_after
 from powertools.retry._strategies import Jitter, Strategy, WaitSchedule
+from powertools.retry._translate import give_up_error
 from powertools.retry.errors import RetryConfigError
 
 __all__ = ["MAX_SERVER_WAIT", "ErrorFilter", "RetryEvent", "RetryOptions", "RetryPolicy"]
 
 MAX_SERVER_WAIT = 60.0
-"""Seconds of ``Retry-After`` honoured even above ``max_delay``; longer asks are not trusted."""
+"""Seconds of ``Retry-After`` waited out even above ``max_delay``; a retry asked to wait longer
+gives up at once, raising the rate-limit error with its ``retry_after`` (go elsewhere, or
+come back then)."""
 
 ErrorFilter = (
     type[BaseException]
@@ -106,7 +110,7 @@ class RetryPolicy:
     __slots__ = (
         "asleep", "budget", "classifier", "clock", "deadline", "fallback", "give_up_on",
         "max_attempts", "name", "on_give_up", "on_retry", "on_success", "retry_on", "schedule",
-        "sleep",
+        "server_cap", "sleep",
     )  # fmt: skip
 
     def __init__(
@@ -142,6 +146,7 @@ class RetryPolicy:
         self.schedule = WaitSchedule(
             strategy, base_delay=base_delay, max_delay=max_delay, jitter=jitter, rng=rng
         )
+        self.server_cap = max(self.schedule.max_delay, MAX_SERVER_WAIT)
         self.deadline = deadline
         self.retry_on = _predicate("retry_on", retry_on)
         self.give_up_on = _predicate("give_up_on", give_up_on)
@@ -161,35 +166,60 @@ class RetryPolicy:
         return self.deadline is not None or self.budget is not None or hooks != (None,) * 3
 
     def should_retry(self, exc: BaseException, category: ErrorCategory) -> bool:
-        """Permanent errors and ``give_up_on``: never; then ``retry_on``; else any other error."""
+        """Permanent errors and ``give_up_on``: never; then ``retry_on``; else any error but an
+        open circuit (which means "go elsewhere now")."""
         if category is ErrorCategory.PERMANENT:
             return False
         if self.give_up_on is not None and self.give_up_on(exc, category):
             return False
         if self.retry_on is not None:
             return self.retry_on(exc, category)
-        return True
+        return category is not ErrorCategory.CIRCUIT_OPEN
 
     def start(self, start: float) -> CallState:
-        """The state of one call whose first attempt began at ``start``."""
+        """The state of one call whose first attempt began at ``start`` (the bare fast path)."""
         return CallState(self, start)
+
+    def begin(self) -> CallState:
+        """The state of one call beginning now: its deadline set and its budget charged.
+
+        End it with :meth:`CallState.end`.
+        """
+        start = self.clock()
+        token = None if self.deadline is None else tighten(start + self.deadline)
+        if self.budget is not None:
+            self.budget.record_call()
+        call = CallState(self, start)
+        call.token = token
+        return call
 
 
 class CallState:
-    """One call's attempts: decides each retry and fires the hooks."""
+    """One call's attempts: decides each retry, fires the hooks, and names the error to raise.
 
-    __slots__ = ("attempt", "category", "limit", "plan", "policy", "start", "wait")
+    The sync and async shells (``retry``'s wrappers, ``retrying``) only call the function,
+    sleep the wait this returns, and raise :attr:`error` when it returns ``None``.
+    """
+
+    __slots__ = ("attempt", "category", "error", "limit", "plan", "policy", "start", "token")
 
     def __init__(self, policy: RetryPolicy, start: float) -> None:
         self.policy = policy
         self.start = start
         self.attempt = 1
-        self.wait = 0.0
         self.category: ErrorCategory | None = None
+        self.error: BaseException | None = None
+        self.token: Token[float | None] | None = None
         self.plan = policy.schedule.plan()
         own = None if policy.deadline is None else start + policy.deadline
         outer = DEADLINE.get()
         self.limit = own if outer is None else outer if own is None else min(own, outer)
+
+    def end(self) -> None:
+        """Undo what :meth:`RetryPolicy.begin` set up (the deadline)."""
+        if self.token is not None:
+            release(self.token)
+            self.token = None
 
     def _event(self, error: BaseException | None, wait: float) -> RetryEvent:
         elapsed = self.policy.clock() - self.start
@@ -199,39 +229,53 @@ class CallState:
         cap = testing.MODE.attempts if testing.MODE.enabled else None
         return self.policy.max_attempts if cap is None else min(cap, self.policy.max_attempts)
 
-    def _planned_wait(self, exc: BaseException) -> float:
+    def _wait(self, server: float | None) -> float | None:
+        """The wait before the next attempt: the server's, else the strategy's; ``None`` when
+        the server asked for longer than the policy waits (never retry early against it)."""
+        if server is not None and server > self.policy.server_cap:
+            return None
         if testing.MODE.enabled:
             return 0.0
-        planned = self.plan.next(self.attempt)
-        server = retry_after(exc)
-        # Like the OpenAI SDK: honour the server's wait unless it is absurd (a misread header,
-        # an hour-long reset); then the strategy's own wait applies.
-        if server is None or server > max(self.policy.schedule.max_delay, MAX_SERVER_WAIT):
-            return planned
-        return server
+        return self.plan.next(self.attempt) if server is None else server
 
-    def next_wait(self, exc: BaseException) -> float | None:
-        """The wait before the next attempt after ``exc``, or ``None`` to give up."""
+    def _crosses_deadline(self, wait: float, server: float | None) -> bool:
+        # The server's wait counts even in testing mode, where the sleep itself is zero.
+        longest = wait if server is None else max(wait, server)
+        return self.limit is not None and self.policy.clock() + longest > self.limit
+
+    def _allowed_wait(
+        self, exc: BaseException, category: ErrorCategory, server: float | None
+    ) -> float | None:
         policy = self.policy
-        self.category = policy.classifier.classify(exc)
-        if self.attempt >= self._attempts_allowed() or not policy.should_retry(exc, self.category):
-            return self.give_up(exc)
-        wait = self._planned_wait(exc)
-        if self.limit is not None and policy.clock() + wait > self.limit:
-            return self.give_up(exc)  # the sleep would cross the deadline: never start it
+        if self.attempt >= self._attempts_allowed() or not policy.should_retry(exc, category):
+            return None
+        wait = self._wait(server)
+        if wait is None or self._crosses_deadline(wait, server):
+            return None  # a sleep past the deadline is never started
         if policy.budget is not None and not policy.budget.try_spend():
-            return self.give_up(exc)
-        if policy.on_retry is not None:
-            policy.on_retry(self._event(exc, wait))
-        self.attempt += 1
-        self.wait = wait
+            return None
         return wait
 
-    def give_up(self, exc: BaseException) -> float | None:
-        """Fire ``on_give_up``; the caller then falls back or re-raises."""
+    def next_wait(self, exc: BaseException) -> float | None:
+        """The wait before the next attempt after ``exc``, or ``None`` to give up (then raise
+        or fall back on :attr:`error`)."""
+        self.category = category = self.policy.classifier.classify(exc)
+        server = retry_after(exc)
+        wait = self._allowed_wait(exc, category, server)
+        if wait is None:
+            self.give_up(exc, server)
+            return None
+        if self.policy.on_retry is not None:
+            self.policy.on_retry(self._event(exc, wait))
+        self.attempt += 1
+        return wait
+
+    def give_up(self, exc: BaseException, server: float | None) -> None:
+        """Name the error to raise (:attr:`error`) and fire ``on_give_up``."""
+        category = self.category or self.policy.classifier.classify(exc)
+        self.error = give_up_error(exc, category, server, self.attempt)
         if self.policy.on_give_up is not None:
             self.policy.on_give_up(self._event(exc, 0.0))
-        return None
 
     def succeeded(self) -> None:
         """Fire ``on_success``."""

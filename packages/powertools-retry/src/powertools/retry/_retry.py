@@ -25,7 +25,6 @@ from types import TracebackType
 from typing import Any, ParamSpec, TypeVar, Unpack, cast, overload
 
 from powertools.retry._coroutines import is_async
-from powertools.retry._deadline import release, tighten
 from powertools.retry._policy import CallState, RetryOptions, RetryPolicy
 
 __all__ = ["Attempt", "retry", "retrying"]
@@ -34,28 +33,15 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def _give_up_sync(policy: RetryPolicy, exc: BaseException, args: Any, kwargs: Any) -> Any:
-    if policy.fallback is None:
-        raise exc
-    return policy.fallback.run(exc, args, kwargs)
-
-
 def _retry_sync(
-    policy: RetryPolicy,
-    fn: Callable[..., Any],
-    args: Any,
-    kwargs: Any,
-    *,
-    exc: Exception,
-    start: float,
+    call: CallState, fn: Callable[..., Any], args: Any, kwargs: Any, exc: Exception
 ) -> Any:
-    call = policy.start(start)
     while True:
         wait = call.next_wait(exc)
         if wait is None:
-            return _give_up_sync(policy, exc, args, kwargs)
+            return _give_up_sync(call, args, kwargs)
         if wait > 0:
-            policy.sleep(wait)
+            call.policy.sleep(wait)
         try:
             result = fn(*args, **kwargs)
         except Exception as failure:
@@ -65,24 +51,22 @@ def _retry_sync(
         return result
 
 
+def _give_up_sync(call: CallState, args: Any, kwargs: Any) -> Any:
+    assert call.error is not None
+    if call.policy.fallback is None:
+        raise call.error
+    return call.policy.fallback.run(call.error, args, kwargs)
+
+
 async def _retry_async(
-    policy: RetryPolicy,
-    fn: Callable[..., Awaitable[Any]],
-    args: Any,
-    kwargs: Any,
-    *,
-    exc: Exception,
-    start: float,
+    call: CallState, fn: Callable[..., Awaitable[Any]], args: Any, kwargs: Any, exc: Exception
 ) -> Any:
-    call = policy.start(start)
     while True:
         wait = call.next_wait(exc)
         if wait is None:
-            if policy.fallback is None:
-                raise exc
-            return await policy.fallback.arun(exc, args, kwargs)
+            return await _give_up_async(call, args, kwargs)
         if wait > 0:
-            await policy.asleep(wait)
+            await call.policy.asleep(wait)
         try:
             result = await fn(*args, **kwargs)
         except Exception as failure:
@@ -92,34 +76,36 @@ async def _retry_async(
         return result
 
 
+async def _give_up_async(call: CallState, args: Any, kwargs: Any) -> Any:
+    assert call.error is not None
+    if call.policy.fallback is None:
+        raise call.error
+    return await call.policy.fallback.arun(call.error, args, kwargs)
+
+
 def _sync_wrapper(policy: RetryPolicy, fn: Callable[..., Any]) -> Callable[..., Any]:
-    clock = policy.clock
     if not policy.needs_setup:
+        clock = policy.clock
 
         def fast(*args: Any, **kwargs: Any) -> Any:
             try:
                 return fn(*args, **kwargs)
             except Exception as exc:
-                return _retry_sync(policy, fn, args, kwargs, exc=exc, start=clock())
+                return _retry_sync(policy.start(clock()), fn, args, kwargs, exc)
 
         return fast
 
     def full(*args: Any, **kwargs: Any) -> Any:
-        start = clock()
-        token = None if policy.deadline is None else tighten(start + policy.deadline)
-        if policy.budget is not None:
-            policy.budget.record_call()
+        call = policy.begin()
         try:
             result = fn(*args, **kwargs)
         except Exception as exc:
-            return _retry_sync(policy, fn, args, kwargs, exc=exc, start=start)
+            return _retry_sync(call, fn, args, kwargs, exc)
         else:
-            if policy.on_success is not None:
-                policy.start(start).succeeded()
+            call.succeeded()
             return result
         finally:
-            if token is not None:
-                release(token)
+            call.end()
 
     return full
 
@@ -127,33 +113,28 @@ def _sync_wrapper(policy: RetryPolicy, fn: Callable[..., Any]) -> Callable[..., 
 def _async_wrapper(
     policy: RetryPolicy, fn: Callable[..., Awaitable[Any]]
 ) -> Callable[..., Awaitable[Any]]:
-    clock = policy.clock
     if not policy.needs_setup:
+        clock = policy.clock
 
         async def fast(*args: Any, **kwargs: Any) -> Any:
             try:
                 return await fn(*args, **kwargs)
             except Exception as exc:
-                return await _retry_async(policy, fn, args, kwargs, exc=exc, start=clock())
+                return await _retry_async(policy.start(clock()), fn, args, kwargs, exc)
 
         return fast
 
     async def full(*args: Any, **kwargs: Any) -> Any:
-        start = clock()
-        token = None if policy.deadline is None else tighten(start + policy.deadline)
-        if policy.budget is not None:
-            policy.budget.record_call()
+        call = policy.begin()
         try:
             result = await fn(*args, **kwargs)
         except Exception as exc:
-            return await _retry_async(policy, fn, args, kwargs, exc=exc, start=start)
+            return await _retry_async(call, fn, args, kwargs, exc)
         else:
-            if policy.on_success is not None:
-                policy.start(start).succeeded()
+            call.succeeded()
             return result
         finally:
-            if token is not None:
-                release(token)
+            call.end()
 
     return full
 
@@ -189,8 +170,13 @@ def retry(fn: Callable[P, R] | None = None, /, **options: Unpack[RetryOptions]) 
     ``on_retry`` / ``on_give_up`` / ``on_success``, ``budget`` (a :class:`RetryBudget` or a
     shared name), ``name``, and the injectables ``clock``, ``rng``, ``sleep``, ``asleep``.
 
-    Permanent errors are never retried; ``Retry-After`` sets the next wait; ``CancelledError``,
-    ``KeyboardInterrupt`` and ``SystemExit`` pass straight through.
+    Permanent errors are never retried, nor is an open circuit (``CircuitOpenError``) unless
+    ``retry_on`` names it; ``Retry-After`` sets the next wait, and a server wait longer than
+    the deadline left or than ``max(max_delay, 60)`` seconds gives up at once. When it gives
+    up on an error that carries an HTTP status, it raises the matching
+    :mod:`~powertools.retry.errors` class (``RateLimitError`` for a 429, ``PermanentError`` for
+    a 401, ...) with the original as ``__cause__``; other errors are re-raised unchanged.
+    ``CancelledError``, ``KeyboardInterrupt`` and ``SystemExit`` pass straight through.
 
     >>> @retry(max_attempts=2, fallback_value="offline", sleep=lambda seconds: None)
     ... def ping():
@@ -254,16 +240,8 @@ class retrying:  # noqa: N801 - used like a function, as stamina's retry_context
     def __init__(self, **options: Unpack[RetryOptions]) -> None:
         self._policy = RetryPolicy(**options)
 
-    def _begin(self) -> tuple[CallState, Any]:
-        policy = self._policy
-        start = policy.clock()
-        token = None if policy.deadline is None else tighten(start + policy.deadline)
-        if policy.budget is not None:
-            policy.budget.record_call()
-        return policy.start(start), token
-
     def __iter__(self) -> Iterator[Attempt]:
-        call, token = self._begin()
+        call = self._policy.begin()
         try:
             while True:
                 attempt = Attempt(call.attempt)
@@ -273,15 +251,15 @@ class retrying:  # noqa: N801 - used like a function, as stamina's retry_context
                     return
                 wait = call.next_wait(attempt.error)
                 if wait is None:
-                    raise attempt.error
+                    assert call.error is not None
+                    raise call.error
                 if wait > 0:
                     self._policy.sleep(wait)
         finally:
-            if token is not None:
-                release(token)
+            call.end()
 
     async def __aiter__(self) -> AsyncIterator[Attempt]:
-        call, token = self._begin()
+        call = self._policy.begin()
         try:
             while True:
                 attempt = Attempt(call.attempt)
@@ -291,9 +269,9 @@ class retrying:  # noqa: N801 - used like a function, as stamina's retry_context
                     return
                 wait = call.next_wait(attempt.error)
                 if wait is None:
-                    raise attempt.error
+                    assert call.error is not None
+                    raise call.error
                 if wait > 0:
                     await self._policy.asleep(wait)
         finally:
-            if token is not None:
-                release(token)
+            call.end()

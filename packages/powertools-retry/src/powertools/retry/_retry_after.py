@@ -6,6 +6,17 @@
 7.0
 >>> parse_duration("1m30.5s")
 90.5
+
+Provider reset headers count only on a rate limit (429, 529, ``RESOURCE_EXHAUSTED``): a 500
+that happens to carry ``x-ratelimit-reset-requests`` is waited out by the strategy, not the
+header. When the ``remaining`` headers say which dimension ran out, its reset is the wait:
+
+>>> class Limited(Exception):
+...     status_code = 429
+...     headers = {"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "1s",
+...                "x-ratelimit-remaining-tokens": "9000", "x-ratelimit-reset-tokens": "6m0s"}
+>>> retry_after(Limited())
+1.0
 """
 
 from __future__ import annotations
@@ -16,6 +27,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
+from powertools.retry._classify import is_rate_limit
+
 __all__ = ["parse_duration", "retry_after"]
 
 # OpenAI-style durations: "6m0s", "1s", "20ms", "1h2m3.5s".
@@ -23,12 +36,15 @@ _DURATION = re.compile(
     r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?"
     r"(?:(\d+(?:\.\d+)?)ms)?$"
 )
-_RESET_HEADERS = (
-    "x-ratelimit-reset-requests",
-    "x-ratelimit-reset-tokens",
-    "anthropic-ratelimit-requests-reset",
-    "anthropic-ratelimit-tokens-reset",
-    "x-ratelimit-reset",
+# (remaining, reset) header pairs, one per dimension a provider limits.
+_DIMENSIONS = (
+    ("x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"),
+    ("x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"),
+    ("anthropic-ratelimit-requests-remaining", "anthropic-ratelimit-requests-reset"),
+    ("anthropic-ratelimit-tokens-remaining", "anthropic-ratelimit-tokens-reset"),
+    ("anthropic-ratelimit-input-tokens-remaining", "anthropic-ratelimit-input-tokens-reset"),
+    ("anthropic-ratelimit-output-tokens-remaining", "anthropic-ratelimit-output-tokens-reset"),
+    ("x-ratelimit-remaining", "x-ratelimit-reset"),
 )
 _EPOCH_THRESHOLD = 1_000_000_000.0  # larger numbers are Unix timestamps, not durations
 
@@ -86,12 +102,44 @@ def _date_seconds(value: str, now: float) -> float | None:
     return None
 
 
+def _number(text: str | None) -> float | None:
+    try:
+        return None if text is None else float(text)
+    except ValueError:
+        return None
+
+
+def _server_wait(headers: Mapping[str, str], now: float) -> float | None:
+    """The server's explicit word: ``retry-after-ms``, then ``Retry-After``."""
+    millis = _number(_header(headers, "retry-after-ms"))
+    if millis is not None:
+        return millis / 1000
+    value = _header(headers, "retry-after")
+    return None if value is None else _seconds_until(value, now)
+
+
+def _reset_wait(headers: Mapping[str, str], now: float) -> float | None:
+    """The reset of the dimensions that ran out; of every dimension when none says so."""
+    resets: list[tuple[float, bool]] = []
+    for remaining_name, reset_name in _DIMENSIONS:
+        value = _header(headers, reset_name)
+        wait = None if value is None else _seconds_until(value, now)
+        if wait is not None:
+            remaining = _number(_header(headers, remaining_name))
+            resets.append((wait, remaining is not None and remaining <= 0))
+    exhausted = [wait for wait, out in resets if out]
+    waits = exhausted or [wait for wait, _ in resets]
+    return max(waits) if waits else None
+
+
 def retry_after(exc: BaseException, *, now: Callable[[], float] = time.time) -> float | None:
     """Seconds the server asked us to wait before the next attempt, or ``None`` if it did not say.
 
     Reads ``exc.retry_after`` first, then the headers of ``exc`` or ``exc.response``:
-    ``retry-after-ms``, ``Retry-After`` (seconds or HTTP date) and the OpenAI/Anthropic reset
-    headers (the longest of them wins). Never negative.
+    ``retry-after-ms`` and ``Retry-After`` (seconds or an HTTP date) on any error; on a rate
+    limit only, the OpenAI/Anthropic reset headers: the reset of the dimension whose
+    ``remaining`` header is 0, else the longest reset (never earlier than the server said).
+    Never negative.
     """
     explicit = getattr(exc, "retry_after", None)
     if isinstance(explicit, int | float) and not isinstance(explicit, bool):
@@ -99,16 +147,8 @@ def retry_after(exc: BaseException, *, now: Callable[[], float] = time.time) -> 
     headers = _headers_of(exc)
     if headers is None:
         return None
-    millis = _header(headers, "retry-after-ms")
-    if millis is not None:
-        try:
-            return max(0.0, float(millis) / 1000)
-        except ValueError:
-            pass
-    found = [
-        _seconds_until(value, now())
-        for name in ("retry-after", *_RESET_HEADERS)
-        if (value := _header(headers, name)) is not None
-    ]
-    waits = [w for w in found if w is not None]
-    return max(0.0, *waits) if waits else None
+    moment = now()
+    wait = _server_wait(headers, moment)
+    if wait is None and is_rate_limit(exc):
+        wait = _reset_wait(headers, moment)
+    return None if wait is None else max(0.0, wait)

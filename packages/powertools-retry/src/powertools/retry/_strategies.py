@@ -197,7 +197,7 @@ class WaitPlan:
         self._max = maximum
         self._jitter = jitter
         self._rng = rng
-        self._previous = base
+        self._previous = math.inf  # the first wait is bounded by the strategy alone
 
     def next(self, attempt: int) -> float:
         """The wait in seconds after failed attempt ``attempt``, within ``[0, max_delay]``."""
@@ -210,8 +210,10 @@ class WaitPlan:
         if self._jitter == "equal":
             return delay / 2 + self._rng() * delay / 2
         if self._jitter == "decorrelated":
-            # AWS's "decorrelated jitter": uniform between the base and three times the last wait.
-            upper = min(self._max, self._previous * 3)
-            self._previous = min(self._max, self._base + self._rng() * max(0.0, upper - self._base))
+            # AWS's "decorrelated jitter", anchored on the strategy: uniform between the
+            # strategy's wait and three times the previous wait, at most three times the
+            # strategy's, so a constant strategy stays constant-ish and a callable is obeyed.
+            upper = min(self._max, 3 * delay, 3 * self._previous)
+            self._previous = delay + self._rng() * max(0.0, upper - delay)
             return self._previous
         return delay

@@ -10,6 +10,11 @@ The hierarchy::
     ├── CircuitOpenError          a circuit breaker refused the call (``retry_after``)
     └── RetryConfigError          a bad argument (also a ``ValueError``)
 
+When ``retry`` gives up on a third-party error that carries an HTTP status (an httpx
+``HTTPStatusError``, an SDK's error), it raises the matching error above instead, with the
+original as ``__cause__`` and its ``status_code``, ``response`` and ``retry_after`` copied, so
+``except RateLimitError`` catches a real 429 and ``except PermanentError`` a real 401.
+
 Raise the classified errors from your own code to tell ``retry`` what to do:
 
 >>> from powertools.retry.errors import RateLimitError
@@ -36,12 +41,21 @@ __all__ = [
 class RetryError(Exception):
     """Base class of every error raised by ``powertools.retry``.
 
-    Its area: retries, error classification, circuit breakers and fallbacks.
+    Its area: retries, error classification, circuit breakers and fallbacks. An error that
+    ``retry`` raised in place of a third-party one keeps that error's HTTP ``status_code`` and
+    ``response`` (``None`` otherwise) and has it as ``__cause__``.
     """
+
+    status_code: int | None = None
+    response: object = None
+    retry_after: float | None = None
 
 
 class TransientError(RetryError):
-    """A failure that may go away if the same call is made again later."""
+    """A failure that may go away if the same call is made again later.
+
+    ``retry_after`` is the server's requested wait in seconds, when it gave one.
+    """
 
 
 class PermanentError(RetryError):

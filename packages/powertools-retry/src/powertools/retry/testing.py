@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from powertools.retry.errors import RetryConfigError
 
-__all__ = ["FakeClock", "is_testing", "set_testing"]
+__all__ = ["FakeClock", "forget_breakers", "is_testing", "set_testing"]
 
 
 @dataclass(slots=True)
@@ -69,6 +69,20 @@ def is_testing() -> bool:
     return MODE.enabled
 
 
+def forget_breakers() -> None:
+    """Forget every breaker made by ``CircuitBreaker.named(...)``, so a test starts afresh.
+
+    >>> from powertools.retry import CircuitBreaker
+    >>> first = CircuitBreaker.named("docs-forget")
+    >>> forget_breakers()
+    >>> CircuitBreaker.named("docs-forget") is first
+    False
+    """
+    from powertools.retry._breaker import forget_named  # the breaker imports this module's kin
+
+    forget_named()
+
+
 class FakeClock:
     """A monotonic clock that only moves when told to; its ``sleep`` advances it instantly.
 
@@ -83,6 +97,14 @@ class FakeClock:
         self.sleeps: list[float] = []
 
     def __call__(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        """The clock's reading, as ``time.time`` would give it."""
+        return self.now
+
+    def monotonic(self) -> float:
+        """The clock's reading, as ``time.monotonic`` would give it."""
         return self.now
 
     def advance(self, seconds: float) -> None:

@@ -12,12 +12,17 @@ hash per circuit and change only through Lua scripts, so transitions are atomic.
 the state at most once per ``refresh_interval`` (and on its own transitions): a closed circuit
 costs no Redis round trip per call, and an open one is refused locally until its recovery time.
 The key carries a hash tag (``powertools:breaker:{name}``), so it works on Redis Cluster.
-While Redis is unreachable, a breaker keeps the last state it saw (logging a warning at most
-once per refresh interval) instead of failing the calls it protects.
+Both stores apply one rule for time: an open circuit is probe-able once ``recovery_timeout``
+passed, and a probe that has not settled within ``probe_timeout`` counts as failed, so a
+crashed or hung prober never holds the circuit half-open (and no second round starts while
+the first probe still runs). While Redis is unreachable, a breaker keeps the last state it
+saw (logging a warning at most once per refresh interval) instead of failing the calls it
+protects.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from typing import Any
@@ -32,7 +37,14 @@ except ImportError as exc:  # pragma: no cover - only without the extra
         name="redis",
     ) from exc
 
-from powertools.retry._breaker_state import Admission, CircuitState, StoreSettings
+from powertools.retry._breaker_state import (
+    Admission,
+    CircuitState,
+    Snapshot,
+    StoreSettings,
+    advance,
+    wait_for,
+)
 from powertools.retry.errors import RetryConfigError
 
 __all__ = ["RedisStorage", "RedisStore"]
@@ -51,70 +63,76 @@ local probes = tonumber(h[4] or '0')
 local successes = tonumber(h[5] or '0')
 local probed_at = tonumber(h[6] or '0')
 local recovery = tonumber(ARGV[1])
-local function move(s)
-  state = s; gen = gen + 1; probes = 0; successes = 0
-  if s == 'open' then opened = now end
-  if s == 'half_open' then probed_at = now end
+local probe_timeout = tonumber(ARGV[2])
+local max_probes = tonumber(ARGV[3])
+local dirty = false
+local function move(s, at)
+  state = s; gen = gen + 1; probes = 0; successes = 0; probed_at = 0; dirty = true
+  if s == 'open' then opened = at end
 end
-local function save()
-  redis.call('HSET', key, 'state', state, 'gen', gen, 'opened_at', opened, 'probes', probes,
-             'successes', successes, 'probed_at', probed_at)
+-- What time alone changes (powertools.retry._breaker_state.advance, the same rule):
+-- a probe unsettled after probe_timeout failed; an open circuit recovers after recovery.
+if state == 'half_open' and probes > successes and now >= probed_at + probe_timeout then
+  move('open', probed_at + probe_timeout)
 end
+if state == 'open' and now >= opened + recovery then move('half_open', now) end
 local function reply(allowed, probe)
-  local wait = 0
-  if state == 'open' then wait = math.max(0, opened + recovery - now) end
-  return {state, gen, allowed, probe, wait}
+  if dirty then
+    redis.call('HSET', key, 'state', state, 'gen', gen, 'opened_at', opened, 'probes', probes,
+               'successes', successes, 'probed_at', probed_at)
+  end
+  return {state, gen, allowed, probe, now - opened, now - probed_at, probes, successes}
 end
 """
 
 _SNAPSHOT = _LOAD + "return reply(0, 0)"
 
-# ARGV: recovery_ms, max_probes
 _ADMIT = (
     _LOAD
     + """
 if state == 'closed' then return reply(1, 0) end
-if state == 'open' then
-  if now < opened + recovery then return reply(0, 0) end
-  move('half_open')
-elseif now - probed_at >= recovery then
-  move('half_open')  -- probes lost with a crashed process: start a fresh round
-end
-if probes >= tonumber(ARGV[2]) then return reply(0, 0) end
-probes = probes + 1
-save()
+if state == 'open' or probes >= max_probes then return reply(0, 0) end
+probes = probes + 1; probed_at = now; dirty = true
 return reply(1, 1)
 """
 )
 
-# ARGV: recovery_ms, generation
+# ARGV[4]: generation
 _TRIP = (
     _LOAD
     + """
-if state == 'closed' and gen == tonumber(ARGV[2]) then move('open'); save() end
+if state == 'closed' and gen == tonumber(ARGV[4]) then move('open', now) end
 return reply(0, 0)
 """
 )
 
-# ARGV: recovery_ms, generation, outcome ('ok', 'failed', 'cancelled'), max_probes
+# ARGV[4]: generation, ARGV[5]: outcome ('ok', 'failed', 'cancelled')
 _SETTLE = (
     _LOAD
     + """
-if state == 'half_open' and gen == tonumber(ARGV[2]) then
-  if ARGV[3] == 'cancelled' then probes = math.max(0, probes - 1)
-  elseif ARGV[3] == 'failed' then move('open')
+if state == 'half_open' and gen == tonumber(ARGV[4]) then
+  dirty = true
+  if ARGV[5] == 'cancelled' then probes = math.max(0, probes - 1)
+  elseif ARGV[5] == 'failed' then move('open', now)
   else
     successes = successes + 1
-    if successes >= tonumber(ARGV[4]) then move('closed') end
+    if successes >= max_probes then move('closed', now) end
   end
-  save()
 end
 return reply(0, 0)
 """
 )
 
-# ARGV: recovery_ms, state
-_FORCE = _LOAD + "move(ARGV[2]); save(); return reply(0, 0)"
+# ARGV[4]: state
+_FORCE = _LOAD + "move(ARGV[4], now); return reply(0, 0)"
+
+
+def _in_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 class RedisStorage:
@@ -161,7 +179,12 @@ class RedisStorage:
 
 
 class RedisStore:
-    """One circuit's state in Redis, with a local copy refreshed every ``refresh_interval``."""
+    """One circuit's state in Redis, with a local copy refreshed every ``refresh_interval``.
+
+    The local copy is a :class:`Snapshot` on this process's clock, advanced by the same rule
+    as Redis applies (an open circuit recovers, an unsettled probe times out), so ``state``,
+    ``available()`` and ``repr`` stay right between refreshes without a round trip.
+    """
 
     blocking = True
 
@@ -170,7 +193,11 @@ class RedisStore:
         self._settings = settings
         self._refresh = storage.refresh_interval
         self._key = f"{storage.prefix}:{{{settings.name}}}"
-        self._recovery_ms = int(settings.recovery_timeout * 1000)
+        self._limits = (
+            int(settings.recovery_timeout * 1000),
+            int(settings.probe_timeout * 1000),
+            settings.half_open_max_calls,
+        )
         self._scripts = {
             name: client.register_script(source)
             for name, source in (
@@ -183,31 +210,35 @@ class RedisStore:
         }
         self._lock = threading.Lock()
         self._refreshing = threading.Lock()
-        self._cached = (CircuitState.CLOSED, 0)
-        self._retry_at = 0.0
+        self._cached = Snapshot()
         self._fetched_at = float("-inf")
         self.round_trips = 0
 
-    def _run(self, script: str, *args: object) -> tuple[bool, bool, float]:
+    def _run(self, script: str, *args: object) -> tuple[bool, bool]:
         self.round_trips += 1
         try:
-            raw = self._scripts[script](keys=[self._key], args=[self._recovery_ms, *args])
+            raw = self._scripts[script](keys=[self._key], args=[*self._limits, *args])
         except redis.RedisError as exc:
             return self._unreachable(script, exc)
-        state_raw, generation, allowed, probe, wait_ms = raw
-        state = CircuitState(state_raw.decode() if isinstance(state_raw, bytes) else state_raw)
-        wait = int(wait_ms) / 1000
+        state_raw, generation, allowed, probe, opened_age, probed_age, probes, successes = raw
         now = self._settings.clock()
+        fresh = Snapshot(
+            CircuitState(state_raw.decode() if isinstance(state_raw, bytes) else state_raw),
+            int(generation),
+            now - int(opened_age) / 1000,
+            now - int(probed_age) / 1000,
+            int(probes),
+            int(successes),
+        )
         with self._lock:
-            old = self._cached[0]
-            self._cached = (state, int(generation))
-            self._retry_at = now + wait
+            old = self._cached.state
+            self._cached = fresh
             self._fetched_at = now
-        if old is not state:
-            self._settings.on_change(old, state)
-        return bool(allowed), bool(probe), wait
+        if old is not fresh.state:
+            self._settings.on_change(old, fresh.state)
+        return bool(allowed), bool(probe)
 
-    def _unreachable(self, script: str, exc: redis.RedisError) -> tuple[bool, bool, float]:
+    def _unreachable(self, script: str, exc: redis.RedisError) -> tuple[bool, bool]:
         # Redis is down: never fail the protected call for it. Keep the last state seen, try
         # again after one refresh interval, and admit calls only while that state is closed.
         self._fetched_at = self._settings.clock()
@@ -216,21 +247,29 @@ class RedisStore:
             self._settings.name,
             script,
             type(exc).__name__,
-            self._cached[0].value,
+            self._cached.state.value,
         )
-        return self._cached[0] is CircuitState.CLOSED, False, self._refresh
+        return self._cached.state is CircuitState.CLOSED, False
+
+    def _view(self) -> Snapshot:
+        return advance(self._cached, self._settings.clock(), self._settings)
 
     def current(self) -> tuple[CircuitState, int]:
         # One thread refreshes; the others keep using the copy instead of queueing round trips.
-        if self._stale() and self._refreshing.acquire(blocking=False):
+        # On an event loop's thread it never blocks: async callers refresh through a thread.
+        if self._stale() and not _in_event_loop() and self._refreshing.acquire(blocking=False):
             try:
                 self._run("snapshot")
             finally:
                 self._refreshing.release()
-        return self._cached
+        return self.peek()
 
     def peek(self) -> tuple[CircuitState, int]:
-        return self._cached
+        view = self._view()
+        return view.state, view.generation
+
+    def wait(self) -> float:
+        return wait_for(self._view(), self._settings.clock(), self._settings)
 
     def _stale(self) -> bool:
         return self._settings.clock() - self._fetched_at >= self._refresh
@@ -238,28 +277,30 @@ class RedisStore:
     def admit_cached(self) -> Admission | None:
         if self._stale():
             return None
-        state, generation = self._cached
-        if state is CircuitState.CLOSED:
-            return Admission(True, False, generation)
-        wait = self._retry_at - self._settings.clock()
-        if state is CircuitState.OPEN and wait > 0:
-            return Admission(False, False, generation, wait)
-        return None  # half-open, or due for a probe: only Redis can hand out probe slots
+        view = self._view()
+        if view.state is CircuitState.CLOSED:
+            return Admission(True, False, view.generation)
+        if view.state is CircuitState.OPEN:
+            wait = wait_for(view, self._settings.clock(), self._settings)
+            return Admission(False, False, view.generation, wait)
+        return None  # half-open: only Redis can hand out probe slots
 
     def admit(self) -> Admission:
         self.current()
         local = self.admit_cached()
         if local is not None:
             return local
-        allowed, probe, wait = self._run("admit", self._settings.half_open_max_calls)
-        return Admission(allowed, probe, self._cached[1], wait)
+        allowed, probe = self._run("admit")
+        view = self._view()
+        wait = 0.0 if allowed else wait_for(view, self._settings.clock(), self._settings)
+        return Admission(allowed, probe, view.generation, wait)
 
     def trip(self, generation: int) -> None:
         self._run("trip", generation)
 
     def settle_probe(self, generation: int, succeeded: bool | None) -> None:
         outcome = "cancelled" if succeeded is None else "ok" if succeeded else "failed"
-        self._run("settle", generation, outcome, self._settings.half_open_max_calls)
+        self._run("settle", generation, outcome)
 
     def force(self, state: CircuitState) -> None:
         self._run("force", state.value)
