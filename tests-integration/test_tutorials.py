@@ -1,4 +1,4 @@
-"""Every tutorial's program runs as a user would run it, and every page includes its program.
+"""Every tutorial's and guide's program runs as a user would, and every page includes its own.
 
 Each example asserts its own key result, so a run that exits 0 is a run that did what its page
 says. Examples run in a fresh interpreter (as ``python docs/tutorials/examples/<name>.py``), with
@@ -19,6 +19,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 TUTORIALS = ROOT / "docs" / "tutorials"
 EXAMPLES = TUTORIALS / "examples"
+GUIDES = ROOT / "docs" / "guides"
+FOLDERS = (EXAMPLES, GUIDES / "examples")
 # the services an example needs, as (environment variable, testkit fixture)
 SERVICES: dict[str, tuple[tuple[str, str], ...]] = {
     "retry_shared_breaker_redis": (("REDIS_URL", "redis_url"),),
@@ -26,10 +28,15 @@ SERVICES: dict[str, tuple[tuple[str, str], ...]] = {
     "session_redis_postgres": (("REDIS_URL", "redis_url"), ("POSTGRES_DSN", "postgres_dsn")),
 }
 INCLUDE = re.compile(r'--8<-- "docs/tutorials/examples/([a-z0-9_]+)\.py"')
+GUIDE_INCLUDE = re.compile(r'--8<-- "docs/guides/examples/([a-z0-9_]+)\.py:[a-z_]+"')
 
 
 def _names() -> list[str]:
     return sorted(p.stem for p in EXAMPLES.glob("*.py"))
+
+
+def _paths() -> dict[str, Path]:
+    return {p.stem: p for folder in FOLDERS for p in folder.glob("*.py")}
 
 
 def _param(name: str) -> object:
@@ -52,10 +59,10 @@ def _environment(tmp_path: Path, request: pytest.FixtureRequest, name: str) -> d
     return env
 
 
-@pytest.mark.parametrize("name", [_param(n) for n in _names()])
+@pytest.mark.parametrize("name", [_param(n) for n in sorted(_paths())])
 def test_tutorial_example_runs(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     done = subprocess.run(
-        [sys.executable, str(EXAMPLES / f"{name}.py")],
+        [sys.executable, str(_paths()[name])],
         env=_environment(tmp_path, request, name),
         cwd=tmp_path,
         capture_output=True,
@@ -75,6 +82,12 @@ def test_every_example_is_on_a_page_and_every_page_has_one() -> None:
     pages = {p.name for p in TUTORIALS.glob("*.md")} - {"index.md"}
     assert set(_names()) == set(included), "each example is included by a tutorial page"
     assert pages == set(included.values()), "each tutorial page includes its program"
+
+
+def test_every_guide_example_is_on_the_migration_page() -> None:
+    page = (GUIDES / "migration.md").read_text(encoding="utf-8")
+    included = set(GUIDE_INCLUDE.findall(page))
+    assert included == {p.stem for p in (GUIDES / "examples").glob("*.py")}
 
 
 def test_services_name_real_examples() -> None:
