@@ -29,7 +29,8 @@ llm = FlakyLLM()
 
 def on_retry(event: RetryEvent) -> None:
     waits.append(event.wait)
-    print(f"attempt {event.attempt} failed ({event.category.value}); waiting {event.wait:.1f}s")
+    category = event.category.value if event.category else "unknown"
+    print(f"attempt {event.attempt} failed ({category}); waiting {event.wait:.1f}s")
 
 
 @retry(
