@@ -27,6 +27,9 @@ SERVICES: dict[str, tuple[tuple[str, str], ...]] = {
     "ratelimit_fleet_redis": (("REDIS_URL", "redis_url"),),
     "session_redis_postgres": (("REDIS_URL", "redis_url"), ("POSTGRES_DSN", "postgres_dsn")),
 }
+# pages whose printed lines hold random ids, times or sizes: only the run itself is checked
+VARIES = {"logging_context_and_traces", "logging_file_rotation"}
+PRINTS = re.compile(r"```text\n(.*?)```", re.DOTALL)
 INCLUDE = re.compile(r'--8<-- "docs/tutorials/examples/([a-z0-9_]+)\.py"')
 GUIDE_INCLUDE = re.compile(r'--8<-- "docs/guides/examples/([a-z0-9_]+)\.py:[a-z_]+"')
 
@@ -72,6 +75,19 @@ def test_tutorial_example_runs(name: str, tmp_path: Path, request: pytest.Fixtur
     )
     assert done.returncode == 0, f"{name} failed:\n{done.stdout}\n{done.stderr}"
     assert done.stdout.strip(), f"{name} printed nothing: its page shows what it prints"
+    shown = _printed_on_page(name)
+    if shown is not None and name not in VARIES:
+        assert shown == done.stdout.strip().splitlines(), f"{name}: its page shows other output"
+
+
+def _printed_on_page(name: str) -> list[str] | None:
+    """The lines a tutorial page says its program prints (its first ``text`` block)."""
+    for page in TUTORIALS.glob("*.md"):
+        text = page.read_text(encoding="utf-8")
+        if f"examples/{name}.py" in text:
+            block = PRINTS.search(text)
+            return block.group(1).strip().splitlines() if block else None
+    return None
 
 
 def test_every_example_is_on_a_page_and_every_page_has_one() -> None:

@@ -37,11 +37,14 @@ async def tokens_too() -> int:
 async def limits_style() -> bool:
     # --8<-- [start:limits]
     # limits: limiter.hit(parse("10/minute"), "user-42") -> False when over the limit
-    limiter = RateLimiter(requests_per_minute=10, clock=clock, sleep=clock.sleep)
+    per_user: dict[str, RateLimiter] = {}
 
-    async def hit(key: str) -> bool:
+    async def hit(user: str) -> bool:
+        limiter = per_user.setdefault(
+            user, RateLimiter(requests_per_minute=10, clock=clock, sleep=clock.sleep)
+        )
         try:
-            async with limiter.acquire(key=key, timeout=0):  # timeout=0: a try, no wait
+            async with limiter.acquire(timeout=0):  # timeout=0: a try, no wait
                 return True
         except RateLimitTimeout:
             return False
@@ -49,7 +52,8 @@ async def limits_style() -> bool:
     # --8<-- [end:limits]
     first = await hit("user-42")
     second = await hit("user-42")  # 10 a minute, smooth: the next slot is 6 s away
-    return first and not second
+    other = await hit("user-7")  # another user has a limit of their own
+    return first and not second and other
 
 
 async def main() -> None:
