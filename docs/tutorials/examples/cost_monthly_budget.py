@@ -35,7 +35,8 @@ async def calls_until_refused(user: str) -> int:
         try:
             await answer(user)
         except BudgetExceededError as refused:
-            print(f"refused before sending: {refused}")
+            # the error says which budget, what the call needs and what is left
+            print(f"refused before sending: needs ${refused.requested}, ${refused.available} left")
             return made
         made += 1
 

@@ -46,5 +46,6 @@ async def main() -> None:
     assert served[0] == "high-0"  # high goes first...
     assert served.index("low-1") < served.index("high-11")  # ...but low is not starved
 
+
 if __name__ == "__main__":
     asyncio.run(main())

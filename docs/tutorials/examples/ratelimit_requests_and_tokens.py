@@ -47,8 +47,8 @@ async def main() -> None:
     try:
         async with big.acquire(tokens=1_000, timeout=0):
             pass
-    except RateLimitTimeout as exc:
-        print(f"no room now: {exc}")
+    except RateLimitTimeout:
+        print("no room now: RateLimitTimeout, nothing taken")
 
 
 if __name__ == "__main__":
