@@ -207,7 +207,7 @@ async def in_process() -> None:
     ours = RateLimiter(tokens_per_second=100, burst={"tokens_per_second": 100})
     aio = AsyncLimiter(100, 1)
     ours_wait = await starvation(
-        lambda: ours.acquire(1, key="small"), lambda: ours.acquire(50, key="large")
+        lambda: ours.acquire(1, tenant="small"), lambda: ours.acquire(50, tenant="large")
     )
     aio_wait = await starvation(lambda: aio.acquire(1), lambda: aio.acquire(50))
     print(f"  {'powertools':<26} large request waited {ours_wait:6.2f} s")

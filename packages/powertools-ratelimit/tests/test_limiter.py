@@ -111,6 +111,28 @@ async def test_timeout_takes_nothing_and_the_next_caller_gets_the_capacity(
     assert limiter.queued == 0
 
 
+async def test_a_wait_known_to_outlast_the_timeout_fails_at_once(
+    clock: FakeClock, make_limiter: Make
+) -> None:
+    limiter = make_limiter(tokens_per_minute=1_000, burst={"tokens_per_minute": 1_000})
+    await limiter.acquire(tokens=1_000)  # the minute's tokens are spent: 30 s for 500
+    with pytest.raises(RateLimitTimeout, match=r"in 30 s, after its timeout=5s") as caught:
+        await limiter.acquire(tokens=500, timeout=5)
+    assert caught.value.retry_after == pytest.approx(30.0)
+    assert clock() == 0.0  # refused without sleeping the timeout
+    with pytest.raises(RateLimitTimeout), limiter.acquire(tokens=500, timeout=5):
+        pass  # blocking callers too
+    assert clock() == 0.0
+    queued = asyncio.create_task(limiter.acquire(tokens=10).__aenter__())
+    await clock.settle()
+    behind = asyncio.create_task(limiter.acquire(tokens=500, timeout=5).__aenter__())
+    await clock.advance(0.7)  # the queued head is served; then this one is the head
+    with pytest.raises(RateLimitTimeout, match="after its timeout"):
+        await behind
+    assert clock() < 5.0
+    await queued
+
+
 async def test_zero_timeout_is_a_try(make_limiter: Make) -> None:
     limiter = make_limiter(requests_per_second=1)
     await limiter.acquire(timeout=0)
@@ -210,7 +232,7 @@ async def test_large_request_is_not_starved_by_small_ones(
 
     async def chatty() -> None:
         async def small() -> None:
-            async with limiter.acquire(tokens=10, key="chatty"):
+            async with limiter.acquire(tokens=10, tenant="chatty"):
                 pass
 
         pending = set()
@@ -224,7 +246,7 @@ async def test_large_request_is_not_starved_by_small_ones(
     producer = asyncio.create_task(chatty())
     await clock.advance(3.0)
     start = clock()
-    big = asyncio.create_task(limiter.acquire(tokens=100, key="big").__aenter__())
+    big = asyncio.create_task(limiter.acquire(tokens=100, tenant="big").__aenter__())
     while not big.done():
         await clock.advance(0.1)
     waited = clock() - start
@@ -239,7 +261,7 @@ async def test_tenants_share_fairly_under_overload(clock: FakeClock, make_limite
     served: Counter[str] = Counter()
 
     async def one(tenant: str) -> None:
-        async with limiter.acquire(key=tenant):
+        async with limiter.acquire(tenant=tenant):
             served[tenant] += 1
 
     tasks = [
@@ -299,7 +321,7 @@ def test_sync_callers_block_on_the_clock(clock: FakeClock, make_limiter: Make) -
 def test_sync_decorator_reads_tokens_from_an_argument(clock: FakeClock, make_limiter: Make) -> None:
     limiter = make_limiter(tokens_per_second=100, burst={"tokens_per_second": 100})
 
-    @limiter.limit(tokens="max_tokens", key=lambda prompt, **_: prompt)
+    @limiter.limit(tokens="max_tokens", tenant=lambda prompt, **_: prompt)
     def ask(prompt: str, max_tokens: int = 50) -> float:
         return clock()
 
@@ -346,11 +368,24 @@ async def test_a_shared_store_shares_capacity_between_limiters(clock: FakeClock)
     r = await a.acquire(timeout=5)
     await r.asettle(tokens=0)
     assert clock() == 2.0
-    with b.acquire():  # blocking callers share the store too: b waits for a's request
-        assert clock() == 2.5
-    with b.acquire(tokens=5) as blocking:
-        blocking.settle(tokens=1)  # a blocking settle adjusts the store at once
-    assert clock() == 3.0
+
+    c = RateLimiter(
+        name="api",
+        requests_per_second=2,
+        store=store,
+        clock=clock,
+        blocking_sleep=clock.blocking_sleep,
+    )
+
+    def blocking() -> list[float]:
+        seen = []
+        with c.acquire():  # blocking callers share the store too: c waits for a's request
+            seen.append(clock())
+        with c.acquire(tokens=5) as r:
+            r.settle(tokens=1)  # a blocking settle adjusts the store at once
+        return [*seen, clock()]
+
+    assert await asyncio.to_thread(blocking) == [2.5, 3.0]
 
 
 async def test_store_given_as_url(make_limiter: Make) -> None:
@@ -376,11 +411,11 @@ async def test_provider_limit_sets(make_limiter: Make) -> None:
 def test_functions_decorated_with_one_key_share_its_limit() -> None:
     from powertools.ratelimit import rate_limit
 
-    @rate_limit(requests_per_minute=1, key="shared-test-key")
+    @rate_limit(requests_per_minute=1, name="shared-test-key")
     def first() -> str:
         return "first"
 
-    @rate_limit(requests_per_minute=1, key="shared-test-key", timeout=0)
+    @rate_limit(requests_per_minute=1, name="shared-test-key", timeout=0)
     def second() -> str:
         return "second"
 
