@@ -13,6 +13,7 @@ from collections.abc import Callable
 import pytest
 
 from powertools.ratelimit import (
+    BlockingCallError,
     ConfigurationError,
     MemoryStore,
     RateLimiter,
@@ -462,3 +463,116 @@ async def test_concurrency_and_a_shared_store_together(clock: FakeClock) -> None
     await clock.advance(0.1)
     await asyncio.gather(*tasks)
     assert order == [0, 1, 2]
+
+
+async def test_a_blocking_acquire_on_the_loop_thread_refuses_instead_of_hanging(
+    clock: FakeClock, make_limiter: Make
+) -> None:
+    limiter = make_limiter(requests_per_second=1)
+    await limiter.acquire()
+    queued = asyncio.create_task(limiter.acquire().__aenter__())
+    await clock.settle()
+    with (  # the loop that would serve `queued` is this thread's
+        pytest.raises(BlockingCallError, match=r"use `async with limiter\.acquire"),
+        limiter.acquire(),
+    ):
+        pass
+    await clock.advance(1.0)
+    assert (await queued).held
+
+
+async def test_blocking_callers_take_the_same_queue_by_priority(
+    clock: FakeClock, make_limiter: Make
+) -> None:
+    limiter = make_limiter(requests_per_second=10)
+    await limiter.acquire()
+    lows = [asyncio.create_task(limiter.acquire(priority="low").__aenter__()) for _ in range(200)]
+    await clock.settle()
+    assert limiter.queued == 200
+    start = clock()
+
+    def critical() -> float:
+        with limiter.acquire(priority="critical", timeout=2):
+            return clock()
+
+    admitted = await asyncio.to_thread(critical)  # a blocking caller, from its own thread
+    assert admitted - start <= 0.2  # ahead of the 200 low waiters, as an async caller would be
+    assert limiter.queued >= 198
+    for task in lows:
+        task.cancel()
+    await asyncio.gather(*lows, return_exceptions=True)
+    assert limiter.queued == 0
+
+
+async def test_settle_refunds_only_what_is_held_and_only_once(
+    clock: FakeClock, make_limiter: Make
+) -> None:
+    limiter = make_limiter(tokens_per_minute=10_000, burst={"tokens_per_minute": 10_000})
+    await limiter.acquire(tokens=10_000)
+    remaining = limiter.stats()[0].remaining
+    late = limiter.acquire(tokens=5_000, timeout=1)
+    with pytest.raises(RateLimitTimeout):
+        await late
+    never = limiter.acquire(tokens=5_000)
+    for r in (late, never, late):
+        assert r.settle(tokens=0).tokens == 0
+        assert await r.asettle(tokens=0) == (0, 0, 0, 0)
+        assert r.give_back().tokens == 0
+    assert limiter.stats()[0].remaining == remaining  # 0 stays 0: nothing handed out
+    store = MemoryStore(clock=clock)
+    shared = make_limiter(name="fleet", tokens_per_minute=1_000, store=store)
+    timed_out = shared.acquire(tokens=1_000, timeout=0)
+    await shared.acquire(tokens=1_000)
+    with pytest.raises(RateLimitTimeout):
+        await timed_out
+    await timed_out.asettle(tokens=0)
+    assert store.peek("fleet", shared.limits, (0, 1_000, 1_000, 0), 1.0) == pytest.approx(60.0)
+
+
+async def test_would_wait_counts_only_the_waiters_served_first(
+    clock: FakeClock, make_limiter: Make
+) -> None:
+    limiter = make_limiter(requests_per_second=10)
+    await limiter.acquire()
+    lows = [asyncio.create_task(limiter.acquire(priority="low").__aenter__()) for _ in range(200)]
+    await clock.settle()
+    assert limiter.estimate_wait(priority="critical") <= 0.2
+    assert not limiter.would_wait_longer_than(0.5, priority="critical")
+    assert limiter.would_wait_longer_than(10.0, priority="low")  # behind 200 at 10/s
+    critical = asyncio.create_task(limiter.acquire(priority="critical").__aenter__())
+    await clock.advance(0.2)
+    assert critical.done()
+    for task in lows:
+        task.cancel()
+    await asyncio.gather(*lows, return_exceptions=True)
+
+
+async def test_would_wait_asks_the_shared_store(clock: FakeClock) -> None:
+    store = MemoryStore(clock=clock)
+    here, there = (
+        RateLimiter(
+            name="fleet",
+            tokens_per_minute=60_000,
+            burst={"tokens_per_minute": 60_000},
+            store=store,
+            clock=clock,
+            sleep=clock.sleep,
+        )
+        for _ in range(2)
+    )
+    await there.acquire(tokens=60_000)  # another process spends the minute
+    assert here.would_wait_longer_than(5.0, tokens=10_000)
+    assert await here.awould_wait_longer_than(5.0, tokens=10_000)
+    assert await here.aestimate_wait(tokens=10_000) == pytest.approx(10.0)
+    with pytest.raises(RateLimitTimeout, match="in 10 s"):
+        await here.acquire(tokens=10_000, timeout=5)
+    assert clock() == 0.0  # the store's answer was enough: no 5 s sleep
+
+
+def test_a_redis_url_without_the_extra_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "redis", None)  # as if the [redis] extra were missing
+    monkeypatch.delitem(sys.modules, "powertools.ratelimit.backends.redis", raising=False)
+    with pytest.raises(ConfigurationError, match=r"install 'powertools-ratelimit\[redis\]'"):
+        RateLimiter(store="redis://127.0.0.1:6379/0")

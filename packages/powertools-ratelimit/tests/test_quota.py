@@ -139,3 +139,34 @@ async def test_a_key_gets_its_quota_back_when_the_shared_limit_times_out() -> No
     with pytest.raises(RateLimitTimeout):
         await quota.check_and_wait(tenant="a", timeout=0)
     assert quota.tenant_stats("a")[0].remaining == pytest.approx(4, abs=0.01)
+
+
+async def test_would_wait_counts_the_tenants_own_quota() -> None:
+    clock = FakeClock()
+    quota = QuotaManager(
+        RateLimiter(clock=clock, sleep=clock.sleep, tokens_per_minute=1_000_000),
+        per_tenant={"tokens_per_day": 10_000},
+    )
+    await quota.check_and_wait(tokens=10_000, tenant="team-a")
+    assert quota.would_wait_longer_than(60.0, tokens=5_000, tenant="team-a")
+    assert await quota.awould_wait_longer_than(60.0, tokens=5_000, tenant="team-a")
+    assert not quota.would_wait_longer_than(60.0, tokens=5_000, tenant="team-b")
+
+
+async def test_the_forecast_counts_settled_usage_not_estimates() -> None:
+    clock = FakeClock()
+    quota = manager(clock, tokens_per_day=10_000_000)
+    for _ in range(10):
+        r = await quota.check_and_wait(tokens=10_000)
+        r.settle(tokens=1_000)  # a tenth of the estimate
+        await clock.advance(6.0)
+    settled = quota.get_stats().rate_per_second["tokens"]
+    clock2 = FakeClock()
+    honest = manager(clock2, tokens_per_day=10_000_000)
+    for _ in range(10):
+        await honest.check_and_wait(tokens=1_000)
+        await clock2.advance(6.0)
+    assert settled == pytest.approx(honest.get_stats().rate_per_second["tokens"], rel=0.02)
+    r = await quota.check_and_wait(tokens=10_000)
+    r.give_back()  # a call not made counts nothing
+    assert quota.get_stats().rate_per_second["tokens"] == pytest.approx(settled, rel=0.02)

@@ -83,7 +83,7 @@ class Reservation:
         self.tenant = tenant
         self.timeout = timeout
         self._slot = slot  # holds (or will hold) a concurrency slot
-        self._state = _FREE
+        self._state = 0  # _FREE: literals, as globals cost a lookup on the hot path
 
     def __repr__(self) -> str:
         state = ("not held", "held", "released")[self._state]
@@ -118,7 +118,7 @@ class Reservation:
         gate = self._gate
         if not gate.admit_now(self._costs, self._slot):
             await gate.await_turn(self)
-        self._state = _HELD
+        self._state = 1  # _HELD
         return self
 
     async def __aexit__(
@@ -126,14 +126,14 @@ class Reservation:
     ) -> None:
         if self._slot:
             self.release()
-        elif self._state == _HELD:
-            self._state = _TAKEN
+        elif self._state == 1:  # _HELD
+            self._state = 2  # _TAKEN
 
     def __enter__(self) -> Reservation:
         gate = self._gate
         if not gate.admit_now(self._costs, self._slot):
             gate.block_for_turn(self)
-        self._state = _HELD
+        self._state = 1  # _HELD
         return self
 
     def __exit__(
@@ -141,15 +141,15 @@ class Reservation:
     ) -> None:
         if self._slot:
             self.release()
-        elif self._state == _HELD:
-            self._state = _TAKEN
+        elif self._state == 1:  # _HELD
+            self._state = 2  # _TAKEN
 
     def __await__(self) -> Generator[object, None, Reservation]:
         # a generator, not `return self.__aenter__().__await__()`: one frame fewer
         gate = self._gate
         if not gate.admit_now(self._costs, self._slot):
             yield from gate.await_turn(self).__await__()
-        self._state = _HELD
+        self._state = 1  # _HELD
         return self
 
     def release(self) -> None:

@@ -149,7 +149,8 @@ class FairQueue:
             >>> q = FairQueue()
             >>> for _ in range(3):
             ...     _ = q.push(Waiter(loop.create_future(), (1,), False, (None, "low"), 1.0), 1.0)
-            >>> q.seconds_ahead((None, "low"), 1.0, 1.0), q.seconds_ahead((None, "critical"), 1.0, 8.0)
+            >>> low, critical = (None, "low"), (None, "critical")
+            >>> q.seconds_ahead(low, 1.0, 1.0), q.seconds_ahead(critical, 1.0, 8.0)
             (3.0, 0.0)
             >>> loop.close()
         """
