@@ -102,6 +102,7 @@ class Admission:
         """``await_turn`` for blocking callers: the same queue and priorities, by naps."""
         self._refresh_rate()
         costs, slot = r.costs, r.slot
+        wait = 0.0  # nobody asked yet: serve the queue at once
         if not self._queue._live:
             store = self._store
             if store is None:
@@ -119,7 +120,7 @@ class Admission:
         waiter = self._enqueue(fut, r)
         self._kick_loop()
         try:
-            self._block_until_served(waiter)
+            self._block_until_served(waiter, wait)
         except BaseException:
             self._leave(waiter)
             raise
@@ -395,9 +396,13 @@ class Admission:
 
     # -- blocking waiting ------------------------------------------------------------------
 
-    def _block_until_served(self, waiter: Waiter) -> None:
+    def _block_until_served(self, waiter: Waiter, wait: float) -> None:
+        """Nap and serve until ``waiter`` is told; ``wait``: what the first ask said."""
         fut = waiter.future
         due = self._clock()
+        if 0.0 < wait < math.inf:  # the store (or the cells) just said how long: nap first
+            self._nap(fut, min(wait, waiter.deadline - due))
+            due += wait
         while True:
             wait = self._serve_blocking(due)
             if fut.done():
