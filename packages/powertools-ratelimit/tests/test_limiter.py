@@ -576,3 +576,12 @@ def test_a_redis_url_without_the_extra_names_the_extra(monkeypatch: pytest.Monke
     monkeypatch.delitem(sys.modules, "powertools.ratelimit.backends.redis", raising=False)
     with pytest.raises(ConfigurationError, match=r"install 'powertools-ratelimit\[redis\]'"):
         RateLimiter(store="redis://127.0.0.1:6379/0")
+
+
+async def test_would_wait_while_every_slot_is_busy(make_limiter: Make) -> None:
+    limiter = make_limiter(max_concurrent=1)  # a local model serving one call at a time
+    assert not limiter.would_wait_longer_than(1.0)
+    async with limiter.acquire():
+        assert limiter.would_wait_longer_than(1.0)  # behind a call of unknown length
+        assert limiter.estimate_wait() == math.inf
+    assert limiter.estimate_wait() == 0.0

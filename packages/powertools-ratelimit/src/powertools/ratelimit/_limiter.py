@@ -257,7 +257,8 @@ class RateLimiter(Admission):
 
         Counts the queued callers it would be served after (not those its priority passes)
         and, with a shared store, the whole fleet's usage: one blocking round trip, so in
-        async code use ``await aestimate_wait(...)``.
+        async code use ``await aestimate_wait(...)``. While every concurrency slot is taken
+        the wait is unknown: ``math.inf``.
         """
         costs = self._costs_of(tokens, input_tokens, output_tokens)
         self._refresh_rate()
@@ -344,6 +345,8 @@ class RateLimiter(Admission):
         self, base: float, costs: Sequence[float], priority: str, tenant: str | None
     ) -> float:
         weight = check_priority(priority)
+        if self._slots and self._in_flight >= (self.max_concurrent or 0):
+            return math.inf  # every slot is busy for as long as its call runs: unknown
         if not self._queue._live:
             return base if base > 0.0 else 0.0
         with self._lock:
