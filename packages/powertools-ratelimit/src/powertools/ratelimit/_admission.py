@@ -232,9 +232,14 @@ class Admission:
             self._queue.push(waiter, check_priority(r.priority))
         return waiter
 
-    def _serve(self, waiter: Waiter, error: BaseException | None) -> None:
-        """Take the waiter out of line and tell it: admitted (``error`` None) or refused."""
+    def _serve(self, waiter: Waiter, error: BaseException | None) -> bool:
+        """Take the waiter out of line and tell it: admitted (``error`` None) or refused.
+
+        False if it had left the line already (while a store answered): nobody was told.
+        """
         with self._lock:
+            if waiter.served or waiter.future.done():
+                return False
             self._queue.serve(waiter)
             waiter.granted = error is None
         fut = waiter.future
@@ -243,6 +248,7 @@ class Admission:
             loop.call_soon_threadsafe(_tell, fut, error)
         else:
             _tell(fut, error)
+        return True
 
     def _leave(self, waiter: Waiter) -> None:
         """A waiter's caller gave up (timeout, cancellation): nothing stays taken."""
@@ -263,10 +269,8 @@ class Admission:
     def _after_take(self, head: Waiter, wait: float) -> float:
         """After a take for ``head``: admit it (0), refuse it at once (0), or the wait."""
         if wait == 0.0:
-            if head.served or head.future.done():  # it left while the store answered
+            if not self._serve(head, None):  # it left while the store answered
                 self._give_back(head.costs, head.slot)
-            else:
-                self._serve(head, None)
             return 0.0
         if wait != math.inf and self._clock() + wait > head.deadline + EPSILON:
             self._serve(
