@@ -19,11 +19,18 @@ from powertools.logging._context import (
     set_context,
     trace_fields,
 )
-from powertools.logging._encode import encode_fields, encode_string, format_time
+from powertools.logging._encode import (
+    _EVENTS,
+    encode_event,
+    encode_fields,
+    encode_string,
+    format_time,
+)
 from powertools.logging._levels import LEVEL_NAMES, Level, parse_level
 from powertools.logging._metrics import Metrics, emf_document
 from powertools.logging._query import Query, TimeLike
 from powertools.logging._record import LogEvent, LogRecord
+from powertools.logging._redact import redact_text
 from powertools.logging._registry import data_dir, resolve_sink
 from powertools.logging._sink import QueryableSink, Sink
 from powertools.logging._timer import Timer
@@ -118,6 +125,7 @@ class StructuredLogger:
         self.metrics = Metrics()
         self._bound = Context(_bound or {})
         name_json = encode_string(name)
+        self._plain_name = redact_text(name)
         self._heads = {
             n: f'","level":"{label}","logger":{name_json},"event":'
             for n, label in LEVEL_NAMES.items()
@@ -162,15 +170,16 @@ class StructuredLogger:
 
     def _log(self, level: int, event: str, fields: dict[str, Any]) -> None:
         ts = self._clock()
+        name_json, name = _EVENTS.get(event) or encode_event(event)
         line = (
             '{"time":"'
             + format_time(ts)
             + self._heads[level]
-            + encode_string(event)
+            + name_json
             + self._members(current_context(), fields)
             + "}"
         )
-        record = LogRecord(ts, level, event, self.name, line)
+        record = LogRecord(ts, level, name, self._plain_name, line)
         for threshold, emit in self._targets:
             if level >= threshold:
                 emit(record)

@@ -41,7 +41,8 @@ def cloudwatch_batches(records: list[LogRecord]) -> list[list[dict[str, Any]]]:
 class CloudWatchSink(BatchSink):
     """Send events to a CloudWatch Logs group and stream (both created if missing).
 
-    Full-queue policy: drop after ``block_timeout`` seconds, counted in ``stats.dropped``.
+    Full-queue policy: drop (after ``block_timeout`` seconds, default 0: a logging call never
+    waits), counted in ``stats.dropped``.
     """
 
     name = "cloudwatch"
@@ -56,7 +57,7 @@ class CloudWatchSink(BatchSink):
         level: int = 0,
         max_queue: int = 10_000,
         policy: FullPolicy = "drop",
-        block_timeout: float = 0.1,
+        block_timeout: float = 0.0,
     ) -> None:
         if client is None:
             try:
@@ -76,6 +77,7 @@ class CloudWatchSink(BatchSink):
             max_batch=10_000,
             policy=policy,
             block_timeout=block_timeout,
+            target=f"{log_group}/{log_stream}",
         )
 
     def start(self) -> None:

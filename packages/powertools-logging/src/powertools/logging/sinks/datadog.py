@@ -52,7 +52,7 @@ class DatadogSink(BatchSink):
     """Send events to Datadog; the API key comes from ``api_key`` or ``DD_API_KEY``.
 
     ``url`` defaults to the intake of ``DD_SITE`` (``datadoghq.com``). Full-queue policy: drop
-    after ``block_timeout`` seconds, counted in ``stats.dropped``.
+    (after ``block_timeout`` seconds, default 0: a logging call never waits), counted.
     """
 
     name = "datadog"
@@ -67,7 +67,7 @@ class DatadogSink(BatchSink):
         level: int = 0,
         max_queue: int = 10_000,
         policy: FullPolicy = "drop",
-        block_timeout: float = 0.1,
+        block_timeout: float = 0.0,
         timeout: float = 10.0,
     ) -> None:
         try:
@@ -89,6 +89,7 @@ class DatadogSink(BatchSink):
             max_batch=5000,
             policy=policy,
             block_timeout=block_timeout,
+            target=self.url,
         )
 
     def __repr__(self) -> str:

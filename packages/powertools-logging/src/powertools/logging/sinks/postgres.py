@@ -9,6 +9,7 @@ from typing import Any
 
 from powertools.logging._query import Query
 from powertools.logging._record import LogEvent, LogRecord
+from powertools.logging._redact import hide_password
 from powertools.logging._sink import AsyncBatchSink
 from powertools.logging._worker import FullPolicy
 from powertools.logging.errors import ConfigurationError, MissingExtraError
@@ -68,8 +69,10 @@ def _merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
 class PostgresSink(AsyncBatchSink):
     """Store events in PostgreSQL table ``table`` (created with its indexes if missing).
 
-    Full-queue policy: block (a database of record should not drop events); pass
-    ``policy="drop"`` to bound the caller's wait to ``block_timeout`` instead.
+    Full-queue policy: drop after ``block_timeout`` seconds (default 0), like every network sink,
+    so a database that is down never stalls the program; events dropped are counted in
+    ``stats.dropped`` and reported at exit. ``policy="block"`` waits for room instead (then a
+    database that is down stalls every logging call once the queue is full).
     """
 
     name = "postgres"
@@ -82,8 +85,8 @@ class PostgresSink(AsyncBatchSink):
         level: int = 0,
         max_queue: int = 50_000,
         max_batch: int = 1000,
-        policy: FullPolicy = "block",
-        block_timeout: float = 0.1,
+        policy: FullPolicy = "drop",
+        block_timeout: float = 0.0,
     ) -> None:
         try:
             import asyncpg  # noqa: F401 -- fail now, with the extra to install
@@ -99,6 +102,7 @@ class PostgresSink(AsyncBatchSink):
             max_batch=max_batch,
             policy=policy,
             block_timeout=block_timeout,
+            target=f"{hide_password(dsn)} table {table}",
         )
 
     def __repr__(self) -> str:

@@ -54,7 +54,7 @@ class PubSubSink(BatchSink):
         level: int = 0,
         max_queue: int = 10_000,
         policy: FullPolicy = "drop",
-        block_timeout: float = 0.1,
+        block_timeout: float = 0.0,
         timeout: float = 10.0,
     ) -> None:
         try:
@@ -77,6 +77,7 @@ class PubSubSink(BatchSink):
             max_batch=5000,
             policy=policy,
             block_timeout=block_timeout,
+            target=self.url,
         )
 
     def __repr__(self) -> str:
