@@ -252,7 +252,12 @@ def test_exit_ends_within_its_timeout_and_reports_the_loss_once(tmp_path: Path) 
 
     env = {**os.environ, "POWERTOOLS_LOGGING_EXIT_TIMEOUT": "0.2"}
     done = subprocess.run(
-        [sys.executable, "-c", HUNG_CHILD], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", HUNG_CHILD],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     lines = done.stderr.splitlines()
@@ -266,6 +271,10 @@ def test_exit_timeout_must_be_a_number(tmp_path: Path) -> None:
 
     env = {**os.environ, "POWERTOOLS_LOGGING_EXIT_TIMEOUT": "soon"}
     done = subprocess.run(
-        [sys.executable, "-c", "import powertools.logging"], env=env, capture_output=True, text=True
+        [sys.executable, "-c", "import powertools.logging"],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert "POWERTOOLS_LOGGING_EXIT_TIMEOUT='soon' is not a number of seconds" in done.stderr

@@ -9,9 +9,9 @@ __all__ = ["REDACTED", "hide_password", "is_sensitive_name", "redact_text", "red
 
 REDACTED = "[REDACTED]"
 
-# Applied to raw text, before it is JSON-encoded (names, strings, nested strings). Quotes may sit between a secret's name and its
-# value, so JSON text ('{"api_key": "..."}') and a repr'd dict ("{'Authorization': '...'}") are
-# caught as well as "name=value" text.
+# Applied to raw text, before it is JSON-encoded (names, strings, nested strings). Quotes may
+# sit between a secret's name and its value, so JSON text ('{"api_key": "..."}') and a repr'd
+# dict ("{'Authorization': '...'}") are caught as well as "name=value" text.
 _NAMED_VALUE = (
     r"(?i:authorization|api[_\-]?key|password|secret)[\"']?(?:\s|\\[tnr])*[:=](?:\s|\\[tnr])*"
     r"[\"']?(?:(?i:bearer|basic|digest)(?:\s|\\[tnr])+)?[^\s\"'\\,;&}]+"
@@ -45,8 +45,10 @@ def redact_text(text: str) -> str:
 
     >>> redact_text("calling with sk-abcdefghijklmnopqrstuv now")
     'calling with [REDACTED] now'
-    >>> redact_text('{"api_key": "abc123"} via postgresql://u:pw@h/db, disk-usage-monitoring-alert')
-    '{"[REDACTED]"} via postgresql://u:[REDACTED]@h/db, disk-usage-monitoring-alert'
+    >>> redact_text('{"api_key": "abc123"} via postgresql://u:pw@h/db')
+    '{"[REDACTED]"} via postgresql://u:[REDACTED]@h/db'
+    >>> redact_text("disk-usage-monitoring-alert")  # not a key: "sk-" inside a word
+    'disk-usage-monitoring-alert'
     """
     return _SECRET.sub(_replacement, text)
 

@@ -24,6 +24,7 @@ and again before the next one if it failed (its failure counts as a failed deliv
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import queue
 import sys
@@ -109,7 +110,7 @@ class BatchWorker(Generic[T]):
     2
     """
 
-    def __init__(  # noqa: PLR0913 -- every knob is a keyword with a safe default
+    def __init__(
         self,
         send: Callable[[list[T]], None],
         *,
@@ -227,10 +228,8 @@ class BatchWorker(Generic[T]):
             return
         self._closed = True
         self._closing.set()
-        try:
+        with contextlib.suppress(queue.Full):  # if full, the thread stops once it has emptied it
             self._queue.put_nowait(_STOP)
-        except queue.Full:
-            pass  # the thread stops by itself once it has emptied the queue
 
     def finish_close(self, deadline: float) -> None:
         """Wait for the thread until ``deadline`` (``time.monotonic()``), then report."""

@@ -53,7 +53,7 @@ class NatsSink(AsyncBatchSink):
             target=hide_password(url),
         )
 
-    async def _quiet(self, error: Exception) -> None:
+    async def _ignore_error(self, error: Exception) -> None:
         """nats-py's error callback: the worker reports outages in one line, so say nothing
         (nats-py's default logs a traceback per attempt)."""
 
@@ -67,8 +67,8 @@ class NatsSink(AsyncBatchSink):
                 self._url,
                 connect_timeout=2,
                 max_reconnect_attempts=1,
-                reconnect_time_wait=0.25,  # type: ignore[arg-type] -- a float works
-                error_cb=self._quiet,
+                reconnect_time_wait=0.25,  # type: ignore[arg-type,unused-ignore]  # int-typed, a float works
+                error_cb=self._ignore_error,
             )
             self._js = self._nc.jetstream()
             if self.stream is not None:
