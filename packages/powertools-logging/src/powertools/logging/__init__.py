@@ -13,7 +13,7 @@ from powertools.logging._context import (
 from powertools.logging._levels import Level
 from powertools.logging._logger import StructuredLogger
 from powertools.logging._metrics import Metrics
-from powertools.logging._query import Query
+from powertools.logging._query import Query, QueryResult
 from powertools.logging._record import LogEvent, LogRecord
 from powertools.logging._redact import REDACTED, redact_text
 from powertools.logging._registry import data_dir
@@ -48,6 +48,7 @@ __all__ = [
     "PublicKey",
     "Query",
     "QueryError",
+    "QueryResult",
     "QueryableSink",
     "SigningKey",
     "Sink",

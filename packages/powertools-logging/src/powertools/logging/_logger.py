@@ -28,8 +28,8 @@ from powertools.logging._encode import (
 )
 from powertools.logging._levels import LEVEL_NAMES, Level, parse_level
 from powertools.logging._metrics import Metrics, emf_document
-from powertools.logging._query import Query, TimeLike
-from powertools.logging._record import LogEvent, LogRecord
+from powertools.logging._query import Query, QueryResult, TimeLike
+from powertools.logging._record import LogRecord
 from powertools.logging._redact import redact_text
 from powertools.logging._registry import data_dir, resolve_sink
 from powertools.logging._sink import QueryableSink, Sink
@@ -77,6 +77,13 @@ def _default_audit(name: str) -> AuditTrail:
             signing_key=key,
         )
         return trail
+
+
+def _count(sink: QueryableSink, terms: Query) -> int:
+    counter = getattr(sink, "count", None)
+    if counter is None:  # a third-party queryable sink without a count: count its rows
+        return len(sink.query(terms))
+    return int(counter(terms))
 
 
 _LEVEL_METHODS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
@@ -286,29 +293,60 @@ class StructuredLogger:
         return record
 
     # -- queries ---------------------------------------------------------------------------
+    def _store(self) -> QueryableSink:
+        for sink in self.sinks:
+            if isinstance(sink, QueryableSink):
+                return sink
+        raise QueryError(
+            f"logger {self.name!r} has no queryable sink: add a SqliteSink, PostgresSink or "
+            "FileSink to its sinks"
+        )
+
     def query(
         self,
         event_type: str | None = None,
         start_time: TimeLike = None,
         end_time: TimeLike = None,
         filters: Mapping[str, Any] | None = None,
-        limit: int = 1000,
+        limit: int | None = None,
         *,
         level: str | int | None = None,
         logger: str | None = None,
-    ) -> list[LogEvent]:
-        """Stored events matching every term, oldest first (the newest ``limit`` of them).
+    ) -> QueryResult:
+        """Stored events matching every term, oldest first: every match, or with ``limit`` the
+        newest ``limit`` of them (``result.total`` still counts every match).
 
-        Reads the first queryable sink (the embedded SQLite store by default).
+        Reads the first queryable sink (the embedded SQLite store by default); the rows are
+        read when first used, and ``len()`` without a limit only counts.
+
+        >>> from powertools.logging.testing import MemorySink
+        >>> log = StructuredLogger("q", sinks=[MemorySink()])
+        >>> for n in range(5):
+        ...     log.info("tick", n=n)
+        >>> result = log.query(event_type="tick", limit=2)
+        >>> [e["n"] for e in result], result.total, len(log.query(event_type="tick"))
+        ([3, 4], 5, 5)
         """
         terms = Query.build(event_type, start_time, end_time, filters, level, logger, limit)
-        for sink in self.sinks:
-            if isinstance(sink, QueryableSink):
-                return sink.query(terms)
-        raise QueryError(
-            f"logger {self.name!r} has no queryable sink: add a SqliteSink, PostgresSink or "
-            "FileSink to its sinks"
+        sink = self._store()
+        sink.flush()  # the result reflects every event logged before this call
+        return QueryResult(
+            lambda: sink.query(terms), lambda: _count(sink, terms.unlimited()), limit=limit
         )
+
+    def count(
+        self,
+        event_type: str | None = None,
+        start_time: TimeLike = None,
+        end_time: TimeLike = None,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        level: str | int | None = None,
+        logger: str | None = None,
+    ) -> int:
+        """How many stored events match every term (the same terms as :meth:`query`)."""
+        terms = Query.build(event_type, start_time, end_time, filters, level, logger)
+        return _count(self._store(), terms)
 
     async def aquery(
         self,
@@ -316,13 +354,17 @@ class StructuredLogger:
         start_time: TimeLike = None,
         end_time: TimeLike = None,
         filters: Mapping[str, Any] | None = None,
-        limit: int = 1000,
+        limit: int | None = None,
         **terms: Any,
-    ) -> list[LogEvent]:
-        """:meth:`query` without blocking the running event loop."""
-        return await asyncio.to_thread(
-            self.query, event_type, start_time, end_time, filters, limit, **terms
-        )
+    ) -> QueryResult:
+        """:meth:`query` without blocking the running event loop (its rows are read here)."""
+
+        def run() -> QueryResult:
+            result = self.query(event_type, start_time, end_time, filters, limit, **terms)
+            result.rows()
+            return result
+
+        return await asyncio.to_thread(run)
 
     # -- lifecycle -------------------------------------------------------------------------
     def flush(self) -> None:

@@ -39,7 +39,8 @@ class QueryableSink(Sink, Protocol):
     """A sink whose stored events can be queried."""
 
     def query(self, query: Query) -> list[LogEvent]:
-        """Events matching ``query``, oldest first, at most ``query.limit`` (the newest)."""
+        """Events matching ``query``, oldest first: all of them, or the newest
+        ``query.limit``. A queryable sink may also offer ``count(query) -> int``."""
 
 
 class _FromThread(logging.Filter):

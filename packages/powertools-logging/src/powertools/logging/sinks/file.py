@@ -134,6 +134,10 @@ class FileSink:
             self.flush()
         return scan_jsonl([*self.rotated_files(), self.path], query)
 
+    def count(self, query: Query) -> int:
+        """How many events of the current and rotated files match ``query``."""
+        return len(self.query(query.unlimited()))
+
 
 def read_jsonl(path: str | os.PathLike[str]) -> Iterator[LogEvent]:
     """Every event of a JSON-lines file (``.gz`` read transparently); skips a torn last line."""
@@ -146,10 +150,10 @@ def read_jsonl(path: str | os.PathLike[str]) -> Iterator[LogEvent]:
 
 
 def scan_jsonl(paths: list[Path], query: Query) -> list[LogEvent]:
-    """Events of ``paths`` matching ``query``: the newest ``query.limit``, oldest first."""
+    """Events of ``paths`` matching ``query``, oldest first (the newest ``query.limit``)."""
     found = [e for p in paths if p.exists() for e in read_jsonl(p) if query.matches(e)]
     found.sort(key=lambda e: e.time)
-    return found[-query.limit :]
+    return query.newest(found)
 
 
 def query_files(
@@ -158,7 +162,7 @@ def query_files(
     start_time: TimeLike = None,
     end_time: TimeLike = None,
     filters: dict[str, Any] | None = None,
-    limit: int = 1000,
+    limit: int | None = None,
     level: str | int | None = None,
     logger: str | None = None,
 ) -> list[LogEvent]:

@@ -48,7 +48,7 @@ def pg_where(query: Query) -> tuple[str, list[Any]]:
     ('event = ? AND data @> ?::jsonb', ['x', '{"usage": {"tokens": 5}}'])
     """
     plain = Query(query.event_type, query.start, query.end, {}, query.min_level, query.logger)
-    where, params = sql_where(plain, "")
+    where, params = sql_where(plain)
     if query.filters:
         contained: dict[str, Any] = {}
         for path, value in query.filters.items():
@@ -128,15 +128,27 @@ class PostgresSink(AsyncBatchSink):
     async def _aselect(self, query: Query) -> list[LogEvent]:
         conn = await self._connection()
         where, params = pg_where(query)
-        sql = _numbered(
-            f"SELECT data::text FROM {self.table} WHERE {where} ORDER BY ts DESC LIMIT ?"  # noqa: S608 -- fixed clauses, values are parameters
-        )
-        rows = await conn.fetch(sql, *params, query.limit)
+        if query.limit is None:
+            sql = f"SELECT data::text FROM {self.table} WHERE {where} ORDER BY ts, id"  # noqa: S608 -- fixed clauses, values are parameters
+            rows = await conn.fetch(_numbered(sql), *params)
+            return [LogEvent.from_json(row[0]) for row in rows]
+        sql = f"SELECT data::text FROM {self.table} WHERE {where} ORDER BY ts DESC, id DESC LIMIT ?"  # noqa: S608 -- as above
+        rows = await conn.fetch(_numbered(sql), *params, query.limit)
         return [LogEvent.from_json(row[0]) for row in reversed(rows)]
 
+    async def _acount(self, query: Query) -> int:
+        conn = await self._connection()
+        where, params = pg_where(query)
+        sql = f"SELECT count(*) FROM {self.table} WHERE {where}"  # noqa: S608 -- as above
+        return int(await conn.fetchval(_numbered(sql), *params))
+
     def query(self, query: Query) -> list[LogEvent]:
-        """Matching events, oldest first (the newest ``query.limit`` of them)."""
+        """Matching events, oldest first (the newest ``query.limit`` of them, if it has one)."""
         return self._worker.submit(lambda: self.run(self._aselect(query))).result()
+
+    def count(self, query: Query) -> int:
+        """How many stored events match ``query``."""
+        return int(self._worker.submit(lambda: self.run(self._acount(query))).result())
 
     async def aclose_client(self) -> None:
         """Close the connection."""
