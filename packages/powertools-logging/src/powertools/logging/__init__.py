@@ -7,7 +7,9 @@ from powertools.logging._context import (
     context,
     context_from_headers,
     get_context,
+    new_trace,
     set_context,
+    trace,
     trace_headers,
 )
 from powertools.logging._levels import Level
@@ -62,7 +64,9 @@ __all__ = [
     "data_dir",
     "get_context",
     "redact_text",
+    "new_trace",
     "set_context",
+    "trace",
     "trace_headers",
     "verify_trail",
 ]

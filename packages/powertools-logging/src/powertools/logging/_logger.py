@@ -8,6 +8,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,9 @@ from powertools.logging._context import (
     Context,
     clear_context,
     current_context,
+    new_trace,
     set_context,
+    trace,
     trace_fields,
 )
 from powertools.logging._encode import (
@@ -150,6 +153,15 @@ class StructuredLogger:
         """Remove this task's or thread's context fields."""
         clear_context()
 
+    def trace(self, trace_id: str | None = None) -> AbstractContextManager[str]:
+        """``with log.trace() as trace_id:`` one trace id for the block and every task it
+        starts (see :func:`powertools.logging.trace`)."""
+        return trace(trace_id)
+
+    def new_trace(self, trace_id: str | None = None) -> str:
+        """Start a trace for this task or thread and those it starts; returns its id."""
+        return new_trace(trace_id)
+
     def bind(self, **fields: Any) -> StructuredLogger:
         """A logger with the same sinks whose events all carry ``fields``."""
         child = object.__new__(StructuredLogger)
@@ -245,10 +257,16 @@ class StructuredLogger:
         self.info("metric", **fields)
 
     def timer(
-        self, name: str, *, clock: Callable[[], float] = time.perf_counter, **fields: Any
+        self,
+        name: str,
+        *,
+        tags: Mapping[str, Any] | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+        **fields: Any,
     ) -> Timer:
-        """Time a block (``with``/``async with``) or each call of a decorated function."""
-        return Timer(self, name, clock, fields)
+        """Time a block (``with``/``async with``) or each call of a decorated function; the
+        histogram and counters are kept per ``tags``, ``fields`` ride on the logged event."""
+        return Timer(self, name, clock, fields, tags)
 
     def flush_metrics(self, *, process: bool = True) -> list[dict[str, Any]]:
         """Log one ``metrics`` event per aggregated metric for the interval, and return them."""
