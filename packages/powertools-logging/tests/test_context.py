@@ -216,5 +216,6 @@ def test_timer_keeps_its_histogram_and_counters_per_tags() -> None:
     assert (histogram.count, histogram.total) == (2, 750.0)
     assert log.metrics.counter("call.errors", {"model": "gpt-4"}).value == 1
     first, second = sink.events
-    assert first["tags"] == {"model": "gpt-4"} and first["error"] == "RuntimeError"
+    assert first["tags"] == {"model": "gpt-4"}
+    assert first["error"] == "RuntimeError"
     assert "error" not in second.fields  # the second use does not inherit the first's error

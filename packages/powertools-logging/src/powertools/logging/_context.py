@@ -19,18 +19,18 @@ from powertools.logging._encode import encode_fields
 
 __all__ = [
     "Context",
-    "new_trace",
-    "trace",
-    "w3c_trace_id",
     "clear_context",
     "context",
     "context_from_headers",
     "current_context",
     "get_context",
     "new_id",
+    "new_trace",
     "set_context",
+    "trace",
     "trace_fields",
     "trace_headers",
+    "w3c_trace_id",
 ]
 
 
