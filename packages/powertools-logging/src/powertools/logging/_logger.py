@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from powertools.logging._audit import AuditRecord, AuditTrail
+from powertools.logging._audit_keys import SigningKey
 from powertools.logging._context import (
     Context,
     clear_context,
@@ -34,7 +35,7 @@ from powertools.logging._metrics import Metrics, emf_document
 from powertools.logging._query import Query, QueryResult, TimeLike
 from powertools.logging._record import LogRecord
 from powertools.logging._redact import redact_text
-from powertools.logging._registry import data_dir, resolve_sink
+from powertools.logging._registry import data_dir, key_dir, resolve_sink
 from powertools.logging._sink import QueryableSink, Sink
 from powertools.logging._timer import Timer
 from powertools.logging.errors import QueryError
@@ -59,25 +60,54 @@ def default_sinks() -> list[Sink]:
     return [ConsoleSink(level=Level.WARNING), store]
 
 
-def _default_audit(name: str) -> AuditTrail:
-    """The shared trail of loggers named ``name`` (one writer per file in this process)."""
-    from powertools.logging._audit_keys import SigningKey
+def _say_once(message: str) -> None:
+    if message not in _SAID:
+        _SAID.add(message)
+        print(f"powertools.logging: {message}", file=sys.stderr)
+
+
+_SAID: set[str] = set()
+
+
+def _default_key(folder: Path) -> SigningKey | None:
+    """The default signing key, kept apart from the trails (``key_dir()``); ``None`` without
+    the ``[audit]`` extra, said once."""
     from powertools.logging.errors import MissingExtraError
 
+    legacy = folder / "keys" / "audit.ed25519"  # where 0.1 kept it: beside the trails
+    path = legacy if legacy.exists() else key_dir() / "audit.ed25519"
+    try:
+        key = SigningKey.from_file(path)
+    except MissingExtraError:
+        _say_once(
+            "audit trails are NOT signed: the [audit] extra (cryptography) is not installed, so "
+            "their checkpoints carry hashes only and whoever can write the files can rewrite "
+            "them undetected. Install powertools-logging[audit] to sign them"
+        )
+        return None
+    if folder.resolve() in path.resolve().parents:
+        _say_once(
+            f"the audit signing key {path} sits beside the trails it signs in {folder}, so "
+            "whoever can edit a trail can re-sign it: move it out (POWERTOOLS_LOGGING_KEY_DIR, "
+            f"default {key_dir()}) or pass AuditTrail(signing_key=...)"
+        )
+    if path.stat().st_mode & 0o077:
+        _say_once(f"the audit signing key {path} is readable by others: chmod 600 it")
+    return key
+
+
+def _default_audit(name: str) -> AuditTrail:
+    """The shared trail of loggers named ``name`` (one writer per file in this process)."""
     folder = data_dir()
     path = folder / "audit" / f"{name}.audit"
     with _DEFAULT_LOCK:
         trail = _DEFAULT_TRAILS.get(path)
         if trail is not None:
             return trail
-        try:
-            key: SigningKey | None = SigningKey.from_file(folder / "keys" / "audit.ed25519")
-        except MissingExtraError:
-            key = None  # without the [audit] extra, checkpoints carry hashes but no signature
         trail = _DEFAULT_TRAILS[path] = AuditTrail(
             path,
             checkpoint_path=folder / "audit-checkpoints" / f"{name}.checkpoints",
-            signing_key=key,
+            signing_key=_default_key(folder),
         )
         return trail
 

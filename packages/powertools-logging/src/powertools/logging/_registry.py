@@ -16,7 +16,7 @@ from typing import Any
 from powertools.logging._sink import Sink
 from powertools.logging.errors import ConfigurationError
 
-__all__ = ["data_dir", "resolve_sink"]
+__all__ = ["data_dir", "key_dir", "resolve_sink"]
 
 _SCHEMES = {"postgres": "postgresql", "jsonl": "file"}
 _PATH_SCHEMES = {"file", "sqlite"}  # the rest of the URL is a path; other sinks take the URL
@@ -34,6 +34,20 @@ def data_dir() -> Path:
     else:
         base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return base / "powertools" / "logging"
+
+
+def key_dir() -> Path:
+    """Where the audit signing key lives, apart from the trails it signs (see decision 0507):
+    ``POWERTOOLS_LOGGING_KEY_DIR``, else the user's configuration folder
+    (``$XDG_CONFIG_HOME`` or ``~/.config``, then ``powertools/logging/keys``)."""
+    configured = os.environ.get("POWERTOOLS_LOGGING_KEY_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    if os.name == "nt":  # pragma: no cover - Windows
+        base = Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming"))
+    else:
+        base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "powertools" / "logging" / "keys"
 
 
 @cache
