@@ -208,3 +208,66 @@ def test_fields_named_like_the_lines_own_members_are_renamed() -> None:
     assert event["_level"] == 3
     assert event["_logger"] == "other"
     assert sink.lines[0].count('"event"') == 1
+
+
+def test_assigning_the_level_and_changing_the_sinks_take_effect() -> None:
+    from powertools.logging.testing import MemorySink
+
+    first, second = MemorySink(), MemorySink()
+    log = StructuredLogger("m", sinks=[first], level="warning")
+    child = log.bind(component="c")
+    log.info("hidden")
+    log.level = "debug"  # type: ignore[assignment]  # a name, as in the constructor
+    log.debug("shown")
+    assert log.level.name == "DEBUG"
+    log.sinks.append(second)  # before: silently ignored
+    log.info("both")
+    child.warning("from the child")  # a bound logger shares the sinks
+    assert [r.event for r in first.records] == ["shown", "both", "from the child"]
+    assert [r.event for r in second.records] == ["both", "from the child"]
+    log.sinks.remove(first)
+    log.info("second only")
+    assert [r.event for r in second.records][-1] == "second only"
+    assert first.records[-1].event == "from the child"
+    log.sinks = [first]
+    log.level = 40  # type: ignore[assignment]
+    log.warning("dropped")
+    log.error("kept")
+    assert first.records[-1].event == "kept"
+
+
+def test_service_sink_urls_resolve(monkeypatch: pytest.MonkeyPatch) -> None:
+    from powertools.logging._registry import resolve_sink
+    from powertools.logging.sinks.cloudwatch import CloudWatchSink
+    from powertools.logging.sinks.datadog import DatadogSink
+    from powertools.logging.sinks.kafka import KafkaSink
+    from powertools.logging.sinks.pubsub import PubSubSink
+
+    monkeypatch.setenv("DD_API_KEY", "k")
+    made = [
+        resolve_sink("datadog://?service=api&tags=env:prod"),
+        resolve_sink("datadog://127.0.0.1:9/api/v2/logs?tls=false"),
+        resolve_sink("pubsub://projects/p/topics/t?endpoint=http://127.0.0.1:9"),
+        resolve_sink("cloudwatch:///aws/lambda/app?stream=web&region=eu-west-1&create=false"),
+        resolve_sink("kafka://127.0.0.1:9,127.0.0.2:9?topic=logs"),
+    ]
+    try:
+        dd, local_dd, pubsub, cloudwatch, kafka = made
+        assert isinstance(dd, DatadogSink)
+        assert dd.url == "https://http-intake.logs.datadoghq.com/api/v2/logs"
+        assert dd._meta["service"] == "api"
+        assert isinstance(local_dd, DatadogSink)
+        assert local_dd.url == "http://127.0.0.1:9/api/v2/logs"
+        assert isinstance(pubsub, PubSubSink)
+        assert pubsub.url == "http://127.0.0.1:9/v1/projects/p/topics/t:publish"
+        assert isinstance(cloudwatch, CloudWatchSink)
+        assert (cloudwatch.log_group, cloudwatch.log_stream) == ("/aws/lambda/app", "web")
+        assert isinstance(kafka, KafkaSink)
+        assert (kafka._bootstrap, kafka.topic) == ("127.0.0.1:9,127.0.0.2:9", "logs")
+    finally:
+        for sink in made:
+            sink.close()
+    with pytest.raises(ConfigurationError, match="option 'colour' is not one of"):
+        resolve_sink("datadog://?colour=red")
+    with pytest.raises(ConfigurationError, match="names no log group"):
+        resolve_sink("cloudwatch://?region=eu-west-1")

@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import Any, SupportsIndex
 
 from powertools.logging._audit import AuditRecord, AuditTrail
 from powertools.logging._audit_keys import SigningKey
@@ -126,6 +126,51 @@ def _discard(*args: Any, **fields: Any) -> None:
     """Stands in for the level methods below the logger's level."""
 
 
+class _SinkList(list[Sink]):
+    """A logger's sinks: every change re-targets the logger's events."""
+
+    def __init__(self, changed: Callable[[], None], sinks: Iterable[Sink]) -> None:
+        super().__init__(sinks)
+        self._changed = changed
+
+    def append(self, sink: Sink | str) -> None:
+        super().append(resolve_sink(sink))
+        self._changed()
+
+    def extend(self, sinks: Iterable[Sink | str]) -> None:
+        super().extend(resolve_sink(s) for s in sinks)
+        self._changed()
+
+    def insert(self, index: SupportsIndex, sink: Sink | str) -> None:
+        super().insert(index, resolve_sink(sink))
+        self._changed()
+
+    def remove(self, sink: Sink) -> None:
+        super().remove(sink)
+        self._changed()
+
+    def pop(self, index: SupportsIndex = -1) -> Sink:
+        sink = super().pop(index)
+        self._changed()
+        return sink
+
+    def clear(self) -> None:
+        super().clear()
+        self._changed()
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        super().__setitem__(index, value)
+        self._changed()
+
+    def __delitem__(self, index: Any) -> None:
+        super().__delitem__(index)
+        self._changed()
+
+    def __iadd__(self, sinks: Iterable[Sink | str]) -> _SinkList:  # type: ignore[override,misc]
+        self.extend(sinks)
+        return self
+
+
 class StructuredLogger:
     """Structured, contextual logging to any number of sinks.
 
@@ -150,15 +195,9 @@ class StructuredLogger:
         _bound: Mapping[str, Any] | None = None,
     ) -> None:
         self.name = name
-        self.level = parse_level(level)
-        self._level = int(self.level)
-        for method, threshold in _LEVEL_METHODS.items():
-            if threshold < self._level:  # a filtered-out call then costs one plain call
-                setattr(self, method, _discard)
-        self.sinks: list[Sink] = (
-            default_sinks() if sinks is None else [resolve_sink(s) for s in sinks]
-        )
-        self._targets = [(int(getattr(s, "level", 0)), s.emit) for s in self.sinks]
+        self.level = level  # the setter parses names and numbers
+        self._targets: list[tuple[int, Callable[[LogRecord], None]]] = []
+        self.sinks = default_sinks() if sinks is None else [resolve_sink(s) for s in sinks]
         self._clock = clock
         self._audit = audit_trail
         self._emf_namespace = emf_namespace
@@ -173,6 +212,37 @@ class StructuredLogger:
 
     def __repr__(self) -> str:
         return f"StructuredLogger({self.name!r}, level={self.level.name.lower()!r})"
+
+    @property
+    def level(self) -> Level:
+        """The lowest level logged; assign a name or number to change it:
+        ``log.level = "debug"``."""
+        return self._level_enum
+
+    @level.setter
+    def level(self, value: str | int) -> None:
+        self._level_enum = parse_level(value)
+        self._level = int(self._level_enum)
+        for method, threshold in _LEVEL_METHODS.items():
+            if threshold < self._level:  # a filtered-out call then costs one plain call
+                setattr(self, method, _discard)
+            else:
+                self.__dict__.pop(method, None)
+
+    @property
+    def sinks(self) -> list[Sink]:
+        """This logger's sinks: a list whose changes (``append``, ``remove``, ...) take effect
+        at once; assigning a new list works too."""
+        return self._sinks
+
+    @sinks.setter
+    def sinks(self, value: Iterable[Sink | str]) -> None:
+        self._sinks = _SinkList(self._retarget, (resolve_sink(s) for s in value))
+        self._retarget()
+
+    def _retarget(self) -> None:
+        # in place, so loggers made by bind() (which share the list) follow too
+        self._targets[:] = [(int(getattr(s, "level", 0)), s.emit) for s in self._sinks]
 
     # -- context ---------------------------------------------------------------------------
     def set_context(self, **fields: Any) -> None:

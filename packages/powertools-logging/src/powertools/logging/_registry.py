@@ -1,8 +1,11 @@
 """Sinks by name or URL, through the ``powertools.logging.sinks`` entry-point group.
 
 ``"console"``, ``"sqlite:///path/events.db"``, ``"file:///var/log/app.jsonl"``,
-``"postgresql://..."``: the name (or URL scheme) picks the entry point, the rest of the URL is
-handed to the sink's ``from_url``.
+``"postgresql://..."``, ``"nats://host:4222"``, ``"kafka://host:9092?topic=logs"``,
+``"datadog://?service=api"``, ``"cloudwatch://group?stream=web&region=eu-west-1"``,
+``"pubsub://projects/p/topics/t"``: the name (or URL scheme) picks the entry point; a sink with
+a ``from_url`` classmethod reads its settings from the whole URL, the others get the path (file,
+SQLite) or the URL.
 """
 
 from __future__ import annotations
@@ -68,5 +71,7 @@ def resolve_sink(spec: Sink | str) -> Sink:
     factory = entry.load()
     if "://" not in spec:
         return factory()  # type: ignore[no-any-return]
+    if hasattr(factory, "from_url"):  # a sink whose settings are spelled in its URL
+        return factory.from_url(spec)  # type: ignore[no-any-return]
     target = spec.split("://", 1)[1] if scheme in _PATH_SCHEMES else spec
     return factory(target)  # type: ignore[no-any-return]

@@ -263,8 +263,7 @@ class BatchWorker(Generic[T]):
             assert self._on_start is not None
             self._on_start()
             self._started = True
-        if batch:
-            self._send(batch)
+        self._send(batch)
 
     def _send_with_retries(self, batch: list[T]) -> None:
         attempts = 1 if self._closing.is_set() else self._retries + 1
@@ -309,7 +308,7 @@ class BatchWorker(Generic[T]):
         self._warned_full = False
 
     def _deliver(self, batch: list[T]) -> None:
-        if not batch and self._started:
+        if not batch:  # nothing to send: a sink that never had an event never connects
             return
         try:
             self._send_with_retries(batch)

@@ -11,8 +11,9 @@ from typing import Any
 from powertools.logging._batches import CLOUDWATCH, pack, truncate_utf8
 from powertools.logging._record import LogRecord
 from powertools.logging._sink import BatchSink
+from powertools.logging._urls import SinkUrl
 from powertools.logging._worker import FullPolicy
-from powertools.logging.errors import MissingExtraError, SinkError
+from powertools.logging.errors import ConfigurationError, MissingExtraError, SinkError
 
 __all__ = ["CloudWatchSink", "cloudwatch_batches"]
 
@@ -78,6 +79,27 @@ class CloudWatchSink(BatchSink):
             policy=policy,
             block_timeout=block_timeout,
             target=f"{log_group}/{log_stream}",
+        )
+
+    @classmethod
+    def from_url(cls, url: str) -> CloudWatchSink:
+        """``cloudwatch://<group>[?stream=...&region=...&endpoint=...&create=false]``; a group
+        with slashes is written after three: ``cloudwatch:///aws/lambda/app``."""
+        parts = SinkUrl(url, "cloudwatch", {"stream", "region", "endpoint", "create"})
+        if not parts.where:
+            raise ConfigurationError(f"{url!r} names no log group: use cloudwatch://<group>")
+        try:
+            import boto3
+        except ImportError:
+            raise MissingExtraError("cloudwatch", "cloudwatch") from None
+        client = boto3.client(
+            "logs", region_name=parts.get("region"), endpoint_url=parts.get("endpoint")
+        )
+        return cls(
+            parts.where,
+            parts.get("stream") or "powertools",
+            client=client,
+            create=parts.flag("create", True),
         )
 
     def start(self) -> None:

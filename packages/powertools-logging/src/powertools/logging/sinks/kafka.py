@@ -8,8 +8,9 @@ from typing import Any
 from powertools.logging._record import LogRecord
 from powertools.logging._redact import hide_password
 from powertools.logging._sink import AsyncBatchSink
+from powertools.logging._urls import SinkUrl
 from powertools.logging._worker import FullPolicy
-from powertools.logging.errors import MissingExtraError
+from powertools.logging.errors import ConfigurationError, MissingExtraError
 
 __all__ = ["KafkaSink"]
 
@@ -57,6 +58,14 @@ class KafkaSink(AsyncBatchSink):
             block_timeout=block_timeout,
             target=hide_password(bootstrap_servers),
         )
+
+    @classmethod
+    def from_url(cls, url: str) -> KafkaSink:
+        """``kafka://host1:9092[,host2:9092][?topic=...]``."""
+        parts = SinkUrl(url, "kafka", {"topic"})
+        if not parts.where:
+            raise ConfigurationError(f"{url!r} names no broker: use kafka://host:9092")
+        return cls(parts.where, topic=parts.get("topic") or "powertools-logs")
 
     async def _started(self) -> Any:
         if self._producer is None:
