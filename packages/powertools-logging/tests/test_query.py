@@ -91,7 +91,8 @@ def test_a_limit_is_asked_for_and_the_total_still_known() -> None:
     newest = log.query(event_type="tick", limit=3)
     assert [e["n"] for e in newest] == [1497, 1498, 1499]
     assert (len(newest), newest.total, newest.truncated) == (3, 1500, True)
-    assert "3 of 1500" in repr(newest)
+    assert "3 of 1500 matching events" in repr(newest)
+    assert repr(newest).startswith("QueryResult([LogEvent(")
     with pytest.raises(QueryError, match="got 0"):
         log.query(limit=0)
 

@@ -59,6 +59,7 @@ def _lookup(fields: Mapping[str, Any], path: str) -> Any:
 
 
 _MISSING = object()
+_SHOWN = 5  # events a QueryResult's repr shows
 
 
 @dataclass(slots=True, frozen=True)
@@ -193,4 +194,6 @@ class QueryResult(Sequence[LogEvent]):
     __hash__ = None  # type: ignore[assignment]  # mutable-looking, compared by content
 
     def __repr__(self) -> str:
-        return f"QueryResult({len(self)} of {self.total} matching events)"
+        rows = self.rows()
+        shown = ", ".join(map(repr, rows[:_SHOWN])) + (", ..." if len(rows) > _SHOWN else "")
+        return f"QueryResult([{shown}], {len(rows)} of {self.total} matching events)"

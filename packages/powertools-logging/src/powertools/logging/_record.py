@@ -80,6 +80,12 @@ class LogEvent(Mapping[str, Any]):
         value = self.fields.get("trace_id")
         return None if value is None else str(value)
 
+    def __repr__(self) -> str:
+        return (
+            f"LogEvent({self.time.isoformat()!r}, {self.level.name}, {self.event!r}, "
+            f"logger={self.logger!r}, fields={dict(self.fields)!r})"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """The event as it was logged: ``time`` (RFC 3339), ``level``, ``logger``, ``event``
         and its fields, ready for ``json.dumps``."""
