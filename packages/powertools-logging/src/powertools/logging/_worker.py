@@ -193,20 +193,27 @@ class BatchWorker(Generic[T]):
             raise self._timed_out("queue work", timeout) from None
         return call.future
 
+    def call(self, fn: Callable[[], R], timeout: float | None = 60.0) -> R:
+        """Run ``fn`` on the worker thread after every item queued so far and return its
+        result; :class:`SinkError` naming the sink if that takes more than ``timeout``."""
+        return self._result(fn, timeout, "answer")
+
+    def _result(self, fn: Callable[[], R], timeout: float | None, what: str) -> R:
+        started = time.monotonic()
+        future = self.submit(fn, timeout)
+        left = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
+        try:
+            return future.result(left)
+        except FutureTimeout:
+            raise self._timed_out(what, timeout) from None
+
     def flush(self, timeout: float | None = 10.0) -> None:
         """Wait until every item queued so far has been sent (or has failed).
 
         Raises :class:`SinkError` naming the sink when that takes longer than ``timeout``.
         """
-        if self._closed:
-            return
-        started = time.monotonic()
-        future = self.submit(lambda: None, timeout)
-        left = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
-        try:
-            future.result(left)
-        except FutureTimeout:
-            raise self._timed_out("deliver its queue", timeout) from None
+        if not self._closed:
+            self._result(lambda: None, timeout, "deliver its queue")
 
     def _timed_out(self, what: str, timeout: float | None) -> SinkError:
         return SinkError(

@@ -144,11 +144,11 @@ class PostgresSink(AsyncBatchSink):
 
     def query(self, query: Query) -> list[LogEvent]:
         """Matching events, oldest first (the newest ``query.limit`` of them, if it has one)."""
-        return self._worker.submit(lambda: self.run(self._aselect(query))).result()
+        return self._worker.call(lambda: self.run(self._aselect(query)))
 
     def count(self, query: Query) -> int:
         """How many stored events match ``query``."""
-        return int(self._worker.submit(lambda: self.run(self._acount(query))).result())
+        return int(self._worker.call(lambda: self.run(self._acount(query))))
 
     async def aclose_client(self) -> None:
         """Close the connection."""
