@@ -63,16 +63,21 @@ class NatsSink(AsyncBatchSink):
 
             # one connection attempt and one quick retry per delivery: reconnecting with
             # backoff is the worker's job, so an outage cannot hold a batch for minutes
-            self._nc = await nats.connect(
+            nc = await nats.connect(
                 self._url,
                 connect_timeout=2,
                 max_reconnect_attempts=1,
-                reconnect_time_wait=0.25,  # type: ignore[arg-type,unused-ignore]  # int-typed, a float works
+                reconnect_time_wait=0.25,  # type: ignore[arg-type,unused-ignore]  # a float works
                 error_cb=self._ignore_error,
             )
-            self._js = self._nc.jetstream()
-            if self.stream is not None:
-                await self._js.add_stream(name=self.stream, subjects=[self.subject])
+            js = nc.jetstream()
+            try:
+                if self.stream is not None:
+                    await js.add_stream(name=self.stream, subjects=[self.subject])
+            except BaseException:
+                await nc.close()  # connect again, stream included, on the next delivery
+                raise
+            self._nc, self._js = nc, js
         return self._js
 
     async def asend_batch(self, batch: list[LogRecord]) -> None:
