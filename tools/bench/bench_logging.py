@@ -245,6 +245,18 @@ def query_latency(folder: Path) -> tuple[dict[str, tuple[float, object]], float]
     return timings, setup
 
 
+def sqlite_throughput(folder: Path, n: int = 100_000) -> tuple[float, float]:
+    """µs per logging call into the SQLite store, and events/s until all are stored."""
+    sink = _store(folder / "throughput.db")
+    log = StructuredLogger("tp", sinks=[sink])
+    start = time.perf_counter()
+    for i in range(n):
+        log.info("llm_call", model="gpt-4", provider="openai", user_id="u1", n=i)
+    queued = time.perf_counter() - start
+    sink.close()  # stores everything queued
+    return queued / n * 1e6, n / (time.perf_counter() - start)
+
+
 def _write_audit_trail(path: Path, key: SigningKey) -> None:
     """1,000,000 records and a checkpoint every 1,000 (the default), signed."""
     prev, chunks, checkpoints = GENESIS, [], []
@@ -355,6 +367,11 @@ def main() -> None:
                 print(f"  {label:56} {ms:9.2f} ms  -> {result}")
             else:
                 print(f"  {label:56}       n/a")
+        call_us, per_second = sqlite_throughput(folder)
+        print(
+            f"\nSQLite store, 100,000 events: {call_us:.1f} µs per logging call, "
+            f"{per_second:,.0f} events/s stored"
+        )
         verified, setup = audit_verify(folder)
         print(
             f"\naudit verify of {AUDITED:,} records + {AUDITED // 1000:,} signed checkpoints "
