@@ -2,13 +2,17 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+from typing import Any
 
 import pytest
 
 from powertools.logging import (
+    BatchSink,
     ConfigurationError,
     Level,
     QueryError,
+    SinkError,
     StructuredLogger,
     clear_context,
 )
@@ -271,3 +275,55 @@ def test_service_sink_urls_resolve(monkeypatch: pytest.MonkeyPatch) -> None:
         resolve_sink("datadog://?colour=red")
     with pytest.raises(ConfigurationError, match="names no log group"):
         resolve_sink("cloudwatch://?region=eu-west-1")
+
+
+class _Stuck(BatchSink):
+    """A sink whose delivery hangs until ``gate`` is set."""
+
+    name = "stuck"
+
+    def __init__(self, gate: threading.Event) -> None:
+        self.gate = gate
+        super().__init__(max_queue=10)
+
+    def send_batch(self, batch: list[Any]) -> None:
+        self.gate.wait(30)
+
+
+def test_close_gives_all_sinks_one_deadline_and_flush_tries_them_all(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    gate = threading.Event()
+    stuck = [_Stuck(gate), _Stuck(gate)]
+    memory = MemorySink()
+    log = StructuredLogger("c", sinks=[*stuck, memory])
+    for n in range(5):
+        log.info("e", n=n)
+    for sink in stuck:
+        with pytest.raises(SinkError, match="the stuck sink could not deliver its queue"):
+            sink.flush(timeout=0.01)
+    closer = threading.Thread(target=log.close, kwargs={"timeout": 0.2})
+    closer.start()
+    closer.join(30)
+    assert not closer.is_alive()
+    assert [s.stats.undelivered for s in stuck] == [5, 5]
+    assert capsys.readouterr().err.count("could not deliver 5 events") == 2
+    gate.set()
+
+
+def test_a_failing_flush_does_not_skip_the_other_sinks() -> None:
+    class Failing(MemorySink):
+        def flush(self) -> None:
+            raise SinkError("the failing sink is down")
+
+    class Counting(MemorySink):
+        flushed = 0
+
+        def flush(self) -> None:
+            self.flushed += 1
+
+    counting = Counting()
+    log = StructuredLogger("f", sinks=[Failing(), counting, Failing()])
+    with pytest.raises(SinkError, match="the failing sink is down; the failing sink is down"):
+        log.flush()
+    assert counting.flushed == 1

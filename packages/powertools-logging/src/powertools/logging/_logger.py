@@ -36,9 +36,10 @@ from powertools.logging._query import Query, QueryResult, TimeLike
 from powertools.logging._record import LogRecord
 from powertools.logging._redact import redact_text
 from powertools.logging._registry import data_dir, key_dir, resolve_sink
-from powertools.logging._sink import QueryableSink, Sink
+from powertools.logging._sink import BatchSink, QueryableSink, Sink
 from powertools.logging._timer import Timer
-from powertools.logging.errors import QueryError
+from powertools.logging._worker import EXIT_TIMEOUT
+from powertools.logging.errors import QueryError, SinkError
 
 __all__ = ["StructuredLogger"]
 
@@ -486,14 +487,29 @@ class StructuredLogger:
 
     # -- lifecycle -------------------------------------------------------------------------
     def flush(self) -> None:
-        """Deliver everything logged so far, in every sink."""
+        """Deliver everything logged so far, in every sink; a sink that cannot (a
+        :class:`SinkError` naming it) does not keep the others from being flushed."""
+        failures: list[SinkError] = []
         for sink in self.sinks:
-            sink.flush()
+            try:
+                sink.flush()
+            except SinkError as error:
+                failures.append(error)
+        if failures:
+            raise failures[0] if len(failures) == 1 else SinkError("; ".join(map(str, failures)))
 
-    def close(self) -> None:
-        """Flush and close this logger's sinks (shared default stores stay open)."""
-        for sink in self.sinks:
-            if sink not in _DEFAULT_STORES.values():
+    def close(self, timeout: float | None = None) -> None:
+        """Flush and close this logger's sinks (shared default stores stay open), all of them
+        within ``timeout`` seconds together (default: the exit timeout, 3 s)."""
+        deadline = time.monotonic() + (EXIT_TIMEOUT if timeout is None else timeout)
+        own = [s for s in self.sinks if s not in _DEFAULT_STORES.values()]
+        for sink in own:  # every queue starts draining at once
+            if isinstance(sink, BatchSink):
+                sink._worker.begin_close()
+        for sink in own:
+            if isinstance(sink, BatchSink):
+                sink.close(max(0.0, deadline - time.monotonic()))
+            else:
                 sink.close()
         if self._audit is not None:
             self._audit.checkpoint()

@@ -218,7 +218,7 @@ class BatchWorker(Generic[T]):
     def _timed_out(self, what: str, timeout: float | None) -> SinkError:
         return SinkError(
             f"{self.label} could not {what} within {timeout} s "
-            f"({self._queue.qsize():,} events queued; last error: "
+            f"({self._queued_events():,} events queued; last error: "
             f"{self.stats.last_error or 'none'}): check that its server is reachable, or pass "
             "a longer timeout"
         )
@@ -247,9 +247,15 @@ class BatchWorker(Generic[T]):
         if self._thread.is_alive():
             with self._counting:
                 self._abandoned = True
-                self.stats.undelivered += self._queue.qsize() + self._inflight
+                self.stats.undelivered += self._queued_events() + self._inflight
         if self.stats.lost:
             _say(f"{self.label} could not deliver {self._lost_summary()}")
+
+    def _queued_events(self) -> int:
+        """Events in the queue (not the stop marker or queued work)."""
+        with self._queue.mutex:
+            items = list(self._queue.queue)
+        return sum(1 for item in items if item is not _STOP and not isinstance(item, _Call))
 
     def _lost_summary(self) -> str:
         s = self.stats
