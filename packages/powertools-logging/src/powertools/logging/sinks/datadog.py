@@ -99,11 +99,13 @@ class DatadogSink(BatchSink):
         """``datadog://[HOST[:PORT]/PATH][?service=...&tags=...&tls=false]``; the API key comes
         from ``DD_API_KEY`` (never put it in a URL).
 
-        >>> import os; os.environ.setdefault("DD_API_KEY", "k")
-        'k'
-        >>> sink = DatadogSink.from_url("datadog://intake.example:8443/api/v2/logs?service=api")
-        >>> sink.url, sink.close()
-        ('https://intake.example:8443/api/v2/logs', None)
+        >>> import os
+        >>> from unittest import mock
+        >>> with mock.patch.dict(os.environ, {"DD_API_KEY": "k"}):
+        ...     sink = DatadogSink.from_url("datadog://intake.example:8443/api/v2/logs?service=api")
+        >>> sink.url
+        'https://intake.example:8443/api/v2/logs'
+        >>> sink.close()
         """
         parts = SinkUrl(url, "datadog", {"service", "tags", "tls"})
         scheme = "https" if parts.flag("tls", True) else "http"
