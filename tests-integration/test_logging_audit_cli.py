@@ -29,13 +29,15 @@ def test_a_loggers_own_trail_verifies_with_its_public_key(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("POWERTOOLS_LOGGING_DIR", str(tmp_path))
+    monkeypatch.setenv("POWERTOOLS_LOGGING_KEY_DIR", str(tmp_path.parent / f"{tmp_path.name}-keys"))
     log = StructuredLogger("billing", sinks=[])
     for n in range(30):
         log.audit("charge", action="charge", resource=f"invoice/{n}", actor="u1", amount=n)
     log.close()
     trail = tmp_path / "audit" / "billing.audit"
     checkpoints = tmp_path / "audit-checkpoints" / "billing.checkpoints"
-    key = SigningKey.from_file(tmp_path / "keys" / "audit.ed25519", create=False)
+    key_file = tmp_path.parent / f"{tmp_path.name}-keys" / "audit.ed25519"  # apart from the trail
+    key = SigningKey.from_file(key_file, create=False)
     public = key.public_key().raw().hex()
 
     ok = _command(trail, "--checkpoints", checkpoints, "--public-key", public)
@@ -51,9 +53,11 @@ def test_a_loggers_own_trail_verifies_with_its_public_key(
     assert bad.returncode == 1
     assert bad.stdout == "FAILED: record 17 (line 17) edited: its content does not match its hash\n"
 
-    missing = _command(trail, "--public-key", public)  # its checkpoints are not beside it
-    assert missing.returncode == 2
-    assert "no checkpoint file at" in missing.stderr
+    lines[16] = lines[16].replace(b'"amount":1600', b'"amount":16')
+    trail.write_bytes(b"".join(lines))  # intact again, but its checkpoints are not beside it:
+    missing = _command(trail, "--public-key", public)  # the key is right, the checkpoints
+    assert missing.returncode == 1  # missing: tampered (before: 2, as if the input were bad)
+    assert missing.stdout.startswith("FAILED: checkpoint withheld: the trail holds 30 records")
 
 
 def _large_trail(path: Path, key: SigningKey) -> int:

@@ -297,7 +297,7 @@ def test_a_decorated_sync_function_shares_a_redis_limit(
         tokens_per_minute=60_000,
         burst={"requests_per_minute": 6, "tokens_per_minute": 600},
         tokens="size",
-        key=key,
+        name=key,
         store=store,
     )
     def call(size: int) -> int:

@@ -10,7 +10,9 @@
    how long the large one waits.
 4. Redis (if reachable): acquire latency and round trips (script calls) per acquire for 3
    dimensions, async and blocking, against limits' (blocking) Redis storage (moving and
-   fixed window).
+   fixed window), and the fleet-wide `awould_wait_longer_than` (one script call). The bench
+   touches only keys it named itself (a fresh prefix per run) and deletes them afterwards:
+   it never flushes a database it has not claimed.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import argparse
 import asyncio
 import statistics
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -87,6 +90,21 @@ async def ours_async_with(limiter: RateLimiter, n: int) -> float:
     return time.process_time() - start
 
 
+async def ours_settle(limiter: RateLimiter, n: int) -> float:
+    start = time.process_time()
+    for _ in range(n):
+        async with limiter.acquire(100, priority="high") as r:
+            r.settle(50)
+    return time.process_time() - start
+
+
+async def ours_would_wait(limiter: RateLimiter, n: int) -> float:
+    start = time.process_time()
+    for _ in range(n):
+        limiter.would_wait_longer_than(1.0, 100, priority="critical")
+    return time.process_time() - start
+
+
 async def ours_await(limiter: RateLimiter, n: int) -> float:
     start = time.process_time()
     for _ in range(n):
@@ -128,6 +146,8 @@ async def async_cases() -> dict[str, float]:
         "powertools async with acquire(tokens, priority)": await measure(ours_async_with, ours),
         "  the same, cells in use with burst room left": await measure(ours_async_with, in_use),
         "powertools await acquire(tokens, priority)": await measure(ours_await, ours),
+        "powertools async with + settle(actual)": await measure(ours_settle, ours),
+        "powertools would_wait_longer_than(priority)": await measure(ours_would_wait, ours),
         "aiolimiter async with": await measure(aio_async_with, aio),
         "aiolimiter await acquire(1)": await measure(aio_await, aio),
     }
@@ -207,7 +227,7 @@ async def in_process() -> None:
     ours = RateLimiter(tokens_per_second=100, burst={"tokens_per_second": 100})
     aio = AsyncLimiter(100, 1)
     ours_wait = await starvation(
-        lambda: ours.acquire(1, key="small"), lambda: ours.acquire(50, key="large")
+        lambda: ours.acquire(1, tenant="small"), lambda: ours.acquire(50, tenant="large")
     )
     aio_wait = await starvation(lambda: aio.acquire(1), lambda: aio.acquire(50))
     print(f"  {'powertools':<26} large request waited {ours_wait:6.2f} s")
@@ -217,15 +237,24 @@ async def in_process() -> None:
 async def redis_bench(url: str) -> None:
     import redis
 
-    from powertools.ratelimit.backends.redis import RedisStore
-
     admin = redis.Redis.from_url(url)
     try:
         admin.ping()
     except redis.RedisError:
         print(f"\n## Redis: {url} unreachable, skipped")
         return
-    admin.flushdb()
+    run = uuid.uuid4().hex[:12]  # this run's own names: nothing else in the database is touched
+    try:
+        await redis_cases(url, admin, run)
+    finally:
+        for pattern in (f"powertools:ratelimit:{{bench-{run}}}:*", f"bench-{run}*"):
+            for key in admin.scan_iter(match=pattern, count=1000):
+                admin.delete(key)
+        admin.close()
+
+
+async def redis_cases(url: str, admin: Any, run: str) -> None:
+    from powertools.ratelimit.backends.redis import RedisStore
 
     def scripts() -> int:
         """Lua script calls clients sent: each is one round trip (both libraries use scripts)."""
@@ -237,7 +266,7 @@ async def redis_bench(url: str) -> None:
     n = 2000
     store = RedisStore(url)
     ours = RateLimiter(
-        name="bench",
+        name=f"bench-{run}",
         store=store,
         requests_per_minute=HUGE,
         tokens_per_minute=HUGE,
@@ -267,6 +296,16 @@ async def redis_bench(url: str) -> None:
         f"  {'powertools blocking `with`':<34} {us:8.1f} µs   {per:.2f} script calls   "
         f"{(store.round_trips - trips) / n:.2f} round trips per acquire"
     )
+    before, trips = scripts(), store.round_trips
+    start = time.perf_counter()
+    for _ in range(n):
+        await ours.awould_wait_longer_than(1.0, 10, priority="critical")
+    us = (time.perf_counter() - start) / n * 1e6
+    print(
+        f"  {'powertools awould_wait_longer_than':<34} {us:8.1f} µs   "
+        f"{(scripts() - before) / n:.2f} script calls   "
+        f"{(store.round_trips - trips) / n:.2f} round trips per question (the fleet's usage)"
+    )
     await store.aclose()
 
     items = [parse(f"{HUGE}/minute"), parse(f"{HUGE}/minute"), parse(f"{HUGE}/day")]
@@ -274,8 +313,7 @@ async def redis_bench(url: str) -> None:
         ("limits moving window", limits_strategies.MovingWindowRateLimiter),
         ("limits fixed window", limits_strategies.FixedWindowRateLimiter),
     ):
-        admin.flushdb()
-        lim = cls(limits_storage.storage_from_string(url))
+        lim = cls(limits_storage.storage_from_string(url, key_prefix=f"bench-{run}-{label[7:]}"))
         keys = ["requests", "tokens", "tokens-day"]
         lim.hit(items[0], "warm-up")
         before = scripts()
@@ -289,7 +327,6 @@ async def redis_bench(url: str) -> None:
             f"  {label:<34} {us:8.1f} µs   {per:.2f} script calls = round trips "
             "per acquire (one hit per dimension, not atomic across them)"
         )
-    admin.flushdb()
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""Every test stores the embedded defaults under its own temporary folder, never in $HOME."""
+"""Every test stores the embedded defaults (and the signing key) under its own temporary
+folders, never in $HOME."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from powertools.logging import _logger, clear_context
 def data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     folder = tmp_path / "powertools-data"
     monkeypatch.setenv("POWERTOOLS_LOGGING_DIR", str(folder))
+    monkeypatch.setenv("POWERTOOLS_LOGGING_KEY_DIR", str(tmp_path / "powertools-keys"))
     clear_context()
     yield folder
     clear_context()

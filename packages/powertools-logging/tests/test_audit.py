@@ -6,8 +6,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from powertools.logging import AuditTamperedError, AuditTrail, SigningKey, StructuredLogger
-from powertools.logging._audit import verify_records
+from powertools.logging import (
+    AuditTamperedError,
+    AuditTrail,
+    ConfigurationError,
+    MissingExtraError,
+    SigningKey,
+    StructuredLogger,
+    verify_trail,
+)
+from powertools.logging._audit import read_policy, verify_records
 from powertools.logging.testing import MemorySink
 
 
@@ -196,3 +204,108 @@ def test_loggers_of_one_name_share_one_trail() -> None:
     second.audit("e", action="a", resource="r", actor="y")
     assert first.audit_trail is second.audit_trail
     assert first.audit_trail.verify().records == 2
+
+
+def _signed(tmp_path: Path, n: int = 25) -> tuple[AuditTrail, bytes]:
+    key = SigningKey.generate()
+    trail = AuditTrail(tmp_path / "s.audit", signing_key=key, checkpoint_every=10)
+    for i in range(n):
+        trail.append("update", actor=f"user{i}", resource=f"doc/{i}")
+    trail.close()
+    return trail, key.public_key().raw()
+
+
+def _withheld(trail: AuditTrail, public: bytes | None, seq: int) -> None:
+    with pytest.raises(AuditTamperedError) as caught:
+        verify_trail(trail.path, public_key=public)
+    assert (caught.value.kind, caught.value.seq) == ("withheld-checkpoint", seq), str(caught.value)
+
+
+def test_a_removed_or_emptied_checkpoint_file_is_detected(tmp_path: Path) -> None:
+    trail, public = _signed(tmp_path)
+    assert verify_trail(trail.path, public_key=public).checkpoints == 3  # 10, 20 and the close
+    saved = trail.checkpoint_path.read_bytes()
+    trail.checkpoint_path.unlink()
+    _withheld(trail, public, 25)  # before: checkpoints=0, signed=True, and it passed
+    _withheld(trail, None, 25)  # without the key too: the trail itself says it is signed
+    trail.checkpoint_path.write_bytes(b"")
+    _withheld(trail, public, 25)
+    lines = saved.splitlines(keepends=True)
+    trail.checkpoint_path.write_bytes(lines[0] + lines[2])  # the checkpoint of 20 withheld
+    _withheld(trail, public, 20)
+
+
+def test_the_policy_is_in_the_trail_and_a_resumed_trail_keeps_it(tmp_path: Path) -> None:
+    trail, _ = _signed(tmp_path, n=3)
+    assert read_policy(trail.path) == {"checkpoint_every": 10, "signed": True}
+    result = verify_trail(trail.path)
+    assert (result.signed, result.signed_trail) == (False, True)
+    with pytest.raises(ConfigurationError, match="is signed"):
+        AuditTrail(trail.path)  # appending unsigned checkpoints would break verification
+    again = AuditTrail(trail.path, signing_key=_key_of(trail), checkpoint_every=1000)
+    assert again._every == 10
+
+
+def _key_of(trail: AuditTrail) -> SigningKey:
+    assert trail._key is not None
+    return trail._key
+
+
+def test_a_cut_back_trail_is_caught_against_a_kept_checkpoint(tmp_path: Path) -> None:
+    trail, public = _signed(tmp_path)
+    lines = trail.path.read_bytes().splitlines(keepends=True)
+    trail.path.write_bytes(b"".join(lines[:12]))  # cut to 12 records, checkpoints after 10 gone
+    kept = trail.checkpoint_path.read_bytes().splitlines(keepends=True)
+    trail.checkpoint_path.write_bytes(kept[0])
+    assert verify_trail(trail.path, public_key=public).records == 12  # undetectable alone
+    with pytest.raises(AuditTamperedError) as caught:
+        verify_trail(trail.path, public_key=public, at_least=25)
+    assert caught.value.kind == "truncated"
+
+
+def test_without_the_audit_extra_the_trail_says_once_it_is_unsigned(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from powertools.logging import _audit_keys, _logger
+
+    def missing() -> object:
+        raise MissingExtraError("audit checkpoint signing", "audit")
+
+    monkeypatch.setattr(_audit_keys, "_ed25519", missing)
+    monkeypatch.setattr(_logger, "_SAID", set())
+    StructuredLogger("u1", sinks=[]).audit("x", action="a", resource="r", actor="me")
+    StructuredLogger("u2", sinks=[]).audit("x", action="a", resource="r", actor="me")
+    err = capsys.readouterr().err
+    assert err.count("audit trails are NOT signed") == 1
+    assert "powertools-logging[audit]" in err
+
+
+def test_the_signing_key_is_kept_apart_from_the_trails(
+    data_folder: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from powertools.logging import _logger
+
+    monkeypatch.setattr(_logger, "_SAID", set())
+    StructuredLogger("k1", sinks=[]).audit("x", action="a", resource="r", actor="me")
+    key = tmp_path / "powertools-keys" / "audit.ed25519"
+    assert key.exists()
+    assert key.stat().st_mode & 0o077 == 0
+    assert key.parent.stat().st_mode & 0o077 == 0
+    assert not (data_folder / "keys").exists()  # before: data/keys/audit.ed25519
+    assert capsys.readouterr().err == ""
+
+
+def test_a_key_beside_the_trails_is_warned_about(
+    data_folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from powertools.logging import _logger
+
+    monkeypatch.setattr(_logger, "_SAID", set())
+    monkeypatch.setenv("POWERTOOLS_LOGGING_KEY_DIR", str(data_folder / "keys"))
+    StructuredLogger("k2", sinks=[]).audit("x", action="a", resource="r", actor="me")
+    err = capsys.readouterr().err
+    assert "sits beside the trails it signs" in err
+    assert "whoever can edit a trail can re-sign it" in err

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 
 import pytest
@@ -11,9 +12,11 @@ from powertools.logging import (
     context,
     context_from_headers,
     get_context,
+    new_trace,
     set_context,
     trace_headers,
 )
+from powertools.logging._context import w3c_trace_id
 from powertools.logging.testing import MemorySink
 
 
@@ -133,3 +136,86 @@ def test_a_span_started_after_a_generated_trace_id_still_wins() -> None:
     assert inside.trace_id == "0af7651916cd43dd8448eb211c80319c"
     assert before.trace_id == after.trace_id != inside.trace_id
     assert trace_headers()["traceparent"].split("-")[1] == before.trace_id
+
+
+TRACEPARENT = re.compile(r"^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-01$")
+
+
+async def test_a_trace_is_shared_by_every_task_it_starts() -> None:
+    sink = MemorySink()
+    log = StructuredLogger("router", sinks=[sink])
+
+    async def attempt(n: int) -> str:
+        await asyncio.sleep(0)
+        log.info("attempt", n=n)
+        with log.timer("attempt_call", tags={"provider": "p"}):
+            log.metric("attempt_cost", value=n, tags={"provider": "p"})
+        return trace_headers()["traceparent"]
+
+    with log.trace() as trace_id:
+        log.info("route_started")
+        headers = await asyncio.gather(*(attempt(n) for n in range(20)))
+    ids = {e.trace_id for e in sink.events}
+    assert ids == {trace_id}  # before: each child task generated its own
+    assert len(trace_id) == 32
+    assert {h.split("-")[1] for h in headers} == {trace_id}
+    assert "trace_id" not in get_context()
+
+    sink.records.clear()
+    started = new_trace()
+    await asyncio.gather(*(attempt(n) for n in range(3)))
+    assert {e.trace_id for e in sink.events} == {started}
+    clear_context()
+
+
+async def test_without_a_trace_concurrent_tasks_are_told_apart() -> None:
+    sink = MemorySink()
+    log = StructuredLogger("router", sinks=[sink])
+
+    async def attempt() -> None:
+        log.info("attempt")
+
+    await asyncio.gather(*(attempt() for _ in range(3)))
+    assert len({e.trace_id for e in sink.events}) == 3  # documented: start a trace to share
+
+
+def test_traceparent_is_valid_for_any_context_trace_id() -> None:
+    for given in ("trace789", "", "0" * 32, "4BF92F3577B34DA6A3CE929D0E0E4736", "x" * 100):
+        with context(trace_id=given):
+            header = trace_headers()["traceparent"]
+        assert TRACEPARENT.match(header), (given, header)
+    with context(trace_id="trace789"):
+        first = trace_headers()["traceparent"].split("-")[1]
+    with context(trace_id="trace789"):
+        assert trace_headers()["traceparent"].split("-")[1] == first  # a stable mapping
+    assert w3c_trace_id("4bf92f3577b34da6a3ce929d0e0e4736") == "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
+def test_invalid_incoming_traceparents_are_not_adopted() -> None:
+    for bad in (
+        "00-" + "0" * 32 + "-00f067aa0ba902b7-01",
+        "00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-" + "0" * 16 + "-01",
+        "garbage",
+    ):
+        fields = context_from_headers({"traceparent": bad})
+        assert "trace_id" not in fields, bad
+        clear_context()
+
+
+def test_timer_keeps_its_histogram_and_counters_per_tags() -> None:
+    sink = MemorySink()
+    log = StructuredLogger("t", sinks=[sink])
+    ticks = iter([0.0, 0.5, 1.0, 1.25])
+    timer = log.timer("call", tags={"model": "gpt-4"}, clock=lambda: next(ticks))
+    with pytest.raises(RuntimeError), timer:
+        raise RuntimeError("boom")
+    with timer:
+        pass
+    histogram = log.metrics.histogram("call.duration_ms", {"model": "gpt-4"})
+    assert (histogram.count, histogram.total) == (2, 750.0)
+    assert log.metrics.counter("call.errors", {"model": "gpt-4"}).value == 1
+    first, second = sink.events
+    assert first["tags"] == {"model": "gpt-4"}
+    assert first["error"] == "RuntimeError"
+    assert "error" not in second.fields  # the second use does not inherit the first's error

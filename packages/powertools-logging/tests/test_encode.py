@@ -62,3 +62,36 @@ def test_format_time_matches_datetime(ts: float) -> None:
     parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     assert abs(parsed.timestamp() - ts) < 2e-6
     assert parsed.tzinfo == UTC or parsed.utcoffset() is not None
+
+
+def test_a_stored_event_is_a_read_only_mapping_with_json_round_trip() -> None:
+    import dataclasses
+    import json
+
+    import pytest
+
+    from powertools.logging import LogEvent, StructuredLogger
+    from powertools.logging.testing import MemorySink
+
+    sink = MemorySink()
+    StructuredLogger("app", sinks=[sink]).info("llm_call", model="gpt-4", tokens=3, usage={"in": 1})
+    (event,) = sink.events
+    assert "model" in event
+    assert "nope" not in event
+    assert dict(event) == {
+        "model": "gpt-4",
+        "tokens": 3,
+        "usage": {"in": 1},
+        "trace_id": event.trace_id,
+    }
+    assert len(event) == 4
+    assert json.loads(event.to_json()) == json.loads(sink.lines[0])
+    assert event.to_dict()["time"] == json.loads(sink.lines[0])["time"]
+    assert LogEvent.from_json(event.to_json()) == event
+    with pytest.raises(TypeError):
+        event.fields["model"] = "claude"  # type: ignore[index]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event.event = "other"  # type: ignore[misc]
+    built = LogEvent(event.time, event.level, "x", "app", {"a": 1})
+    with pytest.raises(TypeError):
+        built.fields["a"] = 2  # type: ignore[index]

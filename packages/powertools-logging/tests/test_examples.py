@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,11 @@ EXAMPLES = Path(__file__).parent.parent / "examples"
 
 
 def _run(name: str, data: Path) -> str:
-    env = {**os.environ, "POWERTOOLS_LOGGING_DIR": str(data)}
+    env = {
+        **os.environ,
+        "POWERTOOLS_LOGGING_DIR": str(data),
+        "POWERTOOLS_LOGGING_KEY_DIR": str(data.parent / f"{data.name}-keys"),
+    }
     return subprocess.run(
         [sys.executable, str(EXAMPLES / name)],
         capture_output=True,
@@ -29,8 +34,15 @@ def test_example_runs(name: str, tmp_path: Path) -> None:
 
 
 def test_quickstart_output(tmp_path: Path) -> None:
+    before = datetime.now(UTC)
     out = _run("quickstart.py", tmp_path)
-    assert out.splitlines() == ["Found 0 GPT-4 calls in January", "Latest call: gpt-4 for user123"]
+    after = datetime.now(UTC)
+    # the example logs with the real clock: its event is in January 2026 only if the run was
+    in_january = {(t.year, t.month) for t in (before, after)} == {(2026, 1)}
+    assert out.splitlines() == [
+        f"Found {int(in_january)} GPT-4 calls in January",
+        "Latest call: gpt-4 for user123",
+    ]
 
 
 def test_audit_example_detects_the_edit(tmp_path: Path) -> None:

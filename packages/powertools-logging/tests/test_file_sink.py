@@ -7,7 +7,9 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -123,3 +125,77 @@ def test_durable_sink_loses_no_acknowledged_event_on_sigkill(tmp_path: Path) -> 
     child.wait()
     stored = [e["n"] for e in read_jsonl(path)]
     assert stored[: acknowledged + 1] == list(range(acknowledged + 1))
+
+
+def test_rotated_files_are_compressed_off_the_callers_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from powertools.logging.sinks import file as file_module
+
+    threads: list[str] = []
+    copy = file_module.shutil.copyfileobj
+
+    def recording_copy(src: Any, dst: Any) -> None:
+        threads.append(threading.current_thread().name)
+        copy(src, dst)
+
+    monkeypatch.setattr(file_module.shutil, "copyfileobj", recording_copy)
+    clock = FakeClock()
+    sink = FileSink(tmp_path / "app.jsonl", max_bytes=300, compress=True, clock=clock)
+    log = StructuredLogger("f", sinks=[sink], clock=clock)
+    for n in range(30):
+        clock.now += 1
+        log.info("tick", n=n, padding="x" * 40)
+    sink.flush()
+    assert threads
+    assert set(threads) == {"powertools-file-gzip"}  # before: the caller's thread
+    assert [e["n"] for e in sink.query(Query.build("tick"))] == list(range(30))
+    sink.close()
+
+
+def test_durable_fsync_runs_on_the_sinks_thread_and_the_call_waits_for_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from powertools.logging.sinks import file as file_module
+
+    entered, gate, returned = threading.Event(), threading.Event(), threading.Event()
+    threads: list[str] = []
+    real_fsync = os.fsync
+
+    def gated_fsync(fd: int) -> None:
+        threads.append(threading.current_thread().name)
+        entered.set()
+        gate.wait(30)
+        real_fsync(fd)
+
+    monkeypatch.setattr(file_module.os, "fsync", gated_fsync)
+    sink = FileSink(tmp_path / "d.jsonl", durable=True)
+    log = StructuredLogger("d", sinks=[sink])
+
+    def call() -> None:
+        log.info("acked")
+        returned.set()
+
+    caller = threading.Thread(target=call, name="caller")
+    caller.start()
+    assert entered.wait(30)
+    assert not returned.is_set()  # not acknowledged while its fsync has not finished
+    gate.set()
+    caller.join(30)
+    assert returned.is_set()
+    assert threads == ["powertools-fsync"]  # before: the caller's own thread
+    sink.close()
+
+
+def test_retention_never_deletes_a_siblings_live_file(tmp_path: Path) -> None:
+    sibling = tmp_path / "app.errors.jsonl"
+    sibling.write_text('{"time":"2026-01-01T00:00:00Z","level":"error","event":"kept"}\n')
+    clock = FakeClock()
+    sink = FileSink(tmp_path / "app.jsonl", max_bytes=200, retention=0, clock=clock)
+    log = StructuredLogger("f", sinks=[sink], clock=clock)
+    for n in range(10):
+        clock.now += 1
+        log.info("tick", n=n, padding="x" * 60)
+    sink.close()
+    assert sibling.exists()  # before: matched app.*.jsonl* and was deleted
+    assert sink.rotated_files() == []

@@ -2,13 +2,17 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+from typing import Any
 
 import pytest
 
 from powertools.logging import (
+    BatchSink,
     ConfigurationError,
     Level,
     QueryError,
+    SinkError,
     StructuredLogger,
     clear_context,
 )
@@ -208,3 +212,118 @@ def test_fields_named_like_the_lines_own_members_are_renamed() -> None:
     assert event["_level"] == 3
     assert event["_logger"] == "other"
     assert sink.lines[0].count('"event"') == 1
+
+
+def test_assigning_the_level_and_changing_the_sinks_take_effect() -> None:
+    from powertools.logging.testing import MemorySink
+
+    first, second = MemorySink(), MemorySink()
+    log = StructuredLogger("m", sinks=[first], level="warning")
+    child = log.bind(component="c")
+    log.info("hidden")
+    log.level = "debug"  # type: ignore[assignment]  # a name, as in the constructor
+    log.debug("shown")
+    assert log.level.name == "DEBUG"
+    log.sinks.append(second)  # before: silently ignored
+    log.info("both")
+    child.warning("from the child")  # a bound logger shares the sinks
+    assert [r.event for r in first.records] == ["shown", "both", "from the child"]
+    assert [r.event for r in second.records] == ["both", "from the child"]
+    log.sinks.remove(first)
+    log.info("second only")
+    assert [r.event for r in second.records][-1] == "second only"
+    assert first.records[-1].event == "from the child"
+    log.sinks = [first]
+    log.level = 40  # type: ignore[assignment]
+    log.warning("dropped")
+    log.error("kept")
+    assert first.records[-1].event == "kept"
+
+
+def test_service_sink_urls_resolve(monkeypatch: pytest.MonkeyPatch) -> None:
+    from powertools.logging._registry import resolve_sink
+    from powertools.logging.sinks.cloudwatch import CloudWatchSink
+    from powertools.logging.sinks.datadog import DatadogSink
+    from powertools.logging.sinks.kafka import KafkaSink
+    from powertools.logging.sinks.pubsub import PubSubSink
+
+    monkeypatch.setenv("DD_API_KEY", "k")
+    made = [
+        resolve_sink("datadog://?service=api&tags=env:prod"),
+        resolve_sink("datadog://127.0.0.1:9/api/v2/logs?tls=false"),
+        resolve_sink("pubsub://projects/p/topics/t?endpoint=http://127.0.0.1:9"),
+        resolve_sink("cloudwatch:///aws/lambda/app?stream=web&region=eu-west-1&create=false"),
+        resolve_sink("kafka://127.0.0.1:9,127.0.0.2:9?topic=logs"),
+    ]
+    try:
+        dd, local_dd, pubsub, cloudwatch, kafka = made
+        assert isinstance(dd, DatadogSink)
+        assert dd.url == "https://http-intake.logs.datadoghq.com/api/v2/logs"
+        assert dd._meta["service"] == "api"
+        assert isinstance(local_dd, DatadogSink)
+        assert local_dd.url == "http://127.0.0.1:9/api/v2/logs"
+        assert isinstance(pubsub, PubSubSink)
+        assert pubsub.url == "http://127.0.0.1:9/v1/projects/p/topics/t:publish"
+        assert isinstance(cloudwatch, CloudWatchSink)
+        assert (cloudwatch.log_group, cloudwatch.log_stream) == ("/aws/lambda/app", "web")
+        assert isinstance(kafka, KafkaSink)
+        assert (kafka._bootstrap, kafka.topic) == ("127.0.0.1:9,127.0.0.2:9", "logs")
+    finally:
+        for sink in made:
+            sink.close()
+    with pytest.raises(ConfigurationError, match="option 'colour' is not one of"):
+        resolve_sink("datadog://?colour=red")
+    with pytest.raises(ConfigurationError, match="names no log group"):
+        resolve_sink("cloudwatch://?region=eu-west-1")
+
+
+class _Stuck(BatchSink):
+    """A sink whose delivery hangs until ``gate`` is set."""
+
+    name = "stuck"
+
+    def __init__(self, gate: threading.Event) -> None:
+        self.gate = gate
+        super().__init__(max_queue=10)
+
+    def send_batch(self, batch: list[Any]) -> None:
+        self.gate.wait(30)
+
+
+def test_close_gives_all_sinks_one_deadline_and_flush_tries_them_all(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    gate = threading.Event()
+    stuck = [_Stuck(gate), _Stuck(gate)]
+    memory = MemorySink()
+    log = StructuredLogger("c", sinks=[*stuck, memory])
+    for n in range(5):
+        log.info("e", n=n)
+    for sink in stuck:
+        with pytest.raises(SinkError, match="the stuck sink could not deliver its queue"):
+            sink.flush(timeout=0.01)
+    closer = threading.Thread(target=log.close, kwargs={"timeout": 0.2})
+    closer.start()
+    closer.join(30)
+    assert not closer.is_alive()
+    assert [s.stats.undelivered for s in stuck] == [5, 5]
+    assert capsys.readouterr().err.count("could not deliver 5 events") == 2
+    gate.set()
+
+
+def test_a_failing_flush_does_not_skip_the_other_sinks() -> None:
+    class Failing(MemorySink):
+        def flush(self) -> None:
+            raise SinkError("the failing sink is down")
+
+    class Counting(MemorySink):
+        flushed = 0
+
+        def flush(self) -> None:
+            self.flushed += 1
+
+    counting = Counting()
+    log = StructuredLogger("f", sinks=[Failing(), counting, Failing()])
+    with pytest.raises(SinkError, match="the failing sink is down; the failing sink is down"):
+        log.flush()
+    assert counting.flushed == 1

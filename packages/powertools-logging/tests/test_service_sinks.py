@@ -137,3 +137,42 @@ def test_cloudwatch_sink_puts_log_events(aws) -> None:
     assert [json.loads(e["message"])["n"] for e in events] == list(range(150))
     again = CloudWatchSink(group, "stream-1")  # existing group and stream are reused
     again.close()
+
+
+def test_postgres_queries_never_hold_up_delivery(
+    postgres_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from powertools.logging import LogEvent, Query
+
+    table = f"logs_{secrets.token_hex(4)}"
+    sink = PostgresSink(postgres_dsn, table=table)
+    log = StructuredLogger("pg", sinks=[sink])
+    assert len(log.query(event_type="before")) == 0  # no table yet: nothing, not an error
+    assert log.count() == 0
+    for n in range(10):
+        log.info("before", n=n)
+    entered, release = threading.Event(), threading.Event()
+    parse = LogEvent.from_json.__func__  # type: ignore[attr-defined]
+
+    def slow_parse(cls: type[LogEvent], line: str | bytes) -> LogEvent:
+        entered.set()
+        release.wait(30)
+        return parse(cls, line)
+
+    monkeypatch.setattr(LogEvent, "from_json", classmethod(slow_parse))
+    reader = threading.Thread(target=lambda: log.query(event_type="before").rows())
+    reader.start()
+    assert entered.wait(30)
+    monkeypatch.undo()
+    for n in range(300):
+        log.info("during", n=n)
+    try:
+        sink.flush(timeout=10)  # before: the query ran on the writer's thread, so this failed
+        assert sink.stats.sent == 310
+    finally:
+        release.set()
+        reader.join(30)
+    assert sink.count(Query(event_type="during")) == 300
+    sink.close()

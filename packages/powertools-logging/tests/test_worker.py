@@ -71,7 +71,7 @@ def test_failures_are_counted_and_reported(capsys: pytest.CaptureFixture[str]) -
     worker.flush()
     assert worker.stats.failed == 2
     assert worker.stats.last_error == "OSError: disk full"
-    assert "lost" in capsys.readouterr().err
+    assert "the failing sink cannot deliver (OSError: disk full)" in capsys.readouterr().err
     with pytest.raises(ZeroDivisionError):
         worker.submit(lambda: 1 / 0).result()
     worker.close()
@@ -126,3 +126,155 @@ def test_failed_batches_are_retried_with_doubling_delays() -> None:
     assert worker.stats.sent == 1
     assert worker.stats.failed == 0
     worker.close()
+
+
+def _stuck_worker(max_queue: int) -> tuple[BatchWorker[int], threading.Event]:
+    """A worker whose sink hangs in its first send until the returned event is set."""
+    gate = threading.Event()
+    worker: BatchWorker[int] = BatchWorker(
+        lambda batch: gate.wait() and None,
+        name="stuck",
+        label="the stuck sink at nowhere:1",
+        max_queue=max_queue,
+        max_batch=10,
+        policy="drop",
+    )
+    worker.put(0)
+    while worker._queue.qsize():  # the thread holds event 0, stuck in send
+        threading.Event().wait(0.001)
+    return worker, gate
+
+
+def test_close_of_a_hung_sink_ends_and_reports_once_what_it_could_not_deliver(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    worker, gate = _stuck_worker(max_queue=50)
+    for n in range(1, 81):  # 50 queued, 30 dropped, 1 held by the stuck send
+        worker.put(n)
+    closer = threading.Thread(target=worker.close, kwargs={"timeout": 0.1})
+    closer.start()
+    closer.join(30)  # before the fix: close() waited forever to queue its stop marker
+    assert not closer.is_alive()
+    assert (worker.stats.dropped, worker.stats.undelivered, worker.stats.sent) == (30, 51, 0)
+    lines = capsys.readouterr().err.splitlines()
+    assert sum("could not deliver 81 events" in line for line in lines) == 1
+    assert "30 dropped because its queue was full" in lines[-1]
+    assert "51 still queued" in lines[-1]
+    gate.set()
+
+
+def test_flush_of_a_hung_sink_raises_the_package_error_naming_the_sink() -> None:
+    worker, gate = _stuck_worker(max_queue=5)
+    with pytest.raises(SinkError, match=r"the stuck sink at nowhere:1 could not deliver its queue"):
+        worker.flush(timeout=0.01)
+    for n in range(10):
+        worker.put(n)  # full now: flush cannot even queue its marker, and says so
+    with pytest.raises(SinkError, match=r"the stuck sink at nowhere:1 could not queue work"):
+        worker.flush(timeout=0.01)
+    gate.set()
+    worker.close()
+
+
+def test_an_outage_is_one_line_then_one_line_when_it_delivers_again(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    down = threading.Event()
+    down.set()
+    slept: list[float] = []
+
+    def send(batch: list[int]) -> None:
+        if down.is_set():
+            raise ConnectionRefusedError(111, "Connection refused")
+
+    worker: BatchWorker[int] = BatchWorker(
+        send,
+        name="net",
+        max_batch=1,
+        retries=2,
+        retry_delay=1.0,
+        max_retry_delay=4.0,
+        sleep=slept.append,
+    )
+    for n in range(5):
+        worker.put(n)
+        worker.flush()
+    assert worker.stats.failed == 5
+    assert slept == [1.0, 2.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0]  # doubled, then capped
+    down.clear()
+    worker.put(5)
+    worker.flush()
+    assert worker.stats.sent == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2, lines
+    assert "the net sink cannot deliver (ConnectionRefusedError" in lines[0]
+    assert "the net sink delivers again (5 events failed meanwhile)" in lines[1]
+    assert "Traceback" not in "\n".join(lines)
+    worker.close()
+
+
+def test_a_failing_start_is_a_failed_delivery_retried_before_the_next() -> None:
+    starts: list[int] = []
+    sent: list[int] = []
+
+    def start() -> None:
+        starts.append(1)
+        if len(starts) < 4:
+            raise ConnectionRefusedError("no server yet")
+
+    worker: BatchWorker[int] = BatchWorker(
+        sent.extend, name="late", on_start=start, retries=2, sleep=lambda s: None
+    )
+    worker.put(1)
+    worker.flush()  # three attempts at start, all refused: the batch fails, counted
+    worker.put(2)
+    worker.flush()  # the fourth start succeeds
+    assert (worker.stats.failed, worker.stats.sent, sent) == (1, 1, [2])
+    assert worker.stats.last_error == "ConnectionRefusedError: no server yet"
+    worker.close()
+
+
+HUNG_CHILD = textwrap.dedent(
+    """
+    import threading
+    from powertools.logging._worker import BatchWorker
+
+    never = threading.Event()
+    worker = BatchWorker(lambda batch: never.wait(), name="hung", policy="drop", max_queue=100)
+    for n in range(250):
+        worker.put(n)
+    # no close: the interpreter's exit must end within POWERTOOLS_LOGGING_EXIT_TIMEOUT
+    """
+)
+
+
+def test_exit_ends_within_its_timeout_and_reports_the_loss_once(tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "POWERTOOLS_LOGGING_EXIT_TIMEOUT": "0.2"}
+    done = subprocess.run(
+        [sys.executable, "-c", HUNG_CHILD],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert len([line for line in lines if "could not deliver" in line]) == 1, lines
+    assert "could not deliver 250 events" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_exit_timeout_must_be_a_number(tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "POWERTOOLS_LOGGING_EXIT_TIMEOUT": "soon"}
+    done = subprocess.run(
+        [sys.executable, "-c", "import powertools.logging"],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert "POWERTOOLS_LOGGING_EXIT_TIMEOUT='soon' is not a number of seconds" in done.stderr

@@ -11,7 +11,7 @@ async def main() -> None:
     quota = QuotaManager(requests_per_minute=6_000, tokens_per_day=2_000_000)
 
     async def call(team: str) -> None:
-        reservation = await quota.check_and_wait(tokens=1_000, priority="normal", key=team)
+        reservation = await quota.check_and_wait(tokens=1_000, priority="normal", tenant=team)
         reservation.settle(tokens=800)  # the call used less than estimated: 200 refunded
 
     await asyncio.gather(*(call(team) for team in ("search", "chat", "batch") for _ in range(5)))

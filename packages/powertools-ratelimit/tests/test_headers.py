@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -100,13 +102,64 @@ async def test_no_limits_until_learnt_from_openai_headers() -> None:
     assert limiter.estimate_wait() == pytest.approx(2.0)  # none left until the reset
 
 
-async def test_learnt_limits_only_lower_configured_ones() -> None:
+async def test_learnt_limits_lower_and_raise_configured_ones() -> None:
     clock = FakeClock()
     limiter = make(clock, requests_per_minute=100)
     limiter.observe({"anthropic-ratelimit-requests-limit": "500"})
-    assert limiter.limits[0].limit == 100
+    assert limiter.limits[0].limit == 500
     limiter.observe({"anthropic-ratelimit-requests-limit": "50"})
     assert limiter.limits[0].limit == 50
+
+
+def test_observed_limits_raise_published_ones_within_the_ceiling() -> None:
+    limiter = RateLimiter.for_provider("openai", "gpt-4o")  # published: 500 RPM, 30,000 TPM
+    limiter.observe(
+        {"x-ratelimit-limit-requests": "10000", "x-ratelimit-limit-tokens": "30000000"}, 200
+    )
+    assert [(x.name, x.limit) for x in limiter.limits] == [
+        ("requests_per_minute", 10_000),
+        ("tokens_per_minute", 30_000_000),
+    ]
+    with limiter.acquire(tokens=100_000):  # larger than the published limit: fits now
+        pass
+    capped = RateLimiter.for_provider(
+        "openai", "gpt-4o", learn_ceiling={"requests_per_minute": 2_000}
+    )
+    capped.observe({"x-ratelimit-limit-requests": "10000"}, 200)
+    assert capped.limits[0].limit == 500  # above the ceiling given: not believed
+
+
+def test_implausible_limits_are_ignored_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    limiter = RateLimiter.for_provider("openai", "gpt-4o")
+    with caplog.at_level(logging.WARNING, logger="powertools.ratelimit"):
+        limiter.observe({"x-ratelimit-limit-tokens": "100"}, 200)
+    assert limiter.limits[1].limit == 30_000
+    assert "ignored a tokens limit of 100 per minute" in caplog.text
+    with limiter.acquire(tokens=20_000):  # a large request still fits: nothing learnt
+        pass
+
+
+async def test_the_rate_recovers_after_a_429_without_more_responses() -> None:
+    clock = FakeClock()
+    limiter = make(clock, requests_per_second=10)
+    limiter.observe({"retry-after": "1"}, status_code=429)
+    assert limiter._cells.scale == pytest.approx(0.5)
+    served: list[float] = []
+
+    async def one() -> None:
+        async with limiter.acquire():
+            served.append(clock())
+
+    tasks = [asyncio.create_task(one()) for _ in range(400)]
+    await clock.advance(30.0)  # no observe() in between: the timer brings the rate back
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    assert limiter._cells.scale == 1.0
+    late = [t for t in served if t >= 25.0]
+    gaps = [b - a for a, b in itertools.pairwise(late)]
+    assert gaps
+    assert max(gaps) == pytest.approx(0.1, abs=1e-6)  # the full 10/s again
 
 
 async def test_429_halves_the_rate_waits_and_recovers_additively() -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import pytest
 
 from powertools.ratelimit import (
+    BlockingCallError,
     ConfigurationError,
     MemoryStore,
     RateLimiter,
@@ -109,6 +110,28 @@ async def test_timeout_takes_nothing_and_the_next_caller_gets_the_capacity(
     await clock.advance(0.5)
     assert patient.done()  # admitted at 1.0 s, not 2.0 s: the timed-out waiter took nothing
     assert limiter.queued == 0
+
+
+async def test_a_wait_known_to_outlast_the_timeout_fails_at_once(
+    clock: FakeClock, make_limiter: Make
+) -> None:
+    limiter = make_limiter(tokens_per_minute=1_000, burst={"tokens_per_minute": 1_000})
+    await limiter.acquire(tokens=1_000)  # the minute's tokens are spent: 30 s for 500
+    with pytest.raises(RateLimitTimeout, match=r"in 30 s, after its timeout=5s") as caught:
+        await limiter.acquire(tokens=500, timeout=5)
+    assert caught.value.retry_after == pytest.approx(30.0)
+    assert clock() == 0.0  # refused without sleeping the timeout
+    with pytest.raises(RateLimitTimeout), limiter.acquire(tokens=500, timeout=5):
+        pass  # blocking callers too
+    assert clock() == 0.0
+    queued = asyncio.create_task(limiter.acquire(tokens=10).__aenter__())
+    await clock.settle()
+    behind = asyncio.create_task(limiter.acquire(tokens=500, timeout=5).__aenter__())
+    await clock.advance(0.7)  # the queued head is served; then this one is the head
+    with pytest.raises(RateLimitTimeout, match="after its timeout"):
+        await behind
+    assert clock() < 5.0
+    await queued
 
 
 async def test_zero_timeout_is_a_try(make_limiter: Make) -> None:
@@ -210,7 +233,7 @@ async def test_large_request_is_not_starved_by_small_ones(
 
     async def chatty() -> None:
         async def small() -> None:
-            async with limiter.acquire(tokens=10, key="chatty"):
+            async with limiter.acquire(tokens=10, tenant="chatty"):
                 pass
 
         pending = set()
@@ -224,7 +247,7 @@ async def test_large_request_is_not_starved_by_small_ones(
     producer = asyncio.create_task(chatty())
     await clock.advance(3.0)
     start = clock()
-    big = asyncio.create_task(limiter.acquire(tokens=100, key="big").__aenter__())
+    big = asyncio.create_task(limiter.acquire(tokens=100, tenant="big").__aenter__())
     while not big.done():
         await clock.advance(0.1)
     waited = clock() - start
@@ -239,7 +262,7 @@ async def test_tenants_share_fairly_under_overload(clock: FakeClock, make_limite
     served: Counter[str] = Counter()
 
     async def one(tenant: str) -> None:
-        async with limiter.acquire(key=tenant):
+        async with limiter.acquire(tenant=tenant):
             served[tenant] += 1
 
     tasks = [
@@ -299,7 +322,7 @@ def test_sync_callers_block_on_the_clock(clock: FakeClock, make_limiter: Make) -
 def test_sync_decorator_reads_tokens_from_an_argument(clock: FakeClock, make_limiter: Make) -> None:
     limiter = make_limiter(tokens_per_second=100, burst={"tokens_per_second": 100})
 
-    @limiter.limit(tokens="max_tokens", key=lambda prompt, **_: prompt)
+    @limiter.limit(tokens="max_tokens", tenant=lambda prompt, **_: prompt)
     def ask(prompt: str, max_tokens: int = 50) -> float:
         return clock()
 
@@ -346,11 +369,24 @@ async def test_a_shared_store_shares_capacity_between_limiters(clock: FakeClock)
     r = await a.acquire(timeout=5)
     await r.asettle(tokens=0)
     assert clock() == 2.0
-    with b.acquire():  # blocking callers share the store too: b waits for a's request
-        assert clock() == 2.5
-    with b.acquire(tokens=5) as blocking:
-        blocking.settle(tokens=1)  # a blocking settle adjusts the store at once
-    assert clock() == 3.0
+
+    c = RateLimiter(
+        name="api",
+        requests_per_second=2,
+        store=store,
+        clock=clock,
+        blocking_sleep=clock.blocking_sleep,
+    )
+
+    def blocking() -> list[float]:
+        seen = []
+        with c.acquire():  # blocking callers share the store too: c waits for a's request
+            seen.append(clock())
+        with c.acquire(tokens=5) as r:
+            r.settle(tokens=1)  # a blocking settle adjusts the store at once
+        return [*seen, clock()]
+
+    assert await asyncio.to_thread(blocking) == [2.5, 3.0]
 
 
 async def test_store_given_as_url(make_limiter: Make) -> None:
@@ -376,11 +412,11 @@ async def test_provider_limit_sets(make_limiter: Make) -> None:
 def test_functions_decorated_with_one_key_share_its_limit() -> None:
     from powertools.ratelimit import rate_limit
 
-    @rate_limit(requests_per_minute=1, key="shared-test-key")
+    @rate_limit(requests_per_minute=1, name="shared-test-key")
     def first() -> str:
         return "first"
 
-    @rate_limit(requests_per_minute=1, key="shared-test-key", timeout=0)
+    @rate_limit(requests_per_minute=1, name="shared-test-key", timeout=0)
     def second() -> str:
         return "second"
 
@@ -427,3 +463,125 @@ async def test_concurrency_and_a_shared_store_together(clock: FakeClock) -> None
     await clock.advance(0.1)
     await asyncio.gather(*tasks)
     assert order == [0, 1, 2]
+
+
+async def test_a_blocking_acquire_on_the_loop_thread_refuses_instead_of_hanging(
+    clock: FakeClock, make_limiter: Make
+) -> None:
+    limiter = make_limiter(requests_per_second=1)
+    await limiter.acquire()
+    queued = asyncio.create_task(limiter.acquire().__aenter__())
+    await clock.settle()
+    with (  # the loop that would serve `queued` is this thread's
+        pytest.raises(BlockingCallError, match=r"use `async with limiter\.acquire"),
+        limiter.acquire(),
+    ):
+        pass
+    await clock.advance(1.0)
+    assert (await queued).held
+
+
+async def test_blocking_callers_take_the_same_queue_by_priority(
+    clock: FakeClock, make_limiter: Make
+) -> None:
+    limiter = make_limiter(requests_per_second=10)
+    await limiter.acquire()
+    lows = [asyncio.create_task(limiter.acquire(priority="low").__aenter__()) for _ in range(200)]
+    await clock.settle()
+    assert limiter.queued == 200
+    start = clock()
+
+    def critical() -> float:
+        with limiter.acquire(priority="critical", timeout=2):
+            return clock()
+
+    admitted = await asyncio.to_thread(critical)  # a blocking caller, from its own thread
+    assert admitted - start <= 0.2  # ahead of the 200 low waiters, as an async caller would be
+    assert limiter.queued >= 198
+    for task in lows:
+        task.cancel()
+    await asyncio.gather(*lows, return_exceptions=True)
+    assert limiter.queued == 0
+
+
+async def test_settle_refunds_only_what_is_held_and_only_once(
+    clock: FakeClock, make_limiter: Make
+) -> None:
+    limiter = make_limiter(tokens_per_minute=10_000, burst={"tokens_per_minute": 10_000})
+    await limiter.acquire(tokens=10_000)
+    remaining = limiter.stats()[0].remaining
+    late = limiter.acquire(tokens=5_000, timeout=1)
+    with pytest.raises(RateLimitTimeout):
+        await late
+    never = limiter.acquire(tokens=5_000)
+    for r in (late, never, late):
+        assert r.settle(tokens=0).tokens == 0
+        assert await r.asettle(tokens=0) == (0, 0, 0, 0)
+        assert r.give_back().tokens == 0
+    assert limiter.stats()[0].remaining == remaining  # 0 stays 0: nothing handed out
+    store = MemoryStore(clock=clock)
+    shared = make_limiter(name="fleet", tokens_per_minute=1_000, store=store)
+    timed_out = shared.acquire(tokens=1_000, timeout=0)
+    await shared.acquire(tokens=1_000)
+    with pytest.raises(RateLimitTimeout):
+        await timed_out
+    await timed_out.asettle(tokens=0)
+    assert store.peek("fleet", shared.limits, (0, 1_000, 1_000, 0), 1.0) == pytest.approx(60.0)
+
+
+async def test_would_wait_counts_only_the_waiters_served_first(
+    clock: FakeClock, make_limiter: Make
+) -> None:
+    limiter = make_limiter(requests_per_second=10)
+    await limiter.acquire()
+    lows = [asyncio.create_task(limiter.acquire(priority="low").__aenter__()) for _ in range(200)]
+    await clock.settle()
+    assert limiter.estimate_wait(priority="critical") <= 0.2
+    assert not limiter.would_wait_longer_than(0.5, priority="critical")
+    assert limiter.would_wait_longer_than(10.0, priority="low")  # behind 200 at 10/s
+    critical = asyncio.create_task(limiter.acquire(priority="critical").__aenter__())
+    await clock.advance(0.2)
+    assert critical.done()
+    for task in lows:
+        task.cancel()
+    await asyncio.gather(*lows, return_exceptions=True)
+
+
+async def test_would_wait_asks_the_shared_store(clock: FakeClock) -> None:
+    store = MemoryStore(clock=clock)
+    here, there = (
+        RateLimiter(
+            name="fleet",
+            tokens_per_minute=60_000,
+            burst={"tokens_per_minute": 60_000},
+            store=store,
+            clock=clock,
+            sleep=clock.sleep,
+        )
+        for _ in range(2)
+    )
+    await there.acquire(tokens=60_000)  # another process spends the minute
+    assert here.would_wait_longer_than(5.0, tokens=10_000)
+    assert await here.awould_wait_longer_than(5.0, tokens=10_000)
+    assert await here.aestimate_wait(tokens=10_000) == pytest.approx(10.0)
+    with pytest.raises(RateLimitTimeout, match="in 10 s"):
+        await here.acquire(tokens=10_000, timeout=5)
+    assert clock() == 0.0  # the store's answer was enough: no 5 s sleep
+
+
+def test_a_redis_url_without_the_extra_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "redis", None)  # as if the [redis] extra were missing
+    monkeypatch.delitem(sys.modules, "powertools.ratelimit.backends.redis", raising=False)
+    with pytest.raises(ConfigurationError, match=r"install 'powertools-ratelimit\[redis\]'"):
+        RateLimiter(store="redis://127.0.0.1:6379/0")
+
+
+async def test_would_wait_while_every_slot_is_busy(make_limiter: Make) -> None:
+    limiter = make_limiter(max_concurrent=1)  # a local model serving one call at a time
+    assert not limiter.would_wait_longer_than(1.0)
+    async with limiter.acquire():
+        assert limiter.would_wait_longer_than(1.0)  # behind a call of unknown length
+        assert limiter.estimate_wait() == math.inf
+    assert limiter.estimate_wait() == 0.0

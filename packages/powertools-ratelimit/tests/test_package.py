@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from importlib import metadata
+from pathlib import Path
 
 import powertools.ratelimit
 from powertools_testkit import run_doctests
@@ -63,3 +64,21 @@ def test_every_error_derives_from_the_package_base() -> None:
             assert issubclass(obj, errors.RateLimiterError), (
                 f"{public} does not derive from RateLimiterError"
             )
+
+
+def test_the_internal_modules_stack_one_way() -> None:
+    import ast
+
+    import powertools.ratelimit
+
+    root = Path(str(powertools.ratelimit.__file__)).parent
+    # each module may import only those listed before it (TYPE_CHECKING imports count too)
+    order = ["_reservation", "_admission", "_wrapping", "_limiter", "_decorator", "_quota"]
+    for i, name in enumerate(order):
+        tree = ast.parse((root / f"{name}.py").read_text(encoding="utf-8"))
+        imported = {
+            node.module.rsplit(".", 1)[-1]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module
+        }
+        assert not imported & set(order[i:]), (name, imported & set(order[i:]))

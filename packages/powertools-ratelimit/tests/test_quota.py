@@ -59,7 +59,7 @@ async def test_forecast_says_when_a_daily_quota_runs_out() -> None:
 async def test_check_and_wait_times_out_without_taking() -> None:
     clock = FakeClock()
     quota = manager(clock, requests_per_second=1)
-    r = await quota.check_and_wait(priority="critical", key="team-a")
+    r = await quota.check_and_wait(priority="critical", tenant="team-a")
     assert r.held
     late = asyncio.create_task(quota.check_and_wait(timeout=0.1))
     await clock.advance(0.1)
@@ -113,29 +113,60 @@ async def test_each_key_has_its_own_quota_besides_the_shared_limits() -> None:
             tokens_per_minute=1_000_000,
             burst={"tokens_per_minute": 100_000},
         ),
-        per_key={"tokens_per_day": 10_000},
+        per_tenant={"tokens_per_day": 10_000},
     )
-    r = await quota.check_and_wait(tokens=8_000, key="team-a")
+    r = await quota.check_and_wait(tokens=8_000, tenant="team-a")
     r.settle(tokens=6_000)  # refunded to the key's quota and to the shared limit
-    assert quota.key_stats("team-a")[0].remaining == pytest.approx(4_000)
-    await quota.check_and_wait(tokens=4_000, key="team-a")
-    late = asyncio.create_task(quota.check_and_wait(tokens=4_000, key="team-a", timeout=60))
+    assert quota.tenant_stats("team-a")[0].remaining == pytest.approx(4_000)
+    await quota.check_and_wait(tokens=4_000, tenant="team-a")
+    late = asyncio.create_task(quota.check_and_wait(tokens=4_000, tenant="team-a", timeout=60))
     await clock.advance(60.0)
     with pytest.raises(RateLimitTimeout):  # team-a's day is spent; nothing stays taken
         await late
-    await quota.check_and_wait(tokens=9_000, key="team-b", timeout=0)  # team-b is untouched
-    assert quota.key_stats("team-b")[0].remaining == pytest.approx(1_000, abs=10)
-    assert QuotaManager().key_stats("anyone") == []
+    await quota.check_and_wait(tokens=9_000, tenant="team-b", timeout=0)  # team-b is untouched
+    assert quota.tenant_stats("team-b")[0].remaining == pytest.approx(1_000, abs=10)
+    assert QuotaManager().tenant_stats("anyone") == []
 
 
 async def test_a_key_gets_its_quota_back_when_the_shared_limit_times_out() -> None:
     clock = FakeClock()
     quota = QuotaManager(
         RateLimiter(clock=clock, sleep=clock.sleep, requests_per_second=1),
-        per_key={"requests_per_day": 5},
+        per_tenant={"requests_per_day": 5},
     )
-    r = await quota.check_and_wait(key="a")
+    r = await quota.check_and_wait(tenant="a")
     await r.asettle(tokens=0)
     with pytest.raises(RateLimitTimeout):
-        await quota.check_and_wait(key="a", timeout=0)
-    assert quota.key_stats("a")[0].remaining == pytest.approx(4, abs=0.01)
+        await quota.check_and_wait(tenant="a", timeout=0)
+    assert quota.tenant_stats("a")[0].remaining == pytest.approx(4, abs=0.01)
+
+
+async def test_would_wait_counts_the_tenants_own_quota() -> None:
+    clock = FakeClock()
+    quota = QuotaManager(
+        RateLimiter(clock=clock, sleep=clock.sleep, tokens_per_minute=1_000_000),
+        per_tenant={"tokens_per_day": 10_000},
+    )
+    await quota.check_and_wait(tokens=10_000, tenant="team-a")
+    assert quota.would_wait_longer_than(60.0, tokens=5_000, tenant="team-a")
+    assert await quota.awould_wait_longer_than(60.0, tokens=5_000, tenant="team-a")
+    assert not quota.would_wait_longer_than(60.0, tokens=5_000, tenant="team-b")
+
+
+async def test_the_forecast_counts_settled_usage_not_estimates() -> None:
+    clock = FakeClock()
+    quota = manager(clock, tokens_per_day=10_000_000)
+    for _ in range(10):
+        r = await quota.check_and_wait(tokens=10_000)
+        r.settle(tokens=1_000)  # a tenth of the estimate
+        await clock.advance(6.0)
+    settled = quota.get_stats().rate_per_second["tokens"]
+    clock2 = FakeClock()
+    honest = manager(clock2, tokens_per_day=10_000_000)
+    for _ in range(10):
+        await honest.check_and_wait(tokens=1_000)
+        await clock2.advance(6.0)
+    assert settled == pytest.approx(honest.get_stats().rate_per_second["tokens"], rel=0.02)
+    r = await quota.check_and_wait(tokens=10_000)
+    r.give_back()  # a call not made counts nothing
+    assert quota.get_stats().rate_per_second["tokens"] == pytest.approx(settled, rel=0.02)

@@ -7,11 +7,18 @@ import logging
 
 import pytest
 
-from powertools.ratelimit import ConfigurationError, RateLimiter, StoreUnavailableError, open_store
+pytest.importorskip("redis")  # before the backend, which imports it
+
+from powertools.ratelimit import (
+    ConfigurationError,
+    RateLimiter,
+    RateLimitTimeout,
+    StoreError,
+    StoreUnavailableError,
+    open_store,
+)
 from powertools.ratelimit.backends.redis import RedisStore, limit_keys
 from powertools.ratelimit.testing import FakeClock
-
-pytest.importorskip("redis")
 
 CLOSED = "redis://:s3cret@127.0.0.1:1/0"  # port 1: nothing listens, the connection is refused
 
@@ -199,3 +206,48 @@ def test_real_redis_for_blocking_callers(redis_url: str) -> None:
         pass
     assert not store.degraded
     store.close()
+
+
+@pytest.mark.integration
+async def test_a_refusing_redis_is_an_error_not_an_outage(redis_url: str) -> None:
+    import redis
+
+    store = RedisStore(redis_url, on_failure="open")
+    lim = RateLimiter(name="wrongtype", requests_per_minute=60, store=store)
+    key = limit_keys("wrongtype", lim.limits)[0]
+    admin = redis.Redis.from_url(redis_url)
+    admin.delete(key)
+    admin.rpush(key, "not a number")  # a key of another type under the limiter's name
+    try:
+        with pytest.raises(StoreError, match=r"'wrongtype'.*delete it"):
+            await lim.acquire()
+        assert not store.degraded  # not taken for an outage: "open" did not admit it
+        with pytest.raises(StoreError):
+            await lim.aestimate_wait()
+    finally:
+        admin.delete(key)
+        admin.close()
+        await store.aclose()
+
+
+@pytest.mark.integration
+async def test_would_wait_asks_redis_in_one_round_trip(redis_url: str) -> None:
+    stores = [RedisStore(redis_url) for _ in range(2)]
+    here, there = (
+        RateLimiter(
+            name="peek-fleet",
+            tokens_per_minute=60_000,
+            burst={"tokens_per_minute": 60_000},
+            store=store,
+        )
+        for store in stores
+    )
+    await stores[0].aadjust("peek-fleet", here.limits, (0, -120_000, 0, 0), 1.0)  # a clean start
+    await there.acquire(tokens=60_000)  # another process spends the minute
+    trips = stores[0].round_trips
+    assert await here.awould_wait_longer_than(5.0, tokens=10_000)
+    assert stores[0].round_trips == trips + 1
+    with pytest.raises(RateLimitTimeout):
+        await here.acquire(tokens=10_000, timeout=5)  # refused at once: the store said ~10 s
+    for store in stores:
+        await store.aclose()

@@ -7,13 +7,15 @@ from powertools.logging._context import (
     context,
     context_from_headers,
     get_context,
+    new_trace,
     set_context,
+    trace,
     trace_headers,
 )
 from powertools.logging._levels import Level
 from powertools.logging._logger import StructuredLogger
 from powertools.logging._metrics import Metrics
-from powertools.logging._query import Query
+from powertools.logging._query import Query, QueryResult
 from powertools.logging._record import LogEvent, LogRecord
 from powertools.logging._redact import REDACTED, redact_text
 from powertools.logging._registry import data_dir
@@ -48,6 +50,7 @@ __all__ = [
     "PublicKey",
     "Query",
     "QueryError",
+    "QueryResult",
     "QueryableSink",
     "SigningKey",
     "Sink",
@@ -60,8 +63,10 @@ __all__ = [
     "context_from_headers",
     "data_dir",
     "get_context",
+    "new_trace",
     "redact_text",
     "set_context",
+    "trace",
     "trace_headers",
     "verify_trail",
 ]

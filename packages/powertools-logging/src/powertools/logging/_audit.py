@@ -20,7 +20,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ __all__ = [
 
 _OPEN: weakref.WeakSet[AuditTrail] = weakref.WeakSet()
 _TAIL_READ = 1 << 16
+POLICY = "trail_policy"  # the first record's field: {"checkpoint_every": N, "signed": bool}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +57,62 @@ class AuditRecord:
 
 @dataclass(frozen=True, slots=True)
 class AuditVerification:
-    """The result of a successful :meth:`AuditTrail.verify`."""
+    """The result of a successful :meth:`AuditTrail.verify`.
+
+    ``signed``: the checkpoints' signatures were checked. ``signed_trail``: the trail's first
+    record says it is signed (so verify it with its public key to check the signatures).
+    """
 
     records: int
     checkpoints: int
     signed: bool
+    signed_trail: bool = field(default=False, repr=False)
+
+
+def read_policy(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The policy a trail's first record states (``checkpoint_every``, ``signed``), if any.
+
+    Trusted only once the chain and a checkpoint confirm that record (:func:`verify_trail`).
+    """
+    with open(path, "rb") as trail:
+        first = trail.readline(1 << 20)
+    parts = first.split(b"\t", 2)
+    if len(parts) != 3 or parts[1] != b"1":
+        return None
+    try:
+        body = json.loads(parts[2])
+    except ValueError:
+        return None
+    policy = body.get(POLICY) if isinstance(body, dict) else None
+    return policy if isinstance(policy, dict) else None
+
+
+def _check_coverage(
+    settled: int, entries: list[_Checkpoint], policy: dict[str, Any] | None, keyed: bool
+) -> None:
+    """Every checkpoint the trail's policy promises for its first ``settled`` records is there
+    (all of them at rest; those its live writer has checkpointed); a signed trail has one."""
+    records = settled
+    have = {entry.seq for entry in entries}
+    every = policy.get("checkpoint_every") if policy else None
+    signed = bool(policy and policy.get("signed"))
+    if records and not have and (signed or keyed or (isinstance(every, int) and records >= every)):
+        raise AuditTamperedError(
+            "withheld-checkpoint",
+            records,
+            f"the trail holds {records} records but no checkpoint: its checkpoint file was "
+            "removed, emptied or withheld (or its writer was killed, or is still running, before"
+            " writing the first one)",
+        )
+    if isinstance(every, int) and every > 0:
+        for seq in range(every, records + 1, every):
+            if seq not in have:
+                raise AuditTamperedError(
+                    "withheld-checkpoint",
+                    seq,
+                    f"the trail checkpoints every {every} records, but the checkpoint of "
+                    f"record {seq} is missing",
+                )
 
 
 def _digest(prev: bytes, seq: bytes, body: bytes) -> bytes:
@@ -172,6 +224,9 @@ def _verify(
     entries: list[_Checkpoint],
     verifier: PublicKey | None,
     processes: int | None,
+    *,
+    at_least: int | None = None,
+    settled: int | None = None,
 ) -> AuditVerification:
     """Signatures, then the chain, a block at a time (on every core for a large trail); when
     that cannot confirm the trail intact, the whole trail is read again to name the record at
@@ -189,7 +244,19 @@ def _verify(
         check.close()
     if records is None:
         records = verify_records(read_range(str(path), 0, size), checkpoints)
-    return AuditVerification(records, len(checkpoints), verifier is not None)
+    policy = read_policy(path) if records else None
+    _check_coverage(
+        records if settled is None else min(settled, records), entries, policy, verifier is not None
+    )
+    if at_least is not None and records < at_least:
+        raise AuditTamperedError(
+            "truncated",
+            records + 1,
+            f"the trail holds {records} records, {at_least} were expected (cut back, with its "
+            "later checkpoints removed)",
+        )
+    signed_trail = bool(policy and policy.get("signed"))
+    return AuditVerification(records, len(checkpoints), verifier is not None, signed_trail)
 
 
 def verify_trail(
@@ -198,12 +265,18 @@ def verify_trail(
     checkpoint_path: str | os.PathLike[str] | None = None,
     public_key: bytes | None = None,
     processes: int | None = None,
+    at_least: int | None = None,
 ) -> AuditVerification:
     """Verify the audit trail at ``path`` without opening it for writing.
 
     Raises :class:`AuditTamperedError` naming the first record at fault. ``checkpoint_path``
     defaults to ``<path>.checkpoints``; with ``public_key`` (32 raw bytes) every checkpoint's
-    signature is checked too. A large trail is checked on ``processes`` cores (default: all).
+    signature is checked too, and a trail without checkpoints fails. The checkpoints the
+    trail's first record promises (one every ``checkpoint_every`` records) must all be there.
+    ``at_least``: the record count of the latest checkpoint you keep elsewhere; a trail cut
+    back below it fails (without it, a cut just after a checkpoint, with the later checkpoints
+    removed, cannot be told from a trail that ended there). A large trail is checked on
+    ``processes`` cores (default: all).
 
     >>> import tempfile, pathlib
     >>> trail = AuditTrail(pathlib.Path(tempfile.mkdtemp()) / "audit.log")
@@ -216,7 +289,7 @@ def verify_trail(
     size = path.stat().st_size
     entries = _read_checkpoints(Path(checkpoint_path or f"{path}.checkpoints"))
     verifier = None if public_key is None else load_public_key(public_key)
-    return _verify(path, size, entries, verifier, processes)
+    return _verify(path, size, entries, verifier, processes, at_least=at_least)
 
 
 class AuditTrail:
@@ -259,7 +332,24 @@ class AuditTrail:
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         self._seq, self._hash = self._resume()
         self._checkpointed = self._seq
+        if self._seq:
+            self._adopt_policy(read_policy(self.path))
         _OPEN.add(self)
+
+    def _adopt_policy(self, policy: dict[str, Any] | None) -> None:
+        """A resumed trail keeps the cadence it was created with, and stays signed."""
+        if policy is None:
+            return
+        every = policy.get("checkpoint_every")
+        if isinstance(every, int) and every >= 1:
+            self._every = every
+        if policy.get("signed") and self._key is None:
+            os.close(self._fd)
+            raise ConfigurationError(
+                f"the audit trail {self.path} is signed (its first record says so), but no "
+                "signing_key was given: pass the key it was created with, or its checkpoints "
+                "from here on would fail verification"
+            )
 
     def _resume(self) -> tuple[int, bytes]:
         size = os.fstat(self._fd).st_size
@@ -285,7 +375,16 @@ class AuditTrail:
         event: str = "audit",
         **fields: Any,
     ) -> AuditRecord:
-        """Append a record (written before this returns) and return it."""
+        """Append a record (written before this returns) and return it.
+
+        The first record of a trail also states the trail's policy (``trail_policy``: how
+        often it checkpoints, whether it is signed), so withheld checkpoints are detected.
+        """
+        if self._seq == 0:
+            fields = {
+                **fields,
+                POLICY: {"checkpoint_every": self._every, "signed": self._key is not None},
+            }
         body: dict[str, Any] = redact_value(
             {
                 **fields,
@@ -342,12 +441,13 @@ class AuditTrail:
         with self._lock:  # what was written so far, checkpoints included
             size = self.path.stat().st_size
             entries = _read_checkpoints(self.checkpoint_path)
+            settled = self._checkpointed  # records after it await this writer's next checkpoint
         verifier = (
             load_public_key(public_key)
             if public_key is not None
             else (None if self._key is None else self._key.public_key())
         )
-        return _verify(self.path, size, entries, verifier, None)
+        return _verify(self.path, size, entries, verifier, None, settled=settled)
 
 
 @atexit.register

@@ -71,7 +71,7 @@ class SigningKey:
         module = _ed25519()
         path = Path(path)
         if not path.exists() and create:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             key = module.Ed25519PrivateKey.generate()  # type: ignore[attr-defined]
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as out:

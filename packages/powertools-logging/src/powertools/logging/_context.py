@@ -6,7 +6,9 @@ another's fields. A context is immutable: setting fields makes a new one, encode
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -23,9 +25,12 @@ __all__ = [
     "current_context",
     "get_context",
     "new_id",
+    "new_trace",
     "set_context",
+    "trace",
     "trace_fields",
     "trace_headers",
+    "w3c_trace_id",
 ]
 
 
@@ -100,6 +105,57 @@ def context(**fields: Any) -> Iterator[None]:
         _CONTEXT.reset(token)
 
 
+_HEX32 = re.compile(r"^[0-9a-f]{32}$")
+_HEX16 = re.compile(r"^[0-9a-f]{16}$")
+_ZEROS = "0" * 32
+
+
+def w3c_trace_id(trace_id: str) -> str:
+    """A valid W3C trace id for ``trace_id``: itself if it is one (32 lowercase hex digits,
+    not all zero), else derived from it (the first 16 bytes of its SHA-256), so one
+    application trace id always maps to the same W3C id.
+
+    >>> w3c_trace_id("4bf92f3577b34da6a3ce929d0e0e4736")
+    '4bf92f3577b34da6a3ce929d0e0e4736'
+    >>> w3c_trace_id("trace789") == w3c_trace_id("trace789") != "trace789"
+    True
+    """
+    if _HEX32.match(trace_id) and trace_id != _ZEROS:
+        return trace_id
+    derived = hashlib.sha256(trace_id.encode()).hexdigest()[:32]
+    return derived if derived != _ZEROS else "1" * 32
+
+
+def new_trace(trace_id: str | None = None) -> str:
+    """Start a trace in this task or thread: a fresh W3C trace id (or ``trace_id``) becomes the
+    context's ``trace_id``, and every task started from here on inherits it. Returns the id.
+
+    >>> tid = new_trace(); len(tid), get_context()["trace_id"] == tid
+    (32, True)
+    >>> clear_context()
+    """
+    tid = new_id() if trace_id is None else trace_id
+    set_context(trace_id=tid)
+    return tid
+
+
+@contextmanager
+def trace(trace_id: str | None = None) -> Iterator[str]:
+    """A trace for the duration of a ``with`` block: every event logged in it, and in the tasks
+    it starts (``asyncio.gather``, ``TaskGroup``, ``to_thread``), carries the same
+    ``trace_id``, a fresh W3C id unless one is given. The previous context returns after it.
+
+    >>> with trace() as tid:
+    ...     get_context()["trace_id"] == tid
+    True
+    >>> "trace_id" in get_context()
+    False
+    """
+    tid = new_id() if trace_id is None else trace_id
+    with context(trace_id=tid):
+        yield tid
+
+
 def _otel_ids() -> dict[str, str] | None:
     trace_module = sys.modules.get("opentelemetry.trace")
     if trace_module is None:
@@ -135,13 +191,18 @@ def trace_fields(ctx: Context) -> str:
 def trace_headers() -> dict[str, str]:
     """W3C ``traceparent`` and ``x-correlation-id`` headers that carry this context onward.
 
+    The ``traceparent`` is always valid: a context ``trace_id`` that is not a W3C id (the
+    spec's ``"trace789"``) is mapped to one with :func:`w3c_trace_id`.
+
     >>> with context(trace_id="4bf92f3577b34da6a3ce929d0e0e4736", correlation_id="c-1"):
     ...     trace_headers()["x-correlation-id"]
     'c-1'
     """
     fields = _CONTEXT.get().fields
     otel = _otel_ids() or {}
-    trace_id = str(fields.get("trace_id") or otel.get("trace_id") or _generated_trace()[0])
+    trace_id = w3c_trace_id(
+        str(fields.get("trace_id") or otel.get("trace_id") or _generated_trace()[0])
+    )
     span_id = str(otel.get("span_id") or new_id(8))
     headers = {"traceparent": f"00-{trace_id}-{span_id}-01"}
     if "correlation_id" in fields:
@@ -160,9 +221,15 @@ def context_from_headers(headers: Mapping[str, str]) -> dict[str, str]:
     >>> clear_context()
     """
     lowered = {k.lower(): v for k, v in headers.items()}
-    parts = lowered.get("traceparent", "").split("-")
+    parts = lowered.get("traceparent", "").strip().split("-")
     fields = {"correlation_id": lowered.get("x-correlation-id") or new_id()}
-    if len(parts) == 4 and len(parts[1]) == 32:
+    if (
+        len(parts) == 4
+        and _HEX32.match(parts[1])
+        and parts[1] != _ZEROS
+        and _HEX16.match(parts[2])
+        and parts[2] != "0" * 16
+    ):
         fields["trace_id"] = parts[1]
         fields["parent_span_id"] = parts[2]
     set_context(**fields)

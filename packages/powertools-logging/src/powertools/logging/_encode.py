@@ -17,7 +17,14 @@ from typing import Any
 
 from powertools.logging._redact import REDACTED, is_sensitive_name, redact_text, redact_value
 
-__all__ = ["RESERVED", "encode_fields", "encode_string", "encode_value", "format_time"]
+__all__ = [
+    "RESERVED",
+    "encode_event",
+    "encode_fields",
+    "encode_string",
+    "encode_value",
+    "format_time",
+]
 
 _REDACTED_JSON: str = encode_basestring(REDACTED)
 _CACHE_LIMIT = 8192
@@ -39,6 +46,27 @@ def _learn_name(name: str) -> tuple[str, bool]:
     if len(_NAMES) < _CACHE_LIMIT:
         _NAMES[name] = entry
     return entry
+
+
+_EVENTS: dict[str, tuple[str, str]] = {}
+
+
+def encode_event(name: str) -> tuple[str, str]:
+    """An event name's JSON text and its redacted plain text (for indexed columns), cached.
+
+    >>> encode_event("called sk-0123456789abcdefghij")
+    ('"called [REDACTED]"', 'called [REDACTED]')
+    """
+    found = _EVENTS.get(name)
+    if found is not None:
+        return found
+    plain = redact_text(name)
+    found = (encode_basestring(plain), plain)
+    if len(name) <= _CACHEABLE_LENGTH:
+        if len(_EVENTS) >= _CACHE_LIMIT:
+            _EVENTS.clear()
+        _EVENTS[name] = found
+    return found
 
 
 def encode_string(text: str) -> str:

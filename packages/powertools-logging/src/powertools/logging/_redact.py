@@ -5,22 +5,33 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["REDACTED", "is_sensitive_name", "redact_text", "redact_value"]
+__all__ = ["REDACTED", "hide_password", "is_sensitive_name", "redact_text", "redact_value"]
 
 REDACTED = "[REDACTED]"
 
-# Each alternative matches only characters that JSON never escapes, so redacting an encoded
-# line or a raw string gives the same result.
+# Applied to raw text, before it is JSON-encoded (names, strings, nested strings). Quotes may
+# sit between a secret's name and its value, so JSON text ('{"api_key": "..."}') and a repr'd
+# dict ("{'Authorization': '...'}") are caught as well as "name=value" text.
+_NAMED_VALUE = (
+    r"(?i:authorization|api[_\-]?key|password|secret)[\"']?(?:\s|\\[tnr])*[:=](?:\s|\\[tnr])*"
+    r"[\"']?(?:(?i:bearer|basic|digest)(?:\s|\\[tnr])+)?[^\s\"'\\,;&}]+"
+)
 _SECRET = re.compile(
-    r"sk-[A-Za-z0-9_\-]{16,}"  # OpenAI (sk-..., sk-proj-...) and Anthropic (sk-ant-...)
+    r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{16,}"  # OpenAI (sk-..., sk-proj-...), Anthropic (sk-ant-)
     r"|AIza[0-9A-Za-z_\-]{30,}"  # Google API keys
     r"|AKIA[0-9A-Z]{16}"  # AWS access key ids
     r"|gh[pousr]_[A-Za-z0-9]{30,}"  # GitHub tokens
     r"|xox[abposr]-[A-Za-z0-9\-]{10,}"  # Slack tokens
     r"|(?i:bearer)(?:\s|\\[tnr])+[A-Za-z0-9._~+/=\-]{8,}"  # bearer tokens
-    r"|(?i:authorization|api[_\-]?key|password|secret)(?:\s|\\[tnr])*[:=](?:\s|\\[tnr])*"
-    r"(?:(?i:bearer|basic|digest)(?:\s|\\[tnr])+)?[^\s\"\\,;&]+"  # name: value in text
+    r"|(?P<dsn>://[^\s:/@\"'\\]*:)[^\s/@\"'\\]+(?=@)"  # a URL's password (DSNs)
+    r"|" + _NAMED_VALUE  # name: value, name=value, "name": "value"
 )
+
+
+def _replacement(match: re.Match[str]) -> str:
+    dsn = match.group("dsn")
+    return REDACTED if dsn is None else dsn + REDACTED
+
 
 _SENSITIVE_NAME = re.compile(
     r"pass(?:word|wd|phrase)?$|pwd$|secret|api[_\-]?key|apikey|authorization|credential"
@@ -34,8 +45,21 @@ def redact_text(text: str) -> str:
 
     >>> redact_text("calling with sk-abcdefghijklmnopqrstuv now")
     'calling with [REDACTED] now'
+    >>> redact_text('{"api_key": "abc123"} via postgresql://u:pw@h/db')
+    '{"[REDACTED]"} via postgresql://u:[REDACTED]@h/db'
+    >>> redact_text("disk-usage-monitoring-alert")  # not a key: "sk-" inside a word
+    'disk-usage-monitoring-alert'
     """
-    return _SECRET.sub(REDACTED, text)
+    return _SECRET.sub(_replacement, text)
+
+
+def hide_password(url: str) -> str:
+    """``url`` with its password (if any) redacted, for messages that name a server.
+
+    >>> hide_password("postgresql://app:s3cret@db:5432/logs")
+    'postgresql://app:[REDACTED]@db:5432/logs'
+    """
+    return redact_text(url)
 
 
 def is_sensitive_name(name: str) -> bool:

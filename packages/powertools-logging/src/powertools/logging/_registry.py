@@ -1,8 +1,11 @@
 """Sinks by name or URL, through the ``powertools.logging.sinks`` entry-point group.
 
 ``"console"``, ``"sqlite:///path/events.db"``, ``"file:///var/log/app.jsonl"``,
-``"postgresql://..."``: the name (or URL scheme) picks the entry point, the rest of the URL is
-handed to the sink's ``from_url``.
+``"postgresql://..."``, ``"nats://host:4222"``, ``"kafka://host:9092?topic=logs"``,
+``"datadog://?service=api"``, ``"cloudwatch://group?stream=web&region=eu-west-1"``,
+``"pubsub://projects/p/topics/t"``: the name (or URL scheme) picks the entry point; a sink with
+a ``from_url`` classmethod reads its settings from the whole URL, the others get the path (file,
+SQLite) or the URL.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 from powertools.logging._sink import Sink
 from powertools.logging.errors import ConfigurationError
 
-__all__ = ["data_dir", "resolve_sink"]
+__all__ = ["data_dir", "key_dir", "resolve_sink"]
 
 _SCHEMES = {"postgres": "postgresql", "jsonl": "file"}
 _PATH_SCHEMES = {"file", "sqlite"}  # the rest of the URL is a path; other sinks take the URL
@@ -34,6 +37,20 @@ def data_dir() -> Path:
     else:
         base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return base / "powertools" / "logging"
+
+
+def key_dir() -> Path:
+    """Where the audit signing key lives, apart from the trails it signs (see decision 0507):
+    ``POWERTOOLS_LOGGING_KEY_DIR``, else the user's configuration folder
+    (``$XDG_CONFIG_HOME`` or ``~/.config``, then ``powertools/logging/keys``)."""
+    configured = os.environ.get("POWERTOOLS_LOGGING_KEY_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    if os.name == "nt":  # pragma: no cover - Windows
+        base = Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming"))
+    else:
+        base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "powertools" / "logging" / "keys"
 
 
 @cache
@@ -54,5 +71,7 @@ def resolve_sink(spec: Sink | str) -> Sink:
     factory = entry.load()
     if "://" not in spec:
         return factory()  # type: ignore[no-any-return]
+    if hasattr(factory, "from_url"):  # a sink whose settings are spelled in its URL
+        return factory.from_url(spec)  # type: ignore[no-any-return]
     target = spec.split("://", 1)[1] if scheme in _PATH_SCHEMES else spec
     return factory(target)  # type: ignore[no-any-return]

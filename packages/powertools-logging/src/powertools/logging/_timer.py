@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -19,7 +19,19 @@ R = TypeVar("R")
 
 class Timer:
     """Times a block: logs ``<name>`` with ``duration_ms`` and ``status``, observes the
-    ``<name>.duration_ms`` histogram and counts ``<name>.calls`` and ``<name>.errors``."""
+    ``<name>.duration_ms`` histogram and counts ``<name>.calls`` and ``<name>.errors``, all
+    under ``tags``. Each ``with`` (or each decorated call) is timed on its own, so one timer
+    may be used by many tasks at once as a decorator; as a ``with`` block, make one per use.
+
+    >>> from powertools.logging import StructuredLogger
+    >>> from powertools.logging.testing import MemorySink
+    >>> log = StructuredLogger("t", sinks=[MemorySink()])
+    >>> ticks = iter([1.0, 1.25])
+    >>> with log.timer("llm_call", tags={"model": "gpt-4"}, clock=lambda: next(ticks)):
+    ...     pass
+    >>> log.metrics.histogram("llm_call.duration_ms", {"model": "gpt-4"}).count
+    1
+    """
 
     def __init__(
         self,
@@ -27,8 +39,10 @@ class Timer:
         name: str,
         clock: Callable[[], float],
         fields: dict[str, Any],
+        tags: Mapping[str, Any] | None = None,
     ) -> None:
         self._logger, self.name, self._clock, self._fields = logger, name, clock, fields
+        self.tags: dict[str, Any] = dict(tags or {})
         self._started = 0.0
         self.duration_ms: float | None = None
 
@@ -44,13 +58,16 @@ class Timer:
     ) -> None:
         self.duration_ms = (self._clock() - self._started) * 1000.0
         status = "ok" if exc_type is None else "error"
-        metrics = self._logger.metrics
-        metrics.histogram(f"{self.name}.duration_ms").observe(self.duration_ms)
-        metrics.counter(f"{self.name}.calls").inc()
+        metrics, tags = self._logger.metrics, self.tags
+        metrics.histogram(f"{self.name}.duration_ms", tags).observe(self.duration_ms)
+        metrics.counter(f"{self.name}.calls", tags).inc()
+        fields = dict(self._fields)  # a timer used twice does not carry the last error on
         if exc_type is not None:
-            metrics.counter(f"{self.name}.errors").inc()
-            self._fields["error"] = exc_type.__name__
-        self._logger.info(self.name, duration_ms=self.duration_ms, status=status, **self._fields)
+            metrics.counter(f"{self.name}.errors", tags).inc()
+            fields["error"] = exc_type.__name__
+        if tags:
+            fields["tags"] = tags
+        self._logger.info(self.name, duration_ms=self.duration_ms, status=status, **fields)
 
     async def __aenter__(self) -> Timer:
         return self.__enter__()
@@ -70,7 +87,7 @@ class Timer:
 
         @functools.wraps(fn)
         def timed(*args: P.args, **kwargs: P.kwargs) -> R:
-            with Timer(self._logger, self.name, self._clock, dict(self._fields)):
+            with Timer(self._logger, self.name, self._clock, self._fields, self.tags):
                 return fn(*args, **kwargs)
 
         return timed
@@ -80,7 +97,7 @@ class Timer:
     ) -> Callable[P, Coroutine[Any, Any, R]]:
         @functools.wraps(fn)
         async def timed(*args: P.args, **kwargs: P.kwargs) -> R:
-            with Timer(self._logger, self.name, self._clock, dict(self._fields)):
+            with Timer(self._logger, self.name, self._clock, self._fields, self.tags):
                 return await fn(*args, **kwargs)
 
         return timed

@@ -1,10 +1,11 @@
 """The ``powertools-logging`` command (also ``python -m powertools.logging``).
 
-``powertools-logging audit verify PATH [--checkpoints PATH] [--public-key KEY]`` checks an audit
-trail without opening it for writing. It prints one line and exits with
+``powertools-logging audit verify PATH [--checkpoints PATH] [--public-key KEY] [--at-least N]``
+checks an audit trail without opening it for writing. It prints one line and exits with
 
 - 0: ``OK: N records, chain intact, K checkpoints verified``;
-- 1: ``FAILED: ...`` naming the first record at fault and what is wrong with it;
+- 1: ``FAILED: ...`` naming the first record at fault and what is wrong with it (also when
+  checkpoints the trail promises are missing: a removed, emptied or cut checkpoint file);
 - 2: the input cannot be checked (a missing file, a key that is not one), said on stderr.
 
 :func:`main` takes the arguments and returns the exit status, so another command (such as the
@@ -51,6 +52,13 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         help="the Ed25519 public key that signed the checkpoints: 64 hex digits, or a file "
         "holding them or the 32 raw bytes; without it signatures are not checked",
     )
+    verify.add_argument(
+        "--at-least",
+        type=int,
+        metavar="N",
+        help="the record count of the latest checkpoint you keep elsewhere: a trail cut back "
+        "below it fails",
+    )
     return parser
 
 
@@ -86,12 +94,7 @@ def _checkpoint_file(args: argparse.Namespace) -> Path:
         return path
     if given is not None:
         raise ConfigurationError(f"no checkpoint file at {path}; check --checkpoints")
-    if args.public_key is not None:
-        raise ConfigurationError(
-            f"no checkpoint file at {path}, so no signature to check; "
-            "pass --checkpoints, or verify without --public-key"
-        )
-    return path  # none yet: the chain alone is checked
+    return path  # missing: a signed trail then fails as tampered (its checkpoints are withheld)
 
 
 def _is_private_key(args: argparse.Namespace, checkpoints: Path) -> bool:
@@ -109,8 +112,11 @@ def _is_private_key(args: argparse.Namespace, checkpoints: Path) -> bool:
 
 
 def _failure(error: AuditTamperedError) -> str:
+    if error.kind == "withheld-checkpoint":
+        return f"FAILED: checkpoint withheld: {error.detail}"
     if error.kind != "forged-checkpoint":
-        return f"FAILED: record {error.seq} (line {error.line}) {error.kind}: {error.detail}"
+        where = "" if error.line is None else f" (line {error.line})"
+        return f"FAILED: record {error.seq}{where} {error.kind}: {error.detail}"
     if error.seq == 0:
         return f"FAILED: {error.detail}"
     return f"FAILED: the checkpoint of record {error.seq}: bad signature ({error.detail})"
@@ -122,7 +128,9 @@ def _verify(args: argparse.Namespace) -> int:
     public_key = None if args.public_key is None else _public_key(args.public_key)
     checkpoints = _checkpoint_file(args)
     try:
-        result = verify_trail(args.path, checkpoint_path=checkpoints, public_key=public_key)
+        result = verify_trail(
+            args.path, checkpoint_path=checkpoints, public_key=public_key, at_least=args.at_least
+        )
     except AuditTamperedError as error:
         if error.kind == "forged-checkpoint" and _is_private_key(args, checkpoints):
             raise ConfigurationError(
@@ -133,6 +141,8 @@ def _verify(args: argparse.Namespace) -> int:
         print(_failure(error))
         return TAMPERED
     signatures = "" if result.signed else " (signatures not checked: no --public-key)"
+    if result.signed_trail and not result.signed:
+        signatures = " (this trail is signed: pass --public-key to check its signatures)"
     print(
         f"OK: {result.records} records, chain intact, "
         f"{result.checkpoints} checkpoints verified{signatures}"

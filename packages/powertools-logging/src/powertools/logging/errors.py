@@ -64,7 +64,8 @@ class AuditTamperedError(LoggingError):
     """The audit trail does not verify.
 
     ``kind`` is one of ``edited``, ``removed``, ``reordered``, ``truncated``, ``rewritten``,
-    ``malformed`` or ``forged-checkpoint``; ``seq`` is the sequence number of the record at fault
+    ``malformed``, ``forged-checkpoint`` or ``withheld-checkpoint`` (a checkpoint the trail
+    promises is missing); ``seq`` is the sequence number of the record at fault
     (0 for a checkpoint line that is not a checkpoint); ``line`` is the trail file's line at
     fault, counted from 1 (``None`` when the fault is in the checkpoints); ``detail`` says what
     is wrong.

@@ -43,8 +43,12 @@ class MemorySink:
         return [LogEvent.from_json(r.line) for r in self.records]
 
     def query(self, query: Query) -> list[LogEvent]:
-        """Matching events, oldest first."""
-        return [e for e in self.events if query.matches(e)][-query.limit :]
+        """Matching events, oldest first (the newest ``query.limit``)."""
+        return query.newest([e for e in self.events if query.matches(e)])
+
+    def count(self, query: Query) -> int:
+        """How many events match ``query``."""
+        return sum(1 for e in self.events if query.matches(e))
 
     def flush(self) -> None:
         """Nothing to flush."""

@@ -10,11 +10,14 @@ from powertools.ratelimit._quota import QuotaManager, QuotaStats
 from powertools.ratelimit._reservation import Reservation
 from powertools.ratelimit._scheduler import PRIORITY_WEIGHTS
 from powertools.ratelimit._store import MemoryStore, Store, open_store
+from powertools.ratelimit._wrapping import report_usage, usage_of
 from powertools.ratelimit.errors import (
+    BlockingCallError,
     ConfigurationError,
     RateLimiterError,
     RateLimitTimeout,
     RequestTooLargeError,
+    StoreError,
     StoreUnavailableError,
 )
 
@@ -22,6 +25,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "PRIORITY_WEIGHTS",
+    "BlockingCallError",
     "CellStats",
     "ConfigurationError",
     "Cost",
@@ -37,6 +41,7 @@ __all__ = [
     "RequestTooLargeError",
     "Reservation",
     "Store",
+    "StoreError",
     "StoreUnavailableError",
     "__version__",
     "load_provider_limits",
@@ -44,4 +49,6 @@ __all__ = [
     "parse_duration",
     "parse_rate_limit_headers",
     "rate_limit",
+    "report_usage",
+    "usage_of",
 ]

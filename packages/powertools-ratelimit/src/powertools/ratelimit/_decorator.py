@@ -1,4 +1,4 @@
-"""``rate_limit``: the decorator form, one limiter per key shared by every function using it."""
+"""``rate_limit``: the decorator form, one limiter per name shared by every function using it."""
 
 from __future__ import annotations
 
@@ -20,12 +20,12 @@ _registry: dict[str, RateLimiter] = {}
 _registry_lock = threading.Lock()
 
 
-def shared_limiter(key: str, make: Callable[[], RateLimiter]) -> RateLimiter:
-    """The limiter registered under ``key``, made by ``make`` the first time."""
+def shared_limiter(name: str, make: Callable[[], RateLimiter]) -> RateLimiter:
+    """The limiter registered under ``name``, made by ``make`` the first time."""
     with _registry_lock:
-        limiter = _registry.get(key)
+        limiter = _registry.get(name)
         if limiter is None:
-            limiter = _registry[key] = make()
+            limiter = _registry[name] = make()
         return limiter
 
 
@@ -38,7 +38,7 @@ def rate_limit(
     max_concurrent: int | None = None,
     priority: str = "normal",
     tokens: TokenSource = None,
-    key: str | None = None,
+    name: str | None = None,
     tenant: str | Callable[..., str] | None = None,
     store: Store | str | None = None,
     timeout: float | None = None,
@@ -47,11 +47,14 @@ def rate_limit(
 ) -> Callable[[F], F]:
     """Limit a sync or async function: each call waits for request and token capacity.
 
-    ``key`` names the limit: functions decorated with the same key share one limiter (and,
-    with a shared ``store``, every process does). Without a key each function has its own.
+    ``name`` names the limit: functions decorated with the same name share one limiter (and,
+    with a shared ``store``, every process does). Without a name each function has its own.
     ``tokens`` is the call's token estimate (a number, an argument's name or a callable of the
-    arguments); ``tenant`` names who the call is for, so tenants share capacity fairly.
-    More limits go as keywords, e.g. ``output_tokens_per_minute=8_000``.
+    arguments); without it each call is charged the limiter's ``default_tokens`` (1,000, at
+    most the smallest token limit). Each call is then settled to its actual usage: what the
+    function passes to ``report_usage()``, or the ``usage`` its result carries. ``tenant``
+    names who the call is for, so tenants share capacity fairly. More limits go as keywords,
+    e.g. ``output_tokens_per_minute=8_000``.
 
     >>> @rate_limit(requests_per_minute=600, tokens="max_tokens", priority="high")
     ... def ask(prompt: str, max_tokens: int = 256) -> str:
@@ -74,8 +77,8 @@ def rate_limit(
         return RateLimiter(name=name, limits=configured, max_concurrent=max_concurrent, store=store)
 
     def decorate(func: F) -> F:
-        name = key or f"{func.__module__}.{func.__qualname__}"
-        limiter = shared_limiter(key, lambda: make(name)) if key else make(name)
-        return limiter.limit(priority, tokens=tokens, key=tenant, timeout=timeout)(func)
+        own = name or f"{func.__module__}.{func.__qualname__}"
+        limiter = shared_limiter(name, lambda: make(own)) if name else make(own)
+        return limiter.limit(priority, tokens=tokens, tenant=tenant, timeout=timeout)(func)
 
     return decorate

@@ -11,7 +11,7 @@ from typing import Any
 from powertools.ratelimit._gcra import CellStats
 from powertools.ratelimit._limiter import RateLimiter
 from powertools.ratelimit._limits import DIMENSIONS, PERIODS, Cost, limits_from_kwargs
-from powertools.ratelimit._reservation import Reservation
+from powertools.ratelimit._reservation import Followed, Reservation
 
 __all__ = ["QuotaManager", "QuotaStats", "UsageRate"]
 
@@ -37,8 +37,8 @@ class UsageRate:
         return self._value * math.exp(-max(now - self._at, 0.0) / self.window)
 
     def add(self, amount: float, now: float) -> None:
-        """Record ``amount`` units consumed at ``now``."""
-        self._value = self.per_second(now) + amount / self.window
+        """Record ``amount`` units consumed at ``now`` (negative: a settled estimate's refund)."""
+        self._value = max(self.per_second(now) + amount / self.window, 0.0)
         self._at = now
 
 
@@ -63,13 +63,15 @@ class QuotaManager:
 
     Takes the same limit keywords as ``RateLimiter`` (or a ``limiter`` to share). With none, it
     limits nothing until configured (``POWERTOOLS_RATELIMIT_*``) or taught by ``observe``,
-    and still counts usage for its stats. ``per_key`` gives every key (tenant) its own limits
-    as well, e.g. ``per_key={"tokens_per_day": 100_000}``: one GCRA cell per key and limit.
+    and still counts usage for its stats. ``per_tenant`` gives every tenant its own limits as
+    well, e.g. ``per_tenant={"tokens_per_day": 100_000}``: one GCRA cell per tenant and limit.
+    The forecast counts what calls actually used: each reservation's estimate until it is
+    settled, its settled usage after.
 
     >>> import asyncio
     >>> quota = QuotaManager(tokens_per_day=1_000_000)
     >>> async def main():
-    ...     await quota.check_and_wait(tokens=5000, priority="high", key="team-a")
+    ...     await quota.check_and_wait(tokens=5000, priority="high", tenant="team-a")
     ...     return round(quota.get_stats().dimensions["tokens_per_day"].remaining)
     >>> asyncio.run(main())
     995000
@@ -79,33 +81,29 @@ class QuotaManager:
         self,
         limiter: RateLimiter | None = None,
         *,
-        per_key: Mapping[str, float] | None = None,
+        per_tenant: Mapping[str, float] | None = None,
         **options: Any,
     ) -> None:
         self.limiter = limiter if limiter is not None else RateLimiter(**options)
         self._clock: Callable[[], float] = self.limiter.clock
         self._rates = {dimension: UsageRate() for dimension in DIMENSIONS}
         self._lock = threading.Lock()
-        self._per_key = limits_from_kwargs(dict(per_key)) if per_key else ()
-        self._keys: dict[str, RateLimiter] = {}
+        self._per_tenant = limits_from_kwargs(dict(per_tenant)) if per_tenant else ()
+        self._tenants: dict[str, RateLimiter] = {}
 
-    def _limiter_of(self, key: str) -> RateLimiter:
+    def _limiter_of(self, tenant: str) -> RateLimiter:
         with self._lock:
-            own = self._keys.get(key)
+            own = self._tenants.get(tenant)
             if own is None:
                 base = self.limiter
-                own = self._keys[key] = RateLimiter(
-                    name=f"{base.name}:{key}",
-                    limits=self._per_key,
-                    clock=base._clock,
-                    sleep=base._sleep,
-                    blocking_sleep=base._blocking_sleep,
+                own = self._tenants[tenant] = base._with_limits(
+                    f"{base.name}:{tenant}", self._per_tenant
                 )
             return own
 
-    def key_stats(self, key: str) -> list[CellStats]:
-        """The state of ``key``'s own limits (``per_key``); empty if it has none."""
-        return self._limiter_of(key).stats() if self._per_key else []
+    def tenant_stats(self, tenant: str) -> list[CellStats]:
+        """The state of ``tenant``'s own limits (``per_tenant``); empty if it has none."""
+        return self._limiter_of(tenant).stats() if self._per_tenant else []
 
     def __repr__(self) -> str:
         return f"<QuotaManager {self.limiter!r}>"
@@ -115,37 +113,34 @@ class QuotaManager:
         tokens: float | None = None,
         *,
         priority: str = "normal",
-        key: str | None = None,
+        tenant: str | None = None,
         timeout: float | None = None,  # noqa: ASYNC109 - timed on the limiter's clock
         input_tokens: float | None = None,
         output_tokens: float | None = None,
     ) -> Reservation:
-        """Wait (in priority order, fairly across ``key``s) until the call fits; take its cost.
+        """Wait (in priority order, fairly across tenants) until the call fits; take its cost.
 
         Returns the reservation: ``settle()`` it to the actual usage to refund the difference.
-        Raises ``RateLimitTimeout`` after ``timeout`` seconds, having taken nothing.
+        Raises ``RateLimitTimeout`` (at once when the wait is known to be longer than
+        ``timeout``), having taken nothing.
         """
 
-        def reserve(limiter: RateLimiter) -> Reservation:
-            reservation = limiter.acquire(
-                tokens,
-                input_tokens=input_tokens,
-                output_tokens=output_tokens,
-                priority=priority,
-                key=key,
-                timeout=timeout,
-            )
-            reservation._slot = False  # a bare wait holds no concurrency slot
-            return reservation
+        def reserve(limiter: RateLimiter) -> Followed:
+            # a bare wait holds no concurrency slot
+            return limiter._reserve(tokens, input_tokens, output_tokens, priority, tenant, timeout)
 
-        own = await reserve(self._limiter_of(key)) if key is not None and self._per_key else None
+        own = None
+        if tenant is not None and self._per_tenant:
+            own = reserve(self._limiter_of(tenant))
+            await own
+        shared = reserve(self.limiter)
         try:
-            shared = await reserve(self.limiter)
+            await shared
         except BaseException:
-            if own is not None:  # the shared limits said no: give the key's capacity back
-                own._limiter._give_back(own.cost, slot=False)
+            if own is not None:  # the shared limits said no: give the tenant's capacity back
+                own.give_back()
             raise
-        shared._linked = own
+        shared.follow(own, self._record)
         self._record(shared.cost)
         return shared
 
@@ -160,12 +155,47 @@ class QuotaManager:
                 if amount:
                     self._rates[dimension].add(amount, now)
 
-    def would_wait_longer_than(self, seconds: float, tokens: float | None = None) -> bool:
-        """Whether a call of ``tokens`` would wait more than ``seconds`` now."""
-        return self.limiter.would_wait_longer_than(seconds, tokens)
+    def would_wait_longer_than(
+        self,
+        seconds: float,
+        tokens: float | None = None,
+        *,
+        priority: str = "normal",
+        tenant: str | None = None,
+    ) -> bool:
+        """Whether a call would wait more than ``seconds`` now, the tenant's own quota too."""
+        return self._wait_of(self.limiter.estimate_wait, tokens, priority, tenant) > seconds
+
+    async def awould_wait_longer_than(
+        self,
+        seconds: float,
+        tokens: float | None = None,
+        *,
+        priority: str = "normal",
+        tenant: str | None = None,
+    ) -> bool:
+        """``would_wait_longer_than`` that asks a shared store without blocking."""
+        wait = await self.limiter.aestimate_wait(tokens, priority=priority, tenant=tenant)
+        own = self._own_wait(tokens, priority, tenant)
+        return max(wait, own) > seconds
+
+    def _wait_of(
+        self,
+        estimate: Callable[..., float],
+        tokens: float | None,
+        priority: str,
+        tenant: str | None,
+    ) -> float:
+        shared = estimate(tokens, priority=priority, tenant=tenant)
+        return max(shared, self._own_wait(tokens, priority, tenant))
+
+    def _own_wait(self, tokens: float | None, priority: str, tenant: str | None) -> float:
+        if tenant is None or not self._per_tenant:
+            return 0.0
+        return self._limiter_of(tenant).estimate_wait(tokens, priority=priority, tenant=tenant)
 
     def get_stats(self) -> QuotaStats:
-        """Queue length, estimated wait, per-limit state and run-out forecasts."""
+        """Queue length, estimated wait, per-limit state and run-out forecasts (no I/O)."""
         now = self._clock()
         cells = {cell.name: cell for cell in self.limiter.stats()}
         with self._lock:
@@ -177,7 +207,7 @@ class QuotaManager:
         }
         return QuotaStats(
             queued_tasks=self.limiter.queued,
-            estimated_wait_seconds=self.limiter.estimate_wait(),
+            estimated_wait_seconds=self.limiter._local_wait(),
             dimensions=cells,
             runs_out_in_seconds=forecasts,
             rate_per_second=rates,

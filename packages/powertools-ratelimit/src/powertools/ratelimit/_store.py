@@ -21,6 +21,7 @@ from powertools.ratelimit.errors import ConfigurationError
 __all__ = ["MemoryStore", "Store", "open_store"]
 
 ENTRY_POINT_GROUP = "powertools.ratelimit.stores"
+_EXTRAS = {"redis": "redis", "rediss": "redis"}  # the extra each built-in scheme needs
 
 
 @runtime_checkable
@@ -55,6 +56,18 @@ class Store(Protocol):
         late: float = 0.0,
     ) -> float:
         """``take``, awaited."""
+        ...
+
+    def peek(
+        self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float
+    ) -> float:
+        """The seconds ``costs`` would wait now across every limit of ``name``; takes nothing."""
+        ...
+
+    async def apeek(
+        self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float
+    ) -> float:
+        """``peek``, awaited (one round trip)."""
         ...
 
     def adjust(
@@ -128,6 +141,18 @@ class MemoryStore:
         """``take`` (nothing to wait for in memory)."""
         return self.take(name, limits, costs, scale, late)
 
+    def peek(
+        self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float
+    ) -> float:
+        """The seconds ``costs`` would wait now; takes nothing."""
+        return self.cells(name, limits, scale).wait_for(self._clock(), costs)
+
+    async def apeek(
+        self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float
+    ) -> float:
+        """``peek`` (nothing to wait for in memory)."""
+        return self.peek(name, limits, costs, scale)
+
     def adjust(
         self, name: str, limits: Sequence[Limit], deltas: Sequence[float], scale: float
     ) -> None:
@@ -160,7 +185,13 @@ def open_store(url: str) -> Store:
             f"no rate-limit store for {scheme!r} URLs: use one of {', '.join(sorted(found))}"
             " (install powertools-ratelimit[redis] for redis:// URLs)"
         )
-    factory: Callable[[str], Store] = found[scheme].load()
+    try:
+        factory: Callable[[str], Store] = found[scheme].load()
+    except ModuleNotFoundError as exc:
+        raise ConfigurationError(
+            f"{scheme}:// rate-limit stores need the {exc.name!r} package, which is not "
+            f"installed: install 'powertools-ratelimit[{_EXTRAS.get(scheme, scheme)}]'"
+        ) from exc
     return factory(url)
 
 

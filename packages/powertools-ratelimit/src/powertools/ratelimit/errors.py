@@ -5,17 +5,21 @@ The hierarchy::
     RateLimiterError            base of every error this package raises
     ├── ConfigurationError      a limit, priority or store was given a value it cannot take
     ├── RequestTooLargeError    a request asks for more than a limit can ever grant
-    ├── RateLimitTimeout        waiting for capacity took longer than the caller's timeout
+    ├── RateLimitTimeout        the capacity comes after the caller's timeout (``retry_after``)
+    ├── BlockingCallError       a blocking acquire would wait on the event loop's own thread
+    ├── StoreError              the shared store refused an operation (not an outage)
     └── StoreUnavailableError   the shared store is unreachable and the policy is "closed"
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "BlockingCallError",
     "ConfigurationError",
     "RateLimitTimeout",
     "RateLimiterError",
     "RequestTooLargeError",
+    "StoreError",
     "StoreUnavailableError",
 ]
 
@@ -36,7 +40,35 @@ class RequestTooLargeError(RateLimiterError, ValueError):
 
 
 class RateLimitTimeout(RateLimiterError, TimeoutError):  # noqa: N818 - reads as the event
-    """The caller's timeout passed before the limiter had capacity; nothing was taken."""
+    """The caller's timeout passes before the limiter has capacity; nothing was taken.
+
+    Raised as soon as that is known: at once when the limits (or the shared store) say the
+    capacity comes later than the timeout. ``retry_after`` is then the seconds until it
+    comes, as far as the limiter knows (``None`` when it cannot know, e.g. a full
+    concurrency limit).
+
+    >>> RateLimitTimeout("no room in time", retry_after=30.0).retry_after
+    30.0
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class BlockingCallError(RateLimiterError, RuntimeError):
+    """A blocking acquire would have to wait on the thread that runs the event loop.
+
+    The loop serves the async waiters queued ahead of it, so waiting there would never end:
+    use the async form (``async with limiter.acquire()``) or run the blocking code in a thread.
+    """
+
+
+class StoreError(RateLimiterError):
+    """The shared store answered, but refused the operation (a wrong key type, a script error).
+
+    Not an outage: the failure policy does not apply, and the message names the key and cause.
+    """
 
 
 class StoreUnavailableError(RateLimiterError, ConnectionError):

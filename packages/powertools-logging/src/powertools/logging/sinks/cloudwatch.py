@@ -11,8 +11,9 @@ from typing import Any
 from powertools.logging._batches import CLOUDWATCH, pack, truncate_utf8
 from powertools.logging._record import LogRecord
 from powertools.logging._sink import BatchSink
+from powertools.logging._urls import SinkUrl
 from powertools.logging._worker import FullPolicy
-from powertools.logging.errors import MissingExtraError, SinkError
+from powertools.logging.errors import ConfigurationError, MissingExtraError, SinkError
 
 __all__ = ["CloudWatchSink", "cloudwatch_batches"]
 
@@ -41,7 +42,8 @@ def cloudwatch_batches(records: list[LogRecord]) -> list[list[dict[str, Any]]]:
 class CloudWatchSink(BatchSink):
     """Send events to a CloudWatch Logs group and stream (both created if missing).
 
-    Full-queue policy: drop after ``block_timeout`` seconds, counted in ``stats.dropped``.
+    Full-queue policy: drop (after ``block_timeout`` seconds, default 0: a logging call never
+    waits), counted in ``stats.dropped``.
     """
 
     name = "cloudwatch"
@@ -56,7 +58,7 @@ class CloudWatchSink(BatchSink):
         level: int = 0,
         max_queue: int = 10_000,
         policy: FullPolicy = "drop",
-        block_timeout: float = 0.1,
+        block_timeout: float = 0.0,
     ) -> None:
         if client is None:
             try:
@@ -76,6 +78,28 @@ class CloudWatchSink(BatchSink):
             max_batch=10_000,
             policy=policy,
             block_timeout=block_timeout,
+            target=f"{log_group}/{log_stream}",
+        )
+
+    @classmethod
+    def from_url(cls, url: str) -> CloudWatchSink:
+        """``cloudwatch://<group>[?stream=...&region=...&endpoint=...&create=false]``; a group
+        with slashes is written after three: ``cloudwatch:///aws/lambda/app``."""
+        parts = SinkUrl(url, "cloudwatch", {"stream", "region", "endpoint", "create"})
+        if not parts.where:
+            raise ConfigurationError(f"{url!r} names no log group: use cloudwatch://<group>")
+        try:
+            import boto3
+        except ImportError:
+            raise MissingExtraError("cloudwatch", "cloudwatch") from None
+        client = boto3.client(
+            "logs", region_name=parts.get("region"), endpoint_url=parts.get("endpoint")
+        )
+        return cls(
+            parts.where,
+            parts.get("stream") or "powertools",
+            client=client,
+            create=parts.flag("create", True),
         )
 
     def start(self) -> None:

@@ -9,11 +9,13 @@ import os
 import socket
 
 from powertools.logging._batches import DATADOG, pack, truncate_utf8
+from powertools.logging._http import post_checked
 from powertools.logging._levels import LEVEL_NAMES
 from powertools.logging._record import LogRecord
 from powertools.logging._sink import BatchSink
+from powertools.logging._urls import SinkUrl
 from powertools.logging._worker import FullPolicy
-from powertools.logging.errors import ConfigurationError, MissingExtraError, SinkError
+from powertools.logging.errors import ConfigurationError, MissingExtraError
 
 __all__ = ["DatadogSink", "datadog_payloads"]
 
@@ -52,7 +54,7 @@ class DatadogSink(BatchSink):
     """Send events to Datadog; the API key comes from ``api_key`` or ``DD_API_KEY``.
 
     ``url`` defaults to the intake of ``DD_SITE`` (``datadoghq.com``). Full-queue policy: drop
-    after ``block_timeout`` seconds, counted in ``stats.dropped``.
+    (after ``block_timeout`` seconds, default 0: a logging call never waits), counted.
     """
 
     name = "datadog"
@@ -67,7 +69,7 @@ class DatadogSink(BatchSink):
         level: int = 0,
         max_queue: int = 10_000,
         policy: FullPolicy = "drop",
-        block_timeout: float = 0.1,
+        block_timeout: float = 0.0,
         timeout: float = 10.0,
     ) -> None:
         try:
@@ -89,6 +91,28 @@ class DatadogSink(BatchSink):
             max_batch=5000,
             policy=policy,
             block_timeout=block_timeout,
+            target=self.url,
+        )
+
+    @classmethod
+    def from_url(cls, url: str) -> DatadogSink:
+        """``datadog://[HOST[:PORT]/PATH][?service=...&tags=...&tls=false]``; the API key comes
+        from ``DD_API_KEY`` (never put it in a URL).
+
+        >>> import os
+        >>> from unittest import mock
+        >>> with mock.patch.dict(os.environ, {"DD_API_KEY": "k"}):
+        ...     sink = DatadogSink.from_url("datadog://intake.example:8443/api/v2/logs?service=api")
+        >>> sink.url
+        'https://intake.example:8443/api/v2/logs'
+        >>> sink.close()
+        """
+        parts = SinkUrl(url, "datadog", {"service", "tags", "tls"})
+        scheme = "https" if parts.flag("tls", True) else "http"
+        return cls(
+            url=f"{scheme}://{parts.where}" if parts.where else None,
+            service=parts.get("service") or "powertools",
+            tags=parts.get("tags") or "",
         )
 
     def __repr__(self) -> str:
@@ -97,16 +121,13 @@ class DatadogSink(BatchSink):
     def send_batch(self, batch: list[LogRecord]) -> None:
         """POST each request-sized part, gzip-compressed."""
         for payload in datadog_payloads(batch, **self._meta):
-            response = self._client.post(
+            post_checked(
+                self._client,
                 self.url,
-                content=gzip.compress(payload),
-                headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+                "Datadog",
+                gzip.compress(payload),
+                {"Content-Type": "application/json", "Content-Encoding": "gzip"},
             )
-            if response.status_code >= 400:
-                raise SinkError(
-                    f"Datadog answered {response.status_code}: {response.text[:200]}",
-                    retryable=response.status_code >= 500 or response.status_code == 429,
-                )
 
     def stop(self) -> None:
         """Close the HTTP client."""

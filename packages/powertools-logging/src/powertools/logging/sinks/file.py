@@ -1,15 +1,18 @@
 """Rotating JSON-lines file sink: size and time rotation, retention, gzip, a durable mode.
 
-In durable mode each event is written with one ``os.write`` (and ``fsync`` unless
-``fsync=False``) before the logging call returns, so an acknowledged event survives the process
-being killed (and, with fsync, the machine losing power). Otherwise lines are buffered and
-written on ``flush()``, rotation, ``close()`` or exit.
+In durable mode each event is written with one ``os.write`` before the logging call returns,
+so an acknowledged event survives the process being killed; with ``fsync`` (the default) the
+call also waits until the event is on disk, so it survives the machine losing power. The fsync
+itself runs on the sink's syncer thread, and callers logging at the same time share one (a
+group commit). Otherwise lines are buffered and written on ``flush()``, rotation, ``close()`` or
+exit. Rotated files are compressed on the sink's own thread, never the caller's.
 """
 
 from __future__ import annotations
 
 import gzip
 import os
+import re
 import shutil
 import threading
 import time
@@ -19,7 +22,8 @@ from typing import IO, Any
 
 from powertools.logging._query import Query, TimeLike
 from powertools.logging._record import LogEvent, LogRecord
-from powertools.logging.errors import ConfigurationError
+from powertools.logging._worker import BatchWorker
+from powertools.logging.errors import ConfigurationError, SinkError
 
 __all__ = ["FileSink", "query_files", "read_jsonl"]
 
@@ -62,6 +66,18 @@ class FileSink:
         self._rotates = max_bytes is not None or interval is not None
         self._sync_each = durable and fsync
         self._lock = threading.Lock()
+        self._rotated = re.compile(
+            re.escape(self.path.stem)
+            + r"\.\d{8}T\d{6}-\d{4,}"
+            + re.escape(self.path.suffix)
+            + r"(?:\.gz)?"
+        )
+        self._gzip: BatchWorker[Path] | None = (
+            BatchWorker(self._compress_all, name="file-gzip", label=f"the file sink at {path}")
+            if compress
+            else None
+        )
+        self._syncer = _Syncer(str(self.path)) if self._sync_each else None
         self._open()
 
     def _open(self) -> None:
@@ -77,8 +93,10 @@ class FileSink:
                 self._rotate()
             self._file.write(data)
             self._size += len(data)
-            if self._sync_each:
-                os.fsync(self._file.fileno())
+            ticket = 0 if self._syncer is None else self._syncer.written(self._file.fileno())
+        if ticket:
+            assert self._syncer is not None
+            self._syncer.wait(ticket)  # acknowledged once on disk; the fsync runs on its thread
 
     def _rotation_due(self, incoming: int) -> bool:
         if self._max_bytes is not None and self._size and self._size + incoming > self._max_bytes:
@@ -86,6 +104,8 @@ class FileSink:
         return self._interval is not None and self._clock() - self._opened_at >= self._interval
 
     def _rotate(self) -> None:
+        if self._syncer is not None:
+            self._syncer.sync_now(self._file.fileno())  # every line of it on disk first
         self._file.close()
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(self._clock()))
         serial = 0
@@ -95,17 +115,25 @@ class FileSink:
                 break
             serial += 1
         self.path.rename(target)
-        if self._compress:
-            with open(target, "rb") as raw, gzip.open(f"{target}.gz", "wb") as packed:
+        self._open()
+        if self._gzip is not None:
+            self._gzip.put(target)  # compressed, then retention applied, on the sink's thread
+        else:
+            self._apply_retention()
+
+    def _compress_all(self, targets: list[Path]) -> None:
+        for target in targets:
+            partial = target.with_name(target.name + ".gz.part")
+            with open(target, "rb") as raw, gzip.open(partial, "wb") as packed:
                 shutil.copyfileobj(raw, packed)
+            partial.rename(target.with_name(target.name + ".gz"))
             target.unlink()
         self._apply_retention()
-        self._open()
 
     def rotated_files(self) -> list[Path]:
-        """Rotated files, oldest first."""
+        """Rotated files of this sink, oldest first (never a sibling's ``app.errors.jsonl``)."""
         pattern = f"{self.path.stem}.*{self.path.suffix}*"
-        return sorted(p for p in self.path.parent.glob(pattern) if p != self.path)
+        return sorted(p for p in self.path.parent.glob(pattern) if self._rotated.fullmatch(p.name))
 
     def _apply_retention(self) -> None:
         if self._retention is None:
@@ -115,24 +143,103 @@ class FileSink:
             old.unlink()
 
     def flush(self) -> None:
-        """Write buffered lines to the file (and fsync it in durable mode)."""
+        """Write buffered lines to the file (on disk, in durable mode), and finish compressing
+        rotated files."""
         with self._lock:
             self._file.flush()
-            if self._sync_each:
-                os.fsync(self._file.fileno())
+            if self._syncer is not None and not self._file.closed:
+                self._syncer.sync_now(self._file.fileno())
+        if self._gzip is not None:
+            self._gzip.flush(None)
 
     def close(self) -> None:
-        """Flush and close the file."""
+        """Flush and close the file; finish compressing rotated files."""
         with self._lock:
             if not self._file.closed:
                 self._file.flush()
+                if self._syncer is not None:
+                    self._syncer.sync_now(self._file.fileno())
                 self._file.close()
+        if self._syncer is not None:
+            self._syncer.stop()
+        if self._gzip is not None:
+            self._gzip.close(60.0)
 
     def query(self, query: Query) -> list[LogEvent]:
         """Scan the current and rotated files (gzip included) for matching events."""
         if not self._file.closed:
             self.flush()
         return scan_jsonl([*self.rotated_files(), self.path], query)
+
+    def count(self, query: Query) -> int:
+        """How many events of the current and rotated files match ``query``."""
+        return len(self.query(query.unlimited()))
+
+
+class _Syncer:
+    """Runs the fsyncs of a durable file on its own thread; a logging call waits for the one
+    that covers its line, so callers logging at the same time share one fsync."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._cond = threading.Condition()
+        self._written = self._synced = 0
+        self._fd = -1
+        self._error: OSError | None = None
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name="powertools-fsync", daemon=True)
+        self._thread.start()
+
+    def written(self, fd: int) -> int:
+        """Note one more line written to ``fd``; return the ticket to wait for."""
+        with self._cond:
+            self._fd = fd
+            self._written += 1
+            self._cond.notify_all()
+            return self._written
+
+    def wait(self, ticket: int) -> None:
+        """Return once the line of ``ticket`` is on disk."""
+        with self._cond:
+            while self._synced < ticket and self._error is None and not self._stopped:
+                self._cond.wait()
+            if self._error is not None:
+                raise SinkError(
+                    f"the durable file sink at {self._name} could not fsync: {self._error}; "
+                    "the event may not be on disk: check the disk"
+                )
+
+    def sync_now(self, fd: int) -> None:
+        """fsync ``fd`` on this thread (before a rotation closes it, or on flush)."""
+        os.fsync(fd)
+        with self._cond:
+            self._synced = self._written
+            self._cond.notify_all()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._synced >= self._written and not self._stopped:
+                    self._cond.wait()
+                if self._stopped:
+                    return
+                target, fd = self._written, self._fd
+            try:
+                os.fsync(fd)
+            except OSError as exc:  # a closed fd was already synced by sync_now
+                if self._synced < target:
+                    with self._cond:
+                        self._error = exc
+                        self._cond.notify_all()
+                continue
+            with self._cond:
+                self._synced = max(self._synced, target)
+                self._cond.notify_all()
 
 
 def read_jsonl(path: str | os.PathLike[str]) -> Iterator[LogEvent]:
@@ -146,10 +253,10 @@ def read_jsonl(path: str | os.PathLike[str]) -> Iterator[LogEvent]:
 
 
 def scan_jsonl(paths: list[Path], query: Query) -> list[LogEvent]:
-    """Events of ``paths`` matching ``query``: the newest ``query.limit``, oldest first."""
+    """Events of ``paths`` matching ``query``, oldest first (the newest ``query.limit``)."""
     found = [e for p in paths if p.exists() for e in read_jsonl(p) if query.matches(e)]
     found.sort(key=lambda e: e.time)
-    return found[-query.limit :]
+    return query.newest(found)
 
 
 def query_files(
@@ -158,7 +265,7 @@ def query_files(
     start_time: TimeLike = None,
     end_time: TimeLike = None,
     filters: dict[str, Any] | None = None,
-    limit: int = 1000,
+    limit: int | None = None,
     level: str | int | None = None,
     logger: str | None = None,
 ) -> list[LogEvent]:

@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 from powertools.logging._record import LogRecord
+from powertools.logging._redact import hide_password
 from powertools.logging._sink import AsyncBatchSink
 from powertools.logging._worker import FullPolicy
 from powertools.logging.errors import MissingExtraError
@@ -18,7 +19,8 @@ class NatsSink(AsyncBatchSink):
     """Publish each event's JSON line to ``subject`` on JetStream.
 
     ``stream``: create (or reuse) this stream over ``subject`` so publishes are stored and
-    acknowledged. Full-queue policy: drop after ``block_timeout`` seconds, counted.
+    acknowledged. Full-queue policy: drop (after ``block_timeout`` seconds, default 0: a
+    logging call never waits), counted in ``stats.dropped``.
     """
 
     name = "nats"
@@ -33,7 +35,7 @@ class NatsSink(AsyncBatchSink):
         max_queue: int = 10_000,
         max_batch: int = 500,
         policy: FullPolicy = "drop",
-        block_timeout: float = 0.1,
+        block_timeout: float = 0.0,
     ) -> None:
         try:
             import nats  # noqa: F401
@@ -48,16 +50,34 @@ class NatsSink(AsyncBatchSink):
             max_batch=max_batch,
             policy=policy,
             block_timeout=block_timeout,
+            target=hide_password(url),
         )
+
+    async def _ignore_error(self, error: Exception) -> None:
+        """nats-py's error callback: the worker reports outages in one line, so say nothing
+        (nats-py's default logs a traceback per attempt)."""
 
     async def _jetstream(self) -> Any:
         if self._nc is None or self._nc.is_closed:
             import nats
 
-            self._nc = await nats.connect(self._url)
-            self._js = self._nc.jetstream()
-            if self.stream is not None:
-                await self._js.add_stream(name=self.stream, subjects=[self.subject])
+            # one connection attempt and one quick retry per delivery: reconnecting with
+            # backoff is the worker's job, so an outage cannot hold a batch for minutes
+            nc = await nats.connect(
+                self._url,
+                connect_timeout=2,
+                max_reconnect_attempts=1,
+                reconnect_time_wait=0.25,  # type: ignore[arg-type,unused-ignore]  # a float works
+                error_cb=self._ignore_error,
+            )
+            js = nc.jetstream()
+            try:
+                if self.stream is not None:
+                    await js.add_stream(name=self.stream, subjects=[self.subject])
+            except BaseException:
+                await nc.close()  # connect again, stream included, on the next delivery
+                raise
+            self._nc, self._js = nc, js
         return self._js
 
     async def asend_batch(self, batch: list[LogRecord]) -> None:

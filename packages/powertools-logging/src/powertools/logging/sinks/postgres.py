@@ -3,19 +3,23 @@ queryable by time, event, level and JSON fields (``jsonb`` containment, GIN-inde
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 from powertools.logging._query import Query
 from powertools.logging._record import LogEvent, LogRecord
+from powertools.logging._redact import hide_password
 from powertools.logging._sink import AsyncBatchSink
-from powertools.logging._worker import FullPolicy
+from powertools.logging._worker import BatchWorker, FullPolicy
 from powertools.logging.errors import ConfigurationError, MissingExtraError
 from powertools.logging.sinks.sqlite import sql_where
 
 __all__ = ["PostgresSink"]
 
+R = TypeVar("R")
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS {t} (
@@ -47,7 +51,7 @@ def pg_where(query: Query) -> tuple[str, list[Any]]:
     ('event = ? AND data @> ?::jsonb', ['x', '{"usage": {"tokens": 5}}'])
     """
     plain = Query(query.event_type, query.start, query.end, {}, query.min_level, query.logger)
-    where, params = sql_where(plain, "")
+    where, params = sql_where(plain)
     if query.filters:
         contained: dict[str, Any] = {}
         for path, value in query.filters.items():
@@ -55,6 +59,10 @@ def pg_where(query: Query) -> tuple[str, list[Any]]:
         where = ("" if where == "1 = 1" else where + " AND ") + "data @> ?::jsonb"
         params.append(json.dumps(contained))
     return where, params
+
+
+class _NoTableError(Exception):
+    """The table does not exist yet (nothing was logged): a query finds nothing."""
 
 
 def _merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
@@ -68,8 +76,13 @@ def _merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
 class PostgresSink(AsyncBatchSink):
     """Store events in PostgreSQL table ``table`` (created with its indexes if missing).
 
-    Full-queue policy: block (a database of record should not drop events); pass
-    ``policy="drop"`` to bound the caller's wait to ``block_timeout`` instead.
+    Full-queue policy: drop after ``block_timeout`` seconds (default 0), like every network sink,
+    so a database that is down never stalls the program; events dropped are counted in
+    ``stats.dropped`` and reported at exit. ``policy="block"`` waits for room instead (then a
+    database that is down stalls every logging call once the queue is full).
+
+    Queries and counts run on a thread and connection of their own, so a long query never
+    holds up delivery (and, with the drop policy, never costs events).
     """
 
     name = "postgres"
@@ -82,8 +95,8 @@ class PostgresSink(AsyncBatchSink):
         level: int = 0,
         max_queue: int = 50_000,
         max_batch: int = 1000,
-        policy: FullPolicy = "block",
-        block_timeout: float = 0.1,
+        policy: FullPolicy = "drop",
+        block_timeout: float = 0.0,
     ) -> None:
         try:
             import asyncpg  # noqa: F401 -- fail now, with the extra to install
@@ -93,12 +106,21 @@ class PostgresSink(AsyncBatchSink):
             raise ConfigurationError(f"table name {table!r}: use lowercase letters, digits and _")
         self._dsn, self.table = dsn, table
         self._conn: Any = None
+        self._read_conn: Any = None
+        self._read_runner: asyncio.Runner | None = None
+        self._reads: BatchWorker[None] = BatchWorker(
+            lambda batch: None,
+            name="postgres-reads",
+            label=f"the postgres sink's reader at {hide_password(dsn)}",
+            on_stop=self._close_reader,
+        )
         super().__init__(
             level=level,
             max_queue=max_queue,
             max_batch=max_batch,
             policy=policy,
             block_timeout=block_timeout,
+            target=f"{hide_password(dsn)} table {table}",
         )
 
     def __repr__(self) -> str:
@@ -121,18 +143,69 @@ class PostgresSink(AsyncBatchSink):
             columns=["ts", "level", "event", "logger", "data"],
         )
 
+    async def _reader(self) -> Any:
+        if self._read_conn is None or self._read_conn.is_closed():
+            import asyncpg
+
+            self._read_conn = await asyncpg.connect(self._dsn)
+        return self._read_conn
+
     async def _aselect(self, query: Query) -> list[LogEvent]:
-        conn = await self._connection()
+        conn = await self._reader()
         where, params = pg_where(query)
-        sql = _numbered(
-            f"SELECT data::text FROM {self.table} WHERE {where} ORDER BY ts DESC LIMIT ?"  # noqa: S608 -- fixed clauses, values are parameters
-        )
-        rows = await conn.fetch(sql, *params, query.limit)
+        if query.limit is None:
+            sql = f"SELECT data::text FROM {self.table} WHERE {where} ORDER BY ts, id"  # noqa: S608 -- fixed clauses, values are parameters
+            rows = await conn.fetch(_numbered(sql), *params)
+            return [LogEvent.from_json(row[0]) for row in rows]
+        sql = f"SELECT data::text FROM {self.table} WHERE {where} ORDER BY ts DESC, id DESC LIMIT ?"  # noqa: S608 -- as above
+        rows = await conn.fetch(_numbered(sql), *params, query.limit)
         return [LogEvent.from_json(row[0]) for row in reversed(rows)]
 
+    async def _acount(self, query: Query) -> int:
+        conn = await self._reader()
+        where, params = pg_where(query)
+        sql = f"SELECT count(*) FROM {self.table} WHERE {where}"  # noqa: S608 -- as above
+        return int(await conn.fetchval(_numbered(sql), *params))
+
+    def _read(self, coro: Callable[[], Coroutine[Any, Any, R]], empty: R) -> R:
+        """Run a read on the reader's thread, after the writer has stored what was logged."""
+        self._worker.flush()  # read-your-writes; SinkError naming the sink if it is down
+
+        def run() -> R:
+            if self._read_runner is None:
+                self._read_runner = asyncio.Runner()
+            try:
+                return self._read_runner.run(coro())
+            except Exception as exc:
+                import asyncpg
+
+                if isinstance(exc, asyncpg.UndefinedTableError):
+                    raise _NoTableError from None  # nothing logged yet: the writer makes it
+                raise
+
+        try:
+            return self._reads.call(run)
+        except _NoTableError:
+            return empty
+
+    def _close_reader(self) -> None:
+        if self._read_runner is not None:
+            if self._read_conn is not None:
+                self._read_runner.run(self._read_conn.close())
+            self._read_runner.close()
+
     def query(self, query: Query) -> list[LogEvent]:
-        """Matching events, oldest first (the newest ``query.limit`` of them)."""
-        return self._worker.submit(lambda: self.run(self._aselect(query))).result()
+        """Matching events, oldest first (the newest ``query.limit`` of them, if it has one)."""
+        return self._read(lambda: self._aselect(query), [])
+
+    def count(self, query: Query) -> int:
+        """How many stored events match ``query``."""
+        return self._read(lambda: self._acount(query), 0)
+
+    def close(self, timeout: float | None = None) -> None:
+        """Deliver what is queued, then close the writer's and the reader's connections."""
+        super().close(timeout)
+        self._reads.close(timeout)
 
     async def aclose_client(self) -> None:
         """Close the connection."""

@@ -8,11 +8,13 @@ import json
 import os
 
 from powertools.logging._batches import PUBSUB, pack
+from powertools.logging._http import post_checked
 from powertools.logging._levels import LEVEL_NAMES
 from powertools.logging._record import LogRecord
 from powertools.logging._sink import BatchSink
+from powertools.logging._urls import SinkUrl
 from powertools.logging._worker import FullPolicy
-from powertools.logging.errors import ConfigurationError, MissingExtraError, SinkError
+from powertools.logging.errors import ConfigurationError, MissingExtraError
 
 __all__ = ["PubSubSink", "pubsub_bodies"]
 
@@ -54,7 +56,7 @@ class PubSubSink(BatchSink):
         level: int = 0,
         max_queue: int = 10_000,
         policy: FullPolicy = "drop",
-        block_timeout: float = 0.1,
+        block_timeout: float = 0.0,
         timeout: float = 10.0,
     ) -> None:
         try:
@@ -77,7 +79,19 @@ class PubSubSink(BatchSink):
             max_batch=5000,
             policy=policy,
             block_timeout=block_timeout,
+            target=self.url,
         )
+
+    @classmethod
+    def from_url(cls, url: str) -> PubSubSink:
+        """``pubsub://projects/<project>/topics/<topic>[?endpoint=http://host:port]``.
+
+        >>> sink = PubSubSink.from_url("pubsub://projects/p/topics/t?endpoint=http://h:8085")
+        >>> sink.url, sink.close()
+        ('http://h:8085/v1/projects/p/topics/t:publish', None)
+        """
+        parts = SinkUrl(url, "pubsub", {"endpoint"})
+        return cls(parts.where, endpoint=parts.get("endpoint"))
 
     def __repr__(self) -> str:
         return f"PubSubSink(url={self.url!r})"
@@ -85,14 +99,9 @@ class PubSubSink(BatchSink):
     def send_batch(self, batch: list[LogRecord]) -> None:
         """POST each request-sized part."""
         for body in pubsub_bodies(batch):
-            response = self._client.post(
-                self.url, content=body, headers={"Content-Type": "application/json"}
+            post_checked(
+                self._client, self.url, "Pub/Sub", body, {"Content-Type": "application/json"}
             )
-            if response.status_code >= 400:
-                raise SinkError(
-                    f"Pub/Sub answered {response.status_code}: {response.text[:200]}",
-                    retryable=response.status_code >= 500 or response.status_code == 429,
-                )
 
     def stop(self) -> None:
         """Close the HTTP client."""

@@ -10,8 +10,11 @@ Blocking callers (``with limiter.acquire()``, decorated sync functions) use a bl
 with the same script, policies and single round trip; async callers use an asyncio client.
 Each client is made when first needed.
 
-When Redis cannot be reached, the ``on_failure`` policy decides, with no exception escaping
-to the caller except under ``"closed"`` (``StoreUnavailableError``, documented):
+When Redis cannot be reached (a refused, lost or timed-out connection, a cluster that is
+down), the ``on_failure`` policy decides, with no exception escaping to the caller except
+under ``"closed"`` (``StoreUnavailableError``, documented). A Redis that answers but refuses
+(a key of another type, ``WRONGTYPE``; a script error; out of memory) is not an outage: that
+raises ``StoreError`` naming the key and the cause, whatever the policy.
 
 - ``"local"`` (default): each process limits itself to ``limit / fleet_size``;
 - ``"open"``: admit everything;
@@ -31,15 +34,28 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
-import redis
-import redis.asyncio as aioredis
-from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
-from redis.cluster import RedisCluster
-from redis.exceptions import RedisClusterException, RedisError
+try:
+    import redis
+    import redis.asyncio as aioredis
+    from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
+    from redis.cluster import RedisCluster
+    from redis.exceptions import (
+        ClusterDownError,
+        ReadOnlyError,
+        RedisClusterException,
+        RedisError,
+        TryAgainError,
+    )
+except ModuleNotFoundError as exc:  # pragma: no cover - exercised in a venv without redis
+    raise ModuleNotFoundError(
+        "powertools.ratelimit.backends.redis needs the redis package: "
+        "install 'powertools-ratelimit[redis]'",
+        name=exc.name,
+    ) from exc
 
 from powertools.ratelimit._limits import Limit
 from powertools.ratelimit._store import MemoryStore
-from powertools.ratelimit.errors import ConfigurationError, StoreUnavailableError
+from powertools.ratelimit.errors import ConfigurationError, StoreError, StoreUnavailableError
 
 __all__ = ["RedisStore", "store_from_url"]
 
@@ -86,6 +102,26 @@ end
 return {1, '0', tostring(now)}
 """
 
+# the first half of TAKE: the wait, taking nothing
+PEEK = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local ready = now
+for i = 1, #KEYS do
+  local interval = tonumber(ARGV[i * 3 - 2])
+  local burst = tonumber(ARGV[i * 3 - 1])
+  local cost = tonumber(ARGV[i * 3])
+  if cost > 0 then
+    local tat = tonumber(redis.call('GET', KEYS[i]) or 0)
+    local slack = burst - cost
+    if slack < 0 then slack = 0 end
+    local fits_at = tat - slack * interval
+    if fits_at > ready then ready = fits_at end
+  end
+end
+return tostring(ready - now)
+"""
+
 ADJUST = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -118,8 +154,26 @@ def limit_keys(name: str, limits: Sequence[Limit]) -> list[str]:
     return [f"powertools:ratelimit:{{{name}}}:{lim.name}" for lim in limits]
 
 
-#: What a lost or refused connection raises, from either client (cluster discovery included).
-UNREACHABLE = (RedisError, RedisClusterException, OSError)
+#: What a lost or refused connection raises, from either client (cluster discovery included):
+#: the outages the failure policy covers. Any other ``RedisError`` is Redis refusing the call.
+UNREACHABLE = (
+    redis.ConnectionError,
+    redis.TimeoutError,
+    ClusterDownError,
+    TryAgainError,
+    ReadOnlyError,
+    RedisClusterException,
+    OSError,
+)
+
+
+def _refused(exc: RedisError, name: str) -> StoreError:
+    return StoreError(
+        f"Redis refused the rate-limit script for limiter {name!r} "
+        f"(keys powertools:ratelimit:{{{name}}}:*): {exc}. If a key holds another type "
+        "(WRONGTYPE), delete it or give the limiter another name; this is not an outage, so "
+        "the failure policy does not apply"
+    )
 
 
 class RedisStore:
@@ -191,6 +245,8 @@ class RedisStore:
                 )
             except UNREACHABLE as exc:
                 self._went_down(exc)
+            except RedisError as exc:
+                raise _refused(exc, name) from exc
             else:
                 self._came_back()
                 return _wait_of(reply)
@@ -210,6 +266,27 @@ class RedisStore:
         )
         return _wait_of(reply), float(reply[2]) / 1e6
 
+    async def apeek(
+        self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float
+    ) -> float:
+        """The fleet-wide wait for ``costs`` now, in one script call; takes nothing."""
+        if not limits:
+            return 0.0
+        if not self.degraded:
+            try:
+                self.round_trips += 1
+                reply = await self._async_scripts().peek(
+                    keys=limit_keys(name, limits), args=_take_args(limits, costs, scale)
+                )
+            except UNREACHABLE as exc:
+                self._went_down(exc)
+            except RedisError as exc:
+                raise _refused(exc, name) from exc
+            else:
+                self._came_back()
+                return max(float(reply) / 1e6, 0.0)
+        return self._degraded_peek(name, limits, costs, scale)
+
     async def aadjust(
         self, name: str, limits: Sequence[Limit], deltas: Sequence[float], scale: float
     ) -> None:
@@ -224,6 +301,8 @@ class RedisStore:
             )
         except UNREACHABLE as exc:
             self._went_down(exc)
+        except RedisError as exc:
+            raise _refused(exc, name) from exc
 
     async def aclose(self) -> None:
         """Close both connection pools (the blocking one too, if it was opened)."""
@@ -253,6 +332,8 @@ class RedisStore:
                 )
             except UNREACHABLE as exc:
                 self._went_down(exc)
+            except RedisError as exc:
+                raise _refused(exc, name) from exc
             else:
                 self._came_back()
                 return _wait_of(reply)
@@ -272,6 +353,27 @@ class RedisStore:
         )
         return _wait_of(reply), float(reply[2]) / 1e6
 
+    def peek(
+        self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float
+    ) -> float:
+        """``apeek`` for blocking callers."""
+        if not limits:
+            return 0.0
+        if not self.degraded:
+            try:
+                self.round_trips += 1
+                reply = self._blocking_scripts().peek(
+                    keys=limit_keys(name, limits), args=_take_args(limits, costs, scale)
+                )
+            except UNREACHABLE as exc:
+                self._went_down(exc)
+            except RedisError as exc:
+                raise _refused(exc, name) from exc
+            else:
+                self._came_back()
+                return max(float(reply) / 1e6, 0.0)
+        return self._degraded_peek(name, limits, costs, scale)
+
     def adjust(
         self, name: str, limits: Sequence[Limit], deltas: Sequence[float], scale: float
     ) -> None:
@@ -286,6 +388,8 @@ class RedisStore:
             )
         except UNREACHABLE as exc:
             self._went_down(exc)
+        except RedisError as exc:
+            raise _refused(exc, name) from exc
 
     def close(self) -> None:
         """Close the blocking connection pool (``aclose`` closes both)."""
@@ -324,11 +428,23 @@ class RedisStore:
         if self.on_failure == "open":
             return 0.0
         if self.on_failure == "closed":
-            raise StoreUnavailableError(
-                f"{self!r} is unreachable and on_failure='closed': start Redis, or choose "
-                "on_failure='local' to keep serving with limit / fleet_size per process"
-            )
+            raise self._closed()
         return self._fallback.take(name, limits, costs, scale / self.fleet_size, late)
+
+    def _degraded_peek(
+        self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float
+    ) -> float:
+        if self.on_failure == "open":
+            return 0.0
+        if self.on_failure == "closed":
+            raise self._closed()
+        return self._fallback.peek(name, limits, costs, scale / self.fleet_size)
+
+    def _closed(self) -> StoreUnavailableError:
+        return StoreUnavailableError(
+            f"{self!r} is unreachable and on_failure='closed': start Redis, or choose "
+            "on_failure='local' to keep serving with limit / fleet_size per process"
+        )
 
     def _went_down(self, exc: BaseException) -> None:
         if not self.degraded:
@@ -350,11 +466,12 @@ class RedisStore:
 class _Scripts:
     """One client (blocking or asyncio) and the two scripts registered on it."""
 
-    __slots__ = ("adjust", "client", "take")
+    __slots__ = ("adjust", "client", "peek", "take")
 
     def __init__(self, client: Any) -> None:
         self.client = client
         self.take = client.register_script(TAKE)
+        self.peek = client.register_script(PEEK)
         self.adjust = client.register_script(ADJUST)
 
 
