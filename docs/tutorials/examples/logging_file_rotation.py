@@ -14,24 +14,24 @@ folder = Path(tempfile.mkdtemp())
 sink = FileSink(
     folder / "api.jsonl",
     max_bytes=2_000,  # rotate past 2 kB (production: e.g. 50_000_000, or interval=86_400)
-    retention=3,  # keep the three newest rotated files
+    retention=10,  # keep the ten newest rotated files, delete older ones
     compress=True,  # gzip them
 )
 log = StructuredLogger("api", sinks=[sink])
 
 
 def main() -> None:
-    for n in range(200):
+    for n in range(60):
         log.info("request", path=f"/v1/chat/{n}", status=200 if n % 10 else 500, n=n)
     log.flush()
 
     rotated = sink.rotated_files()
     print(f"current file + {len(rotated)} rotated: {[p.name[-14:] for p in rotated]}")
-    assert 0 < len(rotated) <= 3
+    assert 0 < len(rotated) <= 10
     assert all(p.suffix == ".gz" for p in rotated)
 
     last = json.loads((folder / "api.jsonl").read_text().splitlines()[-1])
-    assert last["n"] == 199
+    assert last["n"] == 59
     assert last["event"] == "request"
     with gzip.open(rotated[-1], "rt") as rotated_file:
         print("a rotated line:", rotated_file.readline().strip()[:90], "...")
@@ -41,7 +41,7 @@ def main() -> None:
         sink.path, *rotated, event_type="request", filters={"status": 500}, limit=1000
     )
     print(f"{len(errors)} errors among the retained requests")
-    assert errors
+    assert len(errors) == 6  # n = 0, 10, ..., 50: nothing was lost to rotation
     assert all(e.fields["status"] == 500 for e in errors)
     log.close()
 
