@@ -1,4 +1,4 @@
-"""Priority queues: interactive calls go ahead of batch jobs, and nobody starves."""
+"""Priority queues: interactive calls go ahead of batch jobs, nobody starves, tenants share."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ limiter = RateLimiter(requests_per_second=1, clock=clock, sleep=clock.sleep)
 served: list[str] = []
 
 
-async def call(label: str, priority: str) -> None:
-    async with limiter.acquire(priority=priority):
+async def call(label: str, priority: str, tenant: str | None = None) -> None:
+    async with limiter.acquire(priority=priority, tenant=tenant):
         served.append(label)
 
 
@@ -45,6 +45,18 @@ async def main() -> None:
     print("mixed order:", served)
     assert served[0] == "high-0"  # high goes first...
     assert served.index("low-1") < served.index("high-11")  # ...but low is not starved
+
+    # Within one priority, tenants take turns: a noisy tenant cannot starve a quiet one.
+    served.clear()
+    async with limiter.acquire():
+        pass
+    tasks = [asyncio.create_task(call(f"noisy-{i}", "normal", "noisy")) for i in range(6)]
+    tasks += [asyncio.create_task(call(f"quiet-{i}", "normal", "quiet")) for i in range(2)]
+    await clock.settle()
+    await clock.advance(20)
+    await asyncio.gather(*tasks)
+    print("fair order:", served)
+    assert served.index("quiet-1") < served.index("noisy-3")  # not behind all six noisy calls
 
 
 if __name__ == "__main__":
