@@ -48,6 +48,7 @@ class PriceBook:
         self._resolved: dict[tuple[str, str | None], ModelPrice] = {}
         self.fallback = fallback
         self.taken_on = taken_on
+        self.version = 0  # grows with every change: caches of derived values check it
         for price in models:
             self.add(price)
 
@@ -75,6 +76,7 @@ class PriceBook:
         for alias in price.aliases:
             self._names[normalise_name(alias)] = key
         self._resolved.clear()
+        self.version += 1
 
     def merge(self, price: ModelPrice) -> None:
         """Add newer prices for a model, keeping its older periods for re-pricing old calls."""
@@ -106,6 +108,10 @@ class PriceBook:
         price = ModelPrice(model, provider, (PricePeriod(effective_from, rates),), context_window)
         self.add(price)
         return price
+
+    def prices(self) -> list[ModelPrice]:
+        """Every model's prices, once each."""
+        return list(self._models.values())
 
     def names(self) -> list[str]:
         """Every model id and alias this book knows."""

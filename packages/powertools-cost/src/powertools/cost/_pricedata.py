@@ -55,6 +55,7 @@ class ModelSpec(_Strict):
     id: str = Field(min_length=1)
     provider: str = Field(min_length=1)
     context_window: int | None = Field(default=None, gt=0)
+    max_output: int | None = Field(default=None, gt=0)
     aliases: tuple[str, ...] = ()
     prices: tuple[PeriodSpec, ...] = Field(min_length=1)
 
@@ -94,7 +95,7 @@ def to_model_prices(data: PriceFile) -> list[ModelPrice]:
     out = []
     for m in data.models:
         periods = tuple(sorted((_period(p) for p in m.prices), key=lambda p: p.effective_from))
-        out.append(ModelPrice(m.id, m.provider, periods, m.context_window, m.aliases))
+        out.append(ModelPrice(m.id, m.provider, periods, m.context_window, m.aliases, m.max_output))
     return out
 
 

@@ -12,11 +12,17 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from powertools.cost._money import FEMTO_PER_USD, usd
+from powertools.cost._money import FEMTO_PER_USD, plain, usd
 from powertools.cost._usage import BUCKETS, Usage
 from powertools.cost.errors import PricingDataError, UnknownModelError
 
-__all__ = ["LOCAL_PROVIDERS", "ModelPrice", "PricePeriod", "Rates", "rates_per_million"]
+__all__ = [
+    "LOCAL_PROVIDERS",
+    "ModelPrice",
+    "PricePeriod",
+    "Rates",
+    "rates_per_million",
+]
 
 LOCAL_PROVIDERS = frozenset({"ollama", "llamacpp", "llama.cpp", "local"})
 _PREFIXES = frozenset({"openai", "anthropic", "gemini", "google", "models", "vertex_ai"})
@@ -132,13 +138,18 @@ class PricePeriod:
 
 @dataclass(slots=True, frozen=True)
 class ModelPrice:
-    """The price history of one model: periods in order of ``effective_from``."""
+    """The price history of one model: periods in order of ``effective_from``.
+
+    ``context_window`` is the most tokens a request may hold, ``max_output`` the most one
+    answer may have (None when unknown); both size the hold of a call that gives no size.
+    """
 
     model: str
     provider: str
     periods: tuple[PricePeriod, ...]
     context_window: int | None = None
     aliases: tuple[str, ...] = ()
+    max_output: int | None = None
 
     def period(self, at: date | None = None) -> PricePeriod:
         """The prices in effect on ``at`` (today's when ``None``)."""
@@ -155,9 +166,14 @@ class ModelPrice:
     def per_million(
         self, bucket: str, *, prompt_tokens: int = 0, at: date | None = None
     ) -> Decimal:
-        """The dollar price per million tokens of one bucket."""
+        """The dollar price per million tokens of one bucket, written as money.
+
+        >>> ten = rates_per_million({"input": Decimal(10), "output": Decimal(30)})
+        >>> ModelPrice("m", "custom", (PricePeriod(date.min, ten),)).per_million("input")
+        Decimal('10')
+        """
         rate = getattr(self.period(at).rates(prompt_tokens), bucket)
-        return (Decimal(rate) / _FEMTO_PER_MILLION).normalize()
+        return plain(Decimal(rate) / _FEMTO_PER_MILLION)
 
     def worst_case_fd(self, prompt_tokens: int, max_tokens: int, *, batch: bool = False) -> int:
         """The most a call of this size can cost: every prompt token at the dearest input

@@ -38,8 +38,9 @@ class SpanRequest:
     tags: tuple[str, ...]
     provider: str | None
     batch: bool
-    reserve_fd: int
+    reserve_fd: int  # -1: the tracker sizes the hold on entry
     prompt_estimate: int | None
+    max_tokens: int | None = None
 
 
 class Span:
@@ -117,8 +118,10 @@ class Span:
 
     async def __aenter__(self) -> Span:
         r = self.request
+        if self.tracker._prices is None and r.reserve_fd < 0:
+            await self.tracker.aprices()  # the first span: load the prices off the loop
         self._reservation = await self.tracker.budgets.reserve(
-            amount_fd=r.reserve_fd,
+            amount_fd=self.tracker.hold_fd(r),
             user=r.user,
             task=r.task,
             tags=r.tags,
@@ -146,7 +149,7 @@ class Span:
     def __enter__(self) -> Span:
         r = self.request
         self._reservation = self.tracker.budgets.reserve_sync(
-            amount_fd=r.reserve_fd,
+            amount_fd=self.tracker.hold_fd(r),
             user=r.user,
             task=r.task,
             tags=r.tags,

@@ -7,10 +7,11 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
-from powertools.cost._budget import AlertCallback, BudgetManager
+from powertools.cost._budget import AlertCallback, BudgetManager, OverrunCallback
 from powertools.cost._forecast import Forecast, forecast_month
+from powertools.cost._holds import HoldPolicy
 from powertools.cost._ledger import Ledger, SyncLedger
 from powertools.cost._money import fd_from_usd, usd
 from powertools.cost._pricebook import PriceBook
@@ -31,7 +32,14 @@ __all__ = ["CostTracker"]
 
 
 class CostTracker:
-    """Track the cost of LLM calls against a budget.
+    """Track the cost of LLM calls against a budget that is never overspent.
+
+    Every span reserves its call's worst case before the call. A span not told the size of
+    its call is sized by policy: ``unsized_prompt`` prompt tokens (or ``"context_window"``,
+    the model's whole window) and the model's maximum output (``unsized_max_tokens`` when
+    unknown); a span without a model reserves ``unsized_reserve_usd``, by default the dearest
+    such call in the price book. A call that costs more than its hold is still recorded,
+    counted in ``budgets.overruns`` and, past the limit, reported and refused next time.
 
     >>> tracker = CostTracker(budget_usd=10, clock=lambda: 0.0)
     >>> with tracker.track_call("summarise", model="gpt-4o-mini") as span:
@@ -53,12 +61,27 @@ class CostTracker:
         clock: Callable[[], float] = time.time,
         reservation_ttl: float = 600.0,
         on_alert: AlertCallback | None = None,
+        on_overrun: OverrunCallback | None = None,
         require_usage: bool = False,
+        unsized_prompt: int | Literal["context_window"] = 4096,
+        unsized_max_tokens: int = 4096,
+        unsized_reserve_usd: Decimal | float | str | None = None,
     ) -> None:
         self.clock = clock
         self.budgets = BudgetManager(
-            ledger, tz=tz, clock=clock, reservation_ttl=reservation_ttl, on_alert=on_alert
+            ledger,
+            tz=tz,
+            clock=clock,
+            reservation_ttl=reservation_ttl,
+            on_alert=on_alert,
+            on_overrun=on_overrun,
         )
+        no_model = None
+        if unsized_reserve_usd is not None:
+            no_model = fd_from_usd(unsized_reserve_usd, what="unsized_reserve_usd")
+        self.hold_policy = HoldPolicy(unsized_prompt, unsized_max_tokens, no_model)
+        # unsized holds per (model, provider, batch), with the price book version they used
+        self._unsized: dict[tuple[str | None, str | None, bool], tuple[int, int]] = {}
         self.budget = None
         if budget_usd is not None:
             alerts = () if alert_threshold_usd is None else (alert_threshold_usd,)
@@ -78,10 +101,47 @@ class CostTracker:
 
     @property
     def prices(self) -> PriceBook:
-        """The price book (the shipped one unless given); loaded on first use."""
+        """The price book (the shipped one unless given); loaded on first use.
+
+        Async spans load it in a worker thread, so the first one does not block the loop.
+        """
         if self._prices is None:
             self._prices = PriceBook.default()
         return self._prices
+
+    async def aprices(self) -> PriceBook:
+        """:attr:`prices`, loading the shipped book off the event loop the first time."""
+        if self._prices is None:
+            import asyncio
+
+            self._prices = await asyncio.to_thread(PriceBook.default)
+        return self._prices
+
+    def hold_fd(self, request: SpanRequest) -> int:
+        """What a span reserves: its explicit amount, else its call's worst case (see class)."""
+        if request.reserve_fd >= 0:
+            return request.reserve_fd
+        book = self._prices or self.prices
+        if request.prompt_estimate is not None or request.max_tokens is not None:
+            return self._size(book, request)
+        key = (request.model, request.provider, request.batch)
+        cached = self._unsized.get(key)
+        if cached is not None and cached[0] == book.version:
+            return cached[1]
+        fd = self._size(book, request)
+        if len(self._unsized) < 4096:  # bounded: model names come from callers
+            self._unsized[key] = (book.version, fd)
+        return fd
+
+    def _size(self, book: PriceBook, r: SpanRequest) -> int:
+        policy = self.hold_policy
+        if r.model is None:
+            fd = policy.no_model_hold_fd(book)
+            if self.fallback_price is not None and policy.no_model_fd is None:
+                fd = max(fd, policy.hold_fd(self.fallback_price, None, None))
+            return max(fd, 1)
+        price = self._price(r.model, r.provider)
+        return max(policy.hold_fd(price, r.prompt_estimate, r.max_tokens, batch=r.batch), 1)
 
     def track_call(
         self,
@@ -100,22 +160,20 @@ class CostTracker:
     ) -> Span:
         """A span (``async with`` or ``with``) that attributes the usage recorded inside it.
 
-        With a model, the prompt (``prompt``, ``messages`` or ``prompt_tokens``) and
-        ``max_tokens``, the worst-case cost is reserved first, so a budget is never overspent;
-        ``reserve_usd`` reserves an explicit amount. Otherwise the span only requires that
-        the budget is not used up.
+        On entry it reserves the call's worst case in every budget that applies, or raises
+        :class:`BudgetExceededError` before anything is spent: from the model, the prompt
+        (``prompt``, ``messages`` or ``prompt_tokens``) and ``max_tokens``, with what is not
+        given sized by the tracker's policy (see the class). ``reserve_usd`` reserves an
+        explicit amount instead.
         """
         estimate = prompt_tokens
         if estimate is None and (prompt is not None or messages is not None):
             estimate = self._estimate(model, prompt, messages)
-        reserve_fd = 1
+        reserve_fd = -1  # sized on entry, from the price book
         if reserve_usd is not None:
             reserve_fd = fd_from_usd(reserve_usd, what="reserve_usd")
-        elif model is not None and estimate is not None and max_tokens is not None:
-            price = self._price(model, provider)
-            reserve_fd = max(price.worst_case_fd(estimate, max_tokens, batch=batch), 1)
         request = SpanRequest(
-            task_name, model, user, tuple(tags), provider, batch, reserve_fd, estimate
+            task_name, model, user, tuple(tags), provider, batch, reserve_fd, estimate, max_tokens
         )
         return Span(self, request)
 
