@@ -186,6 +186,10 @@ class CostTracker:
             return count_message_tokens(messages, model).tokens
         return count_tokens(prompt, model).tokens if prompt is not None else None
 
+    def price_of(self, model: str, *, provider: str | None = None) -> ModelPrice:
+        """The prices this tracker uses for ``model`` (its fallback price included)."""
+        return self._price(model, provider)
+
     def _price(self, model: str, provider: str | None) -> ModelPrice:
         try:
             return (self._prices or self.prices).resolve(model, provider=provider)
@@ -211,6 +215,28 @@ class CostTracker:
         n = len(span.records)
         rid = f"{span.id}.{n}" if n else span.id
         return CallRecord(rid, span.id, at, r.task, model, r.user, r.tags, usage, cost, error)
+
+    def unpriced_record(
+        self, span: Span, usage: Usage, model: str | None, error: Exception
+    ) -> CallRecord:
+        """A record of usage that could not be priced: its tokens, $0, flagged; warned about."""
+        from powertools.cost._budget import logger
+        from powertools.cost.errors import CaptureWarning
+
+        message = (
+            f"usage of {model or 'an unnamed model'} in task {span.request.task!r} was recorded "
+            f"unpriced ({usage.total_tokens} tokens at $0): {error}"
+        )
+        logger.warning(message)
+        import warnings
+
+        warnings.warn(message, CaptureWarning, stacklevel=3)
+        n = len(span.records)
+        rid = f"{span.id}.{n}" if n else span.id
+        r = span.request
+        return CallRecord(
+            rid, span.id, self.clock(), r.task, model, r.user, r.tags, usage, 0, unpriced=True
+        )
 
     async def keep(self, records: list[CallRecord]) -> None:
         """Store finished records here and in the ledger."""
