@@ -173,10 +173,21 @@ def price_for(model: str, *, provider: str | None = None) -> ModelPrice:
     return PriceBook.default().resolve(model, provider=provider)
 
 
-def cost_of(usage: Usage, model: str, *, at: date | None = None, batch: bool = False) -> Decimal:
+def cost_of(
+    usage: Usage,
+    model: str,
+    *,
+    at: date | None = None,
+    batch: bool = False,
+    provider: str | None = None,
+) -> Decimal:
     """Exact dollar cost of ``usage`` on ``model`` with the default price book.
+
+    ``provider="ollama"`` (or ``"llamacpp"``) prices a local model's bare name at $0.
 
     >>> cost_of(Usage(input=1000, output=500), "gpt-4o-mini")
     Decimal('0.00045')
+    >>> cost_of(Usage(input=1000, output=500), "llama3.2", provider="ollama")
+    Decimal('0')
     """
-    return PriceBook.default().cost(usage, model, at=at, batch=batch)
+    return PriceBook.default().cost(usage, model, at=at, batch=batch, provider=provider)
