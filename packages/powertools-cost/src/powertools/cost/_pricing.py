@@ -25,7 +25,15 @@ __all__ = [
 ]
 
 LOCAL_PROVIDERS = frozenset({"ollama", "llamacpp", "llama.cpp", "local"})
-_PREFIXES = frozenset({"openai", "anthropic", "gemini", "google", "models", "vertex_ai"})
+# Prefixes that name the model's own vendor (or an API path): ``openai/gpt-4o`` is gpt-4o.
+# A reseller's prefix (``vertex_ai/``, ``bedrock/``, ``azure/``) is kept: its price is its own.
+_PREFIXES = frozenset({"openai", "anthropic", "gemini", "google", "models"})
+# The providers that sell each model family first-hand (see ``is_first_party``).
+_FIRST_PARTY = {
+    "openai": frozenset({"openai"}),
+    "anthropic": frozenset({"anthropic"}),
+    "gemini": frozenset({"gemini", "google"}),
+}
 _DATED = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8}|latest)$")
 _FEMTO_PER_MILLION = Decimal(FEMTO_PER_USD) / Decimal(1_000_000)
 # A bucket without its own price is billed like its nearest relative.
@@ -203,6 +211,38 @@ def normalise_name(model: str) -> str:
 def undated(name: str) -> str:
     """The name without a date or ``-latest`` suffix (``claude-x-20250101`` → ``claude-x``)."""
     return _DATED.sub("", name)
+
+
+def family(model: str) -> str | None:
+    """The vendor whose own model this is (``openai``, ``anthropic``, ``gemini``), if known.
+
+    >>> family("claude-3-5-haiku"), family("vertex_ai/claude-3-5-haiku"), family("llama3.2")
+    ('anthropic', None, None)
+    """
+    name = normalise_name(model)
+    if "/" in name:
+        return None  # a reseller's path
+    if name.startswith("claude"):
+        return "anthropic"
+    if name.startswith("gemini"):
+        return "gemini"
+    if name.startswith(("gpt-", "o1", "o3", "o4", "chatgpt", "text-embedding")):
+        return "openai"
+    return None
+
+
+def is_reseller(price: ModelPrice) -> bool:
+    """Whether ``price`` is another provider's price for a vendor's model (Vertex's Claude).
+
+    >>> from datetime import date
+    >>> free = PricePeriod(date.min, ZERO_RATES)
+    >>> is_reseller(ModelPrice("claude-3-5-haiku", "vertex_ai-anthropic_models", (free,)))
+    True
+    >>> is_reseller(ModelPrice("claude-3-5-haiku", "anthropic", (free,)))
+    False
+    """
+    vendor = family(price.model)
+    return vendor is not None and price.provider.lower() not in _FIRST_PARTY[vendor] | {"custom"}
 
 
 def is_local(model: str, provider: str | None) -> bool:
