@@ -49,10 +49,10 @@ def test_lint_reports_each_broken_rule() -> None:
     assert any("broken-cache-model: Anthropic 1-hour" in v for v in found)
     assert any("broken-cache-model: priority" in v for v in found)
     assert not any(v.startswith("gpt-4o") for v in found)
-    # its 200k tier lists no 1-hour write: the base $6 would apply where $12 is due
-    assert [v for v in found if v.startswith("claude")] == [
-        "claude-sonnet-4-5-20250929: the 200k tier gives no cache_write_1h, so the base rate "
-        "would apply above 200k"
+    # its 200k tier lists no cache writes: the base $3.75 and $6 would apply above 200k
+    assert [v.split(",")[0] for v in found if v.startswith("claude")] == [
+        "claude-sonnet-4-5-20250929: the 200k tier gives no cache_write_5m",
+        "claude-sonnet-4-5-20250929: the 200k tier gives no cache_write_1h",
     ]
 
 
