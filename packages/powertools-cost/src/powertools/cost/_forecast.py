@@ -160,7 +160,8 @@ def _interval(
     relative = [max(e * widen, -1.0) for e in relative]
     import random
 
-    rng = random.Random(len(values) * 1_000_003 + round(sum(values) * 1000))  # reproducible
+    seed = len(values) * 1_000_003 + round(sum(values) * 1000)  # reproducible forecasts
+    rng = random.Random(seed)  # noqa: S311  (statistics, not secrets)
     totals = []
     for _ in range(SAMPLES):
         pseudo = [f * (1 + rng.choice(relative)) for f in fitted]
