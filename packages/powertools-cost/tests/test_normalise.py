@@ -156,7 +156,7 @@ def test_google_genai_sdk_responses_are_accepted() -> None:
 
     from powertools.cost import parse_response
 
-    class MediaModality(str, enum.Enum):  # as google.genai.types.MediaModality
+    class MediaModality(str, enum.Enum):  # noqa: UP042  (as google.genai.types.MediaModality)
         TEXT = "TEXT"
         AUDIO = "AUDIO"
 
