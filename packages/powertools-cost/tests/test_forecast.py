@@ -84,7 +84,7 @@ def test_forecast_fields_and_budget_run_out() -> None:
     clock = FakeClock(datetime(2026, 11, 11, 0, 0, 1, tzinfo=UTC).timestamp())
     tracker = CostTracker(budget_usd=100, clock=clock)
     for r in records_for([10.0] * 30)[:10]:
-        tracker.records.append(r)
+        tracker.keep_sync([r])
     forecast = tracker.forecast_monthly()
     assert forecast.month == "2026-11"
     assert forecast.spent_to_date == Decimal(100)

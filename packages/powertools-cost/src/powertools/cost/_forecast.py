@@ -24,7 +24,7 @@ from powertools.cost._records import CallRecord
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
-__all__ = ["DailyModel", "Forecast", "fit_daily", "forecast_month"]
+__all__ = ["DailyModel", "Forecast", "fit_daily", "forecast_daily", "forecast_month"]
 
 _CENT = Decimal("0.000001")
 SAMPLES = 200  # bootstrap replicates: the percentiles move by about a cent in a hundred
@@ -115,8 +115,14 @@ def forecast_month(
     records: Sequence[CallRecord], now: float, tz: ZoneInfo, budget: Decimal | None
 ) -> Forecast:
     """Project this calendar month from every complete day before today (up to 8 weeks)."""
+    return forecast_daily(_daily(records, tz), now, tz, budget)
+
+
+def forecast_daily(
+    sums: dict[date, int], now: float, tz: ZoneInfo, budget: Decimal | None
+) -> Forecast:
+    """:func:`forecast_month` from each day's total in femto-dollars."""
     today = datetime.fromtimestamp(now, tz).date()
-    sums = _daily(records, tz)
     first_seen = min(sums, default=today)
     start = max(first_seen, today - timedelta(days=56))
     history = [start + timedelta(days=i) for i in range((today - start).days)]

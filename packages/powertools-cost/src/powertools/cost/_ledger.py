@@ -201,7 +201,8 @@ class _Budget:
 
 
 class MemoryLedger(ThreadedLedger):
-    """The default ledger: one process, nothing persisted.
+    """The default ledger: one process, nothing persisted; it keeps the latest ``retain``
+    call records (``None`` keeps all), so its memory stays flat.
 
     >>> ledger = MemoryLedger()
     >>> ledger.reserve_sync("k", 100, 60, "a", expires_at=10.0, now=0.0)
@@ -212,10 +213,12 @@ class MemoryLedger(ThreadedLedger):
     (50, (50, 0))
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, retain: int | None = 10_000) -> None:
+        from powertools.cost._aggregates import Recent
+
         self._budgets: dict[str, _Budget] = {}
         self._alerts: set[tuple[str, str]] = set()
-        self._records: list[CallRecord] = []
+        self._records: list[CallRecord] = Recent(retain)
         self._lock = threading.Lock()
 
     @classmethod

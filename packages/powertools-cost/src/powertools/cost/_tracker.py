@@ -9,8 +9,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from powertools.cost._aggregates import Days, Recent
 from powertools.cost._budget import AlertCallback, BudgetManager, OverrunCallback
-from powertools.cost._forecast import Forecast, forecast_month
+from powertools.cost._forecast import Forecast, forecast_daily
 from powertools.cost._holds import HoldPolicy
 from powertools.cost._ledger import Ledger, SyncLedger
 from powertools.cost._money import fd_from_usd, usd
@@ -41,6 +42,10 @@ class CostTracker:
     such call in the price book. A call that costs more than its hold is still recorded,
     counted in ``budgets.overruns`` and, past the limit, reported and refused next time.
 
+    Memory stays flat: totals, reports and forecasts come from per-day aggregates (kept
+    ``retain_days``), and ``records`` holds only the latest ``retain_records`` calls (``None``
+    keeps all), which analytics and exports read.
+
     >>> tracker = CostTracker(budget_usd=10, clock=lambda: 0.0)
     >>> with tracker.track_call("summarise", model="gpt-4o-mini") as span:
     ...     _ = span.record({"usage": {"prompt_tokens": 1000, "completion_tokens": 500}})
@@ -66,6 +71,8 @@ class CostTracker:
         unsized_prompt: int | Literal["context_window"] = 4096,
         unsized_max_tokens: int = 4096,
         unsized_reserve_usd: Decimal | float | str | None = None,
+        retain_records: int | None = 10_000,
+        retain_days: int = 400,
     ) -> None:
         self.clock = clock
         self.budgets = BudgetManager(
@@ -91,7 +98,8 @@ class CostTracker:
         self._prices = prices
         self.fallback_price = fallback_price
         self.require_usage = require_usage
-        self.records: list[CallRecord] = []
+        self.records: list[CallRecord] = Recent(retain_records)
+        self.days = Days(self.budgets.tz, retain_days)
         self._lock = threading.Lock()
 
     @property
@@ -242,6 +250,7 @@ class CostTracker:
         """Store finished records here and in the ledger."""
         with self._lock:
             self.records.extend(records)
+            self.days.add(records)
         for record in records:
             await self.ledger.append(record)
 
@@ -249,13 +258,14 @@ class CostTracker:
         """:meth:`keep` for synchronous ledgers."""
         with self._lock:
             self.records.extend(records)
+            self.days.add(records)
         ledger = self.budgets._sync()
         for record in records:
             ledger.append_sync(record)
 
     def get_total(self) -> Decimal:
         """Everything this tracker has recorded, in dollars (exact)."""
-        return usd(sum(r.cost_fd for r in self.records))
+        return usd(self.days.total_fd)
 
     def _remaining(self) -> Decimal | None:
         if self.budget is None:
@@ -263,12 +273,12 @@ class CostTracker:
         if isinstance(self.ledger, SyncLedger):  # the ledger knows every process's spending
             return next(s.remaining for s in self.budgets.status() if s.budget is self.budget)
         _, start, end = window_bounds(self.budget.window, self.clock(), self.budgets.tz)
-        spent = sum(r.cost_fd for r in self.records if start <= r.at < end)
+        spent = self.days.spent_fd(start, end)
         return usd(max(self.budget.limit_fd - spent, 0))
 
     def get_daily_report(self, day: date | None = None) -> DailyReport:
         """Today's (or ``day``'s) cost, task count and breakdowns; remaining budget now."""
-        return daily_report(self.records, day or self._today(), self.budgets.tz, self._remaining())
+        return self.days.report(day or self._today(), self._remaining())
 
     async def aget_daily_report(self, day: date | None = None) -> DailyReport:
         """Like :meth:`get_daily_report`, over every process's calls in the ledger."""
@@ -283,10 +293,11 @@ class CostTracker:
         return datetime.fromtimestamp(self.clock(), self.budgets.tz).date()
 
     def analytics(self) -> Analytics:
-        """Cost per task and user, cost per 1k tokens, cache savings, daily trend."""
+        """Cost per task and user, cost per 1k tokens, cache savings, daily trend (over the
+        retained ``records``)."""
         return Analytics(self.records, self.prices, self.budgets.tz)
 
     def forecast_monthly(self) -> Forecast:
         """This month's projected cost, an 80% interval, and when the budget runs out."""
         limit = None if self.budget is None else self.budget.limit
-        return forecast_month(self.records, self.clock(), self.budgets.tz, limit)
+        return forecast_daily(self.days.daily_fd(), self.clock(), self.budgets.tz, limit)
