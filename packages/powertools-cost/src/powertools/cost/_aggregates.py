@@ -7,12 +7,13 @@ analytics and exports), so a process that tracks a million calls holds a bounded
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, SupportsIndex
+from typing import TYPE_CHECKING
 
 from powertools.cost._money import usd
 from powertools.cost._records import CallRecord
@@ -22,42 +23,21 @@ if TYPE_CHECKING:
 
     from powertools.cost._report import DailyReport
 
-__all__ = ["DayTotals", "Days", "Recent"]
+__all__ = ["DayTotals", "Days", "retention"]
 
 
-class Recent(list[CallRecord]):
-    """A list of the latest ``limit`` records (all of them when ``limit`` is None).
+def retention(limit: int | None, *, what: str = "retain_records") -> tuple[int, int]:
+    """For a limit of kept records: trim once there are more than the first, down to the
+    second. Trimming a tenth at a time keeps appending amortised O(1).
 
-    Trimmed in slices of a tenth, so appending stays amortised O(1).
-
-    >>> recent = Recent(3)
-    >>> recent.extend(range(5))  # type: ignore[arg-type]
-    >>> len(recent) <= 3 + 1, recent[-1]
-    (True, 4)
+    >>> retention(10_000), retention(None)[0] > 10**18
+    ((11000, 10000), True)
     """
-
-    def __init__(self, limit: int | None = None) -> None:
-        super().__init__()
-        if limit is not None and (type(limit) is not int or limit < 0):
-            raise ValueError(f"retain_records must be a count >= 0 or None, not {limit!r}")
-        self.limit = limit
-        self._slack = 0 if limit is None else max(limit // 10, 1)
-
-    def _trim(self) -> None:
-        if self.limit is not None and len(self) > self.limit + self._slack:
-            del self[: len(self) - self.limit]
-
-    def append(self, record: CallRecord) -> None:
-        super().append(record)
-        self._trim()
-
-    def extend(self, records: Iterable[CallRecord]) -> None:
-        super().extend(records)
-        self._trim()
-
-    def insert(self, index: SupportsIndex, record: CallRecord) -> None:
-        super().insert(index, record)
-        self._trim()
+    if limit is None:
+        return sys.maxsize, sys.maxsize
+    if type(limit) is not int or limit < 0:
+        raise ValueError(f"{what} must be a count >= 0 or None, not {limit!r}")
+    return limit + max(limit // 10, 1), limit
 
 
 @dataclass(slots=True)
@@ -76,12 +56,22 @@ class DayTotals:
 
     def add(self, r: CallRecord) -> None:
         self.cost_fd += r.cost_fd
-        usage = r.usage
-        if usage is None:
+        u = r.usage
+        if u is None:
             self.unmetered += 1
-        else:
+        else:  # Usage.total_tokens, unrolled: this runs for every tracked call
             self.calls += 1
-            self.tokens += usage.total_tokens
+            self.tokens += (
+                u.input
+                + u.cache_read
+                + u.cache_write_5m
+                + u.cache_write_1h
+                + u.output
+                + u.reasoning
+                + u.audio_in
+                + u.audio_out
+                + u.image_in
+            )
         if r.unpriced:
             self.unpriced += 1
         self.by_model[r.model or "-"] += r.cost_fd
@@ -117,19 +107,27 @@ class Days:
         self._bounds = (midnight.timestamp(), following.timestamp(), day)
         return day
 
-    def add(self, records: Iterable[CallRecord]) -> None:
+    def add(self, records: Sequence[CallRecord]) -> None:
         """Count one span's records (one task on every day it touched)."""
+        if len(records) == 1:  # the usual span: one call, no set to build
+            r = records[0]
+            start, end, day = self._bounds
+            if not start <= r.at < end:
+                day = self.day_of(r.at)
+            totals = self.days.get(day) or self._new_day(day)
+            totals.add(r)
+            totals.tasks += 1
+            self.total_fd += r.cost_fd
+            return
         touched: set[date] = set()
         for r in records:
             day = self.day_of(r.at)
-            totals = self.days.get(day)
-            if totals is None:
-                totals = self._new_day(day)
-            totals.add(r)
+            day_totals = self.days.get(day) or self._new_day(day)
+            day_totals.add(r)
             self.total_fd += r.cost_fd
             if day not in touched:
                 touched.add(day)
-                totals.tasks += 1
+                day_totals.tasks += 1
 
     def _new_day(self, day: date) -> DayTotals:
         totals = self.days[day] = DayTotals()

@@ -214,11 +214,12 @@ class MemoryLedger(ThreadedLedger):
     """
 
     def __init__(self, *, retain: int | None = 10_000) -> None:
-        from powertools.cost._aggregates import Recent
+        from powertools.cost._aggregates import retention
 
         self._budgets: dict[str, _Budget] = {}
         self._alerts: set[tuple[str, str]] = set()
-        self._records: list[CallRecord] = Recent(retain)
+        self._records: list[CallRecord] = []
+        self._trim_above, self._keep = retention(retain, what="retain")
         self._lock = threading.Lock()
 
     @classmethod
@@ -271,7 +272,10 @@ class MemoryLedger(ThreadedLedger):
 
     def append_sync(self, record: CallRecord) -> None:
         with self._lock:
-            self._records.append(record)
+            records = self._records
+            records.append(record)
+            if len(records) > self._trim_above:
+                del records[: len(records) - self._keep]
 
     def records_sync(self, since: float | None = None) -> list[CallRecord]:
         with self._lock:

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from powertools.cost._aggregates import Days, Recent
+from powertools.cost._aggregates import Days, retention
 from powertools.cost._budget import AlertCallback, BudgetManager, OverrunCallback
 from powertools.cost._forecast import Forecast, forecast_daily
 from powertools.cost._holds import HoldPolicy
@@ -98,7 +98,8 @@ class CostTracker:
         self._prices = prices
         self.fallback_price = fallback_price
         self.require_usage = require_usage
-        self.records: list[CallRecord] = Recent(retain_records)
+        self.records: list[CallRecord] = []
+        self._trim_above, self._keep = retention(retain_records)
         self.days = Days(self.budgets.tz, retain_days)
         self._lock = threading.Lock()
 
@@ -246,19 +247,23 @@ class CostTracker:
             rid, span.id, self.clock(), r.task, model, r.user, r.tags, usage, 0, unpriced=True
         )
 
+    def _count(self, records: list[CallRecord]) -> None:
+        with self._lock:
+            kept = self.records
+            kept.extend(records)
+            if len(kept) > self._trim_above:
+                del kept[: len(kept) - self._keep]
+            self.days.add(records)
+
     async def keep(self, records: list[CallRecord]) -> None:
         """Store finished records here and in the ledger."""
-        with self._lock:
-            self.records.extend(records)
-            self.days.add(records)
+        self._count(records)
         for record in records:
             await self.ledger.append(record)
 
     def keep_sync(self, records: list[CallRecord]) -> None:
         """:meth:`keep` for synchronous ledgers."""
-        with self._lock:
-            self.records.extend(records)
-            self.days.add(records)
+        self._count(records)
         ledger = self.budgets._sync()
         for record in records:
             ledger.append_sync(record)
