@@ -88,7 +88,7 @@ class CostTracker:
             no_model = fd_from_usd(unsized_reserve_usd, what="unsized_reserve_usd")
         self.hold_policy = HoldPolicy(unsized_prompt, unsized_max_tokens, no_model)
         # unsized holds per (model, provider, batch), with the price book version they used
-        self._unsized: dict[tuple[str | None, str | None, bool], tuple[int, int]] = {}
+        self._unsized: dict[object, tuple[int, int]] = {}
         self.budget = None
         if budget_usd is not None:
             alerts = () if alert_threshold_usd is None else (alert_threshold_usd,)
@@ -133,7 +133,9 @@ class CostTracker:
         book = self._prices or self.prices
         if request.prompt_estimate is not None or request.max_tokens is not None:
             return self._size(book, request)
-        key = (request.model, request.provider, request.batch)
+        key: object = request.model  # the usual span: no tuple to build (and collect)
+        if request.provider is not None or request.batch:
+            key = (request.model, request.provider, request.batch)
         cached = self._unsized.get(key)
         if cached is not None and cached[0] == book.version:
             return cached[1]
