@@ -121,3 +121,7 @@ def test_the_unsized_policy_is_validated() -> None:
         CostTracker(unsized_prompt=-1)
     with pytest.raises(ValueError, match="unsized_max_tokens"):
         CostTracker(unsized_max_tokens=0)
+    with pytest.raises(ValueError, match="unsized_reserve_usd cannot be negative"):
+        CostTracker(unsized_reserve_usd="-1")
+    with pytest.raises(ValueError, match="reserve_usd cannot be negative"):
+        CostTracker().track_call("t", reserve_usd=-2)

@@ -42,6 +42,8 @@ class HoldPolicy:
             )
         if type(self.max_tokens) is not int or self.max_tokens <= 0:
             raise ValueError(f"unsized_max_tokens must be a positive int, not {self.max_tokens!r}")
+        if self.no_model_fd is not None and self.no_model_fd < 0:
+            raise ValueError("unsized_reserve_usd cannot be negative: give the dollars to hold")
 
     def prompt_for(self, price: ModelPrice) -> int:
         """The prompt size assumed for a call to ``price``'s model that gave none."""

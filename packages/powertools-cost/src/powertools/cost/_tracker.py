@@ -183,6 +183,8 @@ class CostTracker:
         reserve_fd = -1  # sized on entry, from the price book
         if reserve_usd is not None:
             reserve_fd = fd_from_usd(reserve_usd, what="reserve_usd")
+            if reserve_fd < 0:
+                raise ValueError(f"reserve_usd cannot be negative, got {reserve_usd!r}")
         request = SpanRequest(
             task_name, model, user, tuple(tags), provider, batch, reserve_fd, estimate, max_tokens
         )
