@@ -30,6 +30,8 @@ class Provider:
             raw = gzip.compress(raw)
         elif encoding == "deflate":
             raw = zlib.compress(raw)
+        elif encoding == "zstd":
+            raw = pytest.importorskip("zstandard").ZstdCompressor().compress(raw)
         headers = {"content-type": "application/json", **self.headers}
         return httpx.Response(200, headers=headers, content=raw)
 
@@ -114,7 +116,7 @@ async def test_a_malformed_usage_block_warns_and_the_call_succeeds() -> None:
     assert response.json()["usage"] == {"prompt_tokens": -5}
 
 
-@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "zstd"])
 async def test_compressed_responses_are_read_after_decoding(encoding: str) -> None:
     provider = Provider(openai_response("gpt-4o", 1000, 100), {"content-encoding": encoding})
     tracker = CostTracker()
