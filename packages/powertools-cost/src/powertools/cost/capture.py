@@ -51,14 +51,25 @@ class _Decoder:
     """The body as the SDK reads it: undo ``content-encoding`` (gzip, deflate, zstd, br)."""
 
     def __init__(self, encoding: str) -> None:
-        from httpx._decoders import SUPPORTED_DECODERS, IdentityDecoder, MultiDecoder
+        from httpx._decoders import (
+            SUPPORTED_DECODERS,
+            ContentDecoder,
+            IdentityDecoder,
+            MultiDecoder,
+        )
 
         names = [e.strip().lower() for e in encoding.split(",") if e.strip()]
         unknown = [n for n in names if n not in SUPPORTED_DECODERS]
         if unknown:
             raise ValueError(f"content-encoding {', '.join(unknown)} cannot be decoded here")
         children = [SUPPORTED_DECODERS[n]() for n in names]
-        self._inner = MultiDecoder(children) if children else IdentityDecoder()
+        # as httpx's Response does: MultiDecoder only for several encodings (its flush would
+        # feed a finished zstd frame once more)
+        self._inner: ContentDecoder = IdentityDecoder()
+        if len(children) == 1:
+            self._inner = children[0]
+        elif children:
+            self._inner = MultiDecoder(children)
 
     def decode(self, chunk: bytes) -> bytes:
         return self._inner.decode(chunk)
@@ -90,8 +101,8 @@ class _Call:
         return True
 
     def feed(self, chunk: bytes) -> None:
-        if self.reader is None or self.decoder is None:
-            return
+        if self.reader is None or self.decoder is None or not chunk:
+            return  # (an empty chunk after a zstd frame would be decoded as a second frame)
         try:
             self.reader.feed(self.decoder.decode(chunk))
         except Exception as exc:  # never the user's problem
