@@ -282,12 +282,15 @@ class CostTracker:
         if isinstance(self.ledger, SyncLedger):  # the ledger knows every process's spending
             return next(s.remaining for s in self.budgets.status() if s.budget is self.budget)
         _, start, end = window_bounds(self.budget.window, self.clock(), self.budgets.tz)
-        spent = self.days.spent_fd(start, end)
+        with self._lock:
+            spent = self.days.spent_fd(start, end)
         return usd(max(self.budget.limit_fd - spent, 0))
 
     def get_daily_report(self, day: date | None = None) -> DailyReport:
         """Today's (or ``day``'s) cost, task count and breakdowns; remaining budget now."""
-        return self.days.report(day or self._today(), self._remaining())
+        remaining = self._remaining()
+        with self._lock:  # another thread may be adding to the day's totals
+            return self.days.report(day or self._today(), remaining)
 
     async def aget_daily_report(self, day: date | None = None) -> DailyReport:
         """Like :meth:`get_daily_report`, over every process's calls in the ledger."""
@@ -309,4 +312,6 @@ class CostTracker:
     def forecast_monthly(self) -> Forecast:
         """This month's projected cost, an 80% interval, and when the budget runs out."""
         limit = None if self.budget is None else self.budget.limit
-        return forecast_daily(self.days.daily_fd(), self.clock(), self.budgets.tz, limit)
+        with self._lock:
+            daily = self.days.daily_fd()
+        return forecast_daily(daily, self.clock(), self.budgets.tz, limit)
