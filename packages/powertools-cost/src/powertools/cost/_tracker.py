@@ -96,6 +96,8 @@ class CostTracker:
                 budget_usd, window=budget_window, alert_at=alerts, name="global"
             )
         self._prices = prices
+        if prices is None:
+            _preload_on_a_loop()
         self.fallback_price = fallback_price
         self.require_usage = require_usage
         self.records: list[CallRecord] = []
@@ -315,3 +317,15 @@ class CostTracker:
         with self._lock:
             daily = self.days.daily_fd()
         return forecast_daily(daily, self.clock(), self.budgets.tz, limit)
+
+
+def _preload_on_a_loop() -> None:
+    """Inside a running event loop, start loading the shipped prices in a thread now, so
+    that not even a sync span used on the loop waits for them later."""
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    threading.Thread(target=PriceBook.default, name="powertools-cost-prices", daemon=True).start()
