@@ -6,15 +6,13 @@ Reservations expire, so a crashed process holds budget only until its TTL runs o
 
 from __future__ import annotations
 
-import asyncio
-import inspect
-import logging
 import os
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from powertools.cost._ids import new_id
 from powertools.cost._ledger import Ledger, MemoryLedger, SyncLedger
@@ -30,7 +28,16 @@ from powertools.cost.errors import (
 
 __all__ = ["Alert", "Budget", "BudgetManager", "BudgetStatus", "Overrun", "Reservation"]
 
-logger = logging.getLogger("powertools.cost")
+if TYPE_CHECKING:
+    import asyncio
+    import logging
+
+
+def log() -> logging.Logger:
+    """The package's logger (``logging`` is imported only when something is logged)."""
+    import logging
+
+    return logging.getLogger("powertools.cost")
 
 
 @dataclass(slots=True, frozen=True)
@@ -392,7 +399,7 @@ class BudgetManager:
                 "are refused; pass prompt and max_tokens to track_call() so the hold is the "
                 "call's worst case"
             )
-            logger.warning(message)
+            log().warning(message)
             warnings.warn(message, BudgetOverrunWarning, stacklevel=4)
         return event
 
@@ -402,7 +409,7 @@ class BudgetManager:
         event = self._overrun(reservation, budget, key, amount, spent)
         for callback in self._overrun_callbacks:
             result = callback(event)
-            if inspect.isawaitable(result):
+            if isinstance(result, Awaitable):
                 await result
 
     def _overran_sync(
@@ -417,7 +424,7 @@ class BudgetManager:
             f"budget {alert.budget.name!r} ({alert.window}) crossed its ${alert.threshold} alert "
             f"threshold: ${alert.spent} spent of ${alert.budget.limit}"
         )
-        logger.warning(message)
+        log().warning(message)
         warnings.warn(message, BudgetAlertWarning, stacklevel=4)
 
     async def _fire(self, alert: Alert) -> None:
@@ -425,7 +432,7 @@ class BudgetManager:
             self._warn_alert(alert)
         for callback in self._callbacks:
             result = callback(alert)
-            if inspect.isawaitable(result):
+            if isinstance(result, Awaitable):
                 await result
 
     def _fire_sync(self, alert: Alert) -> None:
@@ -436,8 +443,10 @@ class BudgetManager:
 
     def _settle_result(self, result: object) -> None:
         """Await a sync commit's async callback: on the running loop, else to completion."""
-        if not inspect.isawaitable(result):
+        if not isinstance(result, Awaitable):
             return
+        import asyncio
+
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:

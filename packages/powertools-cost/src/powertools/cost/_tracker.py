@@ -235,14 +235,14 @@ class CostTracker:
         self, span: Span, usage: Usage, model: str | None, error: Exception
     ) -> CallRecord:
         """A record of usage that could not be priced: its tokens, $0, flagged; warned about."""
-        from powertools.cost._budget import logger
+        from powertools.cost._budget import log
         from powertools.cost.errors import CaptureWarning
 
         message = (
             f"usage of {model or 'an unnamed model'} in task {span.request.task!r} was recorded "
             f"unpriced ({usage.total_tokens} tokens at $0): {error}"
         )
-        logger.warning(message)
+        log().warning(message)
         import warnings
 
         warnings.warn(message, CaptureWarning, stacklevel=3)
