@@ -267,3 +267,22 @@ async def test_a_sync_commit_inside_a_running_loop_schedules_the_async_callback(
     await asyncio.sleep(0)
     await asyncio.sleep(0)
     assert len(seen) == 1
+
+
+async def test_commit_takes_the_calls_usage_and_model() -> None:
+    """The router commits what the provider reported: usage or cost."""
+    from powertools.cost import Usage
+
+    budgets = BudgetManager(clock=lambda: 0.0)
+    budgets.add(1, window="daily")
+    held = await budgets.reserve("0.5")
+    await budgets.commit(held, Usage(input=1000, output=500), model="gpt-4o-mini")
+    assert budgets.status()[0].spent == Decimal("0.00045")
+    local = budgets.reserve_sync("0.1")
+    budgets.commit_sync(local, Usage(input=10, output=10), model="llama3.2", provider="ollama")
+    assert budgets.status()[0].spent == Decimal("0.00045")
+    unpriced = budgets.reserve_sync("0.1")
+    with pytest.raises(ValueError, match="needs model="):
+        budgets.commit_sync(unpriced, Usage(input=1))
+    budgets.release_sync(unpriced)  # a refused commit leaves the hold to settle
+    assert budgets.status()[0].held == 0

@@ -18,6 +18,7 @@ from powertools.cost._ids import new_id
 from powertools.cost._ledger import Ledger, MemoryLedger, SyncLedger
 from powertools.cost._money import fd_from_usd, usd
 from powertools.cost._renewal import Renewals
+from powertools.cost._usage import Usage
 from powertools.cost._windows import Window, window_bounds, window_id
 from powertools.cost.errors import (
     BudgetAlertWarning,
@@ -313,16 +314,22 @@ class BudgetManager:
     async def commit(
         self,
         reservation: Reservation,
-        actual_usd: Decimal | float | str | None = None,
+        actual_usd: Decimal | float | str | Usage | None = None,
         *,
         actual_fd: int | None = None,
+        model: str | None = None,
+        provider: str | None = None,
     ) -> None:
-        """Spend the actual cost and drop the hold; fires alerts whose threshold is crossed."""
+        """Spend the actual cost and drop the hold; fires alerts whose threshold is crossed.
+
+        The actual cost is dollars, ``actual_fd``, or the call's :class:`Usage` with its
+        ``model`` (and ``provider``), priced with the shipped price book.
+        """
         if reservation.settled:
             return
+        amount = _actual(actual_usd, actual_fd, model, provider)  # a bad amount holds on
         reservation.settled = True
         self.renewals.discard(reservation)
-        amount = _amount(actual_usd, actual_fd)
         for budget, key in reservation.keys:
             spent = await self.ledger.commit(key, reservation.id, amount)
             if amount > reservation.amount_fd:
@@ -334,9 +341,11 @@ class BudgetManager:
     def commit_sync(
         self,
         reservation: Reservation,
-        actual_usd: Decimal | float | str | None = None,
+        actual_usd: Decimal | float | str | Usage | None = None,
         *,
         actual_fd: int | None = None,
+        model: str | None = None,
+        provider: str | None = None,
     ) -> None:
         """:meth:`commit` for synchronous ledgers.
 
@@ -346,9 +355,9 @@ class BudgetManager:
         ledger = self._sync()
         if reservation.settled:
             return
+        amount = _actual(actual_usd, actual_fd, model, provider)  # a bad amount holds on
         reservation.settled = True
         self.renewals.discard(reservation)
-        amount = _amount(actual_usd, actual_fd)
         for budget, key in reservation.keys:
             spent = ledger.commit_sync(key, reservation.id, amount)
             if amount > reservation.amount_fd:
@@ -486,6 +495,21 @@ class BudgetManager:
 
 async def _awaited(result: Awaitable[object]) -> object:
     return await result
+
+
+def _actual(
+    actual: Decimal | float | str | Usage | None,
+    actual_fd: int | None,
+    model: str | None,
+    provider: str | None,
+) -> int:
+    if not isinstance(actual, Usage):
+        return _amount(actual, actual_fd)
+    if model is None:
+        raise ValueError("commit(reservation, usage) needs model= to price the usage")
+    from powertools.cost._pricebook import PriceBook
+
+    return PriceBook.default().cost_fd(actual, model, provider=provider)
 
 
 def _amount(amount_usd: Decimal | float | str | None, amount_fd: int | None) -> int:
