@@ -100,13 +100,23 @@ def integration(session: nox.Session) -> None:
 
 @nox.session
 def stress(session: nox.Session) -> None:
-    """The session crash harness with many more SIGKILL trials than the test suite runs."""
+    """The session crash harness with many more SIGKILL trials than the test suite runs, and
+    powertools-cost's memory over a million tracked calls."""
     session.run(
         "uv",
         "run",
         "pytest",
         "packages/powertools-session/tests/test_crash.py",
         env={"POWERTOOLS_SESSION_CRASH_TRIALS": "5000"},
+        external=True,
+    )
+    session.run(  # powertools-cost: memory stays flat over a million tracked calls
+        "uv",
+        "run",
+        "pytest",
+        "-s",
+        "tests-integration/test_cost_growth.py::test_memory_is_flat_over_many_tracked_calls",
+        env={"POWERTOOLS_COST_STRESS_CALLS": "1000000"},
         external=True,
     )
 

@@ -152,6 +152,21 @@ def bench_recording(rows: list[tuple[str, str, str]]) -> None:
     )
 
 
+def bench_forecast(rows: list[tuple[str, str, str]]) -> None:
+    """The monthly forecast over 8 weeks of daily totals (its interval is a bootstrap)."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from powertools.cost._forecast import forecast_daily
+
+    now = datetime(2026, 11, 15, 12, tzinfo=UTC).timestamp()
+    start = datetime(2026, 9, 20, tzinfo=UTC).date()
+    sums = {start + timedelta(days=i): (10 + i % 7) * 10**15 for i in range(56)}
+    zone = ZoneInfo("UTC")
+    ms = per_call_us(lambda: forecast_daily(sums, now, zone, None), 5) / 1000
+    rows.append(("forecast a month", "8 weeks of history, 200 bootstrap fits", f"{ms:.0f} ms"))
+
+
 def bench_counting(rows: list[tuple[str, str, str]]) -> None:
     import tiktoken
     import tokencost
@@ -211,6 +226,7 @@ def main() -> None:
     rows.append(("import", "tokencost", f"{import_ms('tokencost'):.1f} ms"))
     bench_pricing(rows)
     bench_recording(rows)
+    bench_forecast(rows)
     bench_counting(rows)
     width = [max(len(r[i]) for r in rows) for i in range(3)]
     print(f"{'measure':<{width[0]}}  {'library':<{width[1]}}  median")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import warnings
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -194,3 +196,93 @@ class BudgetMachine(RuleBasedStateMachine):
 
 TestBudgetMachine = BudgetMachine.TestCase
 TestBudgetMachine.settings = settings(stateful_step_count=30)
+
+
+def test_budget_names_and_keys_encode_every_scope() -> None:
+    """Issue 13.3: user=alice/task=a and user=alice/task=b are two budgets, two ledger keys."""
+    budgets = BudgetManager(clock=lambda: 0.0)
+    a = budgets.add(1, user="alice", task="a")
+    b = budgets.add(1, user="alice", task="b")
+    assert (a.name, b.name) == ("user=alice,task=a-monthly", "user=alice,task=b-monthly")
+    budgets.commit_sync(budgets.reserve_sync("0.9", user="alice", task="a"), "0.9")
+    budgets.reserve_sync("0.9", user="alice", task="b")  # b's money is b's own
+    [sa, sb] = budgets.status()
+    assert sa.window != sb.window
+    assert (sa.spent, sb.spent, sb.held) == (Decimal("0.9"), 0, Decimal("0.9"))
+    with pytest.raises(ValueError, match="already exists"):
+        budgets.add(5, user="alice", task="a")
+
+
+def test_an_alert_without_a_callback_warns_and_logs_once_per_window(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Issue 13.4: the spec's alert_threshold_usd=80.0 alone is heard."""
+    from powertools.cost import BudgetAlertWarning, CostTracker, Usage
+    from powertools.cost.testing import FakeClock
+
+    clock = FakeClock(1_764_547_200.0)  # 2025-12-01
+    tracker = CostTracker(budget_usd=100.0, alert_threshold_usd=80.0, clock=clock)
+
+    def spend(dollars: int) -> None:  # gpt-4o-mini: $0.60 per million output tokens
+        with tracker.track_call("t", reserve_usd=dollars) as span:
+            span.record(Usage(output=dollars * 1_000_000 // 60 * 100), model="gpt-4o-mini")
+
+    spend(50)
+    with pytest.warns(BudgetAlertWarning, match=r"crossed its \$80 alert threshold"):
+        spend(40)
+    assert "crossed its $80 alert threshold" in caplog.text
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BudgetAlertWarning)
+        spend(1)  # the same window: no second alert
+    clock.advance(31 * 86400)  # January: a new window, a new alert
+    spend(50)
+    with pytest.warns(BudgetAlertWarning):
+        spend(40)
+
+
+def test_a_sync_span_awaits_an_async_alert_callback() -> None:
+    seen: list[Alert] = []
+
+    async def notify(alert: Alert) -> None:
+        await asyncio.sleep(0)
+        seen.append(alert)
+
+    budgets = BudgetManager(clock=lambda: 0.0, on_alert=notify)
+    budgets.add(1, window="daily", alert_at=["0.5"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "coroutine ... was never awaited" would fail here
+        budgets.commit_sync(budgets.reserve_sync("0.6"), "0.6")
+    assert [a.threshold for a in seen] == [Decimal("0.5")]
+
+
+async def test_a_sync_commit_inside_a_running_loop_schedules_the_async_callback() -> None:
+    seen: list[Alert] = []
+
+    async def notify(alert: Alert) -> None:
+        seen.append(alert)
+
+    budgets = BudgetManager(clock=lambda: 0.0, on_alert=notify)
+    budgets.add(1, window="daily", alert_at=["0.5"])
+    budgets.commit_sync(budgets.reserve_sync("0.6"), "0.6")
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert len(seen) == 1
+
+
+async def test_commit_takes_the_calls_usage_and_model() -> None:
+    """The router commits what the provider reported: usage or cost."""
+    from powertools.cost import Usage
+
+    budgets = BudgetManager(clock=lambda: 0.0)
+    budgets.add(1, window="daily")
+    held = await budgets.reserve("0.5")
+    await budgets.commit(held, Usage(input=1000, output=500), model="gpt-4o-mini")
+    assert budgets.status()[0].spent == Decimal("0.00045")
+    local = budgets.reserve_sync("0.1")
+    budgets.commit_sync(local, Usage(input=10, output=10), model="llama3.2", provider="ollama")
+    assert budgets.status()[0].spent == Decimal("0.00045")
+    unpriced = budgets.reserve_sync("0.1")
+    with pytest.raises(ValueError, match="needs model="):
+        budgets.commit_sync(unpriced, Usage(input=1))
+    budgets.release_sync(unpriced)  # a refused commit leaves the hold to settle
+    assert budgets.status()[0].held == 0

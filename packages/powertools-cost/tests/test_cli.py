@@ -111,3 +111,10 @@ def test_python_dash_m_runs_the_command(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "the shipped prices apply" in done.stdout
+
+
+def test_show_prints_money_never_in_exponent_form() -> None:
+    code, text = run("prices", "show", "gpt-4o")
+    assert code == 0
+    assert "  output          $10\n" in text
+    assert "E+" not in text

@@ -146,3 +146,56 @@ def test_usage_adds_and_exports() -> None:
     total = Usage(input=1, output=2) + Usage(cache_read=3)
     assert total.as_dict()["cache_read"] == 3
     assert total.completion_tokens == 2
+
+
+def test_google_genai_sdk_responses_are_accepted() -> None:
+    """Issue 13.7: google-genai's model_dump() is snake_case, with enum modalities."""
+    import enum
+
+    from pydantic import BaseModel
+
+    from powertools.cost import parse_response
+
+    class MediaModality(str, enum.Enum):  # noqa: UP042  (as google.genai.types.MediaModality)
+        TEXT = "TEXT"
+        AUDIO = "AUDIO"
+
+    class ModalityTokenCount(BaseModel):
+        modality: MediaModality | None = None
+        token_count: int | None = None
+
+    class UsageMetadata(BaseModel):
+        prompt_token_count: int | None = None
+        cached_content_token_count: int | None = None
+        candidates_token_count: int | None = None
+        thoughts_token_count: int | None = None
+        tool_use_prompt_token_count: int | None = None
+        total_token_count: int | None = None
+        prompt_tokens_details: list[ModalityTokenCount] | None = None
+        cache_tokens_details: list[ModalityTokenCount] | None = None
+
+    class GenerateContentResponse(BaseModel):
+        model_version: str | None = None
+        usage_metadata: UsageMetadata | None = None
+
+    response = GenerateContentResponse(
+        model_version="gemini-2.5-flash",
+        usage_metadata=UsageMetadata(
+            prompt_token_count=1000,
+            cached_content_token_count=600,
+            candidates_token_count=40,
+            thoughts_token_count=120,
+            total_token_count=1160,
+            prompt_tokens_details=[
+                ModalityTokenCount(modality=MediaModality.TEXT, token_count=900),
+                ModalityTokenCount(modality=MediaModality.AUDIO, token_count=100),
+            ],
+        ),
+    )
+    usage, model = parse_response(response)
+    assert model == "gemini-2.5-flash"
+    assert usage == Usage(input=300, cache_read=600, output=40, reasoning=120, audio_in=100)
+    camel = {"usageMetadata": {"promptTokenCount": 1000, "cachedContentTokenCount": 600,
+             "candidatesTokenCount": 40, "thoughtsTokenCount": 120,
+             "promptTokensDetails": [{"modality": "AUDIO", "tokenCount": 100}]}}  # fmt: skip
+    assert parse_response(camel)[0] == usage

@@ -48,7 +48,12 @@ def test_lint_reports_each_broken_rule() -> None:
     assert "broken-cache-model: cache read 0.000002 is not below input 0.000001" in found
     assert any("broken-cache-model: Anthropic 1-hour" in v for v in found)
     assert any("broken-cache-model: priority" in v for v in found)
-    assert not any(v.startswith(("gpt-4o", "claude")) for v in found)
+    assert not any(v.startswith("gpt-4o") for v in found)
+    # its 200k tier lists no cache writes: the base $3.75 and $6 would apply above 200k
+    assert [v.split(",")[0] for v in found if v.startswith("claude")] == [
+        "claude-sonnet-4-5-20250929: the 200k tier gives no cache_write_5m",
+        "claude-sonnet-4-5-20250929: the 200k tier gives no cache_write_1h",
+    ]
 
 
 def test_store_versions_override_and_refuse_a_big_shrink(tmp_path: Path) -> None:

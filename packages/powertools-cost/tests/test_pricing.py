@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from powertools.cost import (
+    CostTracker,
     PriceBook,
     PricingDataError,
     UnknownModelError,
@@ -219,3 +220,60 @@ def test_worst_case_uses_the_dearest_rates_in_the_prompt_tier() -> None:
     assert sonnet.worst_case_fd(1_000, 100) == 1_000 * 6_000_000_000 + 100 * 15_000_000_000
     # above: 12/M and 22.50/M
     assert sonnet.worst_case_fd(300_000, 0) == 300_000 * 12_000_000_000
+
+
+def test_money_prints_as_money() -> None:
+    """Issue 13.9: no $1E+1 anywhere."""
+    gpt4o = price_for("gpt-4o")
+    assert str(gpt4o.per_million("output")) == "10"
+    assert str(gpt4o.per_million("cache_read")) == "1.25"
+    assert f"${price_for('gpt-4').per_million('output')}" == "$60"
+    tiny = cost_of(Usage(input=1), "gpt-4.1-nano")  # $0.10 per million
+    assert f"${tiny}" == "$0.0000001"
+
+
+def test_the_unknown_model_error_names_the_real_parameters() -> None:
+    with pytest.raises(UnknownModelError) as caught:
+        PriceBook().resolve("gtp-4o")
+    message = str(caught.value)
+    assert "PriceBook(fallback=" in message
+    assert "CostTracker(fallback_price=" in message
+    assert "provider='ollama'" in message
+
+
+def test_cost_of_prices_a_bare_local_model_by_provider() -> None:
+    usage = Usage(input=26, output=290)
+    assert cost_of(usage, "llama3.2", provider="ollama") == 0
+    assert cost_of(usage, "llama3.2", provider="llamacpp") == 0
+    assert price_for("llama3.2", provider="ollama").worst_case_fd(1000, 1000) == 0
+    with pytest.raises(UnknownModelError):
+        cost_of(usage, "llama3.2")
+
+
+async def test_the_first_async_span_loads_the_prices_off_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+
+    import powertools.cost._pricebook as pricebook
+
+    loaded = PriceBook.default()
+    threads: list[bool] = []
+
+    def default() -> PriceBook:
+        try:
+            asyncio.get_running_loop()
+            threads.append(True)  # called on the loop: it would block every task
+        except RuntimeError:
+            threads.append(False)
+        return loaded
+
+    monkeypatch.setattr(pricebook.PriceBook, "default", staticmethod(default))
+    tracker = CostTracker(budget_usd=10)
+    async with tracker.track_call("t", model="gpt-4o") as span:
+        span.record(Usage(input=10))
+    assert threads  # loaded (by the tracker's preload thread, or the span's worker thread)
+    assert not any(threads)  # and never on the loop
+    with tracker.track_call("t", model="gpt-4o") as sync_span:  # a sync span on the loop
+        sync_span.record(Usage(input=10))
+    assert not any(threads)

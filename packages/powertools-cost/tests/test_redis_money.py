@@ -33,11 +33,11 @@ def test_reserve_decides_exactly_like_integers(
         keys = [f"{tag}:spent", f"{tag}:holds", f"{tag}:expiry", f"{tag}:done"]
         reserve, commit, totals = (client.register_script(s) for s in (RESERVE, COMMIT, TOTALS))
         for i, amount in enumerate(spent):
-            commit(keys=keys, args=[f"c{i}", str(amount)])
+            commit(keys=keys, args=[f"c{i}", str(amount), "0", "0", "86400"])
         for i, amount in enumerate(holds):
             client.hset(keys[1], f"h{i}", str(amount))
             client.zadd(keys[2], {f"h{i}": 100.0})
-        got = reserve(keys=keys[:3], args=[str(limit), str(ask), "new", "100", "0"])
+        got = reserve(keys=keys[:3], args=[str(limit), str(ask), "new", "100", "0", "0"])
         assert got == int(sum(spent) + sum(holds) + ask <= limit)
         found_spent, found_held = totals(keys=keys[:3], args=["0"])
         expected_held = sum(holds) + (ask if got else 0)

@@ -88,3 +88,57 @@ def test_offline_falls_back_to_an_estimate_with_one_warning(
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert not count_message_tokens([{"role": "user", "content": "hi"}], "gpt-4").exact
+
+
+def test_every_part_of_a_message_is_counted_and_marked_estimated(tiktoken_cache: Path) -> None:
+    """Issue 13.2: content parts, tool calls, tool results and images all cost tokens."""
+    words = " ".join(["word"] * 5000)
+    exact_text = count_tokens(words, "gpt-4o").tokens
+    parts = count_message_tokens(
+        [{"role": "user", "content": [{"type": "text", "text": words}]}], "gpt-4o"
+    )
+    assert parts.tokens >= exact_text
+    assert not parts.exact
+    call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "x" * 4000}}
+    tool_call = count_message_tokens(
+        [{"role": "assistant", "content": None, "tool_calls": [call]}], "gpt-4o"
+    )
+    assert tool_call.tokens >= count_tokens("x" * 4000, "gpt-4o").tokens
+    assert not tool_call.exact
+    result = count_message_tokens(
+        [
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": "t", "content": words}],
+            }
+        ],
+        "claude-sonnet-4-5",
+    )
+    assert result.tokens >= 5000
+    assert not result.exact
+
+
+def test_images_count_at_the_providers_rate(tiktoken_cache: Path) -> None:
+    def image(detail: str) -> list[dict[str, object]]:
+        part = {"type": "image_url", "image_url": {"url": "https://x/y.png", "detail": detail}}
+        return [{"role": "user", "content": [part]}]
+
+    empty = count_message_tokens([{"role": "user", "content": ""}], "gpt-4o").tokens
+    assert count_message_tokens(image("low"), "gpt-4o").tokens == empty + 85
+    assert count_message_tokens(image("high"), "gpt-4o").tokens == empty + 85 + 8 * 170
+    assert count_message_tokens(image("low"), "gpt-4o-mini").tokens == empty + 2833
+    base64 = {"type": "image", "source": {"type": "base64", "data": "QUFB" * 10_000}}
+    claude = count_message_tokens([{"role": "user", "content": [base64]}], "claude-haiku-4-5")
+    assert 1600 <= claude.tokens < 1700  # the image, not its base64 text
+    gemini = count_message_tokens(
+        [{"role": "user", "parts": [{"inline_data": {"mime_type": "image/png", "data": "QUFB"}}]}],
+        "gemini-2.5-flash",
+    )
+    assert gemini.tokens >= 1032
+    assert not gemini.exact
+
+
+def test_plain_string_messages_stay_exact(tiktoken_cache: Path) -> None:
+    count = count_message_tokens([{"role": "tool", "tool_call_id": "1", "content": "ok"}], "gpt-4o")
+    assert count.exact
+    assert count.method == "tiktoken:o200k_base"

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from powertools.cost import (
+    Alert,
     BudgetExceededError,
     CallRecord,
     CostTracker,
@@ -63,7 +64,7 @@ def test_sync_span_and_reports_by_day() -> None:
 
 
 async def test_span_without_usage_and_failures() -> None:
-    tracker = CostTracker(require_usage=True, budget_usd=1)
+    tracker = CostTracker(require_usage=True, budget_usd=10)
     with pytest.raises(MissingUsageError, match=r"span\.record"):
         async with tracker.track_call("t", model="gpt-4o"):
             pass
@@ -78,11 +79,11 @@ async def test_span_without_usage_and_failures() -> None:
 
 
 def test_sync_span_without_usage_is_unmetered_or_refused() -> None:
-    tracker = CostTracker(budget_usd=1)
+    tracker = CostTracker(budget_usd=10)
     with tracker.track_call("t"):
         pass
     assert tracker.records[0].metered is False
-    strict = CostTracker(require_usage=True, budget_usd=1)
+    strict = CostTracker(require_usage=True, budget_usd=10)
     with pytest.raises(MissingUsageError), strict.track_call("t"):
         pass
     assert strict.budgets.status()[0].held == 0
@@ -121,13 +122,14 @@ async def test_unknown_models_raise_unless_a_fallback_is_configured() -> None:
 
 
 async def test_alert_threshold_fires_once() -> None:
-    alerts = []
-    tracker = CostTracker(budget_usd=10, alert_threshold_usd=8, on_alert=alerts.append)
+    alerts: list[Alert] = []
+    tracker = CostTracker(budget_usd=3, alert_threshold_usd="1.5", on_alert=alerts.append)
     for _ in range(5):
-        async with tracker.track_call("t", model="gpt-4") as span:  # 2 dollars each
-            span.record(Usage(output=33_333) + Usage(output=1))
+        async with tracker.track_call("t", model="gpt-4") as span:  # 0.48 dollars each
+            span.record(Usage(output=8_000))
     assert len(alerts) == 1
-    assert alerts[0].threshold == Decimal(8)
+    assert alerts[0].threshold == Decimal("1.5")
+    assert alerts[0].spent == Decimal("1.92")
 
 
 async def test_one_thousand_concurrent_calls_never_overspend_or_leak() -> None:

@@ -1,10 +1,17 @@
 """powertools.cost — token counting, pricing, cost ledgers and budgets."""
 
-from powertools.cost._budget import Alert, Budget, BudgetManager, BudgetStatus, Reservation
+from powertools.cost._budget import (
+    Alert,
+    Budget,
+    BudgetManager,
+    BudgetStatus,
+    Overrun,
+    Reservation,
+)
 from powertools.cost._forecast import Forecast
 from powertools.cost._ledger import Ledger, MemoryLedger, SyncLedger
 from powertools.cost._ledgers import open_ledger
-from powertools.cost._money import usd
+from powertools.cost._money import Money, usd
 from powertools.cost._normalise import (
     from_anthropic,
     from_gemini,
@@ -24,7 +31,10 @@ from powertools.cost._tokens import TokenCount, count_message_tokens, count_toke
 from powertools.cost._tracker import CostTracker
 from powertools.cost._usage import Usage
 from powertools.cost.errors import (
+    BudgetAlertWarning,
     BudgetExceededError,
+    BudgetOverrunWarning,
+    CaptureWarning,
     CostError,
     LedgerError,
     MissingUsageError,
@@ -40,10 +50,13 @@ __all__ = [
     "Alert",
     "Analytics",
     "Budget",
+    "BudgetAlertWarning",
     "BudgetExceededError",
     "BudgetManager",
+    "BudgetOverrunWarning",
     "BudgetStatus",
     "CallRecord",
+    "CaptureWarning",
     "CostError",
     "CostTracker",
     "DailyReport",
@@ -54,6 +67,8 @@ __all__ = [
     "MemoryLedger",
     "MissingUsageError",
     "ModelPrice",
+    "Money",
+    "Overrun",
     "PriceBook",
     "PricePeriod",
     "PriceStore",

@@ -8,18 +8,37 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from powertools.cost._ids import new_id
 from powertools.cost._ledger import Ledger, MemoryLedger, SyncLedger
 from powertools.cost._money import fd_from_usd, usd
 from powertools.cost._renewal import Renewals
+from powertools.cost._usage import Usage
 from powertools.cost._windows import Window, window_bounds, window_id
-from powertools.cost.errors import BudgetExceededError, LedgerError
+from powertools.cost.errors import (
+    BudgetAlertWarning,
+    BudgetExceededError,
+    BudgetOverrunWarning,
+    LedgerError,
+)
 
-__all__ = ["Alert", "Budget", "BudgetManager", "BudgetStatus", "Reservation"]
+__all__ = ["Alert", "Budget", "BudgetManager", "BudgetStatus", "Overrun", "Reservation"]
+
+if TYPE_CHECKING:
+    import asyncio
+    import logging
+
+
+def log() -> logging.Logger:
+    """The package's logger (``logging`` is imported only when something is logged)."""
+    import logging
+
+    return logging.getLogger("powertools.cost")
 
 
 @dataclass(slots=True, frozen=True)
@@ -59,6 +78,21 @@ class Alert:
 
 
 @dataclass(slots=True, frozen=True)
+class Overrun:
+    """A call that cost more than it had reserved, and what that did to one budget.
+
+    ``over_limit`` is True when it took the budget past its limit: the next call is refused.
+    """
+
+    budget: Budget
+    window: str
+    held: Decimal
+    cost: Decimal
+    spent: Decimal
+    over_limit: bool
+
+
+@dataclass(slots=True, frozen=True)
 class BudgetStatus:
     """A budget's state in its current window."""
 
@@ -85,6 +119,7 @@ class Reservation:
 
 
 AlertCallback = Callable[[Alert], object]
+OverrunCallback = Callable[[Overrun], object]
 
 
 class BudgetManager:
@@ -109,6 +144,7 @@ class BudgetManager:
         clock: Callable[[], float] = time.time,
         reservation_ttl: float = 600.0,
         on_alert: AlertCallback | None = None,
+        on_overrun: OverrunCallback | None = None,
     ) -> None:
         self.ledger: Ledger = _ledger(ledger)
         from zoneinfo import ZoneInfo
@@ -124,6 +160,11 @@ class BudgetManager:
         self._current: tuple[float, float, tuple[tuple[Budget, str], ...]] = (0.0, 0.0, ())
         self._scoped = False  # some budget counts only one user, task or tag
         self._callbacks: list[AlertCallback] = [on_alert] if on_alert else []
+        self._overrun_callbacks: list[OverrunCallback] = [on_overrun] if on_overrun else []
+        # commits above their hold: how many, and by how much in all (femto-dollars)
+        self.overruns = 0
+        self.overrun_fd = 0
+        self._pending: set[asyncio.Task[object]] = set()  # async callbacks of sync commits
         self.renewals = Renewals(self.ledger, ttl=reservation_ttl, clock=clock)
 
     def add(
@@ -137,13 +178,21 @@ class BudgetManager:
         alert_at: Iterable[Decimal | float | str] = (),
         name: str | None = None,
     ) -> Budget:
-        """Add a budget; ``alert_at`` are dollar amounts at which callbacks fire."""
+        """Add a budget; ``alert_at`` are dollar amounts at which alerts fire.
+
+        Its name (and so its ledger keys) encodes every scope it applies to, e.g.
+        ``user=alice,task=a-monthly``; two budgets cannot share a name.
+        """
         window_id(window, 0.0, self.tz)  # validates the window name
-        scope = next(
-            (f"{k}={v}" for k, v in (("user", user), ("task", task), ("tag", tag)) if v), "global"
-        )
+        scopes = [f"{k}={v}" for k, v in (("user", user), ("task", task), ("tag", tag)) if v]
+        name = name or f"{','.join(scopes) or 'global'}-{window}"
+        if any(b.name == name for b in self.budgets):
+            raise ValueError(
+                f"a budget named {name!r} already exists and would share its ledger keys; "
+                "pass name= to tell the two apart"
+            )
         budget = Budget(
-            name or f"{scope}-{window}",
+            name,
             fd_from_usd(limit_usd, what="limit_usd"),
             window,
             user,
@@ -265,18 +314,26 @@ class BudgetManager:
     async def commit(
         self,
         reservation: Reservation,
-        actual_usd: Decimal | float | str | None = None,
+        actual_usd: Decimal | float | str | Usage | None = None,
         *,
         actual_fd: int | None = None,
+        model: str | None = None,
+        provider: str | None = None,
     ) -> None:
-        """Spend the actual cost and drop the hold; fires alerts whose threshold is crossed."""
+        """Spend the actual cost and drop the hold; fires alerts whose threshold is crossed.
+
+        The actual cost is dollars, ``actual_fd``, or the call's :class:`Usage` with its
+        ``model`` (and ``provider``), priced with the shipped price book.
+        """
         if reservation.settled:
             return
+        amount = _actual(actual_usd, actual_fd, model, provider)  # a bad amount holds on
         reservation.settled = True
         self.renewals.discard(reservation)
-        amount = _amount(actual_usd, actual_fd)
         for budget, key in reservation.keys:
             spent = await self.ledger.commit(key, reservation.id, amount)
+            if amount > reservation.amount_fd:
+                await self._overran(reservation, budget, key, amount, spent)
             for threshold in budget.alert_at_fd:
                 if spent >= threshold and await self.ledger.first_alert(key, str(threshold)):
                     await self._fire(Alert(budget, key, usd(threshold), usd(spent)))
@@ -284,23 +341,30 @@ class BudgetManager:
     def commit_sync(
         self,
         reservation: Reservation,
-        actual_usd: Decimal | float | str | None = None,
+        actual_usd: Decimal | float | str | Usage | None = None,
         *,
         actual_fd: int | None = None,
+        model: str | None = None,
+        provider: str | None = None,
     ) -> None:
-        """:meth:`commit` for synchronous ledgers; async alert callbacks are not awaited."""
+        """:meth:`commit` for synchronous ledgers.
+
+        An async alert callback is scheduled on the running loop, or run to completion when
+        there is none: it is never dropped.
+        """
         ledger = self._sync()
         if reservation.settled:
             return
+        amount = _actual(actual_usd, actual_fd, model, provider)  # a bad amount holds on
         reservation.settled = True
         self.renewals.discard(reservation)
-        amount = _amount(actual_usd, actual_fd)
         for budget, key in reservation.keys:
             spent = ledger.commit_sync(key, reservation.id, amount)
+            if amount > reservation.amount_fd:
+                self._overran_sync(reservation, budget, key, amount, spent)
             for threshold in budget.alert_at_fd:
                 if spent >= threshold and ledger.first_alert_sync(key, str(threshold)):
-                    for callback in self._callbacks:
-                        callback(Alert(budget, key, usd(threshold), usd(spent)))
+                    self._fire_sync(Alert(budget, key, usd(threshold), usd(spent)))
 
     async def release(self, reservation: Reservation) -> None:
         """Drop the hold without spending (the call failed before costing anything)."""
@@ -319,11 +383,87 @@ class BudgetManager:
             for _, key in reservation.keys:
                 ledger.release_sync(key, reservation.id)
 
+    def on_overrun(self, callback: OverrunCallback) -> OverrunCallback:
+        """Register a callback for calls that cost more than their hold (a decorator too)."""
+        self._overrun_callbacks.append(callback)
+        return callback
+
+    def _overrun(
+        self, reservation: Reservation, budget: Budget, key: str, amount: int, spent: int
+    ) -> Overrun:
+        event = Overrun(
+            budget,
+            key,
+            usd(reservation.amount_fd),
+            usd(amount),
+            usd(spent),
+            spent > budget.limit_fd,
+        )
+        self.overruns += 1
+        self.overrun_fd += amount - reservation.amount_fd
+        if event.over_limit:
+            message = (
+                f"budget {budget.name!r} ({key}) is over its ${budget.limit} limit: a call held "
+                f"${event.held} but cost ${event.cost}, so ${event.spent} is spent. Later calls "
+                "are refused; pass prompt and max_tokens to track_call() so the hold is the "
+                "call's worst case"
+            )
+            log().warning(message)
+            warnings.warn(message, BudgetOverrunWarning, stacklevel=4)
+        return event
+
+    async def _overran(
+        self, reservation: Reservation, budget: Budget, key: str, amount: int, spent: int
+    ) -> None:
+        event = self._overrun(reservation, budget, key, amount, spent)
+        for callback in self._overrun_callbacks:
+            result = callback(event)
+            if isinstance(result, Awaitable):
+                await result
+
+    def _overran_sync(
+        self, reservation: Reservation, budget: Budget, key: str, amount: int, spent: int
+    ) -> None:
+        event = self._overrun(reservation, budget, key, amount, spent)
+        for callback in self._overrun_callbacks:
+            self._settle_result(callback(event))
+
+    def _warn_alert(self, alert: Alert) -> None:
+        message = (
+            f"budget {alert.budget.name!r} ({alert.window}) crossed its ${alert.threshold} alert "
+            f"threshold: ${alert.spent} spent of ${alert.budget.limit}"
+        )
+        log().warning(message)
+        warnings.warn(message, BudgetAlertWarning, stacklevel=4)
+
     async def _fire(self, alert: Alert) -> None:
+        if not self._callbacks:
+            self._warn_alert(alert)
         for callback in self._callbacks:
             result = callback(alert)
             if isinstance(result, Awaitable):
                 await result
+
+    def _fire_sync(self, alert: Alert) -> None:
+        if not self._callbacks:
+            self._warn_alert(alert)
+        for callback in self._callbacks:
+            self._settle_result(callback(alert))
+
+    def _settle_result(self, result: object) -> None:
+        """Await a sync commit's async callback: on the running loop, else to completion."""
+        if not isinstance(result, Awaitable):
+            return
+        import asyncio
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            asyncio.run(_awaited(result))
+            return
+        task = loop.create_task(_awaited(result))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
 
     def _status(self, budget: Budget, key: str, spent: int, held: int) -> BudgetStatus:
         return BudgetStatus(
@@ -351,6 +491,25 @@ class BudgetManager:
             end = min((e for _, e in bounds), default=float("inf"))
             self._current = (start, end, keys)
         return keys
+
+
+async def _awaited(result: Awaitable[object]) -> object:
+    return await result
+
+
+def _actual(
+    actual: Decimal | float | str | Usage | None,
+    actual_fd: int | None,
+    model: str | None,
+    provider: str | None,
+) -> int:
+    if not isinstance(actual, Usage):
+        return _amount(actual, actual_fd)
+    if model is None:
+        raise ValueError("commit(reservation, usage) needs model= to price the usage")
+    from powertools.cost._pricebook import PriceBook
+
+    return PriceBook.default().cost_fd(actual, model, provider=provider)
 
 
 def _amount(amount_usd: Decimal | float | str | None, amount_fd: int | None) -> int:

@@ -1,8 +1,12 @@
 """Monthly forecast from daily totals: robust trend, weekly season, an 80% interval.
 
 The trend is the Theil-Sen slope (the median of pairwise slopes), so a one-day spike does not
-tilt it; the weekly profile is the median residual per weekday; the interval comes from the
-median absolute residual. All of it is cheap enough to run on every report.
+tilt it; the weekly profile is the median residual per weekday. The 80% interval is a
+residual bootstrap: each of ``SAMPLES`` pseudo-histories (the fit times resampled relative
+residuals) is re-fitted, and its month is simulated with resampled residuals again, so the
+interval holds both the day-to-day noise (spikes included) and the doubt in the trend and
+season themselves. Its 10th and 90th percentiles are the interval. Measured coverage on the
+package's synthetic series is in ``docs/cost``; the test suite keeps it within 70-90%.
 """
 
 from __future__ import annotations
@@ -20,10 +24,11 @@ from powertools.cost._records import CallRecord
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
-__all__ = ["DailyModel", "Forecast", "fit_daily", "forecast_month"]
+__all__ = ["DailyModel", "Forecast", "fit_daily", "forecast_daily", "forecast_month"]
 
-_Z80 = 1.2816  # two-sided 80% normal quantile
 _CENT = Decimal("0.000001")
+SAMPLES = 200  # bootstrap replicates: the percentiles move by about a cent in a hundred
+_FEW = 7  # fewer days than this: too few residuals, the interval is a plain +-50%
 
 
 @dataclass(slots=True, frozen=True)
@@ -110,8 +115,14 @@ def forecast_month(
     records: Sequence[CallRecord], now: float, tz: ZoneInfo, budget: Decimal | None
 ) -> Forecast:
     """Project this calendar month from every complete day before today (up to 8 weeks)."""
+    return forecast_daily(_daily(records, tz), now, tz, budget)
+
+
+def forecast_daily(
+    sums: dict[date, int], now: float, tz: ZoneInfo, budget: Decimal | None
+) -> Forecast:
+    """:func:`forecast_month` from each day's total in femto-dollars."""
     today = datetime.fromtimestamp(now, tz).date()
-    sums = _daily(records, tz)
     first_seen = min(sums, default=today)
     start = max(first_seen, today - timedelta(days=56))
     history = [start + timedelta(days=i) for i in range((today - start).days)]
@@ -120,20 +131,52 @@ def forecast_month(
     spent_before = sum(v for d, v in sums.items() if month_start <= d < today) / 1e15
     last = (today.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     future = [today + timedelta(days=i) for i in range((last - today).days + 1)]
+    spent_today = sums.get(today, 0) / 1e15
     expected = [model.expected(d) for d in future]
-    expected[0] = max(expected[0], sums.get(today, 0) / 1e15)
+    expected[0] = max(expected[0], spent_today)
     projected = spent_before + sum(expected)
-    margin = _Z80 * model.spread * math.sqrt(len(future))
+    values = [sums.get(d, 0) / 1e15 for d in history]
+    low, high = _interval(history, values, future, spent_today, projected - spent_before)
     return Forecast(
         month=today.strftime("%Y-%m"),
-        spent_to_date=_money(spent_before + sums.get(today, 0) / 1e15),
+        spent_to_date=_money(spent_before + spent_today),
         projected_cost=_money(projected),
-        low=_money(max(projected - margin, spent_before + sums.get(today, 0) / 1e15)),
-        high=_money(projected + margin),
+        low=_money(spent_before + min(low, sum(expected))),
+        high=_money(spent_before + max(high, sum(expected))),
         daily_rate=_money(sum(expected) / len(expected)),
         budget=budget,
         run_out_date=_run_out(budget, spent_before, future, expected),
     )
+
+
+def _interval(
+    days: list[date], values: list[float], future: list[date], spent_today: float, rest: float
+) -> tuple[float, float]:
+    """The 10th and 90th percentiles of the rest of the month's spend (residual bootstrap)."""
+    model = fit_daily(days, values)
+    fitted = [model.expected(d) for d in days]
+    relative = [v / f - 1 for v, f in zip(values, fitted, strict=True) if f > 0]
+    if len(relative) < _FEW:
+        return max(rest * 0.5, spent_today), rest * 1.5
+    # in-sample residuals are smaller than the errors ahead: widen them by the usual
+    # sqrt(n / (n - p)), p the fitted parameters (level, slope, and six weekday effects)
+    n = len(relative)
+    fitted_params = 8 if len(values) >= 14 else 2
+    widen = math.sqrt(n / max(n - fitted_params, 1))
+    relative = [max(e * widen, -1.0) for e in relative]
+    import random
+
+    seed = len(values) * 1_000_003 + round(sum(values) * 1000)  # reproducible forecasts
+    rng = random.Random(seed)  # noqa: S311  (statistics, not secrets)
+    totals = []
+    for _ in range(SAMPLES):
+        pseudo = [f * (1 + rng.choice(relative)) for f in fitted]
+        refit = fit_daily(days, pseudo)
+        month = [max(refit.expected(d) * (1 + rng.choice(relative)), 0.0) for d in future]
+        month[0] = max(month[0], spent_today)
+        totals.append(sum(month))
+    totals.sort()
+    return totals[SAMPLES // 10], totals[SAMPLES - SAMPLES // 10 - 1]
 
 
 def _run_out(

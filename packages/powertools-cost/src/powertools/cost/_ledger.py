@@ -201,7 +201,8 @@ class _Budget:
 
 
 class MemoryLedger(ThreadedLedger):
-    """The default ledger: one process, nothing persisted.
+    """The default ledger: one process, nothing persisted; it keeps the latest ``retain``
+    call records (``None`` keeps all), so its memory stays flat.
 
     >>> ledger = MemoryLedger()
     >>> ledger.reserve_sync("k", 100, 60, "a", expires_at=10.0, now=0.0)
@@ -212,10 +213,13 @@ class MemoryLedger(ThreadedLedger):
     (50, (50, 0))
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, retain: int | None = 10_000) -> None:
+        from powertools.cost._aggregates import retention
+
         self._budgets: dict[str, _Budget] = {}
         self._alerts: set[tuple[str, str]] = set()
         self._records: list[CallRecord] = []
+        self._trim_above, self._keep = retention(retain, what="retain")
         self._lock = threading.Lock()
 
     @classmethod
@@ -268,7 +272,10 @@ class MemoryLedger(ThreadedLedger):
 
     def append_sync(self, record: CallRecord) -> None:
         with self._lock:
-            self._records.append(record)
+            records = self._records
+            records.append(record)
+            if len(records) > self._trim_above:
+                del records[: len(records) - self._keep]
 
     def records_sync(self, since: float | None = None) -> list[CallRecord]:
         with self._lock:

@@ -34,7 +34,10 @@ _TIER = {
     "output_cost_per_token_above_200k_tokens": "output",
     "cache_read_input_token_cost_above_200k_tokens": "cache_read",
     "cache_creation_input_token_cost_above_200k_tokens": "cache_write_5m",
+    "cache_creation_input_token_cost_above_1hr_above_200k_tokens": "cache_write_1h",
 }
+# Vendors' first-hand providers in LiteLLM's map, by model family (see ``_pricing.family``).
+_FIRST_PARTY = {"openai": {"openai"}, "anthropic": {"anthropic"}, "gemini": {"gemini"}}
 _MODES = {None, "chat", "completion", "responses"}
 
 
@@ -85,17 +88,33 @@ def _model(
     period: dict[str, Any] = {"effective_from": today, **_rates(entry, _FIELDS, name, notes)}
     tier = _rates(entry, _TIER, name, notes)
     if "input" in tier and "output" in tier:
-        period["tiers"] = [{"above_prompt_tokens": 200_000, **tier}]
+        period["tiers"] = [{"above_prompt_tokens": 200_000, **_complete(period, tier, name, notes)}]
     multiplier = _batch(entry, period, name)
     if multiplier is not None:
         period["batch_multiplier"] = multiplier
-    window = entry.get("max_input_tokens")
+    window, output = entry.get("max_input_tokens"), entry.get("max_output_tokens")
     return {
         "id": name,
         "provider": str(entry.get("litellm_provider") or "unknown"),
         "context_window": window if isinstance(window, int) and window > 0 else None,
+        "max_output": output if isinstance(output, int) and output > 0 else None,
         "prices": [period],
     }
+
+
+def _complete(
+    base: Mapping[str, Any], tier: dict[str, Decimal], model: str, notes: list[str]
+) -> dict[str, Decimal]:
+    """A tier with every rate its base has: a missing one scales with the tier's input."""
+    ratio = tier["input"] / base["input"] if base["input"] else Decimal(1)
+    for bucket in ("cache_read", "cache_write_5m", "cache_write_1h", "reasoning", "audio_in"):
+        if bucket in base and bucket not in tier:
+            tier[bucket] = (base[bucket] * ratio).quantize(_NINE).normalize()
+            notes.append(
+                f"{model}: the 200k tier gives no {bucket}; derived {tier[bucket]:f} per million "
+                f"(the base {base[bucket]:f} x the tier's input ratio {ratio:f})"
+            )
+    return tier
 
 
 def convert_litellm(raw: Mapping[str, Any], *, today: date) -> LitellmImport:
@@ -131,18 +150,57 @@ def lint(raw: Mapping[str, Any]) -> list[str]:
     """
     found = []
     for name, entry in raw.items():
-        if not isinstance(entry, Mapping):
-            continue
-        base = _number(entry, "input_cost_per_token")
-        read = _number(entry, "cache_read_input_token_cost")
-        hour = _number(entry, "cache_creation_input_token_cost_above_1hr")
-        priority = _number(entry, "input_cost_per_token_priority")
-        if base is None:
-            continue
-        if read is not None and base and read >= base:
-            found.append(f"{name}: cache read {read:f} is not below input {base:f}")
-        if hour is not None and entry.get("litellm_provider") == "anthropic" and hour != 2 * base:
-            found.append(f"{name}: Anthropic 1-hour cache write {hour:f} is not 2 x input {base:f}")
-        if priority is not None and priority > 3 * base:
-            found.append(f"{name}: priority input {priority:f} is above 3 x standard {base:f}")
+        if isinstance(entry, Mapping) and _number(entry, "input_cost_per_token") is not None:
+            found.extend(_entry_rules(name, entry))
     return found
+
+
+def _entry_rules(name: str, entry: Mapping[str, Any]) -> list[str]:
+    base = _number(entry, "input_cost_per_token") or Decimal(0)
+    read = _number(entry, "cache_read_input_token_cost")
+    hour = _number(entry, "cache_creation_input_token_cost_above_1hr")
+    priority = _number(entry, "input_cost_per_token_priority")
+    found = []
+    if read is not None and base and read >= base:
+        found.append(f"{name}: cache read {read:f} is not below input {base:f}")
+    if hour is not None and entry.get("litellm_provider") == "anthropic" and hour != 2 * base:
+        found.append(f"{name}: Anthropic 1-hour cache write {hour:f} is not 2 x input {base:f}")
+    if priority is not None and priority > 3 * base:
+        found.append(f"{name}: priority input {priority:f} is above 3 x standard {base:f}")
+    return found + _tier_rules(name, entry) + _reseller_rules(name, entry)
+
+
+def _tier_rules(name: str, entry: Mapping[str, Any]) -> list[str]:
+    """A tier that leaves out a rate its base has would bill the base rate above 200k."""
+    tier_in = _number(entry, "input_cost_per_token_above_200k_tokens")
+    if tier_in is None:
+        return []
+    found = [
+        f"{name}: the 200k tier gives no {ours}, so the base rate would apply above 200k"
+        for theirs, ours in _FIELDS.items()
+        if ours in _TIER.values()
+        and entry.get(theirs) is not None
+        and entry.get(f"{theirs}_above_200k_tokens") is None
+    ]
+    tier_hour = _number(entry, "cache_creation_input_token_cost_above_1hr_above_200k_tokens")
+    provider = str(entry.get("litellm_provider") or "")
+    if tier_hour is not None and "anthropic" in provider and tier_hour != 2 * tier_in:
+        found.append(
+            f"{name}: Anthropic 1-hour cache write above 200k {tier_hour:f} is not 2 x the "
+            f"tier's input {tier_in:f}"
+        )
+    return found
+
+
+def _reseller_rules(name: str, entry: Mapping[str, Any]) -> list[str]:
+    """A vendor's bare model name priced by someone else would pass for the vendor's price."""
+    from powertools.cost._pricing import family
+
+    vendor = family(name)
+    provider = str(entry.get("litellm_provider") or "")
+    if vendor is None or provider in _FIRST_PARTY[vendor]:
+        return []
+    return [
+        f"{name}: a bare {vendor} model name priced by {provider or 'no provider'}; it is kept "
+        f"under {provider or 'unknown'} and never replaces {vendor}'s own price"
+    ]

@@ -9,22 +9,54 @@ from __future__ import annotations
 
 from decimal import Context, Decimal
 
-__all__ = ["FEMTO_PER_USD", "fd_from_usd", "usd"]
+__all__ = ["FEMTO_PER_USD", "Money", "fd_from_usd", "plain", "usd"]
 
 FEMTO_PER_USD = 10**15
 # Enough digits for any sum of costs: the default context (28) would round above $1e13.
 _EXACT = Context(prec=100)
 
 
-def usd(fd: int) -> Decimal:
-    """Dollars as a Decimal, exact and without trailing zeros.
+class Money(Decimal):
+    """A Decimal amount of dollars that prints as money: ``0.000000025``, never ``2.5E-8``.
 
-    >>> usd(1_500_000_000_000_000), usd(100 * FEMTO_PER_USD), usd(25)
-    (Decimal('1.5'), Decimal('100'), Decimal('2.5E-14'))
+    It is a Decimal in every other way (arithmetic on it gives plain Decimals).
+
+    >>> amount = usd(25_000_000)
+    >>> f"${amount}", amount == Decimal("2.5E-8")
+    ('$0.000000025', True)
+    """
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return format(Decimal(self), "f")
+
+    def __format__(self, spec: str, context: Context | None = None, /) -> str:
+        return str(self) if not spec else Decimal(self).__format__(spec, context)
+
+
+def usd(fd: int) -> Money:
+    """Dollars, exact and without trailing zeros (a :class:`Money`: it prints plain).
+
+    >>> usd(1_500_000_000_000_000), usd(100 * FEMTO_PER_USD), str(usd(25))
+    (Decimal('1.5'), Decimal('100'), '0.000000000000025')
     """
     if fd % FEMTO_PER_USD:
-        return Decimal(fd).scaleb(-15, _EXACT).normalize(_EXACT)
-    return Decimal(fd // FEMTO_PER_USD)  # normalize() would write 100 as 1E+2
+        return Money(Decimal(fd).scaleb(-15, _EXACT).normalize(_EXACT))
+    return Money(fd // FEMTO_PER_USD)  # normalize() would write 100 as 1E+2
+
+
+def plain(amount: Decimal) -> Money:
+    """``amount`` without trailing zeros and never in exponent form (10, not ``1E+1``).
+
+    >>> plain(Decimal("10.00")), plain(Decimal("0.0750"))
+    (Decimal('10'), Decimal('0.075'))
+    """
+    normal = amount.normalize(_EXACT)
+    exponent = normal.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > 0:
+        normal = normal.quantize(Decimal(1), context=_EXACT)
+    return Money(normal)
 
 
 def fd_from_usd(amount: Decimal | float | int | str, *, what: str = "amount") -> int:

@@ -123,17 +123,42 @@ def from_anthropic(usage: Payload) -> Usage:
 def _modality(details: Any, modality: str) -> int:
     if not details:
         return 0
-    return sum(_int(d, "tokenCount") for d in details if d.get("modality") == modality)
+    return sum(
+        _int(d, "tokenCount")
+        for d in details
+        if str(getattr(d.get("modality"), "value", d.get("modality"))).upper() == modality
+    )
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def camel_keys(value: Any) -> Any:
+    """The google-genai SDK's snake_case ``model_dump()`` in the REST API's camelCase.
+
+    >>> camel_keys({"prompt_token_count": 3, "prompt_tokens_details": [{"token_count": 3}]})
+    {'promptTokenCount': 3, 'promptTokensDetails': [{'tokenCount': 3}]}
+    """
+    if isinstance(value, Mapping):
+        return {_camel(str(k)): camel_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [camel_keys(v) for v in value]
+    return value
 
 
 def from_gemini(meta: Payload) -> Usage:
-    """Gemini ``usageMetadata``; tool-use prompt tokens are billed as input.
+    """Gemini ``usageMetadata`` (or google-genai's snake_case ``usage_metadata``); tool-use
+    prompt tokens are billed as input.
 
     >>> from_gemini({"promptTokenCount": 1000, "cachedContentTokenCount": 600,
     ...   "candidatesTokenCount": 40, "thoughtsTokenCount": 120,
     ...   "totalTokenCount": 1160}).input
     400
     """
+    if any("_" in str(k) for k in meta):
+        meta = camel_keys(meta)
     cached = _int(meta, "cachedContentTokenCount")
     audio_in = _modality(meta.get("promptTokensDetails"), "AUDIO") - _modality(
         meta.get("cacheTokensDetails"), "AUDIO"
@@ -214,10 +239,12 @@ audio_in=0, audio_out=0, image_in=0), 'gpt-4o')
     if isinstance(response, Usage):
         return response, None
     data = _as_mapping(response)
-    model = data.get("model") or data.get("modelVersion")
+    model = data.get("model") or data.get("modelVersion") or data.get("model_version")
     model = model if isinstance(model, str) else None
     if "usageMetadata" in data:
         return from_gemini(data["usageMetadata"]), model
+    if isinstance(data.get("usage_metadata"), Mapping):  # the google-genai SDK's model_dump()
+        return from_gemini(data["usage_metadata"]), model
     if "timings" in data or "tokens_predicted" in data:
         return from_llamacpp(data), model
     if "eval_count" in data or "prompt_eval_count" in data:

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from powertools.cost._pricing import ModelPrice, PricePeriod, rates_per_million
+from powertools.cost._pricing import ModelPrice, PricePeriod, Rates, rates_per_million
 from powertools.cost.errors import PricingDataError
 
 __all__ = ["PriceFile", "load_price_file", "parse_price_file", "shipped_price_file"]
@@ -55,6 +55,7 @@ class ModelSpec(_Strict):
     id: str = Field(min_length=1)
     provider: str = Field(min_length=1)
     context_window: int | None = Field(default=None, gt=0)
+    max_output: int | None = Field(default=None, gt=0)
     aliases: tuple[str, ...] = ()
     prices: tuple[PeriodSpec, ...] = Field(min_length=1)
 
@@ -77,11 +78,23 @@ def _given(spec: _Rates) -> dict[str, Decimal]:
     return {f: v for f in _RATE_FIELDS if (v := getattr(spec, f)) is not None}
 
 
-def _period(spec: PeriodSpec) -> PricePeriod:
+def _tier(base: dict[str, Decimal], tier: TierSpec, model: str) -> tuple[int, Rates]:
+    """A tier's rates: it must give every rate its base gives (none is inherited)."""
+    given = _given(tier)
+    missing = sorted(set(base) - set(given))
+    if missing:
+        raise PricingDataError(
+            f"{model}: the tier above {tier.above_prompt_tokens:,} prompt tokens gives no "
+            f"{', '.join(missing)}; a tier must give every rate its base gives, or it would "
+            "silently bill the base rate above the threshold"
+        )
+    return tier.above_prompt_tokens, rates_per_million(given)
+
+
+def _period(spec: PeriodSpec, model: str) -> PricePeriod:
     base = _given(spec)
     tiers = tuple(
-        (tier.above_prompt_tokens, rates_per_million({**base, **_given(tier)}))
-        for tier in sorted(spec.tiers, key=lambda t: t.above_prompt_tokens)
+        _tier(base, tier, model) for tier in sorted(spec.tiers, key=lambda t: t.above_prompt_tokens)
     )
     period = PricePeriod(spec.effective_from, rates_per_million(base), tiers, spec.batch_multiplier)
     if spec.batch_multiplier is not None:  # prove the batch rates are whole femto-dollars
@@ -93,8 +106,10 @@ def to_model_prices(data: PriceFile) -> list[ModelPrice]:
     """The validated file as hot-path price objects."""
     out = []
     for m in data.models:
-        periods = tuple(sorted((_period(p) for p in m.prices), key=lambda p: p.effective_from))
-        out.append(ModelPrice(m.id, m.provider, periods, m.context_window, m.aliases))
+        periods = tuple(
+            sorted((_period(p, m.id) for p in m.prices), key=lambda p: p.effective_from)
+        )
+        out.append(ModelPrice(m.id, m.provider, periods, m.context_window, m.aliases, m.max_output))
     return out
 
 

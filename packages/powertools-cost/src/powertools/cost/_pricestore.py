@@ -13,6 +13,7 @@ from powertools.cost.errors import PricingDataError
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from powertools.cost._pricedata import PriceFile
     from powertools.cost._pricing import ModelPrice
 
 __all__ = ["ImportReport", "PriceStore"]
@@ -91,6 +92,22 @@ class PriceStore:
 
         return to_model_prices(load_price_file(self._path(version)))
 
+    def _drift(self, prices: PriceFile) -> list[str]:
+        """How the import would change the vendors' own prices in use now, one line each."""
+        from powertools.cost._pricebook import PriceBook
+        from powertools.cost._pricedata import to_model_prices
+        from powertools.cost._pricing import is_reseller
+
+        before = PriceBook.shipped(self)
+        after = PriceBook(before.prices())
+        for price in to_model_prices(prices):
+            after.merge(price)
+        found = []
+        for old in (p for p in before.prices() if not is_reseller(p)):
+            new = after.resolve(old.model, provider=old.provider)
+            found.extend(_changes(old, new))
+        return found
+
     def _count(self, version: int | None) -> int:
         if version is None:
             return 0
@@ -118,6 +135,7 @@ class PriceStore:
 
         raw = json.loads(_read(source), parse_float=Decimal)
         converted = convert_litellm(raw, today=today or datetime.now(UTC).date())
+        converted.violations.extend(self._drift(converted.prices))
         if strict and converted.violations:
             raise PricingDataError(
                 f"{len(converted.violations)} lint violations: {converted.violations[0]}"
@@ -134,6 +152,20 @@ class PriceStore:
         path.write_text(converted.prices.model_dump_json(indent=1), encoding="utf-8")
         (self.directory / "CURRENT").unlink(missing_ok=True)
         return ImportReport(version, path, count, converted.skipped, tuple(converted.violations))
+
+
+def _changes(old: ModelPrice, new: ModelPrice) -> list[str]:
+    was, now = old.period(), new.period()
+    found = [
+        f"{old.model} ({old.provider}): the import changes {bucket} from "
+        f"${old.per_million(bucket)} to ${new.per_million(bucket)} per million"
+        + ("" if new.provider == old.provider else f" (the price of {new.provider})")
+        for bucket in ("input", "output", "cache_read", "cache_write_1h")
+        if getattr(was.base, bucket) != getattr(now.base, bucket)
+    ]
+    if was.tiers and not now.tiers:
+        found.append(f"{old.model} ({old.provider}): the import drops its context tiers")
+    return found
 
 
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})

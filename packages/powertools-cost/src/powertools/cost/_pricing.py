@@ -12,14 +12,28 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from powertools.cost._money import FEMTO_PER_USD, usd
+from powertools.cost._money import FEMTO_PER_USD, plain, usd
 from powertools.cost._usage import BUCKETS, Usage
 from powertools.cost.errors import PricingDataError, UnknownModelError
 
-__all__ = ["LOCAL_PROVIDERS", "ModelPrice", "PricePeriod", "Rates", "rates_per_million"]
+__all__ = [
+    "LOCAL_PROVIDERS",
+    "ModelPrice",
+    "PricePeriod",
+    "Rates",
+    "rates_per_million",
+]
 
 LOCAL_PROVIDERS = frozenset({"ollama", "llamacpp", "llama.cpp", "local"})
-_PREFIXES = frozenset({"openai", "anthropic", "gemini", "google", "models", "vertex_ai"})
+# Prefixes that name the model's own vendor (or an API path): ``openai/gpt-4o`` is gpt-4o.
+# A reseller's prefix (``vertex_ai/``, ``bedrock/``, ``azure/``) is kept: its price is its own.
+_PREFIXES = frozenset({"openai", "anthropic", "gemini", "google", "models"})
+# The providers that sell each model family first-hand (see ``is_first_party``).
+_FIRST_PARTY = {
+    "openai": frozenset({"openai"}),
+    "anthropic": frozenset({"anthropic"}),
+    "gemini": frozenset({"gemini", "google"}),
+}
 _DATED = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8}|latest)$")
 _FEMTO_PER_MILLION = Decimal(FEMTO_PER_USD) / Decimal(1_000_000)
 # A bucket without its own price is billed like its nearest relative.
@@ -132,13 +146,18 @@ class PricePeriod:
 
 @dataclass(slots=True, frozen=True)
 class ModelPrice:
-    """The price history of one model: periods in order of ``effective_from``."""
+    """The price history of one model: periods in order of ``effective_from``.
+
+    ``context_window`` is the most tokens a request may hold, ``max_output`` the most one
+    answer may have (None when unknown); both size the hold of a call that gives no size.
+    """
 
     model: str
     provider: str
     periods: tuple[PricePeriod, ...]
     context_window: int | None = None
     aliases: tuple[str, ...] = ()
+    max_output: int | None = None
 
     def period(self, at: date | None = None) -> PricePeriod:
         """The prices in effect on ``at`` (today's when ``None``)."""
@@ -155,9 +174,14 @@ class ModelPrice:
     def per_million(
         self, bucket: str, *, prompt_tokens: int = 0, at: date | None = None
     ) -> Decimal:
-        """The dollar price per million tokens of one bucket."""
+        """The dollar price per million tokens of one bucket, written as money.
+
+        >>> ten = rates_per_million({"input": Decimal(10), "output": Decimal(30)})
+        >>> ModelPrice("m", "custom", (PricePeriod(date.min, ten),)).per_million("input")
+        Decimal('10')
+        """
         rate = getattr(self.period(at).rates(prompt_tokens), bucket)
-        return (Decimal(rate) / _FEMTO_PER_MILLION).normalize()
+        return plain(Decimal(rate) / _FEMTO_PER_MILLION)
 
     def worst_case_fd(self, prompt_tokens: int, max_tokens: int, *, batch: bool = False) -> int:
         """The most a call of this size can cost: every prompt token at the dearest input
@@ -187,6 +211,38 @@ def normalise_name(model: str) -> str:
 def undated(name: str) -> str:
     """The name without a date or ``-latest`` suffix (``claude-x-20250101`` → ``claude-x``)."""
     return _DATED.sub("", name)
+
+
+def family(model: str) -> str | None:
+    """The vendor whose own model this is (``openai``, ``anthropic``, ``gemini``), if known.
+
+    >>> family("claude-3-5-haiku"), family("vertex_ai/claude-3-5-haiku"), family("llama3.2")
+    ('anthropic', None, None)
+    """
+    name = normalise_name(model)
+    if "/" in name:
+        return None  # a reseller's path
+    if name.startswith("claude"):
+        return "anthropic"
+    if name.startswith("gemini"):
+        return "gemini"
+    if name.startswith(("gpt-", "o1", "o3", "o4", "chatgpt", "text-embedding")):
+        return "openai"
+    return None
+
+
+def is_reseller(price: ModelPrice) -> bool:
+    """Whether ``price`` is another provider's price for a vendor's model (Vertex's Claude).
+
+    >>> from datetime import date
+    >>> free = PricePeriod(date.min, ZERO_RATES)
+    >>> is_reseller(ModelPrice("claude-3-5-haiku", "vertex_ai-anthropic_models", (free,)))
+    True
+    >>> is_reseller(ModelPrice("claude-3-5-haiku", "anthropic", (free,)))
+    False
+    """
+    vendor = family(price.model)
+    return vendor is not None and price.provider.lower() not in _FIRST_PARTY[vendor] | {"custom"}
 
 
 def is_local(model: str, provider: str | None) -> bool:

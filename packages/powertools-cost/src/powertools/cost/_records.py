@@ -18,6 +18,8 @@ class CallRecord(NamedTuple):
     Immutable. A named tuple rather than a frozen dataclass: one is built for every tracked
     call, and a frozen dataclass's ``__init__`` costs about four times as much. ``id`` is
     unique per record: a span's first record carries the span's id, later ones ``<span>.<n>``.
+    ``unpriced`` marks usage that could not be priced (an unknown model seen by the httpx
+    capture): its tokens are kept, its cost is 0 until a price is set and it is re-priced.
     """
 
     id: str
@@ -30,6 +32,7 @@ class CallRecord(NamedTuple):
     usage: Usage | None
     cost_fd: int
     estimate_error: float | None = None
+    unpriced: bool = False
 
     @property
     def cost(self) -> Decimal:
@@ -54,6 +57,7 @@ class CallRecord(NamedTuple):
             "usage": self.usage.as_dict() if self.usage else None,
             "cost_usd": str(self.cost),
             "estimate_error": None if self.estimate_error is None else repr(self.estimate_error),
+            "unpriced": self.unpriced,
         }
 
     @classmethod
@@ -72,6 +76,7 @@ class CallRecord(NamedTuple):
             usage=Usage(**{b: int(usage[b]) for b in BUCKETS}) if usage else None,
             cost_fd=fd_from_text(str(data["cost_usd"])),
             estimate_error=None if error in (None, "") else float(error),
+            unpriced=str(data.get("unpriced", "")).lower() in ("true", "1"),
         )
 
 
@@ -89,7 +94,18 @@ def from_json(text: str) -> list[CallRecord]:
     return [CallRecord.from_dict(item) for item in json.loads(text)]
 
 
-_COLUMNS = ("id", "span_id", "at", "task", "model", "user", "tags", "cost_usd", "estimate_error")
+_COLUMNS = (
+    "id",
+    "span_id",
+    "at",
+    "task",
+    "model",
+    "user",
+    "tags",
+    "cost_usd",
+    "estimate_error",
+    "unpriced",
+)
 
 
 def to_csv(records: Iterable[CallRecord]) -> str:

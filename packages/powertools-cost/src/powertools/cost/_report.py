@@ -38,6 +38,7 @@ class DailyReport:
     task_count: int
     call_count: int
     unmetered: int
+    unpriced: int
     remaining: Decimal | None
     tokens: int
     by_model: dict[str, Decimal]
@@ -61,6 +62,7 @@ def daily_report(
         task_count=len({r.span_id for r in today}),
         call_count=sum(1 for r in today if r.metered),
         unmetered=sum(1 for r in today if not r.metered),
+        unpriced=sum(1 for r in today if r.unpriced),
         remaining=remaining,
         tokens=sum(r.usage.total_tokens for r in today if r.usage),
         by_model=_by(today, lambda r: r.model),

@@ -13,7 +13,7 @@ from powertools.cost._money import usd
 from powertools.cost._normalise import parse_response
 from powertools.cost._records import CallRecord
 from powertools.cost._usage import Usage
-from powertools.cost.errors import MissingUsageError, UsageFormatError
+from powertools.cost.errors import CostError, MissingUsageError, UsageFormatError
 
 if TYPE_CHECKING:
     from powertools.cost._budget import Reservation
@@ -38,8 +38,9 @@ class SpanRequest:
     tags: tuple[str, ...]
     provider: str | None
     batch: bool
-    reserve_fd: int
+    reserve_fd: int  # -1: the tracker sizes the hold on entry
     prompt_estimate: int | None
+    max_tokens: int | None = None
 
 
 class Span:
@@ -92,6 +93,19 @@ class Span:
         self.records.append(record)
         return record
 
+    def capture(
+        self, usage: Usage, *, model: str | None = None, provider: str | None = None
+    ) -> CallRecord:
+        """Like :meth:`record`, for the httpx capture: usage that cannot be priced (an unknown
+        model, no model at all) is kept with its tokens, flagged ``unpriced`` and warned about
+        (:class:`CaptureWarning`, and the ``powertools.cost`` logger) instead of raising."""
+        try:
+            return self.record(usage, model=model, provider=provider)
+        except (LookupError, CostError) as exc:
+            record = self.tracker.unpriced_record(self, usage, model or self.request.model, exc)
+            self.records.append(record)
+            return record
+
     def _finish(self, failed: bool) -> list[CallRecord]:
         if self._token is not None:
             _current.reset(self._token)
@@ -115,25 +129,35 @@ class Span:
         )
         return [unmetered]
 
-    async def __aenter__(self) -> Span:
+    async def start(self) -> None:
+        """Reserve the call's worst case (``async with`` does this, and makes it current)."""
         r = self.request
+        if self.tracker._prices is None and r.reserve_fd < 0:
+            await self.tracker.aprices()  # the first span: load the prices off the loop
         self._reservation = await self.tracker.budgets.reserve(
-            amount_fd=r.reserve_fd,
+            amount_fd=self.tracker.hold_fd(r),
             user=r.user,
             task=r.task,
             tags=r.tags,
             rid=self.id,
             keep_alive=True,
         )
+
+    async def __aenter__(self) -> Span:
+        await self.start()
         self._token = _current.set(self)
         return self
 
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        await self.finish(failed=kind is not None)
+
+    async def finish(self, *, failed: bool) -> None:
+        """Commit what was recorded (or release the hold) and keep the records."""
         assert self._reservation is not None
         try:
-            records = self._finish(kind is not None)
+            records = self._finish(failed)
         except MissingUsageError:
             await self.tracker.budgets.release(self._reservation)
             raise
@@ -144,24 +168,32 @@ class Span:
         await self.tracker.keep(records)
 
     def __enter__(self) -> Span:
+        self.start_sync()
+        self._token = _current.set(self)
+        return self
+
+    def start_sync(self) -> None:
+        """:meth:`start` for synchronous ledgers."""
         r = self.request
         self._reservation = self.tracker.budgets.reserve_sync(
-            amount_fd=r.reserve_fd,
+            amount_fd=self.tracker.hold_fd(r),
             user=r.user,
             task=r.task,
             tags=r.tags,
             rid=self.id,
             keep_alive=True,
         )
-        self._token = _current.set(self)
-        return self
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self.finish_sync(failed=kind is not None)
+
+    def finish_sync(self, *, failed: bool) -> None:
+        """:meth:`finish` for synchronous ledgers."""
         assert self._reservation is not None
         try:
-            records = self._finish(kind is not None)
+            records = self._finish(failed)
         except MissingUsageError:
             self.tracker.budgets.release_sync(self._reservation)
             raise

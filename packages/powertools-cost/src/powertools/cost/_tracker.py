@@ -7,10 +7,12 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
-from powertools.cost._budget import AlertCallback, BudgetManager
-from powertools.cost._forecast import Forecast, forecast_month
+from powertools.cost._aggregates import Days, retention
+from powertools.cost._budget import AlertCallback, BudgetManager, OverrunCallback
+from powertools.cost._forecast import Forecast, forecast_daily
+from powertools.cost._holds import HoldPolicy
 from powertools.cost._ledger import Ledger, SyncLedger
 from powertools.cost._money import fd_from_usd, usd
 from powertools.cost._pricebook import PriceBook
@@ -31,7 +33,18 @@ __all__ = ["CostTracker"]
 
 
 class CostTracker:
-    """Track the cost of LLM calls against a budget.
+    """Track the cost of LLM calls against a budget that is never overspent.
+
+    Every span reserves its call's worst case before the call. A span not told the size of
+    its call is sized by policy: ``unsized_prompt`` prompt tokens (or ``"context_window"``,
+    the model's whole window) and the model's maximum output (``unsized_max_tokens`` when
+    unknown); a span without a model reserves ``unsized_reserve_usd``, by default the dearest
+    such call in the price book. A call that costs more than its hold is still recorded,
+    counted in ``budgets.overruns`` and, past the limit, reported and refused next time.
+
+    Memory stays flat: totals, reports and forecasts come from per-day aggregates (kept
+    ``retain_days``), and ``records`` holds only the latest ``retain_records`` calls (``None``
+    keeps all), which analytics and exports read.
 
     >>> tracker = CostTracker(budget_usd=10, clock=lambda: 0.0)
     >>> with tracker.track_call("summarise", model="gpt-4o-mini") as span:
@@ -53,12 +66,29 @@ class CostTracker:
         clock: Callable[[], float] = time.time,
         reservation_ttl: float = 600.0,
         on_alert: AlertCallback | None = None,
+        on_overrun: OverrunCallback | None = None,
         require_usage: bool = False,
+        unsized_prompt: int | Literal["context_window"] = 4096,
+        unsized_max_tokens: int = 4096,
+        unsized_reserve_usd: Decimal | float | str | None = None,
+        retain_records: int | None = 10_000,
+        retain_days: int = 400,
     ) -> None:
         self.clock = clock
         self.budgets = BudgetManager(
-            ledger, tz=tz, clock=clock, reservation_ttl=reservation_ttl, on_alert=on_alert
+            ledger,
+            tz=tz,
+            clock=clock,
+            reservation_ttl=reservation_ttl,
+            on_alert=on_alert,
+            on_overrun=on_overrun,
         )
+        no_model = None
+        if unsized_reserve_usd is not None:
+            no_model = fd_from_usd(unsized_reserve_usd, what="unsized_reserve_usd")
+        self.hold_policy = HoldPolicy(unsized_prompt, unsized_max_tokens, no_model)
+        # unsized holds per (model, provider, batch), with the price book version they used
+        self._unsized: dict[object, tuple[int, int]] = {}
         self.budget = None
         if budget_usd is not None:
             alerts = () if alert_threshold_usd is None else (alert_threshold_usd,)
@@ -66,9 +96,13 @@ class CostTracker:
                 budget_usd, window=budget_window, alert_at=alerts, name="global"
             )
         self._prices = prices
+        if prices is None:
+            _preload_on_a_loop()
         self.fallback_price = fallback_price
         self.require_usage = require_usage
         self.records: list[CallRecord] = []
+        self._trim_above, self._keep = retention(retain_records)
+        self.days = Days(self.budgets.tz, retain_days)
         self._lock = threading.Lock()
 
     @property
@@ -78,10 +112,49 @@ class CostTracker:
 
     @property
     def prices(self) -> PriceBook:
-        """The price book (the shipped one unless given); loaded on first use."""
+        """The price book (the shipped one unless given); loaded on first use.
+
+        Async spans load it in a worker thread, so the first one does not block the loop.
+        """
         if self._prices is None:
             self._prices = PriceBook.default()
         return self._prices
+
+    async def aprices(self) -> PriceBook:
+        """:attr:`prices`, loading the shipped book off the event loop the first time."""
+        if self._prices is None:
+            import asyncio
+
+            self._prices = await asyncio.to_thread(PriceBook.default)
+        return self._prices
+
+    def hold_fd(self, request: SpanRequest) -> int:
+        """What a span reserves: its explicit amount, else its call's worst case (see class)."""
+        if request.reserve_fd >= 0:
+            return request.reserve_fd
+        book = self._prices or self.prices
+        if request.prompt_estimate is not None or request.max_tokens is not None:
+            return self._size(book, request)
+        key: object = request.model  # the usual span: no tuple to build (and collect)
+        if request.provider is not None or request.batch:
+            key = (request.model, request.provider, request.batch)
+        cached = self._unsized.get(key)
+        if cached is not None and cached[0] == book.version:
+            return cached[1]
+        fd = self._size(book, request)
+        if len(self._unsized) < 4096:  # bounded: model names come from callers
+            self._unsized[key] = (book.version, fd)
+        return fd
+
+    def _size(self, book: PriceBook, r: SpanRequest) -> int:
+        policy = self.hold_policy
+        if r.model is None:
+            fd = policy.no_model_hold_fd(book)
+            if self.fallback_price is not None and policy.no_model_fd is None:
+                fd = max(fd, policy.hold_fd(self.fallback_price, None, None))
+            return max(fd, 1)
+        price = self._price(r.model, r.provider)
+        return max(policy.hold_fd(price, r.prompt_estimate, r.max_tokens, batch=r.batch), 1)
 
     def track_call(
         self,
@@ -100,22 +173,22 @@ class CostTracker:
     ) -> Span:
         """A span (``async with`` or ``with``) that attributes the usage recorded inside it.
 
-        With a model, the prompt (``prompt``, ``messages`` or ``prompt_tokens``) and
-        ``max_tokens``, the worst-case cost is reserved first, so a budget is never overspent;
-        ``reserve_usd`` reserves an explicit amount. Otherwise the span only requires that
-        the budget is not used up.
+        On entry it reserves the call's worst case in every budget that applies, or raises
+        :class:`BudgetExceededError` before anything is spent: from the model, the prompt
+        (``prompt``, ``messages`` or ``prompt_tokens``) and ``max_tokens``, with what is not
+        given sized by the tracker's policy (see the class). ``reserve_usd`` reserves an
+        explicit amount instead.
         """
         estimate = prompt_tokens
         if estimate is None and (prompt is not None or messages is not None):
             estimate = self._estimate(model, prompt, messages)
-        reserve_fd = 1
+        reserve_fd = -1  # sized on entry, from the price book
         if reserve_usd is not None:
             reserve_fd = fd_from_usd(reserve_usd, what="reserve_usd")
-        elif model is not None and estimate is not None and max_tokens is not None:
-            price = self._price(model, provider)
-            reserve_fd = max(price.worst_case_fd(estimate, max_tokens, batch=batch), 1)
+            if reserve_fd < 0:
+                raise ValueError(f"reserve_usd cannot be negative, got {reserve_usd!r}")
         request = SpanRequest(
-            task_name, model, user, tuple(tags), provider, batch, reserve_fd, estimate
+            task_name, model, user, tuple(tags), provider, batch, reserve_fd, estimate, max_tokens
         )
         return Span(self, request)
 
@@ -127,6 +200,10 @@ class CostTracker:
         if messages is not None:
             return count_message_tokens(messages, model).tokens
         return count_tokens(prompt, model).tokens if prompt is not None else None
+
+    def price_of(self, model: str, *, provider: str | None = None) -> ModelPrice:
+        """The prices this tracker uses for ``model`` (its fallback price included)."""
+        return self._price(model, provider)
 
     def _price(self, model: str, provider: str | None) -> ModelPrice:
         try:
@@ -154,24 +231,52 @@ class CostTracker:
         rid = f"{span.id}.{n}" if n else span.id
         return CallRecord(rid, span.id, at, r.task, model, r.user, r.tags, usage, cost, error)
 
+    def unpriced_record(
+        self, span: Span, usage: Usage, model: str | None, error: Exception
+    ) -> CallRecord:
+        """A record of usage that could not be priced: its tokens, $0, flagged; warned about."""
+        from powertools.cost._budget import log
+        from powertools.cost.errors import CaptureWarning
+
+        message = (
+            f"usage of {model or 'an unnamed model'} in task {span.request.task!r} was recorded "
+            f"unpriced ({usage.total_tokens} tokens at $0): {error}"
+        )
+        log().warning(message)
+        import warnings
+
+        warnings.warn(message, CaptureWarning, stacklevel=3)
+        n = len(span.records)
+        rid = f"{span.id}.{n}" if n else span.id
+        r = span.request
+        return CallRecord(
+            rid, span.id, self.clock(), r.task, model, r.user, r.tags, usage, 0, unpriced=True
+        )
+
+    def _count(self, records: list[CallRecord]) -> None:
+        with self._lock:
+            kept = self.records
+            kept.extend(records)
+            if len(kept) > self._trim_above:
+                del kept[: len(kept) - self._keep]
+            self.days.add(records)
+
     async def keep(self, records: list[CallRecord]) -> None:
         """Store finished records here and in the ledger."""
-        with self._lock:
-            self.records.extend(records)
+        self._count(records)
         for record in records:
             await self.ledger.append(record)
 
     def keep_sync(self, records: list[CallRecord]) -> None:
         """:meth:`keep` for synchronous ledgers."""
-        with self._lock:
-            self.records.extend(records)
+        self._count(records)
         ledger = self.budgets._sync()
         for record in records:
             ledger.append_sync(record)
 
     def get_total(self) -> Decimal:
         """Everything this tracker has recorded, in dollars (exact)."""
-        return usd(sum(r.cost_fd for r in self.records))
+        return usd(self.days.total_fd)
 
     def _remaining(self) -> Decimal | None:
         if self.budget is None:
@@ -179,12 +284,15 @@ class CostTracker:
         if isinstance(self.ledger, SyncLedger):  # the ledger knows every process's spending
             return next(s.remaining for s in self.budgets.status() if s.budget is self.budget)
         _, start, end = window_bounds(self.budget.window, self.clock(), self.budgets.tz)
-        spent = sum(r.cost_fd for r in self.records if start <= r.at < end)
+        with self._lock:
+            spent = self.days.spent_fd(start, end)
         return usd(max(self.budget.limit_fd - spent, 0))
 
     def get_daily_report(self, day: date | None = None) -> DailyReport:
         """Today's (or ``day``'s) cost, task count and breakdowns; remaining budget now."""
-        return daily_report(self.records, day or self._today(), self.budgets.tz, self._remaining())
+        remaining = self._remaining()
+        with self._lock:  # another thread may be adding to the day's totals
+            return self.days.report(day or self._today(), remaining)
 
     async def aget_daily_report(self, day: date | None = None) -> DailyReport:
         """Like :meth:`get_daily_report`, over every process's calls in the ledger."""
@@ -199,10 +307,25 @@ class CostTracker:
         return datetime.fromtimestamp(self.clock(), self.budgets.tz).date()
 
     def analytics(self) -> Analytics:
-        """Cost per task and user, cost per 1k tokens, cache savings, daily trend."""
+        """Cost per task and user, cost per 1k tokens, cache savings, daily trend (over the
+        retained ``records``)."""
         return Analytics(self.records, self.prices, self.budgets.tz)
 
     def forecast_monthly(self) -> Forecast:
         """This month's projected cost, an 80% interval, and when the budget runs out."""
         limit = None if self.budget is None else self.budget.limit
-        return forecast_month(self.records, self.clock(), self.budgets.tz, limit)
+        with self._lock:
+            daily = self.days.daily_fd()
+        return forecast_daily(daily, self.clock(), self.budgets.tz, limit)
+
+
+def _preload_on_a_loop() -> None:
+    """Inside a running event loop, start loading the shipped prices in a thread now, so
+    that not even a sync span used on the loop waits for them later."""
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    threading.Thread(target=PriceBook.default, name="powertools-cost-prices", daemon=True).start()

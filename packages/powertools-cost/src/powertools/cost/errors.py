@@ -9,7 +9,10 @@ The hierarchy::
     ├── BudgetExceededError   a call cannot fit in a budget; raised before any money is spent
     ├── MissingUsageError     a span that requires usage ended without any
     ├── LedgerError           a ledger cannot be reached or is misconfigured
-    └── TokenizerUnavailableWarning  (a warning) tokenizer missing, counts are estimates
+    ├── TokenizerUnavailableWarning  (a warning) tokenizer missing, counts are estimates
+    ├── BudgetAlertWarning    (a warning) a budget's alert threshold was crossed, no callback
+    ├── BudgetOverrunWarning  (a warning) a call cost more than its hold and passed a limit
+    └── CaptureWarning        (a warning) the httpx capture could not record or price a call
 """
 
 from __future__ import annotations
@@ -17,7 +20,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 __all__ = [
+    "BudgetAlertWarning",
     "BudgetExceededError",
+    "BudgetOverrunWarning",
+    "CaptureWarning",
     "CostError",
     "LedgerError",
     "MissingUsageError",
@@ -44,7 +50,9 @@ class UnknownModelError(CostError, LookupError):
         hint = f" Did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
         super().__init__(
             f"no price known for model {model!r}.{hint} Set a price with "
-            "PriceBook.set_price(...) or configure fallback_price=... to price unknown models."
+            "PriceBook.set_price(...), price unknown models with PriceBook(fallback=...) or "
+            "CostTracker(fallback_price=...), or pass provider='ollama' (or 'llamacpp') for a "
+            "model that runs locally (priced at $0)."
         )
 
 
@@ -65,7 +73,8 @@ class BudgetExceededError(CostError):
         self.available = available
         super().__init__(
             f"budget {budget!r} cannot fit this call: it needs up to ${requested} but "
-            f"${available} is left. Raise the limit, lower max_tokens, or wait for the next window."
+            f"${available} is left. Raise the limit, give track_call() the prompt and a lower "
+            "max_tokens, or wait for the next window."
         )
 
 
@@ -79,3 +88,15 @@ class LedgerError(CostError):
 
 class TokenizerUnavailableWarning(CostError, UserWarning):  # noqa: N818  (a warning)
     """tiktoken's encodings could not be loaded (offline?); counts are estimates."""
+
+
+class BudgetAlertWarning(CostError, UserWarning):  # noqa: N818  (a warning)
+    """A budget's alert threshold was crossed and no ``on_alert`` callback is registered."""
+
+
+class BudgetOverrunWarning(CostError, UserWarning):  # noqa: N818  (a warning)
+    """A call cost more than it had reserved and took its budget past the limit."""
+
+
+class CaptureWarning(CostError, UserWarning):  # noqa: N818  (a warning)
+    """The httpx capture could not read, price or record a response (the call still succeeds)."""

@@ -25,6 +25,12 @@ local function fmt(h, l)
   if h == 0 then return string.format('%.0f', l) end
   return string.format('%.0f', h) .. string.format('%015.0f', l)
 end
+local function expire(ttl, only_if_none, ...)
+  if ttl <= 0 then return end
+  for _, k in ipairs({...}) do
+    if not only_if_none or redis.call('TTL', k) == -1 then redis.call('EXPIRE', k, ttl) end
+  end
+end
 local function held(holds, expiry, now)
   local gone = redis.call('ZRANGEBYSCORE', expiry, '-inf', now)
   if #gone > 0 then
@@ -40,7 +46,7 @@ local function held(holds, expiry, now)
 end
 """
 
-# KEYS: spent, holds, expiry; ARGV: limit, amount, rid, expires_at, now
+# KEYS: spent, holds, expiry; ARGV: limit, amount, rid, expires_at, now, ttl (0: none)
 RESERVE = (
     _MONEY
     + """
@@ -53,22 +59,28 @@ local mh, ml = parse(ARGV[1])
 if th > mh or (th == mh and tl > ml) then return 0 end
 redis.call('HSET', KEYS[2], ARGV[3], ARGV[2])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[3])
+expire(tonumber(ARGV[6]), false, KEYS[1], KEYS[2], KEYS[3])
 return 1
 """
 )
 
-# KEYS: spent, holds, expiry, done; ARGV: rid, amount. Idempotent per rid: a client retry
-# after a lost reply must not spend twice.
+# KEYS: spent, holds, expiry, done; ARGV: rid, amount, now, ttl (0: none), done_for.
+# Idempotent per rid: a client retry after a lost reply must not spend twice. ``done`` is a
+# sorted set by commit time, trimmed to the last ``done_for`` seconds (a retry comes within
+# seconds), so it does not gain a member per call forever.
 COMMIT = (
     _MONEY
     + """
-if redis.call('SADD', KEYS[4], ARGV[1]) == 0 then return redis.call('GET', KEYS[1]) or '0' end
+if redis.call('ZSCORE', KEYS[4], ARGV[1]) then return redis.call('GET', KEYS[1]) or '0' end
+redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', tonumber(ARGV[3]) - tonumber(ARGV[5]))
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 local sh, sl = parse(redis.call('GET', KEYS[1]) or '0')
 local ah, al = parse(ARGV[2])
 local text = fmt(add(sh, sl, ah, al))
-redis.call('SET', KEYS[1], text)
+redis.call('SET', KEYS[1], text, 'KEEPTTL')
+expire(tonumber(ARGV[4]), true, KEYS[1], KEYS[4])
 return text
 """
 )

@@ -2,6 +2,11 @@
 
 Every key of one budget window shares a hash tag (``{pt-cost:global-monthly:2026-11}:spent``),
 so each script touches one slot and the ledger runs unchanged on Redis Cluster.
+
+Nothing grows forever: a window's keys expire ``keep_windows_for`` after the window ends
+(a ``total`` window never does), the commit-idempotency set keeps a day of ids, and the call
+log is split per UTC day into ``SHARDS`` hash tags (spread over the cluster's slots), each
+expiring ``retain_days`` after its day.
 Install with ``pip install 'powertools-cost[redis]'``.
 """
 
@@ -9,6 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+import zlib
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 try:
@@ -26,6 +34,31 @@ __all__ = ["RedisLedger"]
 
 # Lua keeps money in two exact double limbs: sums must stay below 2**53 dollars.
 _LARGEST = 2**52 * 10**15
+SHARDS = 16  # hash tags per day of the call log
+_DONE_FOR = 86_400.0  # seconds a committed id is remembered (a retry comes within seconds)
+_DAY = 86_400.0
+
+
+def window_end(key: str) -> float | None:
+    """When a budget key's window ends at the latest (UTC+14), from its ``:window`` suffix.
+
+    >>> window_end("global:2026-11") == datetime(2026, 12, 1, 14, tzinfo=UTC).timestamp()
+    True
+    >>> window_end("global:2026-11-30"), window_end("fleet:all")
+    (1796133600.0, None)
+    """
+    suffix = key.rpartition(":")[2]
+    try:
+        if len(suffix) == 7:
+            first = datetime.strptime(suffix, "%Y-%m").replace(tzinfo=UTC)
+            end = (first + timedelta(days=32)).replace(day=1)
+        elif len(suffix) == 10:
+            end = datetime.strptime(suffix, "%Y-%m-%d").replace(tzinfo=UTC) + timedelta(days=1)
+        else:
+            return None
+    except ValueError:
+        return None
+    return (end + timedelta(hours=14)).timestamp()
 
 
 def _checked(*amounts: int) -> None:
@@ -40,9 +73,25 @@ class RedisLedger:
     """A ledger on Redis or Redis Cluster (``redis://…``, ``rediss://…``,
     ``redis+cluster://host:port``)."""
 
-    def __init__(self, client: Any, *, prefix: str = "pt-cost", max_in_flight: int = 32) -> None:
+    def __init__(
+        self,
+        client: Any,
+        *,
+        prefix: str = "pt-cost",
+        max_in_flight: int = 32,
+        keep_windows_for: float = 31 * _DAY,
+        retain_days: int = 90,
+    ) -> None:
+        if keep_windows_for < 0 or type(retain_days) is not int or retain_days < 1:
+            raise ValueError(
+                f"keep_windows_for must be >= 0 seconds and retain_days a positive int, got "
+                f"{keep_windows_for!r} and {retain_days!r}"
+            )
         self.client = client
         self.prefix = prefix
+        self.keep_windows_for = keep_windows_for
+        self.retain_days = retain_days
+        self._indexed: set[date] = set()  # days already in the call log's index
         # redis-py refuses commands beyond its pool size instead of queueing them
         self._in_flight = asyncio.Semaphore(max_in_flight)
         self._ready = not isinstance(client, RedisCluster)
@@ -55,7 +104,12 @@ class RedisLedger:
 
     @classmethod
     def from_url(
-        cls, url: str, *, cluster: bool | None = None, prefix: str = "pt-cost"
+        cls,
+        url: str,
+        *,
+        cluster: bool | None = None,
+        prefix: str = "pt-cost",
+        retain_days: int = 90,
     ) -> RedisLedger:
         """Connect lazily; ``redis+cluster://`` (or ``cluster=True``) uses Redis Cluster."""
         is_cluster = cluster if cluster is not None else url.startswith("redis+cluster://")
@@ -64,11 +118,18 @@ class RedisLedger:
             client: Any = RedisCluster.from_url(plain, max_connections=64)
         else:
             client = aioredis.Redis.from_url(plain, max_connections=64)
-        return cls(client, prefix=prefix)
+        return cls(client, prefix=prefix, retain_days=retain_days)
+
+    def _ttl(self, key: str, now: float) -> int:
+        """Seconds a window's keys live from ``now``: until its end plus the grace (0: ever)."""
+        end = window_end(key)
+        if end is None:
+            return 0
+        return max(int(end + self.keep_windows_for - now), int(_DAY))
 
     def _keys(self, key: str) -> list[str]:
         tag = f"{{{self.prefix}:{key}}}"
-        return [f"{tag}:spent", f"{tag}:holds", f"{tag}:expiry", f"{tag}:alerts", f"{tag}:done"]
+        return [f"{tag}:spent", f"{tag}:holds", f"{tag}:expiry", f"{tag}:alerts", f"{tag}:done-at"]
 
     async def _connect(self) -> None:
         # The cluster client must learn the slot map once, before concurrent commands.
@@ -93,14 +154,15 @@ class RedisLedger:
         _checked(limit_fd, amount_fd)
         spent, holds, expiry, *_ = self._keys(key)
         args = [str(limit_fd), str(amount_fd), rid, repr(expires_at), repr(now)]
+        args.append(str(self._ttl(key, now)))
         return int(await self._call(self._reserve, [spent, holds, expiry], args)) == 1
 
     async def commit(self, key: str, rid: str, amount_fd: int) -> int:
         _checked(amount_fd)
         spent, holds, expiry, _, done = self._keys(key)
-        return int(
-            await self._call(self._commit, [spent, holds, expiry, done], [rid, str(amount_fd)])
-        )
+        now = time.time()
+        args = [rid, str(amount_fd), repr(now), str(self._ttl(key, now)), repr(_DONE_FOR)]
+        return int(await self._call(self._commit, [spent, holds, expiry, done], args))
 
     async def release(self, key: str, rid: str) -> None:
         _, holds, expiry, *_ = self._keys(key)
@@ -118,30 +180,60 @@ class RedisLedger:
 
     async def first_alert(self, key: str, name: str) -> bool:
         await self._connect()
-        async with self._in_flight:
-            return int(await self.client.sadd(self._keys(key)[3], name)) == 1
+        alerts = self._keys(key)[3]
+        async with self._in_flight, self.client.pipeline(transaction=True) as pipe:
+            pipe.sadd(alerts, name)
+            ttl = self._ttl(key, time.time())
+            if ttl:
+                pipe.expire(alerts, ttl)
+            first = (await pipe.execute())[0]
+        return int(first) == 1
 
-    def _calls(self) -> tuple[str, str]:
-        tag = f"{{{self.prefix}:calls}}"
+    def _shard(self, day: date, n: int) -> tuple[str, str]:
+        tag = f"{{{self.prefix}:calls:{day.isoformat()}:{n}}}"
         return f"{tag}:data", f"{tag}:by-time"
 
+    def _index(self) -> str:
+        return f"{{{self.prefix}:calls}}:days"
+
     async def append(self, record: CallRecord) -> None:
-        data, by_time = self._calls()
+        day = datetime.fromtimestamp(record.at, UTC).date()
+        data, by_time = self._shard(day, zlib.crc32(record.id.encode()) % SHARDS)
+        keep = int((self.retain_days + 1) * _DAY)
         await self._connect()
         async with self._in_flight, self.client.pipeline(transaction=True) as pipe:
             pipe.hset(data, record.id, json.dumps(record.as_dict()))
             pipe.zadd(by_time, {record.id: record.at})
+            pipe.expire(data, keep)
+            pipe.expire(by_time, keep)
             await pipe.execute()
+        if day not in self._indexed:
+            await self._index_day(day)
+
+    async def _index_day(self, day: date) -> None:
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
+        async with self._in_flight, self.client.pipeline(transaction=True) as pipe:
+            pipe.zadd(self._index(), {day.isoformat(): start})
+            pipe.zremrangebyscore(self._index(), "-inf", start - self.retain_days * _DAY)
+            await pipe.execute()
+        self._indexed.add(day)
 
     async def records(self, since: float | None = None) -> list[CallRecord]:
-        data, by_time = self._calls()
         await self._connect()
+        low = "-inf" if since is None else since
         async with self._in_flight:
-            ids = await self.client.zrangebyscore(
-                by_time, "-inf" if since is None else since, "+inf"
-            )
-            bodies = await self.client.hmget(data, ids) if ids else []
-        return [CallRecord.from_dict(json.loads(b)) for b in bodies if b is not None]
+            first = "-inf" if since is None else since - _DAY
+            days = await self.client.zrangebyscore(self._index(), first, "+inf")
+            shards = [
+                self._shard(date.fromisoformat(d.decode()), n) for d in days for n in range(SHARDS)
+            ]
+            found: list[CallRecord] = []
+            for data, by_time in shards:
+                ids = await self.client.zrangebyscore(by_time, low, "+inf")
+                bodies = await self.client.hmget(data, ids) if ids else []
+                found.extend(CallRecord.from_dict(json.loads(b)) for b in bodies if b is not None)
+        found.sort(key=lambda r: r.at)
+        return found
 
     async def aclose(self) -> None:
         await self.client.aclose()
