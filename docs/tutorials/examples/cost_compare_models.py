@@ -28,7 +28,7 @@ def main() -> None:
 
     costs = compare(["gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini"], usage)
     for model, cost in sorted(costs.items(), key=lambda item: item[1]):
-        print(f"{model:<14} ${cost:>10.4f}")
+        print(f"{model:<14} ${cost}")
     cheapest = min(costs, key=costs.__getitem__)
     assert cheapest == "gpt-4o-mini"
     assert costs["gpt-4o"] > costs["gpt-4o-mini"] * 10
