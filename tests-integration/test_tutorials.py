@@ -108,3 +108,50 @@ def test_every_guide_example_is_on_the_migration_page() -> None:
 
 def test_services_name_real_examples() -> None:
     assert set(SERVICES) <= set(_names())
+
+
+# The other libraries' snippets on the migration page, run against the real libraries (the
+# `bench` dependency group has them: `uv run --group bench pytest ...`); LiteLLM's call a
+# provider, so only their names are checked to exist.
+PEER = re.compile(r"\*\*With ([A-Za-z ]+):\*\*\n\n```python\n(.*?)```", re.DOTALL)
+RUN_PEER = """
+import ast, asyncio, sys
+code = compile(sys.stdin.read(), "<migration>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+namespace = {"TooManyRequests": type("TooManyRequests", (Exception,), {})}
+result = eval(code, namespace)
+if asyncio.iscoroutine(result):
+    asyncio.run(result)
+"""
+
+
+def _peer_snippets() -> dict[str, str]:
+    page = (GUIDES / "migration.md").read_text(encoding="utf-8")
+    return {title: code for title, code in PEER.findall(page)}
+
+
+@pytest.mark.parametrize("title", sorted(_peer_snippets()))
+def test_the_other_librarys_snippet_is_real(title: str, tmp_path: Path) -> None:
+    module = title.split(maxsplit=1)[0].lower()
+    pytest.importorskip(module)
+    code = _peer_snippets()[title]
+    if module == "litellm":
+        names = set(re.findall(r"from litellm import (.+)", code)[0].replace(" ", "").split(","))
+        litellm = __import__("litellm")
+        assert all(hasattr(litellm, name) for name in names), names
+        return
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_PEER],
+        input=code,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, f"the {title} snippet does not run:\n{done.stderr}"
+
+
+def test_every_library_the_guide_names_has_a_snippet() -> None:
+    titles = {t.split(maxsplit=1)[0] for t in _peer_snippets()}
+    expected = {"tenacity", "backoff", "stamina", "aiolimiter", "limits", "structlog", "loguru"}
+    assert titles == expected | {"LiteLLM"}
