@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import pytest
+
 from powertools.cost import Usage
 from powertools.router import (
     Capabilities,

@@ -1,4 +1,4 @@
-"""LLMRouter: the spec's examples, failover, budgets, breakers, streams, sync API, cache, hedging."""
+"""LLMRouter: the spec's examples, failover, budgets, breakers, streams, sync, cache, hedging."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from powertools.cost import BudgetExceededError, BudgetManager, CostTracker
+from powertools.retry.testing import FakeClock
 from powertools.router import (
     AllProvidersFailedError,
     ConfigurationError,
@@ -20,7 +22,6 @@ from powertools.router import (
     SimulatedProvider,
     StreamInterruptedError,
 )
-from powertools.retry.testing import FakeClock
 
 NO_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY")
 
@@ -54,11 +55,13 @@ async def test_the_spec_example_runs_as_written_on_the_simulated_models(
         task="Generate Python function", complexity_score=0.6, required_quality=0.8
     )
     assert result.provider == "simulated"
-    assert isinstance(result.cost, Decimal) and result.cost > 0
+    assert isinstance(result.cost, Decimal)
+    assert result.cost > 0
     assert result.latency_ms >= 0
     # cheapest that meets 0.8: gpt-4.1-mini (0.80) beats gemini-2.5-flash and the rest
     assert result.model == "gpt-4.1-mini"
-    assert result.decision.chosen is not None and result.decision.chosen.meets_bar
+    assert result.decision.chosen is not None
+    assert result.decision.chosen.meets_bar
     text = router.describe()
     assert "openai: skipped, no OPENAI_API_KEY is set" in text
     assert "anthropic: skipped, no ANTHROPIC_API_KEY is set" in text
@@ -126,7 +129,8 @@ async def test_401_is_tried_once_and_not_again_until_the_key_changes(
     assert bad.calls == ["gpt-4o-mini"]  # not gpt-4o: the whole provider is unusable now
     assert first.provider == "anthropic"
     second = await router.route(task="hi", complexity=0.5)
-    assert bad.calls == ["gpt-4o-mini"] and second.provider == "anthropic"
+    assert bad.calls == ["gpt-4o-mini"]
+    assert second.provider == "anthropic"
     dropped = {d.candidate.key: d.reason for d in second.decision.dropped}
     assert "authentication failed" in dropped["openai/gpt-4o-mini"]
     assert "openai: unusable" in router.describe()
@@ -261,7 +265,8 @@ async def test_a_cost_tracker_can_be_passed_in(scripted: Callable[..., Any]) -> 
     # 100 input at $0.15/M + 50 output at $0.60/M
     assert result.cost == Decimal("0.000045")
     status = await tracker.budgets.astatus()
-    assert status[0].spent == Decimal("0.000045") and status[0].held == 0
+    assert status[0].spent == Decimal("0.000045")
+    assert status[0].held == 0
 
 
 async def test_1000_concurrent_routes_never_overspend_the_budget() -> None:
@@ -297,7 +302,8 @@ async def test_route_stream_fails_over_before_the_first_token(
     stream = router.route_stream(task="hi", complexity=0.5)
     text = "".join([piece async for piece in stream])
     assert text == "the answer "
-    assert stream.result is not None and stream.result.model == "gpt-4o"
+    assert stream.result is not None
+    assert stream.result.model == "gpt-4o"
     assert [a.outcome for a in stream.result.attempts] == ["failed", "ok"]
 
 
@@ -307,9 +313,13 @@ async def test_route_stream_after_the_first_token_raises_with_the_partial_text(
     cloud = scripted("openai", ["gpt-4o-mini", "gpt-4o"], script=[("drop", 1)])
     router = LLMRouter(providers=[cloud], cloud_providers=[], explore=0, rate_limits=False)
     received: list[str] = []
-    with pytest.raises(StreamInterruptedError) as caught:
+
+    async def read() -> None:
         async for piece in router.route_stream(task="hi", complexity=0.5):
             received.append(piece)
+
+    with pytest.raises(StreamInterruptedError) as caught:
+        await read()
     assert caught.value.partial_text == "the " == "".join(received)
     assert cloud.calls == ["gpt-4o-mini"]  # no failover once text reached the caller
 
@@ -332,14 +342,14 @@ def test_route_sync_works_in_a_script_and_refuses_inside_a_loop() -> None:
     async def inside() -> None:
         router.route_sync("Say hi")
 
-    with pytest.raises(ConfigurationError, match="await router.route"):
+    with pytest.raises(ConfigurationError, match=r"await router\.route"):
         asyncio.run(inside())
     router.close()
 
 
 async def test_bad_arguments_say_what_is_wrong() -> None:
     router = LLMRouter(providers=[fast_sim()], cloud_providers=[], explore=0)
-    with pytest.raises(ConfigurationError, match="complexity=1.5 must be in"):
+    with pytest.raises(ConfigurationError, match=r"complexity=1\.5 must be in"):
         await router.route(task="hi", complexity=1.5)
     with pytest.raises(ConfigurationError, match="needs something to answer"):
         await router.route()
@@ -384,8 +394,11 @@ async def test_the_cache_answers_identical_requests_at_zero_cost(
     first = await router.route(task="hi", complexity=0.5)
     again = await router.route(task="hi", complexity=0.5)
     other = await router.route(task="hi", complexity=0.5, required_quality=0.6)
-    assert not first.cached and again.cached and not other.cached
-    assert again.cost == 0 and again.text == first.text
+    assert not first.cached
+    assert again.cached
+    assert not other.cached
+    assert again.cost == 0
+    assert again.text == first.text
     assert len(cloud.calls) == 2
 
 
