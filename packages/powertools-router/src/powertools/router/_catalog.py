@@ -186,9 +186,12 @@ class Candidate:
     source: str = ""
     input_fd: int = field(init=False)
     output_fd: int = field(init=False)
-    _worst: tuple[int, int] | None = field(init=False, repr=False)
+    key: str = field(init=False)
+    """``provider/model``: the name of this candidate in stats, breakers and explain()."""
+    _worst: tuple[int, int] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "key", f"{self.provider}/{self.model}")
         period = self.price.period()
         object.__setattr__(self, "input_fd", period.base.input)
         object.__setattr__(self, "output_fd", period.base.output)
@@ -200,16 +203,10 @@ class Candidate:
         )
         object.__setattr__(self, "_worst", linear)
 
-    @property
-    def key(self) -> str:
-        """``provider/model``: the name of this candidate in stats, breakers and explain()."""
-        return f"{self.provider}/{self.model}"
-
     def expected_cost_fd(self, prompt_tokens: int, output_tokens: int) -> int:
         """The expected cost in femto-dollars, at the prompt's context tier."""
-        period = self.price.period()
-        if period.tiers:
-            rates = period.rates(prompt_tokens)
+        if self._worst is None:  # context tiers: the prompt's size picks the rates
+            rates = self.price.period().rates(prompt_tokens)
             return prompt_tokens * rates.input + output_tokens * rates.output
         return prompt_tokens * self.input_fd + output_tokens * self.output_fd
 

@@ -154,6 +154,11 @@ class Learner:
         n0 = self.prior_strength
         return max(q * n0, 1e-3) + s, max((1.0 - q) * n0, 1e-3) + f
 
+    def knows(self, key: str, complexity: float) -> bool:
+        """Whether any evidence exists for ``key`` in this complexity's band."""
+        slot = f"{key}|{band(complexity)}"
+        return slot in self._pending or slot in self._shared
+
     def mean(self, key: str, prior: float, *, complexity: float) -> float:
         """The posterior mean; the catalogue's prior (at this complexity) when nothing is known."""
         slot = f"{key}|{band(complexity)}"

@@ -61,7 +61,8 @@ class RouteStream:
         request, complexity = build_request(self._args)
         run = await router.start(request, self._args, complexity, router._layers.clock())
         self.attempts = run.attempts
-        for scored in run.decision.ranked:
+        for index in range(len(run.decision)):
+            scored = run.decision.at(index)
             reason = router._blocked_reason(scored.candidate.provider)
             if reason is not None:
                 run.attempts.append(attempt_record(scored, outcome="skipped", reason=reason))
