@@ -276,6 +276,8 @@ class Catalog:
 
 
 def _latency_prior(info: ModelInfo, local: bool) -> tuple[float, float]:
+    if info.ttft is not None and info.tokens_per_second:
+        return info.ttft, info.tokens_per_second
     if not local:
         return LATENCY_PRIORS.get(info.provider, LATENCY_PRIORS["cloud"])
     billions = (info.parameter_count or _parameters_from_name(_name(info.id)) or 7e9) / 1e9
