@@ -31,8 +31,8 @@ for _parent in Path(__file__).resolve().parents:
     if (_parent / "shared" / "tiktoken").is_dir() and "TIKTOKEN_CACHE_DIR" not in os.environ:
         os.environ["TIKTOKEN_CACHE_DIR"] = str(_parent / "shared" / "tiktoken")
 
-from powertools.cost import PriceBook
-from powertools.router import (
+from powertools.cost import PriceBook  # noqa: E402  (after the environment is set)
+from powertools.router import (  # noqa: E402
     Candidate,
     Capabilities,
     LLMRouter,
@@ -191,7 +191,9 @@ def import_cost(statement: str) -> tuple[float, float]:
     """Milliseconds and MB of resident memory that ``statement`` adds, in a fresh interpreter."""
     code = (
         "import os, time\n"
-        "def rss(): return int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE')\n"
+        "def rss():\n"
+        "    pages = int(open('/proc/self/statm').read().split()[1])\n"
+        "    return pages * os.sysconf('SC_PAGE_SIZE')\n"
         f"r0 = rss(); t = time.perf_counter()\n{statement}\n"
         "t = time.perf_counter() - t; print(t * 1000, (rss() - r0) / 2**20)"
     )
