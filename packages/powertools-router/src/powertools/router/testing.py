@@ -272,7 +272,8 @@ class FakeProviderServer:
             pass
         finally:
             self._writers.discard(writer)
-            self._handlers.discard(task)  # type: ignore[arg-type]
+            if task is not None:
+                self._handlers.discard(task)
             writer.close()
 
     async def _handle(self, http: _Http, writer: asyncio.StreamWriter) -> bool:
