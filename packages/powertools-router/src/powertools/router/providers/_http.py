@@ -108,6 +108,7 @@ class HTTPProvider:
         self._key = api_key
         self._extra_headers = dict(headers or {})
         self._own_client = client
+        self._own_pool = pool is not None
         self._pool = pool or shared_pool()
         self._clock = clock
 
@@ -155,6 +156,15 @@ class HTTPProvider:
         if status in (401, 403) and self.key_variables:
             return f"{message} (check the API key: api_key= or {' / '.join(self.key_variables)})"
         return message
+
+    async def aclose(self) -> None:
+        """Close this provider's own pool (``pool=``); the shared pool and a ``client=`` stay open.
+
+        A client passed in belongs to the caller, as with httpx; the shared pool serves every
+        other provider too.
+        """
+        if self._own_pool:
+            await self._pool.aclose()
 
     # -- the shared machinery ---------------------------------------------------------------
 
