@@ -1,5 +1,6 @@
 """powertools.router — routing LLM tasks between local and cloud models."""
 
+from powertools.router._local import LocalModelManager, ServerState
 from powertools.router._request import (
     Chunk,
     FinishReason,
@@ -14,6 +15,7 @@ from powertools.router._request import (
     ToolCall,
     ToolResultPart,
 )
+from powertools.router._secrets import Secret
 from powertools.router.errors import (
     ConfigurationError,
     ProviderError,
@@ -41,6 +43,7 @@ __all__ = [
     "Health",
     "HealthStatus",
     "ImagePart",
+    "LocalModelManager",
     "Message",
     "ModelInfo",
     "Provider",
@@ -49,6 +52,8 @@ __all__ = [
     "Response",
     "ResponseFormat",
     "RouterError",
+    "Secret",
+    "ServerState",
     "StreamInterruptedError",
     "TextPart",
     "Timings",
