@@ -34,6 +34,11 @@ ClientFactory = Callable[[], httpx.AsyncClient]
 
 
 def _tuned_client(limits: httpx.Limits) -> httpx.AsyncClient:
+    # httpx imports httpcore's and anyio's asyncio backends on the first connection (0.3-0.5 s
+    # on a busy 2-core machine); importing them here keeps that out of the first call's deadline.
+    import anyio._backends._asyncio  # noqa: F401
+    import httpcore  # noqa: F401
+
     # Timeouts are set per request from the attempt's deadline, so none here. No transport=
     # argument: with one, httpx would ignore HTTPS_PROXY and friends.
     return httpx.AsyncClient(limits=limits, timeout=None, follow_redirects=False)  # noqa: S113

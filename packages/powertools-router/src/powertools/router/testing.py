@@ -8,6 +8,7 @@ It speaks OpenAI chat completions (``/v1/chat/completions``), Anthropic Messages
 :meth:`fail` queues faults: ``rate_limit`` (429 with each family's headers), ``overloaded``
 (529), ``server_error`` (500), ``bad_gateway`` (502), ``unavailable`` (503), ``unauthorized``
 (401), ``hang``, ``drop`` (connection closed before an answer), ``drop_mid_stream``,
+``stall_mid_stream`` (some frames, then silence until the server stops),
 ``truncated_stream`` (a clean end without the final event), ``malformed_json``, ``empty_body``
 and ``health_down``.
 
@@ -36,7 +37,7 @@ import threading
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from urllib.parse import unquote, urlsplit
 
 from powertools.router._fake_meta import LLAMACPP_MODEL, metadata
@@ -54,6 +55,7 @@ FaultKind = Literal[
     "hang",
     "drop",
     "drop_mid_stream",
+    "stall_mid_stream",
     "truncated_stream",
     "malformed_json",
     "empty_body",
@@ -170,16 +172,7 @@ class FakeProviderServer:
         after_chunks: int = 2,
     ) -> None:
         """Queue ``times`` faults of ``kind`` for the next calls (of ``family`` only, if given)."""
-        if kind not in (
-            *_STATUS,
-            "hang",
-            "drop",
-            "drop_mid_stream",
-            "truncated_stream",
-            "malformed_json",
-            "empty_body",
-            "health_down",
-        ):
+        if kind not in get_args(FaultKind):
             raise ValueError(f"unknown fault {kind!r}; see FakeProviderServer's docstring")
         self._faults.extend([Fault(kind, family, retry_after, after_chunks)] * times)
 
@@ -321,7 +314,8 @@ class FakeProviderServer:
             frames = payload if isinstance(payload, list) else [payload]
             if kind == "truncated_stream":
                 return await _write_stream(writer, status, headers, frames[:-1], None)
-            return await _write_stream(writer, status, headers, frames, fault.after_chunks)
+            stall = self._stopping if kind == "stall_mid_stream" else None
+            return await _write_stream(writer, status, headers, frames, fault.after_chunks, stall)
         return False
 
     # -- the families ------------------------------------------------------------------------
@@ -463,14 +457,16 @@ async def _write(
     await writer.drain()
 
 
-async def _write_stream(
+async def _write_stream(  # noqa: PLR0917 - one private call site per fault
     writer: asyncio.StreamWriter,
     status: int,
     headers: Mapping[str, str],
     frames: Sequence[bytes],
     drop_after: int | None,
+    stall: asyncio.Event | None = None,
 ) -> bool:
-    """Frames as chunks of a chunked body; ``drop_after`` frames, then the connection dies."""
+    """Frames as chunks of a chunked body; ``drop_after`` frames, then the connection dies
+    (or, with ``stall``, goes silent until that event is set)."""
     if not frames or status != 200:
         await _write(writer, status, headers, b"".join(frames))
         return True
@@ -478,6 +474,8 @@ async def _write_stream(
     for i, frame in enumerate(frames):
         if drop_after is not None and i >= drop_after:
             await writer.drain()
+            if stall is not None:
+                await stall.wait()
             writer.transport.abort()
             return False
         writer.write(b"%x\r\n%s\r\n" % (len(frame), frame))

@@ -301,10 +301,10 @@ class HTTPProvider:
     async def complete(self, request: Request) -> Response:
         """Send one request and return the whole answer."""
         model = self._model(request)
+        http = self._build("POST", self._path(request, False), self._body(request, False))
         attempt = self._attempt(model, request.timeout or self.timeout)
-        body = self._body(request, False)
         started = self._clock()
-        response = await self._send(self._build("POST", self._path(request, False), body), attempt)
+        response = await self._send(http, attempt)
         data = await self._read_json(response, attempt)
         try:
             return self._parse(data, response.headers, self._clock() - started, request, model)
@@ -322,10 +322,10 @@ class HTTPProvider:
     async def stream(self, request: Request) -> AsyncIterator[Chunk]:
         """Send one request and yield its text as it arrives, ending with a ``done`` chunk."""
         model = self._model(request)
+        http = self._build("POST", self._path(request, True), self._body(request, True))
         attempt = self._attempt(model, request.timeout or self.timeout)
-        body = self._body(request, True)
         started = self._clock()
-        response = await self._send(self._build("POST", self._path(request, True), body), attempt)
+        response = await self._send(http, attempt)
         assembler = self._assembler(request, model)
         ttft: float | None = None
         try:
@@ -352,9 +352,10 @@ class HTTPProvider:
                 chunks = assembler.feed(data) if data else assembler.close()
             except (httpx.HTTPError, TimeoutError, OSError) as exc:
                 raise self._transport_error(exc, attempt, assembler.delivered) from exc
-            except StreamFormatError as exc:
+            except (StreamFormatError, KeyError, TypeError, AttributeError, ValueError) as exc:
+                # An event of the right syntax but the wrong shape is as broken as bad JSON.
                 raise self._fail(
-                    str(exc),
+                    str(exc) if isinstance(exc, StreamFormatError) else _unreadable(exc),
                     attempt.model,
                     category=ErrorCategory.TRANSIENT,
                     delivered=assembler.delivered,
@@ -364,3 +365,7 @@ class HTTPProvider:
                 yield chunk
             if not data:
                 return
+
+
+def _unreadable(exc: BaseException) -> str:
+    return f"a stream event this client cannot read ({type(exc).__name__}: {exc})"
