@@ -40,10 +40,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 from urllib.parse import unquote, urlsplit
 
+from powertools.retry.testing import FakeClock
 from powertools.router._fake_meta import LLAMACPP_MODEL, metadata
 from powertools.router._fake_wire import Answer, Wire, error_body, rate_limit_headers
 
-__all__ = ["Answer", "FakeProviderServer", "Fault", "RecordedRequest"]
+__all__ = ["Answer", "FakeClock", "FakeProviderServer", "Fault", "RecordedRequest"]
 
 FaultKind = Literal[
     "rate_limit",
