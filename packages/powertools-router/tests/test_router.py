@@ -358,11 +358,12 @@ async def test_bad_arguments_say_what_is_wrong() -> None:
 
 
 async def test_no_candidate_error_names_every_reason(scripted: Callable[..., Any]) -> None:
-    cloud = scripted("openai", ["gpt-4o-mini"])
-    cloud.models_[0] = cloud.models_[0].__class__(
-        "gpt-4o-mini", "openai", context_window=1_000, max_output=500
+    local = scripted("ollama", ["tiny:1b"], local=True)
+    # a local model whose server lists no capabilities, and no vendor documents any
+    local.models_[0] = local.models_[0].__class__(
+        "tiny:1b", "ollama", local=True, context_window=1_000, max_output=500
     )
-    router = LLMRouter(providers=[cloud], cloud_providers=[], explore=0, rate_limits=False)
+    router = LLMRouter(providers=[local], cloud_providers=[], explore=0, rate_limits=False)
     with pytest.raises(NoCandidateError, match="context window 1,000 tokens"):
         await router.route(task="x" * 6_000, complexity=0.5)
     with pytest.raises(NoCandidateError, match="cannot call tools"):
