@@ -447,3 +447,40 @@ async def test_a_logger_gets_one_event_per_attempt_and_per_route(
     result = await router.route(task="hi", complexity=0.5)
     assert [e for e, _ in events] == ["router.attempt", "router.attempt", "router.route"]
     assert {f["trace_id"] for _, f in events} == {result.trace_id}
+
+
+async def test_an_open_cost_span_records_the_routes_usage(scripted: Callable[..., Any]) -> None:
+    tracker = CostTracker()
+    cloud = scripted("openai", ["gpt-4o-mini"])
+    local = scripted("ollama", ["qwen2.5-coder:7b"], local=True)
+    router = LLMRouter(providers=[cloud, local], cloud_providers=[], explore=0, rate_limits=False)
+    async with tracker.track_call("code_gen"):
+        await router.route(task="hi", complexity=0.9)  # degraded: the cloud model
+        await router.route(task="hi", complexity=0.1)  # the free local one
+    assert tracker.get_total() == Decimal("0.000045")
+    assert [r.model for r in tracker.records] == ["gpt-4o-mini", "qwen2.5-coder:7b"]
+
+
+async def test_when_concurrent_holds_take_the_budget_the_refusal_names_it(
+    scripted: Callable[..., Any],
+) -> None:
+    budgets = BudgetManager()
+    budgets.add("0.01", window="monthly", name="team")
+    cloud = scripted("openai", ["gpt-4o-mini"])
+    router = LLMRouter(
+        providers=[cloud], cloud_providers=[], budget=budgets, explore=0, rate_limits=False
+    )
+    await router._ready()
+    decision_budget = await router._layers.budget.headroom_fd()
+    assert decision_budget is not None
+    # another caller takes the budget between this route's decision and its hold
+    original = router._layers.budget.hold
+
+    async def hold_after_someone_else(amount_fd: int, **kw: Any) -> Any:
+        await budgets.reserve("0.0099")
+        return await original(amount_fd, **kw)
+
+    router._layers.budget.hold = hold_after_someone_else  # type: ignore[method-assign]
+    with pytest.raises(BudgetExceededError, match="budget 'team' cannot fit this call"):
+        await router.route(task="hi", complexity=0.5, max_tokens=1000)
+    assert cloud.calls == []

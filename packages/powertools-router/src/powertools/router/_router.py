@@ -73,6 +73,13 @@ class Run:
     started: float
     complexity: float
     attempts: list[Attempt] = field(default_factory=list)
+    budget_error: BudgetExceededError | None = None
+
+    def skipped(self, scored: Scored, skip: Skipped) -> None:
+        """Record a candidate that was never sent (and keep a budget refusal to raise)."""
+        self.attempts.append(attempt_record(scored, outcome="skipped", error=skip))
+        if isinstance(skip.cause, BudgetExceededError):
+            self.budget_error = skip.cause
 
 
 class LLMRouter:
@@ -368,7 +375,7 @@ class LLMRouter:
                 return won
             if backup is not None and any(a.hedge for a in run.attempts):
                 i += 1  # the hedge was sent and failed too
-        raise self._all_failed(run.attempts)
+        raise self._all_failed(run)
 
     async def _try(self, run: Run, scored: Scored) -> tuple[Response, list[Ticket]] | None:
         """Try one candidate (retrying it once after a short wait); ``None`` if it failed."""
@@ -377,7 +384,7 @@ class LLMRouter:
             try:
                 response, ticket = await complete(self._layers, scored, run.request, run.ctx)
             except Skipped as skip:
-                run.attempts.append(attempt_record(scored, outcome="skipped", error=skip))
+                run.skipped(scored, skip)
                 return None
             except ProviderError as error:
                 elapsed = self._layers.clock() - started
@@ -415,7 +422,11 @@ class LLMRouter:
                 winner, outcome="ok", cost_fd=outcome.ticket.cost_fd, hedge=winner is second
             )
         )
-        if outcome.hedge_sent and id(loser) not in failed:
+        for paid in outcome.also_paid:  # it answered too, in the same instant: paid for
+            run.attempts.append(
+                attempt_record(loser, outcome="ok", cost_fd=paid.cost_fd, hedge=loser is second)
+            )
+        if outcome.hedge_sent and id(loser) not in failed and not outcome.also_paid:
             run.attempts.append(
                 attempt_record(
                     loser,
@@ -424,7 +435,7 @@ class LLMRouter:
                     hedge=loser is second,
                 )
             )
-        return outcome.response, [outcome.ticket]
+        return outcome.response, [outcome.ticket, *outcome.also_paid]
 
     def _retry_same(self, error: ProviderError, ctx: RouteContext) -> bool:
         """A transient failure with a short, known wait may retry the same model once."""
@@ -450,9 +461,11 @@ class LLMRouter:
         ):
             self.learner.update(c.key, complexity, 0.0, _ERROR_WEIGHT)
 
-    def _all_failed(self, attempts: list[Attempt]) -> Exception:
-        if attempts and all(a.category == "budget" for a in attempts):
-            return BudgetExceededError("router-monthly", Decimal(0), Decimal(0))
+    def _all_failed(self, run: Run) -> Exception:
+        attempts = run.attempts
+        refused = attempts and all(a.category == "budget" for a in attempts)
+        if refused and run.budget_error is not None:  # every hold was refused: nothing spent
+            return run.budget_error
         if not attempts:
             return AllProvidersFailedError(attempts, "the deadline passed before any attempt")
         return AllProvidersFailedError(attempts)
