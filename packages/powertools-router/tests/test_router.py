@@ -232,7 +232,7 @@ async def test_the_budget_is_refused_before_anything_is_spent(
         explore=0,
         rate_limits=False,
     )
-    with pytest.raises(BudgetExceededError):
+    with pytest.raises(BudgetExceededError, match=r"budget 'router-monthly' .* \$0\.001 is left"):
         await router.route(task="hi", complexity=0.5, max_tokens=2_000)
     assert cloud.calls == []
 

@@ -306,7 +306,7 @@ class LLMRouter:
                 for d in budget
             )
             raise BudgetExceededError(
-                "router-monthly", usd(cheapest), usd(decision.needs.budget_fd)
+                self._layers.budget.tightest, usd(cheapest), usd(decision.needs.budget_fd)
             )
         raise NoCandidateError({d.candidate.key: d.reason for d in decision.dropped})
 
