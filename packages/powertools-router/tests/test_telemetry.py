@@ -6,6 +6,8 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import pytest
+
 from powertools.router import LLMRouter
 from powertools.router._telemetry import Telemetry
 
@@ -63,3 +65,23 @@ def test_nothing_is_recorded_when_disabled() -> None:
 
 def test_the_api_is_used_when_importable() -> None:
     assert Telemetry().enabled  # opentelemetry-api is in the dev environment
+
+
+def test_a_configured_tracer_provider_is_picked_up_and_the_bare_api_is_skipped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from opentelemetry import trace
+
+    telemetry = Telemetry()
+    assert telemetry._current() is None  # only the API, no SDK: no span is made at all
+    tracer = FakeTracer()
+
+    class Provider:
+        def get_tracer(self, name: str) -> FakeTracer:
+            assert name == "powertools.router"
+            return tracer
+
+    monkeypatch.setattr(trace, "get_tracer_provider", Provider)
+    with telemetry.span("chat", {"gen_ai.request.model": "m"}):
+        pass
+    assert [s.name for s in tracer.spans] == ["chat m"]
