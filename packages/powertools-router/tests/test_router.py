@@ -484,3 +484,34 @@ async def test_when_concurrent_holds_take_the_budget_the_refusal_names_it(
     with pytest.raises(BudgetExceededError, match="budget 'team' cannot fit this call"):
         await router.route(task="hi", complexity=0.5, max_tokens=1000)
     assert cloud.calls == []
+
+
+async def test_without_an_attempt_timeout_a_hang_is_cut_at_the_routes_deadline(
+    scripted: Callable[..., Any],
+) -> None:
+    cloud = scripted("openai", ["gpt-4o-mini", "gpt-4o"], script=["hang"])
+    router = LLMRouter(providers=[cloud], cloud_providers=[], explore=0, rate_limits=False)
+    with pytest.raises(AllProvidersFailedError) as caught:
+        await router.route(task="hi", complexity=0.5, deadline=0.05)
+    first, second = caught.value.attempts
+    assert (first.model, first.category) == ("gpt-4o-mini", "timeout")
+    assert (second.model, second.outcome, second.category) == ("gpt-4o", "skipped", "deadline")
+    assert cloud.calls == ["gpt-4o-mini"]
+
+
+async def test_a_cancelled_route_gives_its_budget_hold_back(scripted: Callable[..., Any]) -> None:
+    cloud = scripted("openai", ["gpt-4o-mini"], script=["hang"])
+    router = LLMRouter(
+        providers=[cloud], cloud_providers=[], budget_usd_per_month=1, explore=0, rate_limits=False
+    )
+    task = asyncio.ensure_future(router.route(task="hi", complexity=0.5))
+    while not cloud.calls:
+        await asyncio.sleep(0)
+    status = await router._layers.budget.manager.astatus()  # type: ignore[union-attr]
+    assert status[0].held > 0
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    status = await router._layers.budget.manager.astatus()  # type: ignore[union-attr]
+    assert status[0].held == 0
+    assert status[0].spent == 0
