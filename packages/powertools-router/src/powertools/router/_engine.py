@@ -183,7 +183,7 @@ def decide(
 ) -> Decision:
     """Filter, score and rank ``candidates`` for ``needs`` (see the module docstring)."""
     get = (states or _NO_STATES).get
-    checks = _needs_checks(needs)
+    checks = _precomputed(needs)
     good: list[_Row] = []
     rest: list[_Row] = []
     dropped: list[Dropped] = []
@@ -204,28 +204,37 @@ def _first_four(row: _Row) -> tuple[int, float, float, str]:
     return row[0], row[1], row[2], row[3]
 
 
-def _needs_checks(needs: Needs) -> bool:
-    """Whether a fresh candidate needs more than the context check."""
-    return (
-        needs.tools
-        or needs.vision
-        or needs.json_schema
-        or needs.max_cost_fd is not None
-        or needs.budget_fd is not None
-    )
+_NO_CAP = 1 << 127
+
+
+def _precomputed(needs: Needs) -> tuple[bool, int, int]:
+    """Per request, once: whether capabilities need checking, the money cap, the answer size."""
+    caps = needs.tools or needs.vision or needs.json_schema
+    caps_money = [v for v in (needs.max_cost_fd, needs.budget_fd) if v is not None]
+    return caps, min(caps_money, default=_NO_CAP), needs.expected_output
 
 
 def _row(
-    needs: Needs, c: Candidate, state: State, checks: bool, dropped: list[Dropped]
+    needs: Needs,
+    c: Candidate,
+    state: State,
+    pre: tuple[bool, int, int],
+    dropped: list[Dropped],
 ) -> _Row | None:
     out = needs.max_tokens if needs.max_tokens <= c.max_output else c.max_output
     worst = c.worst_case_fd(needs.prompt_tokens, out)
-    if checks or state is not _FRESH or needs.prompt_tokens + out > c.context_window:
+    caps, money_cap, expected = pre
+    # the common case (fresh, fits, affordable) skips _filter, which only says why not
+    if (
+        caps
+        or state is not _FRESH
+        or worst > money_cap
+        or needs.prompt_tokens + out > c.context_window
+    ):
         reason = _filter(needs, c, state, out, worst)
         if reason is not None:
             dropped.append(Dropped(c, reason))
             return None
-    expected = needs.expected_output
     expected = expected if expected <= out else out
     ttft = c.ttft if state.ttft is None else state.ttft
     speed = c.tokens_per_second if state.tokens_per_second is None else state.tokens_per_second
