@@ -515,3 +515,33 @@ async def test_a_cancelled_route_gives_its_budget_hold_back(scripted: Callable[.
     status = await router._layers.budget.manager.astatus()  # type: ignore[union-attr]
     assert status[0].held == 0
     assert status[0].spent == 0
+
+
+async def test_a_family_whose_key_is_set_is_used_and_simulated_can_be_asked_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from powertools.router import _setup
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-0000000000000000")
+    setup = await _setup.resolve(
+        providers=[], local_models=None, cloud_providers=None, seed=0
+    )  # auto: every family whose key is set
+    assert [p.name for p in setup.providers] == ["openai"]
+    assert "openai: used" in setup.notes
+    assert not setup.simulated
+    asked = await _setup.resolve(
+        providers=[], local_models=None, cloud_providers=["simulated"], seed=0
+    )
+    assert [p.name for p in asked.providers] == ["simulated"]
+    assert not asked.simulated  # asked for, not a fallback: no warning
+    for provider in (*setup.providers, *asked.providers):
+        await provider.aclose()
+
+
+async def test_two_providers_with_one_name_are_refused(scripted: Callable[..., Any]) -> None:
+    router = LLMRouter(
+        providers=[scripted("openai", ["gpt-4o"]), scripted("openai", ["gpt-4o-mini"])],
+        cloud_providers=[],
+    )
+    with pytest.raises(ConfigurationError, match="two providers are named 'openai'"):
+        await router.route(task="hi")
