@@ -545,3 +545,24 @@ async def test_two_providers_with_one_name_are_refused(scripted: Callable[..., A
     )
     with pytest.raises(ConfigurationError, match="two providers are named 'openai'"):
         await router.route(task="hi")
+
+
+async def test_when_the_first_and_its_hedge_both_fail_the_route_moves_on(
+    scripted: Callable[..., Any],
+) -> None:
+    cloud = scripted("openai", ["gpt-4o-mini", "gpt-4.1-mini", "gpt-4o"], script=["hang", 503])
+    router = LLMRouter(
+        providers=[cloud],
+        cloud_providers=[],
+        explore=0,
+        rate_limits=False,
+        hedge=True,
+        attempt_timeout=0.1,
+    )
+    await router._ready()
+    for c in router.candidates:
+        router._layers.stats_of(c.key).latencies.append(0.001)
+    result = await router.route(task="hi", complexity=0.5)
+    assert result.model == "gpt-4o"
+    failed = {(a.model, a.category, a.hedge) for a in result.attempts if a.outcome == "failed"}
+    assert failed == {("gpt-4o-mini", "timeout", False), ("gpt-4.1-mini", "transient", True)}
