@@ -134,9 +134,7 @@ async def bench_route(rows: list[tuple[str, str, str]]) -> None:
         return await provider.complete(request)
 
     p50, p99 = await timed_calls(bare, 3_000)
-    rows.append(
-        ("the simulated call alone", "(part of route())", f"{p50:.0f} / {p99:.0f} us")
-    )
+    rows.append(("the simulated call alone", "(part of route())", f"{p50:.0f} / {p99:.0f} us"))
     await bench_litellm(rows, messages)
 
 
