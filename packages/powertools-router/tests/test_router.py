@@ -566,3 +566,27 @@ async def test_when_the_first_and_its_hedge_both_fail_the_route_moves_on(
     assert result.model == "gpt-4o"
     failed = {(a.model, a.category, a.hedge) for a in result.attempts if a.outcome == "failed"}
     assert failed == {("gpt-4o-mini", "timeout", False), ("gpt-4.1-mini", "transient", True)}
+
+
+async def test_a_shared_cache_store_answers_another_router(scripted: Callable[..., Any]) -> None:
+    import uuid
+
+    store = f"memory://router-cache-{uuid.uuid4().hex[:8]}"
+    first_cloud = scripted("openai", ["gpt-4o-mini"], text="cached answer")
+    first = LLMRouter(
+        providers=[first_cloud], cloud_providers=[], explore=0, rate_limits=False,
+        cache_ttl=60, cache_store=store,
+    )  # fmt: skip
+    other_cloud = scripted("openai", ["gpt-4o-mini"], text="fresh answer")
+    other = LLMRouter(
+        providers=[other_cloud], cloud_providers=[], explore=0, rate_limits=False,
+        cache_ttl=60, cache_store=store,
+    )  # fmt: skip
+    original = await first.route(task="hi", complexity=0.5)
+    shared = await other.route(task="hi", complexity=0.5)
+    assert not original.cached
+    assert shared.cached
+    assert shared.text == "cached answer"
+    assert shared.cost == 0
+    assert shared.usage == original.usage
+    assert other_cloud.calls == []

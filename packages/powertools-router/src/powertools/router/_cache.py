@@ -3,7 +3,9 @@
 The key is a SHA-256 of the request's content (messages, tools, response format, sampling
 options) and of the routing constraints (quality bar, latency and cost caps), so a request
 that asks for more quality is never answered from a cheaper model's cached answer. Entries
-live in memory (bounded, least recently used out first).
+live in memory (bounded, least recently used out first), or in a ``powertools-session`` store
+shared by a fleet (``cache_store="redis://..."``: the answer's text, model, usage and tool calls
+as JSON, with the store's own expiry where it has one).
 
 >>> from powertools.router._request import Request
 >>> cache = ResponseCache(ttl=60, clock=lambda: 0.0)
@@ -41,10 +43,26 @@ class ResponseCache:
     """Answers by request key, each valid for ``ttl`` seconds."""
 
     def __init__(
-        self, ttl: float, *, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic
+        self,
+        ttl: float,
+        *,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+        store: str | None = None,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         if not ttl > 0:
             raise ConfigurationError(f"cache_ttl={ttl!r} must be a positive number of seconds")
+        self._store: Any = None
+        if store is not None:
+            try:
+                from powertools.session._backend import open_backend
+            except ImportError as exc:
+                raise ConfigurationError(
+                    "cache_store= needs powertools-session: install 'powertools-router[session]'"
+                ) from exc
+            self._store = open_backend(store)
+        self._wall = wall
         self.ttl = ttl
         self.max_entries = max_entries
         self._clock = clock
@@ -68,6 +86,33 @@ class ResponseCache:
         self._entries.move_to_end(key)
         self.hits += 1
         return entry[1]
+
+    async def aget_stored(self, key: str) -> dict[str, Any] | None:
+        """The answer kept in the shared store under ``key``, if fresh."""
+        if self._store is None:
+            return None
+        stored = await self._store.aload(f"router-cache-{key}")
+        if stored is None or stored.snapshot is None:
+            return None
+        data: dict[str, Any] = json.loads(stored.snapshot)
+        if data.get("expires_at", 0.0) <= self._wall():
+            return None
+        return data
+
+    async def aput_stored(self, key: str, answer: dict[str, Any]) -> None:
+        """Keep ``answer`` in the shared store for ``ttl`` seconds (the last writer wins)."""
+        if self._store is None:
+            return
+        name = f"router-cache-{key}"
+        body = json.dumps({**answer, "expires_at": self._wall() + self.ttl}).encode()
+        stored = await self._store.aload(name)
+        token = self._store.initial_token if stored is None else stored.token
+        version = 1 if stored is None else stored.version + 1
+        try:
+            await self._store.areplace(name, body, version, token, self.ttl)
+        except Exception as exc:  # another router stored the same answer first: fine
+            if type(exc).__name__ != "ConflictError":
+                raise
 
     def put(self, key: str, value: Any) -> None:
         """Keep ``value`` for ``ttl`` seconds."""

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from powertools.cost import BudgetExceededError, BudgetManager, CostTracker, usd
+from powertools.cost import BudgetExceededError, BudgetManager, CostTracker, Usage, usd
 from powertools.retry import ErrorCategory
 from powertools.router import _setup
 from powertools.router._attempt import (
@@ -43,7 +43,7 @@ from powertools.router._engine import Decision, Needs, Scored, State, decide
 from powertools.router._hedge import hedged
 from powertools.router._learning import Learner, LearningStore, SessionLearningStore
 from powertools.router._limits import RateLimits
-from powertools.router._request import Request, Response
+from powertools.router._request import FinishReason, Request, Response, ToolCall
 from powertools.router._result import Attempt, RouteResult
 from powertools.router._shape import RouteArgs, build_request, needs_of, quality_signal
 from powertools.router._telemetry import Telemetry
@@ -93,7 +93,8 @@ class LLMRouter:
     ``BudgetManager`` or ``CostTracker``). ``deadline`` is each route's total time in seconds
     and ``attempt_timeout`` caps one attempt. ``explore`` is the largest share of routes that
     explore (0: off, deterministic). ``hedge`` sends a second request when the first is slower
-    than its p95; ``cache_ttl`` answers identical requests from memory for that many seconds.
+    than its p95; ``cache_ttl`` answers identical requests from memory for that many seconds
+    (and from a shared ``powertools-session`` store with ``cache_store="redis://..."``).
     ``overrides`` changes catalogue numbers (``{"gpt-4o": {"quality": 0.9}}``);
     ``learning_store`` is a ``powertools-session`` URL (or a ``LearningStore``) shared by a fleet.
     """
@@ -112,6 +113,7 @@ class LLMRouter:
         explore: float = 0.05,
         hedge: bool = False,
         cache_ttl: float | None = None,
+        cache_store: str | None = None,
         rate_limits: bool | None = None,
         rate_limit_config: Mapping[str, Mapping[str, Any]] | None = None,
         overrides: Mapping[str, Mapping[str, Any]] | None = None,
@@ -145,7 +147,9 @@ class LLMRouter:
             store=store,
             rng=random.Random(seed),  # noqa: S311  (exploration, not security)
         )
-        self._cache = ResponseCache(cache_ttl, clock=clock) if cache_ttl else None
+        self._cache = (
+            ResponseCache(cache_ttl, clock=clock, store=cache_store) if cache_ttl else None
+        )
         self._layers = Layers(
             providers={},
             budget=BudgetGate.of(budget, budget_usd_per_month),
@@ -252,6 +256,8 @@ class LLMRouter:
         if cache_key is not None and (hit := self._cache_get(cache_key)) is not None:
             return hit
         run = await self.start(request, args, complexity, started)
+        if cache_key is not None and (shared := await self._shared_hit(cache_key, run)):
+            return shared
         with self._layers.telemetry.span("route", {"gen_ai.request.model": None}) as span:
             response, tickets = await self._failover(run)
             span.set("gen_ai.provider.name", response.provider)
@@ -260,7 +266,22 @@ class LLMRouter:
         self.learn_from(result, args)
         if cache_key is not None and self._cache is not None:
             self._cache.put(cache_key, result)
+            await self._cache.aput_stored(cache_key, _answer_of(result))
         return result
+
+    async def _shared_hit(self, key: str, run: Run) -> RouteResult | None:
+        assert self._cache is not None
+        data = await self._cache.aget_stored(key)
+        if data is None:
+            return None
+        usage = Usage(**data["usage"])
+        calls = tuple(ToolCall(*c) for c in data["tool_calls"])
+        response = Response(
+            data["text"], data["provider"], data["model"], usage,
+            FinishReason(data["finish_reason"]), calls,
+        )  # fmt: skip
+        result = self.result_of(run, response, [])
+        return replace(result, cached=True, latency_ms=0.0)
 
     async def start(
         self, request: Request, args: RouteArgs, complexity: float, started: float
@@ -613,6 +634,18 @@ class LLMRouter:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+def _answer_of(result: RouteResult) -> dict[str, Any]:
+    """What the shared cache keeps of an answer (JSON)."""
+    return {
+        "text": result.text,
+        "provider": result.provider,
+        "model": result.model,
+        "usage": result.usage.as_dict(),
+        "finish_reason": result.finish_reason.value,
+        "tool_calls": [[c.id, c.name, c.arguments] for c in result.tool_calls],
+    }
 
 
 def _wanted_local(model: str, wanted: tuple[str, ...]) -> bool:
