@@ -1,10 +1,10 @@
 """One ``powertools.retry`` circuit breaker per provider and model, and a look that costs nothing.
 
 This is the router's only adapter onto ``CircuitBreaker``. The decision engine needs to know,
-without side effects, whether a circuit would let a call through: closed, half-open, or open
-but past its recovery time (then it is *probe-able*: the next admitted call is the probe). The
-breaker's own ``admit()`` moves an open circuit to half-open, so the engine must not call it;
-this module follows each breaker's state changes through a listener and answers from them.
+without side effects, whether a circuit would let a call through: closed, half-open with a
+probe slot free, or open. ``CircuitBreaker.available_in()`` answers that without using up a
+probe slot or doing I/O, and its state is a function of time (an open circuit past its recovery
+time reads half-open: *probe-able*, the next admitted call is the probe).
 
 >>> from powertools.retry.testing import FakeClock
 >>> clock = FakeClock()
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from powertools.retry import CircuitBreaker, CircuitState
 from powertools.retry._breaker_state import Admission
@@ -29,14 +28,11 @@ from powertools.retry._breaker_state import Admission
 __all__ = ["Breakers"]
 
 
-@dataclass(slots=True)
-class _Tracked:
-    breaker: CircuitBreaker
-    opened_at: float | None = None
-
-
 class Breakers:
-    """Named circuit breakers, created on first use, all with the same settings."""
+    """Circuit breakers per provider and model, created on first use, all with one setting.
+
+    With ``storage=`` (a Redis URL) every process of a fleet shares each breaker's state.
+    """
 
     def __init__(
         self,
@@ -50,11 +46,11 @@ class Breakers:
         self.recovery_timeout = recovery_timeout
         self.storage = storage
         self._clock = clock
-        self._tracked: dict[str, _Tracked] = {}
+        self._breakers: dict[str, CircuitBreaker] = {}
 
-    def _get(self, key: str) -> _Tracked:
-        tracked = self._tracked.get(key)
-        if tracked is None:
+    def _get(self, key: str) -> CircuitBreaker:
+        breaker = self._breakers.get(key)
+        if breaker is None:
             breaker = CircuitBreaker(
                 f"router:{key}",
                 failure_threshold=self.failure_threshold,
@@ -62,45 +58,38 @@ class Breakers:
                 storage=self.storage,
                 clock=self._clock,
             )
-            tracked = _Tracked(breaker)
-
-            def changed(_old: CircuitState, new: CircuitState, t: _Tracked = tracked) -> None:
-                t.opened_at = self._clock() if new is CircuitState.OPEN else None
-
-            breaker.add_listener(changed)
-            self._tracked[key] = tracked
-        return tracked
+            self._breakers[key] = breaker
+        return breaker
 
     def look(self, key: str) -> tuple[str, float]:
-        """``(state, seconds until probe-able)`` with no side effect on the breaker.
+        """``(state, seconds until a call would be admitted)``, with no side effect.
 
-        ``state`` is ``closed``, ``half_open``, ``open`` or ``probe`` (open, and its recovery
-        time has passed: the next call is let through as the probe).
+        ``state`` is ``closed``, ``open`` (refusing; this includes half-open with every probe
+        slot taken) or ``probe`` (half-open with a slot free: the next call is the probe).
         """
-        tracked = self._tracked.get(key)
-        if tracked is None:
+        breaker = self._breakers.get(key)
+        if breaker is None:
             return "closed", 0.0
-        state = tracked.breaker.state
-        if state is not CircuitState.OPEN:
-            return state.value, 0.0
-        opened = tracked.opened_at if tracked.opened_at is not None else self._clock()
-        wait = opened + self.recovery_timeout - self._clock()
-        return ("probe", 0.0) if wait <= 0 else ("open", wait)
+        wait = breaker.available_in()
+        if wait > 0:
+            return "open", wait
+        state = breaker.state
+        return ("probe", 0.0) if state is CircuitState.HALF_OPEN else (state.value, 0.0)
 
     def admit(self, key: str) -> Admission:
         """Ask the breaker to let one call through (raises ``CircuitOpenError`` if not)."""
-        return self._get(key).breaker.admit()
+        return self._get(key).admit()
 
     def settle(
         self, key: str, admission: Admission, error: BaseException | None, duration: float
     ) -> None:
         """Tell the breaker how the call ended."""
-        self._get(key).breaker.settle(admission, error, duration)
+        self._get(key).settle(admission, error, duration)
 
     def abandon(self, key: str, admission: Admission) -> None:
         """The call was cancelled (a lost hedge): free its probe slot."""
-        self._get(key).breaker.abandon(admission)
+        self._get(key).abandon(admission)
 
     def states(self) -> dict[str, str]:
         """Every breaker's state, for ``stats()`` and ``describe()``."""
-        return {key: self.look(key)[0] for key in sorted(self._tracked)}
+        return {key: self.look(key)[0] for key in sorted(self._breakers)}
