@@ -22,8 +22,8 @@ class Money(Decimal):
     It is a Decimal in every other way (arithmetic on it gives plain Decimals).
 
     >>> amount = usd(25_000_000)
-    >>> f"${amount}", amount == Decimal("2.5E-8")
-    ('$0.000000025', True)
+    >>> f"${amount}", f"{amount:.3e}", amount == Decimal("2.5E-8")
+    ('$0.000000025', '2.500e-8', True)
     """
 
     __slots__ = ()
@@ -31,8 +31,8 @@ class Money(Decimal):
     def __str__(self) -> str:
         return format(Decimal(self), "f")
 
-    def __format__(self, spec: str, context: Context | None = None, /) -> str:
-        return str(self) if not spec else Decimal(self).__format__(spec, context)
+    def __format__(self, spec: str, /) -> str:
+        return str(self) if not spec else format(Decimal(self), spec)
 
 
 def usd(fd: int) -> Money:

@@ -1,0 +1,310 @@
+"""The decision: which candidate to try first, and in which order to fail over. Pure: no I/O.
+
+:func:`decide` is a function of what the request needs (:class:`Needs`), the candidates
+(``_catalog.Candidate``) and what the router has observed of each (:class:`State`). It
+
+1. **filters** out what cannot serve the request: an auth failure, an open circuit (one past
+   its recovery time is "probe-able" and stays in), a missing capability (tools, vision, JSON
+   schema), a context window too small for the prompt plus the answer, a worst case above
+   ``max_cost_usd`` or above what is left of the budget, a rate-limit wait longer than the
+   deadline allows;
+2. **scores** the rest: expected cost (prices x token estimate, at the prompt's tier),
+   predicted latency (rate-limit wait + time to first token + answer / speed), quality for
+   this complexity;
+3. **picks the cheapest candidate that meets the quality and latency bar** (ties: higher
+   quality, then lower latency, then name), so a larger budget never buys a pricier model when
+   a cheaper one is good enough, and a free local model that is good enough always wins. The
+   ones below the bar follow, closest to it first: the graceful-degradation order.
+
+The same inputs give the same decision, whatever the order of the candidates.
+
+>>> from powertools.router.providers.simulated import SimulatedProvider
+>>> import asyncio
+>>> from powertools.router._catalog import Catalog
+>>> infos = asyncio.run(SimulatedProvider().models())
+>>> candidates = [Catalog().candidate(i) for i in infos]
+>>> d = decide(Needs(prompt_tokens=50, max_tokens=500, complexity=0.3, required_quality=0.5),
+...            candidates)
+>>> d.chosen.candidate.local, d.chosen.cost_fd
+(True, 0)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from powertools.cost import usd
+from powertools.router._catalog import Candidate, quality_at
+
+__all__ = ["Decision", "Dropped", "Needs", "Scored", "State", "decide"]
+
+_EXPECTED_OUTPUT = 400  # tokens of a typical answer, when max_tokens allows it
+
+
+@dataclass(slots=True, frozen=True)
+class Needs:
+    """What one request needs. Money in femto-dollars; ``time_left`` in seconds."""
+
+    prompt_tokens: int
+    max_tokens: int
+    complexity: float
+    required_quality: float
+    max_latency_ms: float | None = None
+    max_cost_fd: int | None = None
+    budget_fd: int | None = None
+    time_left: float | None = None
+    tools: bool = False
+    vision: bool = False
+    json_schema: bool = False
+    output_tokens: int | None = None
+
+    @property
+    def expected_output(self) -> int:
+        """The answer's expected length in tokens."""
+        if self.output_tokens is not None:
+            return min(self.output_tokens, self.max_tokens)
+        return min(_EXPECTED_OUTPUT, self.max_tokens)
+
+
+@dataclass(slots=True, frozen=True)
+class State:
+    """What the router has observed of one candidate (``None``: use the catalogue's prior)."""
+
+    quality: float | None = None
+    quality_sd: float = 0.1
+    ttft: float | None = None
+    tokens_per_second: float | None = None
+    breaker: str = "closed"  # closed, open, probe (open past its recovery time), half_open
+    breaker_wait: float = 0.0
+    blocked: str | None = None
+    rate_wait: float = 0.0
+    explored: bool = False
+
+
+_FRESH = State()
+
+
+@dataclass(slots=True, frozen=True)
+class Scored:
+    """A candidate that passed the filters, with its numbers."""
+
+    candidate: Candidate
+    cost_fd: int
+    worst_fd: int
+    latency_ms: float
+    quality: float
+    quality_sd: float
+    max_tokens: int
+    meets_quality: bool
+    meets_latency: bool
+    state: State
+
+    @property
+    def meets_bar(self) -> bool:
+        """Whether it meets both the quality and the latency bar."""
+        return self.meets_quality and self.meets_latency
+
+    @property
+    def cost(self) -> Decimal:
+        """The expected cost in dollars."""
+        return usd(self.cost_fd)
+
+
+@dataclass(slots=True, frozen=True)
+class Dropped:
+    """A candidate the filters removed, and why (one sentence)."""
+
+    candidate: Candidate
+    reason: str
+
+
+# One kept candidate's numbers, ordered as the "meets the bar" group sorts them:
+# (cost_fd, -quality, latency_ms, key, candidate, state, worst_fd, max_tokens, quality, meets_q,
+#  meets_latency). Plain tuples: the engine builds one per candidate per route.
+_Row = tuple[int, float, float, str, Candidate, State, int, int, float, bool, bool]
+
+
+@dataclass(slots=True)
+class Decision:
+    """The ranking (``ranked[0]`` is the choice), what was dropped, and a confidence in [0, 1].
+
+    The ranking is kept as rows and turned into :class:`Scored` objects when asked for, so a
+    route that succeeds at its first candidate builds one.
+    """
+
+    needs: Needs
+    rows: tuple[_Row, ...]
+    dropped: tuple[Dropped, ...]
+    confidence: float
+    _scored: dict[int, Scored] = field(default_factory=dict, compare=False, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def at(self, index: int) -> Scored:
+        """The candidate ranked ``index`` (0 is the choice)."""
+        found = self._scored.get(index)
+        if found is None:
+            found = self._scored[index] = _scored(self.rows[index])
+        return found
+
+    @property
+    def ranked(self) -> tuple[Scored, ...]:
+        """Every candidate that passed the filters, in failover order."""
+        return tuple(self.at(i) for i in range(len(self.rows)))
+
+    @property
+    def chosen(self) -> Scored | None:
+        """The first candidate to try, or ``None`` when every candidate was dropped."""
+        return self.at(0) if self.rows else None
+
+    def explain(self) -> str:
+        """Every candidate, why it was dropped or where it ranked, with the numbers."""
+        from powertools.router._explain import explain
+
+        return explain(self)
+
+
+def _scored(row: _Row) -> Scored:
+    cost, _, latency, _, c, state, worst, out, quality, meets_q, meets_l = row
+    return Scored(c, cost, worst, latency, quality, state.quality_sd, out, meets_q, meets_l, state)
+
+
+_NO_STATES: Mapping[str, State] = {}
+
+
+def decide(
+    needs: Needs,
+    candidates: Sequence[Candidate],
+    states: Mapping[str, State] | None = None,
+) -> Decision:
+    """Filter, score and rank ``candidates`` for ``needs`` (see the module docstring)."""
+    get = (states or _NO_STATES).get
+    checks = _precomputed(needs)
+    good: list[_Row] = []
+    rest: list[_Row] = []
+    dropped: list[Dropped] = []
+    for candidate in candidates:
+        row = _row(needs, candidate, get(candidate.key, _FRESH), checks, dropped)
+        if row is not None:
+            (good if row[9] and row[10] else rest).append(row)
+    good.sort(key=_first_four)
+    rest.sort(key=_degraded_order)
+    rows = (*good, *rest)
+    if dropped:
+        dropped.sort(key=lambda d: d.candidate.key)
+    confidence = _confidence(needs, rows[0]) if rows else 0.0
+    return Decision(needs, rows, tuple(dropped), confidence)
+
+
+def _first_four(row: _Row) -> tuple[int, float, float, str]:
+    return row[0], row[1], row[2], row[3]
+
+
+_NO_CAP = 1 << 127
+
+
+def _precomputed(needs: Needs) -> tuple[bool, int, int]:
+    """Per request, once: whether capabilities need checking, the money cap, the answer size."""
+    caps = needs.tools or needs.vision or needs.json_schema
+    caps_money = [v for v in (needs.max_cost_fd, needs.budget_fd) if v is not None]
+    return caps, min(caps_money, default=_NO_CAP), needs.expected_output
+
+
+def _row(
+    needs: Needs,
+    c: Candidate,
+    state: State,
+    pre: tuple[bool, int, int],
+    dropped: list[Dropped],
+) -> _Row | None:
+    out = needs.max_tokens if needs.max_tokens <= c.max_output else c.max_output
+    worst = c.worst_case_fd(needs.prompt_tokens, out)
+    caps, money_cap, expected = pre
+    # the common case (fresh, fits, affordable) skips _filter, which only says why not
+    if (
+        caps
+        or state is not _FRESH
+        or worst > money_cap
+        or needs.prompt_tokens + out > c.context_window
+    ):
+        reason = _filter(needs, c, state, out, worst)
+        if reason is not None:
+            dropped.append(Dropped(c, reason))
+            return None
+    expected = expected if expected <= out else out
+    ttft = c.ttft if state.ttft is None else state.ttft
+    speed = c.tokens_per_second if state.tokens_per_second is None else state.tokens_per_second
+    latency = (state.rate_wait + ttft + expected / (speed if speed > 1e-6 else 1e-6)) * 1000.0
+    quality = quality_at(c.quality, needs.complexity) if state.quality is None else state.quality
+    meets_latency = needs.max_latency_ms is None or latency <= needs.max_latency_ms
+    cost = c.expected_cost_fd(needs.prompt_tokens, expected)
+    meets_q = quality >= needs.required_quality
+    return cost, -quality, latency, c.key, c, state, worst, out, quality, meets_q, meets_latency
+
+
+def _degraded_order(row: _Row) -> tuple[int, float, int, str]:
+    # below the bar: those that meet the quality bar first (fastest first), then by quality
+    if row[9]:
+        return (0, row[2], row[0], row[3])
+    return (1, row[1], row[0], row[3])
+
+
+def _filter(needs: Needs, c: Candidate, state: State, out: int, worst: int) -> str | None:
+    if state.blocked is not None:
+        return state.blocked
+    if state.breaker == "open":
+        return f"circuit open after repeated failures (probe-able in {state.breaker_wait:.1f} s)"
+    missing = _missing_capability(needs, c)
+    if missing is not None:
+        return f"cannot {missing}"
+    if needs.prompt_tokens + out > c.context_window:
+        return (
+            f"context window {c.context_window:,} tokens < prompt ~{needs.prompt_tokens:,} "
+            f"+ answer {out:,}"
+        )
+    return _money_or_time(needs, state, worst)
+
+
+def _missing_capability(needs: Needs, c: Candidate) -> str | None:
+    caps = c.capabilities
+    if needs.tools and not caps.tools:
+        return "call tools"
+    if needs.vision and not caps.vision:
+        return "read images"
+    if needs.json_schema and not caps.json_schema:
+        return "follow a JSON schema"
+    return None
+
+
+def _money_or_time(needs: Needs, state: State, worst: int) -> str | None:
+    if needs.max_cost_fd is not None or needs.budget_fd is not None:
+        if needs.max_cost_fd is not None and worst > needs.max_cost_fd:
+            return f"worst case ${usd(worst)} > max_cost_usd ${usd(needs.max_cost_fd)}"
+        if needs.budget_fd is not None and worst > needs.budget_fd:
+            return f"worst case ${usd(worst)} > budget left ${usd(needs.budget_fd)}"
+    if needs.time_left is not None and state.rate_wait > needs.time_left:
+        return (
+            f"rate limit wait ~{state.rate_wait:.1f} s > the {needs.time_left:.1f} s "
+            "the deadline leaves"
+        )
+    return None
+
+
+def _phi(z: float) -> float:
+    return 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
+
+
+def _confidence(needs: Needs, row: _Row) -> float:
+    """How likely the choice meets the bar: P(quality >= bar) x P(latency <= max)."""
+    latency, state, quality = row[2], row[5], row[8]
+    p_quality = _phi((quality - needs.required_quality) / max(state.quality_sd, 0.02))
+    p_latency = 1.0
+    if needs.max_latency_ms is not None:
+        spread = max(0.35 * latency, 1.0)
+        p_latency = _phi((needs.max_latency_ms - latency) / spread)
+    health = 0.7 if state.breaker in ("probe", "half_open") else 1.0
+    return round(p_quality * p_latency * health, 3)
