@@ -199,3 +199,44 @@ def test_retention_never_deletes_a_siblings_live_file(tmp_path: Path) -> None:
     sink.close()
     assert sibling.exists()  # before: matched app.*.jsonl* and was deleted
     assert sink.rotated_files() == []
+
+
+def test_retention_and_compression_together_lose_no_queued_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several rotations queue up behind a slow gzip; retention in the first batch removes
+    the oldest queued raw files, and the later batches must skip them, not fail on them."""
+    from powertools.logging.sinks import file as file_module
+
+    gate, failures = threading.Event(), []
+    copy = file_module.shutil.copyfileobj
+
+    def slow_first_copy(src: Any, dst: Any) -> None:
+        gate.wait(30)
+        copy(src, dst)
+
+    monkeypatch.setattr(file_module.shutil, "copyfileobj", slow_first_copy)
+    clock = FakeClock()
+    sink = FileSink(tmp_path / "app.jsonl", max_bytes=300, retention=2, compress=True, clock=clock)
+    real_compress = sink._compress_all
+
+    def recording(targets: list[Path]) -> None:
+        try:
+            real_compress(targets)
+        except Exception as exc:
+            failures.append(exc)
+            raise
+
+    assert sink._gzip is not None
+    monkeypatch.setattr(sink._gzip, "_send", recording)
+    log = StructuredLogger("f", sinks=[sink], clock=clock)
+    for n in range(40):
+        clock.now += 1
+        log.info("tick", n=n, padding="x" * 40)
+    gate.set()
+    sink.flush()
+    rotated = sink.rotated_files()
+    assert failures == []
+    assert len(rotated) == 2
+    assert all(p.name.endswith(".gz") for p in rotated)
+    sink.close()

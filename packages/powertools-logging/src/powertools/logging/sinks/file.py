@@ -123,6 +123,8 @@ class FileSink:
 
     def _compress_all(self, targets: list[Path]) -> None:
         for target in targets:
+            if not target.exists():
+                continue  # already past retention: an earlier batch's retention removed it
             partial = target.with_name(target.name + ".gz.part")
             with open(target, "rb") as raw, gzip.open(partial, "wb") as packed:
                 shutil.copyfileobj(raw, packed)
