@@ -51,8 +51,14 @@ def test_recover_falls_back_to_the_previous_snapshot(session_dir: Path) -> None:
     (session_dir / "s.snap").write_bytes(b"garbage")
     s = Session.recover("s")
     assert s.get_all() == {"a": 1}
-    assert s.version == 1  # the version of the previous snapshot
-    assert (session_dir / "s.snap.corrupt").read_bytes() == b"garbage"
+    assert s.version == 2  # saved after the newest version still readable (the garbage shows none)
+    assert s.recovery is not None
+    assert [d.split(": ")[0] for d in s.recovery.damaged] == [str(session_dir / "s.snap")]
+    kept = list((session_dir / "s.quarantine").iterdir())
+    assert [p.read_bytes() for p in kept] == [b"garbage"]
+    with pytest.raises(CorruptSessionError, match="not accepted yet"):
+        Session("s")
+    assert Session.recover("s", accept=True).get_all() == {"a": 1}
     assert Session("s").get_all() == {"a": 1}
 
 
@@ -73,8 +79,12 @@ def test_torn_journal_tail_is_cut_off(session_dir: Path) -> None:
     journal = session_dir / "s.journal"
     whole = journal.read_bytes()
     journal.write_bytes(whole[:-3])  # the second write was torn: never acknowledged
-    assert Session("s").get_all() == {"a": 1}
+    opened = Session("s")
+    assert opened.get_all() == {"a": 1}
+    assert opened.recovery is not None and "torn last record" in opened.recovery.notes[0]
     assert len(journal.read_bytes()) < len(whole) - 3
+    kept = list((session_dir / "s.quarantine").iterdir())
+    assert [p.read_bytes() for p in kept] == [whole[len(journal.read_bytes()) : -3]]
     again = Session("s")
     again.set("c", 3)
     assert Session("s").get_all() == {"a": 1, "c": 3}
@@ -88,9 +98,13 @@ def test_damage_in_the_middle_of_the_journal_is_corruption(session_dir: Path) ->
     data = bytearray(journal.read_bytes())
     data[20] ^= 0xFF
     journal.write_bytes(bytes(data))
-    with pytest.raises(CorruptSessionError, match="damaged record"):
+    with pytest.raises(CorruptSessionError, match="checksum mismatch"):
         Session("s")
-    assert Session.recover("s").get_all() == {}
+    # The two intact records after the damaged one are recovered, not thrown away.
+    recovered = Session.recover("s")
+    assert recovered.get_all() == {"k1": 1, "k2": 2}
+    assert recovered.recovery is not None
+    assert recovered.recovery.missing == ((1, 1),)
 
 
 def test_copied_snapshot_of_another_session_is_refused(session_dir: Path) -> None:
