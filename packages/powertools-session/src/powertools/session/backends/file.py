@@ -33,6 +33,7 @@ from powertools.session.errors import ConflictError, CorruptSessionError
 __all__ = ["FileBackend"]
 
 _SUFFIXES = (".snap", ".journal")
+_HIGH_WATER = struct.Struct(">Q")
 
 
 @dataclass(slots=True, frozen=True)
@@ -114,6 +115,7 @@ class FileBackend(JournalingBackend):
         self._thread_lock = threading.Lock()
         self._leases: dict[str, int] = {}
         self._bad_snapshots: set[str] = set()
+        self._lock_fd = -1
 
     @classmethod
     def from_url(cls, url: str, durability: Durability) -> FileBackend:
@@ -151,10 +153,22 @@ class FileBackend(JournalingBackend):
                 if current == os.fstat(fd).st_ino:
                     break
                 os.close(fd)  # ``delete`` removed this lock file while we waited: lock anew
+            self._lock_fd = fd
             try:
                 yield
             finally:
+                self._lock_fd = -1
                 os.close(fd)
+
+    def _high_water(self) -> int:
+        """The newest version acknowledged here, as the lock file records it (0: none)."""
+        raw = os.pread(self._lock_fd, _HIGH_WATER.size, 0)
+        return _HIGH_WATER.unpack(raw)[0] if len(raw) == _HIGH_WATER.size else 0
+
+    def _set_high_water(self, version: int) -> None:
+        """Record ``version`` once its bytes are written (fsynced first, for power): a journal
+        that ends before it has lost acknowledged records."""
+        os.pwrite(self._lock_fd, _HIGH_WATER.pack(version), 0)
 
     def _fsync_dir(self) -> None:
         _fsync_path(self.root)
@@ -216,10 +230,11 @@ class FileBackend(JournalingBackend):
         for record in records:
             with contextlib.suppress(CorruptSessionError):
                 version = max(version, version_of(record, str(journal_path)))
+        version = max(version, self._high_water())
         marker_path = self._marker(name)
         marker = _read(marker_path)
         self._marks[name] = _Mark(_stat_key(snap_path), _size(journal_path), version)
-        if snapshot is None and fallback is None and not records and not damaged and not marker:
+        if not (snapshot or fallback or records or damaged or marker or version):
             return None
         return Stored(
             snapshot,
@@ -235,6 +250,7 @@ class FileBackend(JournalingBackend):
             fallback_location=str(prev_path),
             marker=None if marker is None else marker.decode("utf-8", "replace"),
             marker_location=str(marker_path),
+            version_is_recorded=True,
         )
 
     def _current(self, name: str) -> int:
@@ -267,6 +283,7 @@ class FileBackend(JournalingBackend):
                 os.close(fd)
             if size == len(record) and self.durability == "power":
                 self._fsync_dir()
+            self._set_high_water(version)
             self._marks[name] = _Mark(_stat_key(snap), size, version)
             return version
 
@@ -303,6 +320,7 @@ class FileBackend(JournalingBackend):
             self._write_file(snap, snapshot)
             if self.durability == "power":
                 self._fsync_dir()
+            self._set_high_water(version)
             self._truncate(journal)
             self._marks[name] = _Mark(_stat_key(snap), 0, version)
             return version

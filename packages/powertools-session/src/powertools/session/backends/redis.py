@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 from powertools.session._backend import (
     Durability,
     JournalingBackend,
+    Piece,
     Stored,
     Token,
     require_extra,
@@ -24,7 +25,22 @@ __all__ = ["RedisBackend"]
 
 _LOAD = """
 return {redis.call('GET', KEYS[1]), redis.call('LRANGE', KEYS[2], 0, -1),
-        tonumber(redis.call('GET', KEYS[3]) or '0')}
+        tonumber(redis.call('GET', KEYS[3]) or '0'), redis.call('GET', KEYS[4])}
+"""
+
+# KEYS: ver, quarantine hash, mark. ARGV: expected, report, then label/bytes pairs.
+_QUARANTINE = """
+if tonumber(redis.call('GET', KEYS[1]) or '0') ~= tonumber(ARGV[1]) then return 0 end
+for i = 3, #ARGV, 2 do redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1]) end
+redis.call('SET', KEYS[3], ARGV[2])
+return 1
+"""
+
+# KEYS: snap, log, ver. ARGV: expected.
+_DELETE_IF = """
+if tonumber(redis.call('GET', KEYS[3]) or '0') ~= tonumber(ARGV[1]) then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+return 1
 """
 
 # KEYS: snap, log, ver. ARGV: expected, new version, bytes, ttl ms (0: none), mode.
@@ -63,6 +79,8 @@ class RedisBackend(JournalingBackend):
         self._load = client.register_script(_LOAD)
         self._write = client.register_script(_WRITE)
         self._release = client.register_script(_RELEASE)
+        self._quarantine = client.register_script(_QUARANTINE)
+        self._delete_if = client.register_script(_DELETE_IF)
 
     @classmethod
     def from_url(cls, url: str, durability: Durability) -> RedisBackend:
@@ -84,12 +102,16 @@ class RedisBackend(JournalingBackend):
         tag = f"{{{self.prefix}:{name}}}"
         return [f"{tag}:snap", f"{tag}:log", f"{tag}:ver"]
 
+    def _where(self, name: str) -> str:
+        return f"redis://{self.url} key {{{self.prefix}:{name}}}"
+
     def load(self, name: str, recover: bool = False) -> Stored | None:
-        """Snapshot, journal and version, read in one script (one consistent moment)."""
-        snap, records, version = self._load(keys=self._keys(name))
-        if snap is None and not records:
+        """Snapshot, journal, version and recovery mark, read in one script (one moment)."""
+        tag = f"{{{self.prefix}:{name}}}"
+        snap, records, version, marker = self._load(keys=[*self._keys(name), f"{tag}:damaged"])
+        if snap is None and not records and not version and marker is None:
             return None
-        where = f"redis://{self.url} key {{{self.prefix}:{name}}}"
+        where = self._where(name)
         return Stored(
             snap,
             list(records),
@@ -98,7 +120,34 @@ class RedisBackend(JournalingBackend):
             f"{where}:snap",
             f"{where}:log",
             sum(map(len, records)),
+            marker=None if marker is None else marker.decode("utf-8", "replace"),
+            marker_location=f"{where}:damaged",
+            version_is_recorded=True,
         )
+
+    def quarantine_location(self, name: str) -> str:
+        """The hash ``{prefix:name}:quarantine`` (field: piece label)."""
+        return f"{self._where(name)}:quarantine"
+
+    def quarantine(self, name: str, pieces: list[Piece], report: str, expected: Token) -> Token:
+        """Copy the damaged pieces into the quarantine hash and set the mark, in one script."""
+        tag = f"{{{self.prefix}:{name}}}"
+        args: list[object] = [int(expected or 0), report]
+        for piece in pieces:
+            if piece.data:
+                args += [piece.label, piece.data]
+        keys = [f"{tag}:ver", f"{tag}:quarantine", f"{tag}:damaged"]
+        if not self._quarantine(keys=keys, args=args):
+            raise ConflictError(name, int(expected or 0), None)
+        return expected
+
+    def accept(self, name: str) -> None:
+        """Delete the mark; the quarantine hash stays."""
+        self.client.delete(f"{{{self.prefix}:{name}}}:damaged")
+
+    def delete_if(self, name: str, expected: Token) -> bool:
+        """Delete the three keys if the version is still ``expected`` (one script)."""
+        return bool(self._delete_if(keys=self._keys(name), args=[int(expected or 0)]))
 
     def _cas(
         self,
