@@ -91,7 +91,8 @@ def test_torn_journal_tail_is_cut_off_and_kept(session_dir: Path) -> None:
     torn = _torn_append(session_dir, "s", cut=3)
     opened = Session("s")
     assert opened.get_all() == {"a": 1, "b": 2}
-    assert opened.recovery is not None and "torn last record" in opened.recovery.notes[0]
+    assert opened.recovery is not None
+    assert "torn last record" in opened.recovery.notes[0]
     kept = list((session_dir / "s.quarantine").iterdir())
     assert [p.read_bytes() for p in kept] == [torn]
     again = Session("s")
@@ -109,7 +110,8 @@ def test_an_acknowledged_record_cut_off_is_reported_not_dropped(session_dir: Pat
         Session("s")
     recovered = Session.recover("s")
     assert recovered.get_all() == {"a": 1}
-    assert recovered.recovery is not None and recovered.recovery.missing == ((2, 2),)
+    assert recovered.recovery is not None
+    assert recovered.recovery.missing == ((2, 2),)
 
 
 def test_damage_in_the_middle_of_the_journal_is_corruption(session_dir: Path) -> None:

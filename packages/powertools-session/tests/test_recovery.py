@@ -51,7 +51,8 @@ def test_1_the_only_snapshot_truncated_raises_and_stays_raising(session_dir: Pat
         Session.recover("s")
     fresh = Session.recover("s", accept=True)  # the user accepts that nothing could be saved
     assert fresh.get_all() == {}
-    assert fresh.recovery is not None and fresh.recovery.accepted
+    assert fresh.recovery is not None
+    assert fresh.recovery.accepted
     assert Session("s").get_all() == {}
     assert _quarantined(session_dir) == [damaged]
 
@@ -71,7 +72,8 @@ def test_2_a_flipped_byte_in_the_first_record_loses_only_that_record(session_dir
     assert recovered.get_all() == {"k1": 1, "k2": 2}
     report = recovered.recovery
     assert report is not None
-    assert report.missing == ((1, 1),) and report.recovered == ((2, 3),)
+    assert report.missing == ((1, 1),)
+    assert report.recovered == ((2, 3),)
     assert report.damaged == (f"{journal} bytes 0-{first_end}: checksum mismatch",)
     assert _quarantined(session_dir) == [bytes(damaged)]
 
@@ -138,7 +140,8 @@ def test_the_mark_keeps_the_report_for_a_later_recover(session_dir: Path) -> Non
     _flip(session_dir / "s.journal", 20)
     first = Session.recover("s").recovery
     again = Session.recover("s").recovery
-    assert isinstance(again, RecoveryReport) and first is not None
+    assert isinstance(again, RecoveryReport)
+    assert first is not None
     assert (again.damaged, again.missing, again.quarantine) == (
         first.damaged,
         first.missing,
@@ -155,7 +158,8 @@ def test_a_store_problem_fills_stored_problems(session_dir: Path) -> None:
     journal = session_dir / "s.journal"
     journal.write_bytes(journal.read_bytes() + b"PTS1\x00\x00")  # a torn start of a record
     stored = open_backend(session_dir.as_uri()).load("s")
-    assert stored is not None and len(stored.problems) == 1
+    assert stored is not None
+    assert len(stored.problems) == 1
     assert "torn last record (6 bytes at byte" in stored.problems[0]
 
 
@@ -184,7 +188,8 @@ def test_4_a_damaged_middle_record_keeps_the_records_after_it(journal_store: str
         s.set(f"k{i}", i)
     backend = open_backend(journal_store)
     stored = backend.load("s")
-    assert stored is not None and len(stored.records) == 3
+    assert stored is not None
+    assert len(stored.records) == 3
     middle = bytearray(stored.records[1])
     middle[-2] ^= 0x01
     _overwrite_record(journal_store, 1, bytes(middle))
@@ -192,7 +197,8 @@ def test_4_a_damaged_middle_record_keeps_the_records_after_it(journal_store: str
         Session("s", store=journal_store)
     recovered = Session.recover("s", store=journal_store)
     assert recovered.get_all() == {"k0": 0, "k2": 2}
-    assert recovered.recovery is not None and recovered.recovery.missing == ((2, 2),)
+    assert recovered.recovery is not None
+    assert recovered.recovery.missing == ((2, 2),)
     assert bytes(middle) in _quarantine_of(journal_store)
     with pytest.raises(CorruptSessionError, match="not accepted yet"):
         Session("s", store=journal_store)
@@ -212,8 +218,12 @@ def _overwrite_record(store: str, index: int, data: bytes) -> None:
         with redis.Redis.from_url(url) as client:
             client.lset(f"{{{query}:s}}:log", index, data)
     else:
-        _postgres(store, "UPDATE {t}_journal SET record = $1 WHERE name = 's' AND version = $2",
-                  data, index + 1)
+        _postgres(
+            store,
+            "UPDATE {t}_journal SET record = $1 WHERE name = 's' AND version = $2",
+            data,
+            index + 1,
+        )
 
 
 def _quarantine_of(store: str) -> list[bytes]:

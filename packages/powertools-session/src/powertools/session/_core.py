@@ -176,7 +176,9 @@ class Core:
         rebuilt = rebuild(self.codec, self.name, stored)
         if rebuilt.damaged or rebuilt.missing:
             where = self.backend.quarantine_location(self.name)
-            return Recovery(stored, rebuilt, rebuilt.report(self.name, stored.problems, where), True)
+            return Recovery(
+                stored, rebuilt, rebuilt.report(self.name, stored.problems, where), True
+            )
         if stored.marker is not None:
             marked = RecoveryReport.from_json(stored.marker, self.name)
             return Recovery(stored, rebuilt, marked, False)
@@ -331,5 +333,7 @@ class Core:
         else:
             merged = policy(theirs, ours)
         if not isinstance(merged, dict):
-            raise TypeError(f"on_conflict merge function returned {type(merged).__qualname__}, not a dict")
+            raise TypeError(
+                f"on_conflict merge function returned {type(merged).__qualname__}, not a dict"
+            )
         return self.prepare([["all", merged]])

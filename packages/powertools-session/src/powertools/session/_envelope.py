@@ -25,7 +25,15 @@ from powertools.session._encryption import Keyring
 from powertools.session._serializers import Serializer
 from powertools.session.errors import CorruptSessionError, DecryptionError, SettingsMismatch
 
-__all__ = ["MAGIC", "Codec", "Header", "SettingsMismatch", "peek_header", "scan_journal", "version_of"]
+__all__ = [
+    "MAGIC",
+    "Codec",
+    "Header",
+    "SettingsMismatch",
+    "peek_header",
+    "scan_journal",
+    "version_of",
+]
 
 MAGIC = b"PTS1"
 FORMAT = 1
@@ -116,18 +124,18 @@ def _frame(data: bytes, pos: int) -> tuple[str, int, str]:
             return "torn", len(data), f"{left} bytes, shorter than a header"
         return "bad", pos, "not a record (bad magic)"
     magic, length, crc = _PREFIX.unpack_from(data, pos)
-    if magic != MAGIC:
-        return "bad", pos, "not a record (bad magic)"
     end = pos + _PREFIX.size + length
-    if end > len(data):
+    if magic != MAGIC:
+        why = "not a record (bad magic)"
+    elif end <= len(data):
+        why = "" if zlib.crc32(data[pos + _PREFIX.size : end]) == crc else "checksum mismatch"
+    elif zlib.crc32(data[pos + _PREFIX.size :]) == crc:
         # A length field flipped upwards also looks short: the rest matching its checksum
         # tells a complete record with a damaged length from one cut short.
-        if zlib.crc32(data[pos + _PREFIX.size :]) == crc:
-            return "bad", pos, "length field damaged"
+        why = "length field damaged"
+    else:
         return "torn", len(data), f"{left - _PREFIX.size} of {length} bytes"
-    if zlib.crc32(data[pos + _PREFIX.size : end]) != crc:
-        return "bad", pos, "checksum mismatch"
-    return "ok", end, ""
+    return ("bad", pos, why) if why else ("ok", end, "")
 
 
 def _resync(data: bytes, pos: int) -> int | None:

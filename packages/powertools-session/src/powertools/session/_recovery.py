@@ -195,7 +195,7 @@ def _base(codec: Codec, name: str, stored: Stored, out: Rebuilt) -> None:
         return
 
 
-def _replay(codec: Codec, name: str, where: str, label: str, blob: bytes, out: Rebuilt) -> None:
+def _replay(codec: Codec, name: str, blob: bytes, out: Rebuilt, *, where: str, label: str) -> None:
     """Apply one journal record if it is intact and newer than the state."""
     try:
         header, ops = codec.open(blob, where, name)
@@ -230,7 +230,7 @@ def rebuild(codec: Codec, name: str, stored: Stored) -> Rebuilt:
     out.damaged += stored.damaged
     for i, blob in enumerate(stored.records):
         where = f"{stored.journal_location} record {i + 1}"
-        _replay(codec, name, where, f"record-{i + 1}", blob, out)
+        _replay(codec, name, blob, out, where=where, label=f"record-{i + 1}")
     if stored.version_is_recorded and stored.version > out.version:
         out.missing.append((out.version + 1, stored.version))
     elif stored.version_is_recorded and stored.version < out.version:

@@ -137,9 +137,7 @@ class Session(SessionBase):
         with self._lock:
             self._load()
 
-    def update_with(
-        self, fn: Callable[[dict[str, Any]], dict[str, Any] | None]
-    ) -> dict[str, Any]:
+    def update_with(self, fn: Callable[[dict[str, Any]], dict[str, Any] | None]) -> dict[str, Any]:
         """Read, apply ``fn``, write only if nobody wrote in between, else retry on the newest.
 
         ``fn`` gets a copy of the data and returns the new data (or changes it in place and

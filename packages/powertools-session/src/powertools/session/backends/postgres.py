@@ -160,7 +160,9 @@ class PostgresBackend(JournalingBackend):
             version_is_recorded=True,
         )
 
-    async def _quarantine(self, name: str, pieces: list[Piece], report: str, expected: Token) -> Token:
+    async def _quarantine(
+        self, name: str, pieces: list[Piece], report: str, expected: Token
+    ) -> Token:
         kept = [p for p in pieces if p.data]
         labels, blobs = [p.label for p in kept], [p.data for p in kept]
         pool = await self._pool()
