@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from powertools.session._backend import Backend, JournalingBackend, Piece, Stored, Token
+from powertools.session._encoded import Change, Encoded
 from powertools.session._envelope import Codec, Header, peek_header
 from powertools.session._recovery import Op, Rebuilt, RecoveryReport, apply_ops, log, rebuild
+from powertools.session._serializers import JsonSerializer
 from powertools.session.errors import CorruptSessionError, UnserializableValueError
 
 __all__ = [
@@ -121,11 +123,16 @@ class Core:
         self.journal_bytes = 0
         self.snapshot_bytes = 0
         self.needs_snapshot = False
-        self._prepared: tuple[list[Op], bytes] = ([], b"")
+        self._prepared: tuple[list[Op], bytes, list[Change] | None] = ([], b"", None)
         self._base: dict[str, Any] = {}
+        serializer = codec.serializer
+        self.encoded = Encoded(serializer) if isinstance(serializer, JsonSerializer) else None
+        self._ratio = 1.0  # sealed / serialized size of the last record: compression's effect
 
     # -- reading -------------------------------------------------------------------------
     def _empty(self) -> None:
+        if self.encoded is not None:
+            self.encoded.clear()
         self.data, self.version, self.token = {}, 0, self.backend.initial_token
         self.journal_bytes = self.snapshot_bytes = 0
 
@@ -159,6 +166,8 @@ class Core:
 
     def _adopt(self, stored: Stored, rebuilt: Rebuilt) -> None:
         # Versions only grow: a recovery to older data is saved as a version after the newest.
+        if self.encoded is not None:
+            self.encoded.clear()
         self.data, self.token = rebuilt.data, stored.token
         self.version = max(stored.version, rebuilt.version)
         self.journal_bytes = stored.journal_bytes
@@ -219,37 +228,71 @@ class Core:
                     f"{type(self.data[op[1]]).__qualname__}"
                 )
         try:
-            body = self.codec.serializer.dumps(ops)
-            decoded: list[Op] = self.codec.serializer.loads(body)
+            self._prepared = self._encode(ops)  # plan() reuses the bytes instead of encoding twice
         except UnserializableValueError:
             raise
         except (TypeError, ValueError, OverflowError, RecursionError) as exc:
             raise UnserializableValueError(f"value cannot be stored: {exc}") from exc
-        self._prepared = (decoded, body)  # plan() reuses the bytes instead of encoding twice
-        return decoded
+        return self._prepared[0]
+
+    def _encode(self, ops: list[Op]) -> tuple[list[Op], bytes, list[Change] | None]:
+        if self.encoded is not None:
+            done = self.encoded.prepare(ops)
+            if done is not None:
+                return done
+        body = self.codec.serializer.dumps(ops)
+        return self.codec.serializer.loads(body), body, None
+
+    def _changes(self, ops: list[Op]) -> list[Change] | None:
+        """The prepared changes as bytes, when ``ops`` are exactly what was prepared last."""
+        if self.pending or ops is not self._prepared[0]:
+            return None
+        return self._prepared[2]
 
     def _header(self, kind: str, version: int) -> Header:
         expires = None if self.ttl is None else self.clock() + self.ttl
         return Header(kind, self.name, version, self.codec.serializer.name, expires_at=expires)
 
     def plan(self, ops: list[Op]) -> Write:
-        """The write that persists pending changes plus ``ops`` (already prepared)."""
+        """The write that persists pending changes plus ``ops`` (already prepared).
+
+        A change that would make the journal outgrow its limit at once is written as the
+        snapshot it would be compacted into: one write instead of two.
+        """
         version = self.version + 1
         if isinstance(self.backend, JournalingBackend) and not self.needs_snapshot:
             header = self._header("ops", version)
             if not self.pending and ops is self._prepared[0]:
-                blob = self.codec.seal_body(header, self._prepared[1])
+                body = self._prepared[1]
+                if not self._outgrows(len(body) * self._ratio) or self._changes(ops) is None:
+                    blob = self.codec.seal_body(header, body)
+                    self._ratio = len(blob) / max(1, len(body))
+                    return Write("append", blob, version, self.token)
             else:
-                blob = self.codec.seal(header, self.pending + ops)
-            return Write("append", blob, version, self.token)
-        target = apply_ops(copy.deepcopy(self.data), ops)
-        return Write("replace", self.snapshot(target, version), version, self.token)
+                return Write(
+                    "append", self.codec.seal(header, self.pending + ops), version, self.token
+                )
+        return Write("replace", self._snapshot_after(ops, version), version, self.token)
+
+    def _outgrows(self, record_bytes: float) -> bool:
+        backend = self.backend
+        assert isinstance(backend, JournalingBackend)
+        return self.journal_bytes + record_bytes > max(backend.journal_limit, self.snapshot_bytes)
+
+    def _snapshot_after(self, ops: list[Op], version: int) -> bytes:
+        changes = self._changes(ops)
+        if self.encoded is not None and changes is not None and self.encoded.splicable(self.data):
+            body = self.encoded.body(self.data, changes)
+            return self.codec.seal_body(self._header("snap", version), body)
+        return self.snapshot(apply_ops(copy.deepcopy(self.data), ops), version)
 
     def snapshot(self, data: Mapping[str, Any], version: int, name: str | None = None) -> bytes:
         """``data`` sealed as a snapshot of ``name`` (this session by default) at ``version``."""
         header = self._header("snap", version)
         if name is not None:
             header = Header("snap", name, version, header.serializer, expires_at=header.expires_at)
+        if data is self.data and self.encoded is not None and self.encoded.splicable(data):
+            return self.codec.seal_body(header, self.encoded.body(data))
         return self.codec.seal(header, dict(data))
 
     def send(self, write: Write) -> Token:
@@ -272,6 +315,12 @@ class Core:
 
     def committed(self, write: Write, token: Token, ops: list[Op]) -> None:
         """The backend acknowledged ``write``: apply ``ops`` and move to its version."""
+        if self.encoded is not None:
+            changes = self._changes(ops)
+            if changes is None:
+                self.encoded.forget(self.pending + ops)
+            else:
+                self.encoded.apply(changes)
         self.data = apply_ops(self.data, ops)
         self.version, self.token, self.pending = write.version, token, []
         if write.kind == "append":
@@ -315,6 +364,8 @@ class Core:
         """Apply prepared ``ops`` now and persist them on the next save (``auto_save=False``)."""
         if not self.pending:
             self._base = copy.deepcopy(self.data)  # what a three-way merge starts from
+        if self.encoded is not None:
+            self.encoded.forget(ops)
         self.data = apply_ops(self.data, ops)
         self.pending.extend(ops)
 

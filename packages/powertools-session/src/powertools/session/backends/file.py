@@ -256,7 +256,13 @@ class FileBackend(JournalingBackend):
     def _current(self, name: str) -> int:
         snap, _, journal = self._paths(name)
         mark = self._marks.get(name)
-        if mark is not None and mark == _Mark(_stat_key(snap), _size(journal), mark.version):
+        # The high-water mark moves with every write from any process, so a recycled inode
+        # number with the same size and mtime cannot pass for the files we last saw.
+        if (
+            mark is not None
+            and mark.version == self._high_water()
+            and mark == _Mark(_stat_key(snap), _size(journal), mark.version)
+        ):
             return mark.version
         stored = self._load(name)
         return 0 if stored is None else stored.version
