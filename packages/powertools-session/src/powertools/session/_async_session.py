@@ -47,15 +47,15 @@ class AsyncSession(SessionBase):
 
     @classmethod
     async def open(cls, name: str, **options: Any) -> AsyncSession:
-        """Open session ``name`` and load it."""
-        self = cls(name, **options)
+        """Open session ``name`` and load it (the store is opened in a thread, off the loop)."""
+        self = await asyncio.to_thread(cls, name, **options)
         await self.load()
         return self
 
     @classmethod
     async def recover(cls, name: str, accept: bool = False, **options: Any) -> AsyncSession:
         """Async twin of :meth:`Session.recover`: damaged pieces quarantined and reported."""
-        self = cls(name, **options)
+        self = await asyncio.to_thread(cls, name, **options)
         async with self._lock:
             await self._recover(accept)
             self._loaded = True
