@@ -3,11 +3,14 @@
 Each write is one Lua script that checks the version and writes, so the compare-and-swap is
 atomic; the keys share the hash tag ``{<prefix>:<name>}``, so the same scripts run on Redis
 Cluster (detected from the server). A TTL becomes ``PEXPIRE`` on all three keys, refreshed by
-every write. Durability is Redis's own (``appendonly``/``appendfsync``).
+every write. Durability is Redis's own (``appendonly``/``appendfsync``): when a durable mode is
+asked for and the server cannot give it (persistence off, or ``appendfsync`` short of
+``always`` for ``"power"``), a warning says so once per server and mode.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
@@ -21,7 +24,73 @@ from powertools.session._backend import (
 )
 from powertools.session.errors import ConflictError
 
-__all__ = ["RedisBackend"]
+__all__ = ["RedisBackend", "persistence_gap"]
+
+_log = logging.getLogger("powertools.session")
+_WARNED: set[tuple[str, str]] = set()
+
+
+def persistence_gap(config: dict[str, str], durability: Durability) -> str | None:
+    """Why a server with this ``CONFIG GET`` output cannot give ``durability``, or None.
+
+    >>> persistence_gap({"appendonly": "no", "save": ""}, "process")
+    "persistence is off (appendonly no, save '')"
+    >>> persistence_gap({"appendonly": "yes", "appendfsync": "everysec"}, "power")
+    'appendfsync is everysec, not always: up to a second of writes is lost on a power cut'
+    >>> persistence_gap({"appendonly": "yes", "appendfsync": "always"}, "power") is None
+    True
+    """
+    if durability == "none":
+        return None
+    if config.get("appendonly") != "yes":
+        if not config.get("save"):
+            return f"persistence is off (appendonly {config.get('appendonly')}, save '')"
+        if durability == "power":
+            return "only RDB snapshots are on (appendonly no): writes since the last one are lost"
+        return None
+    fsync = config.get("appendfsync", "everysec")
+    if durability == "power" and fsync != "always":
+        return (
+            f"appendfsync is {fsync}, not always: up to a second of writes is lost on a power cut"
+        )
+    return None
+
+
+def _check_persistence(client: Any, where: str, durability: Durability) -> None:
+    """Warn once per server and mode when Redis cannot give the durability asked for."""
+    if durability == "none" or (where, durability) in _WARNED:
+        return
+    _WARNED.add((where, durability))
+    try:
+        config: dict[str, str] = {}
+        for key in ("appendonly", "appendfsync", "save"):
+            config.update(
+                {
+                    (k.decode() if isinstance(k, bytes) else k): (
+                        v.decode() if isinstance(v, bytes) else str(v)
+                    )
+                    for k, v in client.config_get(key).items()
+                }
+            )
+    except Exception as exc:
+        _log.warning(
+            "redis://%s: cannot check persistence (%s); durability=%r is only as good as the "
+            "server's appendonly/appendfsync settings",
+            where,
+            exc,
+            durability,
+        )
+        return
+    gap = persistence_gap(config, durability)
+    if gap is not None:
+        _log.warning(
+            "redis://%s cannot give durability=%r: %s; turn on appendonly yes (and appendfsync "
+            "always for 'power'), or pass durability='none' to say you accept it",
+            where,
+            durability,
+            gap,
+        )
+
 
 _LOAD = """
 return {redis.call('GET', KEYS[1]), redis.call('LRANGE', KEYS[2], 0, -1),
@@ -96,7 +165,9 @@ class RedisBackend(JournalingBackend):
         if client.info("cluster").get("cluster_enabled"):
             client.close()
             client = RedisCluster.from_url(plain)
-        return cls(client, prefix, parts.netloc.rpartition("@")[2], durability)
+        where = parts.netloc.rpartition("@")[2]
+        _check_persistence(client, where, durability)
+        return cls(client, prefix, where, durability)
 
     def _keys(self, name: str) -> list[str]:
         tag = f"{{{self.prefix}:{name}}}"
