@@ -25,10 +25,21 @@ def _key(key: str) -> bytes:
 
 
 def _appended(old: bytes | None, item: bytes) -> bytes:
-    """The JSON of a list after appending the item whose JSON is ``item``."""
+    """The JSON of a list after appending the item whose JSON is ``item`` (a new object)."""
     if old is None or old == b"[]":
         return b"[" + item + b"]"
-    return old[:-1] + b"," + item + b"]"
+    return bytes(old[:-1]) + b"," + item + b"]"
+
+
+def _append_in_place(values: dict[str, bytes], key: str, item: bytes) -> None:
+    """Append to a kept list's JSON in amortized O(item): it becomes a growing bytearray."""
+    old = values[key]
+    buf = old if isinstance(old, bytearray) else bytearray(old)
+    empty = len(buf) == 2
+    del buf[-1]
+    buf += item if empty else b"," + item
+    buf += b"]"
+    values[key] = buf
 
 
 class Encoded:
@@ -106,8 +117,10 @@ class Encoded:
         if kind == "set":
             values[key] = raw
         elif kind == "app":
-            if complete or key in values:
+            if complete:  # a copy for one snapshot: the kept bytes must not change
                 values[key] = _appended(values.get(key), raw)
+            elif key in values:
+                _append_in_place(values, key, raw)
         elif kind == "del":
             values.pop(key, None)
         else:
