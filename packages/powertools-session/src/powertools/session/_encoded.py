@@ -16,6 +16,8 @@ from powertools.session._serializers import TAG, JsonSerializer
 
 __all__ = ["Change", "Encoded"]
 
+#: A value's JSON: bytes, or a bytearray for a list that grows by appends.
+Raw = bytes | bytearray
 #: One op as bytes: (kind, key, JSON of the value) with kind set, app, del or clear.
 Change = tuple[str, str, bytes]
 
@@ -24,14 +26,14 @@ def _key(key: str) -> bytes:
     return json.dumps(key).encode()
 
 
-def _appended(old: bytes | None, item: bytes) -> bytes:
+def _appended(old: Raw | None, item: bytes) -> bytes:
     """The JSON of a list after appending the item whose JSON is ``item`` (a new object)."""
     if old is None or old == b"[]":
         return b"[" + item + b"]"
     return bytes(old[:-1]) + b"," + item + b"]"
 
 
-def _append_in_place(values: dict[str, bytes], key: str, item: bytes) -> None:
+def _append_in_place(values: dict[str, Raw], key: str, item: bytes) -> None:
     """Append to a kept list's JSON in amortized O(item): it becomes a growing bytearray."""
     old = values[key]
     buf = old if isinstance(old, bytearray) else bytearray(old)
@@ -56,7 +58,7 @@ class Encoded:
 
     def __init__(self, serializer: JsonSerializer) -> None:
         self.serializer = serializer
-        self.values: dict[str, bytes] = {}
+        self.values: dict[str, Raw] = {}
 
     def clear(self) -> None:
         """The data was replaced wholesale (a load): forget every value."""
@@ -99,19 +101,20 @@ class Encoded:
         if not isinstance(data, Mapping) or TAG in data or any(type(k) is not str for k in data):
             return None
         changes.append(("clear", "", b""))
-        raws: dict[str, bytes] = {}
+        raws: dict[str, Raw] = {}
         values: dict[str, Any] = {}
         for key, value in data.items():
-            raws[key], values[key] = self.serializer.encode(value)
-            changes.append(("set", key, raws[key]))
+            raw, values[key] = self.serializer.encode(value)
+            raws[key] = raw
+            changes.append(("set", key, raw))
         return self._join(raws), values
 
     @staticmethod
-    def _join(raws: Mapping[str, bytes]) -> bytes:
+    def _join(raws: Mapping[str, Raw]) -> bytes:
         return b"{" + b",".join(_key(k) + b":" + v for k, v in raws.items()) + b"}"
 
     @staticmethod
-    def _change(values: dict[str, bytes], change: Change, complete: bool) -> None:
+    def _change(values: dict[str, Raw], change: Change, complete: bool) -> None:
         """Apply one change; on values not ``complete``, a list not kept stays unknown."""
         kind, key, raw = change
         if kind == "set":
@@ -131,7 +134,7 @@ class Encoded:
         for change in changes:
             self._change(self.values, change, complete=False)
 
-    def _complete(self, data: Mapping[str, Any]) -> dict[str, bytes]:
+    def _complete(self, data: Mapping[str, Any]) -> dict[str, Raw]:
         """Every key of ``data`` with its JSON, encoding the values not known yet."""
         values = self.values
         if len(values) != len(data) or any(k not in values for k in data):
