@@ -256,3 +256,24 @@ def _postgres(store: str, sql: str, *args: object) -> list[dict[str, bytes]]:
             await conn.close()
 
     return asyncio.run(run())
+
+
+async def test_async_recovery_quarantines_reports_and_marks(session_dir: Path) -> None:
+    from powertools.session import AsyncSession
+
+    async with AsyncSession("s") as s:
+        for i in range(3):
+            await s.set(f"k{i}", i)
+    _flip(session_dir / "s.journal", 20)
+    with pytest.raises(CorruptSessionError):
+        await AsyncSession.open("s")
+    recovered = await AsyncSession.recover("s")
+    assert recovered.get_all() == {"k1": 1, "k2": 2}
+    assert recovered.recovery is not None
+    assert recovered.recovery.missing == ((1, 1),)
+    with pytest.raises(CorruptSessionError, match="not accepted yet"):
+        await AsyncSession.open("s")
+    accepted = await AsyncSession.recover("s", accept=True)
+    assert accepted.recovery is not None
+    assert accepted.recovery.accepted
+    assert (await AsyncSession.open("s")).get_all() == {"k1": 1, "k2": 2}
