@@ -230,6 +230,22 @@ def append_cost(folder: Path) -> list[tuple[str, str, float, float]]:
     return rows
 
 
+def compaction_pause(folder: Path) -> list[tuple[str, str, float, float]]:
+    """Appends to a 1 MiB session: the median, and the worst (a compaction on the caller's path)."""
+    s = Session("pause", store=(folder / "c").as_uri(), durability="power")
+    s.set("history", history_of(1024 * 1024))
+    s.save()
+    samples = []
+    for i in range(2000):
+        t = time.perf_counter()
+        s.append("history", message(i))
+        samples.append((time.perf_counter() - t) * 1000)
+    samples.sort()
+    return [
+        ("1 MiB", "ours append() x2000, durability=power: p50 / max", samples[1000], samples[-1])
+    ]
+
+
 def table(title: str, rows: list[tuple[str, str, float, float]]) -> None:
     print(f"\n{title}")
     print(f"{'case':<12} {'what':<62} {'p50 ms':>9} {'p99 ms':>9}")
@@ -251,6 +267,7 @@ def main() -> None:
             "Append one message to a history of N (cost should not grow with N)",
             append_cost(folder),
         )
+        table("Compaction pause (the last column is the max here)", compaction_pause(folder))
 
 
 if __name__ == "__main__":

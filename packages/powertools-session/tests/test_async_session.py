@@ -89,3 +89,31 @@ async def test_reading_before_loading_is_a_clear_error() -> None:
     assert s.get("a") is None
     assert len(s) == 0
     assert "a" not in s
+
+
+async def test_stores_are_opened_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening a store can block (a Redis round trip, an entry-point scan, client setup)."""
+    import threading
+
+    from powertools.session import _async_session, _options
+    from powertools.session._backend import open_backend
+
+    loop_thread = threading.get_ident()
+    on_loop: list[str] = []
+
+    def watched(url: str | None, *args: Any) -> Any:
+        if threading.get_ident() == loop_thread:
+            on_loop.append(str(url))
+        return open_backend(url, *args)
+
+    monkeypatch.setattr(_options, "open_backend", watched)
+    monkeypatch.setattr(_async_session, "open_backend", watched)
+    store = "memory://off-loop"
+    s = await AsyncSession.open("s", store=store)
+    await s.set("a", 1)
+    await s.create_backup("s.backup")
+    await s.restore_backup("s.backup")
+    await AsyncSession.recover("s", store=store)
+    await AsyncSession.list(store)
+    await AsyncSession.cleanup(store)
+    assert on_loop == []

@@ -151,3 +151,49 @@ def test_s3_errors_other_than_conflicts_name_the_object(aws: object) -> None:
             backend.replace("s", blob("snap", "s", 1, {}), 1, None, None)
     finally:
         backend.close()
+
+
+class _FakeConfigClient:
+    def __init__(self, config: dict[str, str]) -> None:
+        self.config = config
+
+    def config_get(self, key: str) -> dict[bytes, bytes]:
+        return {key.encode(): self.config[key].encode()} if key in self.config else {}
+
+
+def test_redis_without_persistence_warns_once_per_server_and_mode(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from powertools.session.backends import redis as redis_backend
+
+    client = _FakeConfigClient({"appendonly": "no", "save": ""})
+    with caplog.at_level("WARNING", logger="powertools.session"):
+        for durability in ("power", "power", "none"):
+            redis_backend._check_persistence(client, "h:1", durability)  # type: ignore[arg-type]
+    warned = [r.getMessage() for r in caplog.records if r.name == "powertools.session"]
+    assert len(warned) == 1
+    assert "redis://h:1 cannot give durability='power': persistence is off" in warned[0]
+
+
+@pytest.mark.integration
+def test_redis_persistence_is_checked_on_the_real_server(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    import redis
+
+    from powertools.session.backends import redis as redis_backend
+
+    with redis.Redis.from_url(redis_url, decode_responses=True) as client:
+        config = {
+            k: v
+            for key in ("appendonly", "appendfsync", "save")
+            for k, v in client.config_get(key).items()
+        }
+    redis_backend._WARNED.clear()
+    with caplog.at_level("WARNING", logger="powertools.session"):
+        open_backend(redis_url, "power").close()
+    warned = [r.getMessage() for r in caplog.records if r.name == "powertools.session"]
+    gap = redis_backend.persistence_gap(config, "power")
+    assert len(warned) == (gap is not None)
+    if gap is not None:
+        assert gap in warned[0]

@@ -51,8 +51,14 @@ def test_recover_falls_back_to_the_previous_snapshot(session_dir: Path) -> None:
     (session_dir / "s.snap").write_bytes(b"garbage")
     s = Session.recover("s")
     assert s.get_all() == {"a": 1}
-    assert s.version == 1  # the version of the previous snapshot
-    assert (session_dir / "s.snap.corrupt").read_bytes() == b"garbage"
+    assert s.version == 3  # saved as a version after the newest acknowledged one (2)
+    assert s.recovery is not None
+    assert [d.split(": ")[0] for d in s.recovery.damaged] == [str(session_dir / "s.snap")]
+    kept = list((session_dir / "s.quarantine").iterdir())
+    assert [p.read_bytes() for p in kept] == [b"garbage"]
+    with pytest.raises(CorruptSessionError, match="not accepted yet"):
+        Session("s")
+    assert Session.recover("s", accept=True).get_all() == {"a": 1}
     assert Session("s").get_all() == {"a": 1}
 
 
@@ -66,18 +72,46 @@ def test_empty_or_foreign_file_is_never_loaded_as_empty(session_dir: Path) -> No
         Session("s")
 
 
-def test_torn_journal_tail_is_cut_off(session_dir: Path) -> None:
+def _torn_append(session_dir: Path, name: str, cut: int) -> bytes:
+    """Leave the journal as a crash in the middle of one more append would: the record cut
+    ``cut`` bytes short, and never acknowledged (the lock file's high-water mark not moved)."""
+    journal, lock = session_dir / f"{name}.journal", session_dir / f"{name}.lock"
+    before, high_water = journal.read_bytes(), lock.read_bytes()
+    Session(name).set("in-flight", "x" * 50)
+    record = journal.read_bytes()[len(before) :]
+    journal.write_bytes(before + record[:-cut])
+    lock.write_bytes(high_water)
+    return record[:-cut]
+
+
+def test_torn_journal_tail_is_cut_off_and_kept(session_dir: Path) -> None:
+    s = Session("s")
+    s.set("a", 1)
+    s.set("b", 2)
+    torn = _torn_append(session_dir, "s", cut=3)
+    opened = Session("s")
+    assert opened.get_all() == {"a": 1, "b": 2}
+    assert opened.recovery is not None
+    assert "torn last record" in opened.recovery.notes[0]
+    kept = list((session_dir / "s.quarantine").iterdir())
+    assert [p.read_bytes() for p in kept] == [torn]
+    again = Session("s")
+    again.set("c", 3)
+    assert Session("s").get_all() == {"a": 1, "b": 2, "c": 3}
+
+
+def test_an_acknowledged_record_cut_off_is_reported_not_dropped(session_dir: Path) -> None:
     s = Session("s")
     s.set("a", 1)
     s.set("b", 2)
     journal = session_dir / "s.journal"
-    whole = journal.read_bytes()
-    journal.write_bytes(whole[:-3])  # the second write was torn: never acknowledged
-    assert Session("s").get_all() == {"a": 1}
-    assert len(journal.read_bytes()) < len(whole) - 3
-    again = Session("s")
-    again.set("c", 3)
-    assert Session("s").get_all() == {"a": 1, "c": 3}
+    journal.write_bytes(journal.read_bytes()[:-3])  # b's record was acknowledged, then cut
+    with pytest.raises(CorruptSessionError, match="versions 2 are missing"):
+        Session("s")
+    recovered = Session.recover("s")
+    assert recovered.get_all() == {"a": 1}
+    assert recovered.recovery is not None
+    assert recovered.recovery.missing == ((2, 2),)
 
 
 def test_damage_in_the_middle_of_the_journal_is_corruption(session_dir: Path) -> None:
@@ -88,9 +122,13 @@ def test_damage_in_the_middle_of_the_journal_is_corruption(session_dir: Path) ->
     data = bytearray(journal.read_bytes())
     data[20] ^= 0xFF
     journal.write_bytes(bytes(data))
-    with pytest.raises(CorruptSessionError, match="damaged record"):
+    with pytest.raises(CorruptSessionError, match="checksum mismatch"):
         Session("s")
-    assert Session.recover("s").get_all() == {}
+    # The two intact records after the damaged one are recovered, not thrown away.
+    recovered = Session.recover("s")
+    assert recovered.get_all() == {"k1": 1, "k2": 2}
+    assert recovered.recovery is not None
+    assert recovered.recovery.missing == ((1, 1),)
 
 
 def test_copied_snapshot_of_another_session_is_refused(session_dir: Path) -> None:

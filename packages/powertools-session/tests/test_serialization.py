@@ -233,12 +233,15 @@ def test_a_pickle_session_needs_its_serializer_to_load() -> None:
 def test_a_journal_cut_anywhere_splits_into_its_whole_records(
     bodies: list[bytes], cut: int
 ) -> None:
-    from powertools.session._envelope import split_envelopes
+    from powertools.session._envelope import scan_journal
 
     codec = Codec(PickleSerializer(key=SIGNING_KEY), None, None)
     records = [codec.seal(Header("ops", "s", i + 1, "pickle"), b) for i, b in enumerate(bodies)]
     journal = b"".join(records)
     cut %= len(journal) + 1
-    whole, end = split_envelopes(journal[:cut])
+    scan = scan_journal(journal[:cut])
+    whole = [r for _, r in scan.records]
     assert whole == [r for i, r in enumerate(records) if len(b"".join(records[: i + 1])) <= cut]
-    assert end == len(b"".join(whole))
+    assert scan.damaged == []
+    end = len(b"".join(whole))
+    assert scan.torn == (None if end == cut else end)

@@ -4,6 +4,7 @@ from powertools.session._async_session import AsyncSession
 from powertools.session._backend import Backend, JournalingBackend, Stored
 from powertools.session._compression import Compression, train_dictionary
 from powertools.session._lease import Lease
+from powertools.session._recovery import RecoveryReport
 from powertools.session._serializers import JsonSerializer, PickleSerializer, Serializer
 from powertools.session._session import Session
 from powertools.session.errors import (
@@ -34,6 +35,7 @@ __all__ = [
     "JsonSerializer",
     "Lease",
     "PickleSerializer",
+    "RecoveryReport",
     "Serializer",
     "Session",
     "SessionError",

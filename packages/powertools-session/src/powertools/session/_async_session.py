@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import contextlib
+import copy
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
@@ -13,7 +14,7 @@ from typing import Any
 
 from powertools.session._backend import open_backend
 from powertools.session._base import SessionBase
-from powertools.session._core import MAX_CONFLICT_RETRIES, Ops, is_expired
+from powertools.session._core import MAX_CONFLICT_RETRIES, Ops, diff_ops, is_expired
 from powertools.session._lease import LEASE_POLL_SECONDS, Lease
 from powertools.session._options import split_target
 from powertools.session.errors import (
@@ -46,22 +47,43 @@ class AsyncSession(SessionBase):
 
     @classmethod
     async def open(cls, name: str, **options: Any) -> AsyncSession:
-        """Open session ``name`` and load it."""
-        self = cls(name, **options)
+        """Open session ``name`` and load it (the store is opened in a thread, off the loop)."""
+        self = await asyncio.to_thread(cls, name, **options)
         await self.load()
         return self
 
     @classmethod
-    async def recover(cls, name: str, **options: Any) -> AsyncSession:
-        """Open ``name`` at its newest valid version, setting damaged data aside."""
-        self = cls(name, **options)
-        await self.load(recover=True)
+    async def recover(cls, name: str, accept: bool = False, **options: Any) -> AsyncSession:
+        """Async twin of :meth:`Session.recover`: damaged pieces quarantined and reported."""
+        self = await asyncio.to_thread(cls, name, **options)
+        async with self._lock:
+            await self._recover(accept)
+            self._loaded = True
         return self
+
+    async def _recover(self, accept: bool) -> None:
+        core = self._core
+        backend = core.backend
+        stored = await backend.aload(core.name, recover=True)
+        if stored is None:
+            self.recovery = core.absorb(None)
+            return
+        plan = core.plan_recovery(stored)
+        token = stored.token
+        if plan.quarantine and plan.report is not None:
+            token = await backend.aquarantine(
+                core.name, plan.rebuilt.damaged, plan.report.to_json(), stored.token
+            )
+        self.recovery = core.finish_recovery(plan, token, accept)
+        if core.needs_snapshot:
+            await self._persist([])
+        if accept and (plan.quarantine or stored.marker is not None):
+            await backend.aaccept(core.name)
 
     @classmethod
     async def list(cls, store: str | None = None) -> builtins.list[str]:
         """The names of every session in ``store``."""
-        backend = open_backend(store)
+        backend = await asyncio.to_thread(open_backend, store)
         try:
             return await backend.anames()
         finally:
@@ -72,26 +94,55 @@ class AsyncSession(SessionBase):
         cls, store: str | None = None, clock: Callable[[], float] = time.time
     ) -> builtins.list[str]:
         """Delete every session of ``store`` whose TTL has run out; returns their names."""
-        backend = open_backend(store)
+        backend = await asyncio.to_thread(open_backend, store)
         removed = []
         try:
             for name in await backend.anames():
                 stored = await backend.aload(name)
-                if stored is not None and is_expired(stored, clock()):
-                    await backend.adelete(name)
+                if stored is None or stored.marker is not None:
+                    continue  # a damaged session waits for its owner's recovery
+                if is_expired(stored, clock()) and await backend.adelete_if(name, stored.token):
                     removed.append(name)
         finally:
             await backend.aclose()
         return removed
 
-    async def load(self, recover: bool = False) -> None:
+    async def load(self) -> None:
         """Load (or reload) the newest saved version, dropping unsaved changes."""
         async with self._lock:
+            await self._load()
+
+    async def _load(self) -> None:
+        core = self._core
+        self.recovery = core.absorb(await core.backend.aload(core.name))
+        self._loaded = True
+
+    async def update_with(
+        self, fn: Callable[[dict[str, Any]], dict[str, Any] | None]
+    ) -> dict[str, Any]:
+        """Async twin of :meth:`Session.update_with`: read, apply, compare-and-swap, retry."""
+        await self._ready()
+        async with self._lock:
             core = self._core
-            core.absorb(await core.backend.aload(core.name, recover), recover=recover)
-            self._loaded = True
-            if recover and core.needs_snapshot:
-                await self._persist([])
+            if core.pending:
+                raise SessionError(
+                    f"session {self.name!r} has unsaved changes: save() them before update_with"
+                )
+            for _ in range(MAX_CONFLICT_RETRIES):
+                new = core.updated(fn)
+                ops = core.prepare(diff_ops(core.data, new))
+                if not ops:
+                    return new
+                write = core.plan(ops)
+                try:
+                    token = await core.asend(write)
+                except ConflictError:
+                    await self._load()
+                    continue
+                core.committed(write, token, ops)
+                await self._compact()
+                return copy.deepcopy(core.data)
+            raise ConflictError(self.name, self.version, None)
 
     def _readable(self) -> dict[str, Any]:
         if not self._loaded:
@@ -177,20 +228,21 @@ class AsyncSession(SessionBase):
     async def create_backup(self, target: str) -> str:
         """Copy the current state to ``target`` (a name here, or a URL ending in a name)."""
         await self._ready()
-        store, name = split_target(target, self._options.store)
-        other = self._options.core(name, store)
-        try:
-            other.absorb(await other.backend.aload(name))
-            blob = self._core.snapshot(self._core.data, other.version + 1, name=name)
-            await other.backend.areplace(name, blob, other.version + 1, other.token, other.ttl)
-        finally:
-            await other.backend.aclose()
-        return target
+        async with self._lock:
+            store, name = split_target(target, self._options.store)
+            other = await asyncio.to_thread(self._options.core, name, store)
+            try:
+                other.absorb(await other.backend.aload(name))
+                blob = self._core.snapshot(self._core.data, other.version + 1, name=name)
+                await other.backend.areplace(name, blob, other.version + 1, other.token, other.ttl)
+            finally:
+                await other.backend.aclose()
+            return target
 
     async def restore_backup(self, target: str) -> None:
         """Replace this session's state with a backup's (saved as a new version)."""
         store, name = split_target(target, self._options.store)
-        other = self._options.core(name, store)
+        other = await asyncio.to_thread(self._options.core, name, store)
         try:
             stored = await other.backend.aload(name)
             if stored is None:

@@ -17,13 +17,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Literal
 
-from powertools.session.errors import BackendError, InvalidSessionNameError
+from powertools.session.errors import BackendError, CorruptSessionError, InvalidSessionNameError
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "Backend",
     "Durability",
     "JournalingBackend",
+    "Piece",
     "Stored",
     "Token",
     "check_name",
@@ -40,9 +41,29 @@ Token = int | str | None
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 
 
+@dataclass(slots=True, frozen=True)
+class Piece:
+    """Stored bytes found damaged: where they were, why, and the bytes themselves.
+
+    ``label`` is short and unique within one load (``snap``, ``journal@1234``, ``record-3``);
+    quarantine copies are named after it. ``data`` is empty for a piece that is missing.
+    """
+
+    location: str
+    label: str
+    reason: str
+    data: bytes = b""
+
+
 @dataclass(slots=True)
 class Stored:
-    """What a backend holds for one session, as of one moment."""
+    """What a backend holds for one session, as of one moment.
+
+    ``records`` are the journal records whose framing is intact, in stored order; ``damaged``
+    the pieces the backend itself found broken (a garbled stretch of a journal file, a missing
+    file). ``fallback`` is an older snapshot to use when ``snapshot`` does not open (the file
+    store's ``.prev``). ``marker`` is the report of a recovery not yet accepted, if any.
+    """
 
     snapshot: bytes | None
     records: list[bytes]
@@ -52,6 +73,14 @@ class Stored:
     journal_location: str
     journal_bytes: int = 0
     problems: list[str] = field(default_factory=list)
+    damaged: list[Piece] = field(default_factory=list)
+    fallback: bytes | None = None
+    fallback_location: str = ""
+    marker: str | None = None
+    marker_location: str = ""
+    #: Whether ``version`` is kept apart from the data (a version key or column), so that
+    #: records missing from the end of the journal can be noticed.
+    version_is_recorded: bool = False
 
 
 class Backend(ABC):
@@ -89,6 +118,35 @@ class Backend(ABC):
     def names(self) -> list[str]:
         """Every session name in this store."""
 
+    def quarantine_location(self, name: str) -> str:
+        """Where :meth:`quarantine` keeps the damaged bytes of ``name`` (no I/O)."""
+        return ""
+
+    def quarantine(self, name: str, pieces: list[Piece], report: str, expected: Token) -> Token:
+        """Copy ``pieces`` aside, mark ``name`` with ``report`` until accepted; returns the token
+        the next write must expect. Stores that cannot keep a copy refuse, naming the object."""
+        where = ", ".join(piece.location for piece in pieces) or name
+        raise CorruptSessionError(
+            where,
+            f"{type(self).__name__} keeps no quarantine copies; copy the object aside and "
+            "delete it to start the session over",
+        )
+
+    def accept(self, name: str) -> None:  # noqa: B027 - stores without a quarantine hold no mark
+        """Remove the mark left by :meth:`quarantine`: the recovered state is accepted."""
+
+    def delete_if(self, name: str, expected: Token) -> bool:
+        """Delete ``name`` only if it is still at ``expected``; False if a writer moved it on.
+
+        The default re-reads and compares (not atomic); every bundled store overrides it with a
+        compare-and-delete.
+        """
+        stored = self.load(name)
+        if stored is None or stored.token != expected:
+            return False
+        self.delete(name)
+        return True
+
     def try_lease(self, name: str, owner: str, ttl: float) -> bool:
         """Take the exclusive lease on ``name`` for ``owner`` if free; False if someone has it."""
         raise BackendError(
@@ -116,6 +174,20 @@ class Backend(ABC):
     async def adelete(self, name: str) -> None:
         """Async twin of :meth:`delete`."""
         await asyncio.to_thread(self.delete, name)
+
+    async def aquarantine(
+        self, name: str, pieces: list[Piece], report: str, expected: Token
+    ) -> Token:
+        """Async twin of :meth:`quarantine`."""
+        return await asyncio.to_thread(self.quarantine, name, pieces, report, expected)
+
+    async def aaccept(self, name: str) -> None:
+        """Async twin of :meth:`accept`."""
+        await asyncio.to_thread(self.accept, name)
+
+    async def adelete_if(self, name: str, expected: Token) -> bool:
+        """Async twin of :meth:`delete_if`."""
+        return await asyncio.to_thread(self.delete_if, name, expected)
 
     async def anames(self) -> list[str]:
         """Async twin of :meth:`names`."""

@@ -13,6 +13,7 @@ from powertools.session._backend import Durability, redact
 from powertools.session._compression import Compression
 from powertools.session._core import ConflictPolicy, Core
 from powertools.session._options import Options
+from powertools.session._recovery import RecoveryReport
 from powertools.session._serializers import Serializer
 
 __all__ = ["SessionBase"]
@@ -22,6 +23,9 @@ class SessionBase:
     """Options, the core, and the reads that need no I/O once the session is loaded."""
 
     _recovering = False
+    _accept = False
+    #: What the last load or recovery found damaged and did about it (None: nothing).
+    recovery: RecoveryReport | None = None
 
     def __init__(
         self,
@@ -70,9 +74,15 @@ class SessionBase:
         return self._core.version
 
     def get(self, key: str, default: Any = None) -> Any:
-        """The value stored under ``key``, or ``default``."""
+        """A copy of the value stored under ``key``, or ``default``.
+
+        Changing the copy changes nothing stored: write it back with ``set`` (as ``get_all``).
+        """
         with self._guard:
-            return self._readable().get(key, default)
+            data = self._readable()
+            if key not in data:
+                return default
+            return copy.deepcopy(data[key])
 
     def get_all(self) -> dict[str, Any]:
         """A copy of every key and value."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from powertools.session.errors import CorruptSessionError
+from powertools.session.errors import CorruptSessionError, SettingsMismatch
 
 __all__ = ["Compression", "resolve_compression", "train_dictionary"]
 
@@ -61,7 +61,7 @@ class Compression:
         """Decompress one body, checking it was made with this compressor's dictionary."""
         self._ready()
         if dict_id != self.dict_id:
-            raise CorruptSessionError(
+            raise SettingsMismatch(
                 location,
                 f"compressed with zstd dictionary {dict_id}, but this session has "
                 f"{self.dict_id}; pass the same Compression(dictionary=...)",

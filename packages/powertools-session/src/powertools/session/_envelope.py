@@ -23,9 +23,17 @@ from typing import Any
 from powertools.session._compression import MIN_COMPRESSED_BYTES, Compression
 from powertools.session._encryption import Keyring
 from powertools.session._serializers import Serializer
-from powertools.session.errors import CorruptSessionError, DecryptionError
+from powertools.session.errors import CorruptSessionError, DecryptionError, SettingsMismatch
 
-__all__ = ["Codec", "Header", "peek_header", "split_envelopes"]
+__all__ = [
+    "MAGIC",
+    "Codec",
+    "Header",
+    "SettingsMismatch",
+    "peek_header",
+    "scan_journal",
+    "version_of",
+]
 
 MAGIC = b"PTS1"
 FORMAT = 1
@@ -93,18 +101,80 @@ def _unwrap(blob: bytes, location: str) -> tuple[Header, bytes, bytes]:
     return Header.from_bytes(raw, location), raw, rest[_HLEN.size + hlen :]
 
 
-def split_envelopes(data: bytes) -> tuple[list[bytes], int]:
-    """Cut a journal into whole envelopes; also return where the torn tail (if any) starts."""
-    out: list[bytes] = []
+@dataclass(slots=True)
+class Scan:
+    """A journal cut into whole records, damaged stretches and a torn tail.
+
+    ``records`` are ``(offset, envelope)`` pairs; ``damaged`` ``(start, end, reason)`` byte
+    ranges whose framing or checksum fails; ``torn`` where a record cut short by a crash starts
+    (``None`` when the journal ends on a record boundary).
+    """
+
+    records: list[tuple[int, bytes]]
+    damaged: list[tuple[int, int, str]]
+    torn: int | None
+
+
+def _frame(data: bytes, pos: int) -> tuple[str, int, str]:
+    """``("ok", end, "")``, ``("torn", len, why)`` or ``("bad", pos, why)`` for the envelope at
+    ``pos``. Torn means fewer bytes than the header promises: never acknowledged."""
+    left = len(data) - pos
+    if left < _PREFIX.size:
+        if data[pos : pos + 4] == MAGIC[: min(4, left)]:
+            return "torn", len(data), f"{left} bytes, shorter than a header"
+        return "bad", pos, "not a record (bad magic)"
+    magic, length, crc = _PREFIX.unpack_from(data, pos)
+    end = pos + _PREFIX.size + length
+    if magic != MAGIC:
+        why = "not a record (bad magic)"
+    elif end <= len(data):
+        why = "" if zlib.crc32(data[pos + _PREFIX.size : end]) == crc else "checksum mismatch"
+    elif zlib.crc32(data[pos + _PREFIX.size :]) == crc:
+        # A length field flipped upwards also looks short: the rest matching its checksum
+        # tells a complete record with a damaged length from one cut short.
+        why = "length field damaged"
+    else:
+        return "torn", len(data), f"{left - _PREFIX.size} of {length} bytes"
+    return ("bad", pos, why) if why else ("ok", end, "")
+
+
+def _resync(data: bytes, pos: int) -> int | None:
+    """The offset of the next whole envelope after ``pos``, or None."""
+    at = data.find(MAGIC, pos + 1)
+    while at != -1:
+        if _frame(data, at)[0] == "ok":
+            return at
+        at = data.find(MAGIC, at + 1)
+    return None
+
+
+def scan_journal(data: bytes) -> Scan:
+    """Cut a journal into whole envelopes, skipping over damaged stretches to the next one.
+
+    >>> from powertools.session import JsonSerializer
+    >>> codec = Codec(JsonSerializer(), None, None)
+    >>> a, b = (codec.seal(Header("ops", "s", v, "json"), []) for v in (1, 2))
+    >>> scan = scan_journal(a + b[:-3])
+    >>> len(scan.records), scan.damaged, scan.torn == len(a)
+    (1, [], True)
+    """
+    out = Scan([], [], None)
     pos = 0
-    while pos + _PREFIX.size <= len(data):
-        magic, length, crc = _PREFIX.unpack_from(data, pos)
-        end = pos + _PREFIX.size + length
-        if magic != MAGIC or end > len(data) or zlib.crc32(data[pos + _PREFIX.size : end]) != crc:
+    while pos < len(data):
+        status, end, why = _frame(data, pos)
+        if status == "ok":
+            out.records.append((pos, data[pos:end]))
+            pos = end
+            continue
+        nxt = _resync(data, pos)
+        if nxt is None and status == "torn":
+            out.torn = pos
             break
-        out.append(data[pos:end])
-        pos = end
-    return out, pos
+        out.damaged.append((pos, len(data) if nxt is None else nxt, why))
+        if nxt is None:
+            break
+        pos = nxt
+    return out
 
 
 class Codec:
@@ -147,10 +217,10 @@ class Codec:
         body = self._decrypt(header, raw, body, location)
         if header.compression == "zstd":
             if self.compression is None:
-                raise CorruptSessionError(location, "compressed, but compression=None was given")
+                raise SettingsMismatch(location, "compressed, but compression=None was given")
             body = self.compression.decompress(body, header.dict_id, location)
         if header.serializer != self.serializer.name:
-            raise CorruptSessionError(
+            raise SettingsMismatch(
                 location,
                 f"written with serializer {header.serializer!r}, "
                 f"this session uses {self.serializer.name!r}",
@@ -174,6 +244,13 @@ class Codec:
                 "pass encryption_keys={key_id: key} to read it"
             )
         return self.keyring.decrypt(header.key_id, body, _AAD_LABEL + raw, location)
+
+
+def version_of(blob: bytes, location: str) -> int:
+    """The version in the header of an envelope whose checksum was already checked."""
+    (hlen,) = _HLEN.unpack_from(blob, _PREFIX.size)
+    start = _PREFIX.size + _HLEN.size
+    return Header.from_bytes(blob[start : start + hlen], location).version
 
 
 def peek_header(blob: bytes, location: str) -> Header:

@@ -75,19 +75,53 @@ _DECODERS: dict[str, Callable[[Any], Any]] = {
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
-def _plain_json(value: Any) -> bytes | None:
-    """``value`` as JSON if plain JSON keeps it exactly, else None (then the tagging walk runs).
+_orjson: Any
+try:  # the optional fast encoder (the ``fast`` extra); the stdlib is the fallback
+    import orjson
+
+    _orjson = orjson
+except ImportError:  # pragma: no cover - exercised where orjson is not installed
+    _orjson = None
+
+# Everything orjson would write differently from the stdlib is refused here (passed through to
+# the default, which raises) or caught by the round-trip comparison (tuples, UUIDs, NaN).
+_ORJSON_OPTIONS = (
+    0
+    if _orjson is None
+    else (
+        _orjson.OPT_PASSTHROUGH_DATETIME
+        | _orjson.OPT_PASSTHROUGH_DATACLASS
+        | _orjson.OPT_PASSTHROUGH_SUBCLASS
+    )
+)
+
+
+def _dump_plain(value: Any) -> bytes:
+    if _orjson is not None:
+        try:
+            return bytes(_orjson.dumps(value, option=_ORJSON_OPTIONS))
+        except _orjson.JSONEncodeError as exc:
+            raise TypeError(str(exc)) from exc
+    return json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
+
+
+def _plain_json(value: Any) -> tuple[bytes, Any] | None:
+    """``value`` as JSON and as decoded back, if plain JSON keeps it exactly, else None (then
+    the tagging walk runs).
 
     Everything here runs in C: encode, decode, compare. A tuple (decoded as a list), a non-string
     key (decoded as a string), NaN or a non-JSON type makes the comparison or the encoder fail.
     """
     try:
-        data = json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
-    except (TypeError, ValueError):
+        data = _dump_plain(value)
+    except (TypeError, ValueError, OverflowError):
         return None
-    if b'"$pt"' in data or json.loads(data) != value:
+    if b'"$pt"' in data:
         return None
-    return data
+    decoded = json.loads(data)
+    if decoded != value:
+        return None
+    return data, decoded
 
 
 class _UnencodableError(Exception):
@@ -139,11 +173,23 @@ class JsonSerializer:
     def __init__(self, models: Iterable[type[Any]] = ()) -> None:
         self._models = {f"{m.__module__}.{m.__qualname__}": m for m in models}
 
+    def encode(self, value: Any) -> tuple[bytes, Any]:
+        """``value`` as UTF-8 JSON, and as :meth:`loads` gives it back (a copy, already decoded).
+
+        >>> JsonSerializer().encode((1, "a"))
+        (b'{"$pt":"tuple","v":[1,"a"]}', (1, 'a'))
+        """
+        fast = _plain_json(value)
+        if fast is not None:
+            return fast
+        data = self.dumps(value)
+        return data, self.loads(data)
+
     def dumps(self, value: Any) -> bytes:
         """Encode ``value`` as UTF-8 JSON."""
         fast = _plain_json(value)
         if fast is not None:
-            return fast
+            return fast[0]
         try:
             tree = self._encode(value)
         except _UnencodableError as exc:

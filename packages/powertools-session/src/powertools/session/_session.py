@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import copy
 import secrets
 import threading
 import time
@@ -13,10 +14,15 @@ from typing import Any
 
 from powertools.session._backend import open_backend
 from powertools.session._base import SessionBase
-from powertools.session._core import MAX_CONFLICT_RETRIES, Ops, is_expired
+from powertools.session._core import MAX_CONFLICT_RETRIES, Ops, diff_ops, is_expired
 from powertools.session._lease import LEASE_POLL_SECONDS, Lease
 from powertools.session._options import split_target
-from powertools.session.errors import ConflictError, SessionLockedError, SessionNotFoundError
+from powertools.session.errors import (
+    ConflictError,
+    SessionError,
+    SessionLockedError,
+    SessionNotFoundError,
+)
 
 __all__ = ["Session"]
 
@@ -34,13 +40,33 @@ class Session(SessionBase):
     def _opened(self) -> None:
         self._lock = threading.RLock()
         self._guard = self._lock
-        self._load(recover=self._recovering)
+        if self._recovering:
+            self._recover(self._accept)
+        else:
+            self._load()
 
-    def _load(self, recover: bool) -> None:
+    def _load(self) -> None:
         core = self._core
-        core.absorb(core.backend.load(core.name, recover=recover), recover=recover)
-        if recover and core.needs_snapshot:
+        self.recovery = core.absorb(core.backend.load(core.name))
+
+    def _recover(self, accept: bool) -> None:
+        core = self._core
+        backend = core.backend
+        stored = backend.load(core.name, recover=True)
+        if stored is None:
+            self.recovery = core.absorb(None)
+            return
+        plan = core.plan_recovery(stored)
+        token = stored.token
+        if plan.quarantine and plan.report is not None:
+            token = backend.quarantine(
+                core.name, plan.rebuilt.damaged, plan.report.to_json(), stored.token
+            )
+        self.recovery = core.finish_recovery(plan, token, accept)
+        if core.needs_snapshot:
             self._persist([])
+        if accept and (plan.quarantine or stored.marker is not None):
+            backend.accept(core.name)
 
     def set(self, key: str, value: Any) -> None:
         """Store ``value`` under ``key``; a value the serializer cannot store raises here."""
@@ -109,16 +135,57 @@ class Session(SessionBase):
     def reload(self) -> None:
         """Drop unsaved changes and load the newest saved version."""
         with self._lock:
-            self._load(recover=False)
+            self._load()
+
+    def update_with(self, fn: Callable[[dict[str, Any]], dict[str, Any] | None]) -> dict[str, Any]:
+        """Read, apply ``fn``, write only if nobody wrote in between, else retry on the newest.
+
+        ``fn`` gets a copy of the data and returns the new data (or changes it in place and
+        returns None); it may run several times, so keep it free of side effects. The write is a
+        compare-and-swap whatever ``on_conflict`` says: two processes incrementing a counter
+        from 5 leave 7. Returns a copy of the data written.
+
+        >>> s = Session("counter-doc", store="memory://update-with-doc")
+        >>> s.update_with(lambda d: {**d, "n": d.get("n", 0) + 1})
+        {'n': 1}
+        """
+        with self._lock:
+            if self._core.pending:
+                raise SessionError(
+                    f"session {self.name!r} has unsaved changes: save() them before update_with"
+                )
+            for _ in range(MAX_CONFLICT_RETRIES):
+                new = self._core.updated(fn)
+                ops = self._core.prepare(diff_ops(self._core.data, new))
+                if not ops:
+                    return new
+                write = self._core.plan(ops)
+                try:
+                    token = self._core.send(write)
+                except ConflictError:
+                    self._load()
+                    continue
+                self._core.committed(write, token, ops)
+                self._compact()
+                return copy.deepcopy(self._core.data)
+            raise ConflictError(self.name, self.version, None)
 
     @classmethod
-    def recover(cls, name: str, **options: Any) -> Session:
-        """Open ``name`` at its newest valid version, setting damaged data aside.
+    def recover(cls, name: str, accept: bool = False, **options: Any) -> Session:
+        """Open ``name`` with everything still intact, damaged pieces quarantined and reported.
 
-        Takes the same keyword options as ``Session(...)``.
+        Takes the same keyword options as ``Session(...)``. Recovery never deletes damaged bytes:
+        it copies them aside first (``session.recovery.quarantine`` says where), then saves what
+        was intact as a new version. ``session.recovery`` is the :class:`RecoveryReport` (also
+        logged on the ``powertools.session`` logger), None when nothing was wrong. Until the
+        recovery is accepted (``accept=True``, now or in a later call) a plain ``Session(name)``
+        raises ``CorruptSessionError``, so the damage is never hidden. Raises
+        ``CorruptSessionError`` when nothing intact is left, unless ``accept=True`` (then the
+        session starts empty, the quarantine kept).
         """
         self = cls.__new__(cls)
         self._recovering = True
+        self._accept = accept
         self.__init__(name, **options)  # type: ignore[misc]
         return self
 
@@ -141,8 +208,9 @@ class Session(SessionBase):
         try:
             for name in backend.names():
                 stored = backend.load(name)
-                if stored is not None and is_expired(stored, clock()):
-                    backend.delete(name)
+                if stored is None or stored.marker is not None:
+                    continue  # a damaged session waits for its owner's recovery
+                if is_expired(stored, clock()) and backend.delete_if(name, stored.token):
                     removed.append(name)
         finally:
             backend.close()
@@ -199,7 +267,7 @@ class Session(SessionBase):
         try:
             with self._lock:
                 if not self._core.pending:
-                    self._load(recover=False)
+                    self._load()
                 lease = Lease(self.name, owner, self.version)
             yield lease
         finally:

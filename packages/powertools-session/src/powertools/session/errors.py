@@ -53,18 +53,32 @@ class ConflictError(SessionError):
 
 
 class CorruptSessionError(SessionError):
-    """Stored data is torn or corrupt; the previous good version was left untouched.
+    """Stored data is torn or corrupt, or was quarantined by a recovery not yet accepted.
 
-    ``location`` names the file, key or object that failed.
+    ``location`` names the file, key or row that failed; ``quarantine`` where the damaged bytes
+    were set aside (``None`` when nothing was moved yet: a plain open never moves anything).
     """
 
-    def __init__(self, location: str, reason: str) -> None:
+    def __init__(self, location: str, reason: str, quarantine: str | None = None) -> None:
         self.location = location
         self.reason = reason
-        super().__init__(
-            f"{location} is corrupt ({reason}); nothing was loaded as empty and the file was "
-            "kept: Session.recover(name) loads the newest valid version"
-        )
+        self.quarantine = quarantine
+        if quarantine is None:
+            advice = (
+                "nothing was loaded as empty and the damaged bytes were kept: "
+                "Session.recover(name) sets them aside and loads everything still intact"
+            )
+        else:
+            advice = (
+                f"the damaged bytes are kept in {quarantine}; "
+                "Session.recover(name, accept=True) accepts what could be recovered"
+            )
+        super().__init__(f"{location} is corrupt ({reason}); {advice}")
+
+
+class SettingsMismatch(CorruptSessionError):  # noqa: N818 - a CorruptSessionError, by kind
+    """Stored data this session's settings cannot read (another serializer, compression or
+    dictionary): not damage, so recovery never quarantines because of it."""
 
 
 class DecryptionError(SessionError):

@@ -6,7 +6,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from powertools.session._backend import Durability, JournalingBackend, Stored, Token
+from powertools.session._backend import Durability, JournalingBackend, Piece, Stored, Token
 from powertools.session.errors import ConflictError
 
 __all__ = ["MemoryBackend"]
@@ -17,6 +17,8 @@ class _Entry:
     snapshot: bytes | None = None
     records: list[bytes] = field(default_factory=list)
     version: int = 0
+    marker: str | None = None
+    quarantine: dict[str, bytes] = field(default_factory=dict)
 
 
 _SPACES: dict[str, dict[str, _Entry]] = {}
@@ -50,7 +52,7 @@ class MemoryBackend(JournalingBackend):
         """The stored envelopes of ``name``."""
         with self._lock:
             entry = self._entries.get(name)
-            if entry is None:
+            if entry is None or (entry.snapshot is None and not entry.records and not entry.marker):
                 return None
             where = f"memory://{self.space}/{name}"
             return Stored(
@@ -61,7 +63,46 @@ class MemoryBackend(JournalingBackend):
                 where,
                 where,
                 sum(map(len, entry.records)),
+                marker=entry.marker,
+                marker_location=f"{where} (recovery mark)",
+                version_is_recorded=True,
             )
+
+    def quarantine_location(self, name: str) -> str:
+        """``memory://space/name.quarantine``."""
+        return f"memory://{self.space}/{name}.quarantine"
+
+    def quarantine(self, name: str, pieces: list[Piece], report: str, expected: Token) -> Token:
+        """Keep copies of the damaged pieces beside the entry and mark it."""
+        with self._lock:
+            entry = self._check(name, expected)
+            for piece in pieces:
+                if piece.data:
+                    entry.quarantine.setdefault(piece.label, piece.data)
+            entry.marker = report
+            return expected
+
+    def quarantined(self, name: str) -> dict[str, bytes]:
+        """The quarantine copies of ``name``, by label (for tests and tools)."""
+        with self._lock:
+            entry = self._entries.get(name)
+            return {} if entry is None else dict(entry.quarantine)
+
+    def accept(self, name: str) -> None:
+        """Drop the mark."""
+        with self._lock:
+            entry = self._entries.get(name)
+            if entry is not None:
+                entry.marker = None
+
+    def delete_if(self, name: str, expected: Token) -> bool:
+        """Forget ``name`` if it is still at version ``expected``."""
+        with self._lock:
+            entry = self._entries.get(name)
+            if entry is None or entry.version != expected:
+                return False
+            del self._entries[name]
+            return True
 
     def _check(self, name: str, expected: Token) -> _Entry:
         entry = self._entries.setdefault(name, _Entry())

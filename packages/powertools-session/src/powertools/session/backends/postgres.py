@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 from powertools.session._backend import (
     Durability,
     JournalingBackend,
+    Piece,
     Stored,
     Token,
     require_extra,
@@ -33,7 +34,24 @@ _SQL = {
     # One statement each: one round trip, one snapshot, atomic on its own.
     "load": (
         "SELECT version, snapshot, ARRAY(SELECT record FROM {t}_journal j "
-        "WHERE j.name = $1 ORDER BY j.version) AS records FROM {t} WHERE name = $1"
+        "WHERE j.name = $1 ORDER BY j.version) AS records, "
+        "(SELECT report FROM {t}_damaged d WHERE d.name = $1) AS marker "
+        "FROM {t} WHERE name = $1"
+    ),
+    "quarantine": (
+        "WITH cas AS (SELECT name FROM {t} WHERE name = $1 AND version = $2), "
+        "kept AS (INSERT INTO {t}_quarantine (name, label, piece) "
+        "SELECT cas.name, l, p FROM cas, unnest($3::text[], $4::bytea[]) AS u(l, p) "
+        "ON CONFLICT DO NOTHING), "
+        "mark AS (INSERT INTO {t}_damaged (name, report) SELECT name, $5 FROM cas "
+        "ON CONFLICT (name) DO UPDATE SET report = EXCLUDED.report) "
+        "SELECT count(*) FROM cas"
+    ),
+    "accept": "DELETE FROM {t}_damaged WHERE name = $1",
+    "delete_if": (
+        "WITH cas AS (DELETE FROM {t} WHERE name = $1 AND version = $2 RETURNING name), "
+        "gone AS (DELETE FROM {t}_journal j USING cas WHERE j.name = cas.name) "
+        "SELECT count(*) FROM cas"
     ),
     "append_new": (
         "WITH cas AS (INSERT INTO {t} (name, version) VALUES ($1, $2) "
@@ -65,7 +83,11 @@ _SQL = {
         "CREATE TABLE IF NOT EXISTS {t} "
         "(name text PRIMARY KEY, version bigint NOT NULL, snapshot bytea); "
         "CREATE TABLE IF NOT EXISTS {t}_journal (name text NOT NULL, version bigint NOT NULL, "
-        "record bytea NOT NULL, PRIMARY KEY (name, version))"
+        "record bytea NOT NULL, PRIMARY KEY (name, version)); "
+        "CREATE TABLE IF NOT EXISTS {t}_quarantine (name text NOT NULL, label text NOT NULL, "
+        "piece bytea NOT NULL, kept_at timestamptz NOT NULL DEFAULT now(), "
+        "PRIMARY KEY (name, label)); "
+        "CREATE TABLE IF NOT EXISTS {t}_damaged (name text PRIMARY KEY, report text NOT NULL)"
     ),
 }
 _POOLS: dict[tuple[str, str], Any] = {}
@@ -133,7 +155,58 @@ class PostgresBackend(JournalingBackend):
             where,
             f"{where} journal",
             sum(map(len, records)),
+            marker=row["marker"],
+            marker_location=f"table {self.table}_damaged row {name!r}",
+            version_is_recorded=True,
         )
+
+    async def _quarantine(
+        self, name: str, pieces: list[Piece], report: str, expected: Token
+    ) -> Token:
+        kept = [p for p in pieces if p.data]
+        labels, blobs = [p.label for p in kept], [p.data for p in kept]
+        pool = await self._pool()
+        args = (name, int(expected or 0), labels, blobs, report)
+        if await pool.fetchval(self.sql["quarantine"], *args) != 1:
+            raise ConflictError(name, int(expected or 0), None)
+        return expected
+
+    async def _accept(self, name: str) -> None:
+        await (await self._pool()).execute(self.sql["accept"], name)
+
+    async def _delete_if(self, name: str, expected: Token) -> bool:
+        pool = await self._pool()
+        return bool(await pool.fetchval(self.sql["delete_if"], name, int(expected or 0)) == 1)
+
+    def quarantine_location(self, name: str) -> str:
+        """Rows of ``<table>_quarantine`` for ``name`` (column ``label``)."""
+        return f"table {self.table}_quarantine rows {name!r}"
+
+    def quarantine(self, name: str, pieces: list[Piece], report: str, expected: Token) -> Token:
+        """Copy the damaged pieces into ``<table>_quarantine`` and mark the session, at once."""
+        return self._run(self._quarantine(name, pieces, report, expected))
+
+    def accept(self, name: str) -> None:
+        """Delete the mark; the quarantine rows stay."""
+        self._run(self._accept(name))
+
+    def delete_if(self, name: str, expected: Token) -> bool:
+        """Delete the rows if the version is still ``expected`` (one statement)."""
+        return self._run(self._delete_if(name, expected))
+
+    async def aquarantine(
+        self, name: str, pieces: list[Piece], report: str, expected: Token
+    ) -> Token:
+        """Async twin of :meth:`quarantine`."""
+        return await self._io.arun(self._quarantine(name, pieces, report, expected))
+
+    async def aaccept(self, name: str) -> None:
+        """Async twin of :meth:`accept`."""
+        await self._io.arun(self._accept(name))
+
+    async def adelete_if(self, name: str, expected: Token) -> bool:
+        """Async twin of :meth:`delete_if`."""
+        return await self._io.arun(self._delete_if(name, expected))
 
     async def _cas(self, kind: str, name: str, version: int, data: bytes, expected: Token) -> Token:
         pool = await self._pool()

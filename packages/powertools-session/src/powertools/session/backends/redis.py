@@ -3,28 +3,113 @@
 Each write is one Lua script that checks the version and writes, so the compare-and-swap is
 atomic; the keys share the hash tag ``{<prefix>:<name>}``, so the same scripts run on Redis
 Cluster (detected from the server). A TTL becomes ``PEXPIRE`` on all three keys, refreshed by
-every write. Durability is Redis's own (``appendonly``/``appendfsync``).
+every write. Durability is Redis's own (``appendonly``/``appendfsync``): when a durable mode is
+asked for and the server cannot give it (persistence off, or ``appendfsync`` short of
+``always`` for ``"power"``), a warning says so once per server and mode.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from powertools.session._backend import (
     Durability,
     JournalingBackend,
+    Piece,
     Stored,
     Token,
     require_extra,
 )
 from powertools.session.errors import ConflictError
 
-__all__ = ["RedisBackend"]
+__all__ = ["RedisBackend", "persistence_gap"]
+
+_log = logging.getLogger("powertools.session")
+_WARNED: set[tuple[str, str]] = set()
+
+
+def persistence_gap(config: dict[str, str], durability: Durability) -> str | None:
+    """Why a server with this ``CONFIG GET`` output cannot give ``durability``, or None.
+
+    >>> persistence_gap({"appendonly": "no", "save": ""}, "process")
+    "persistence is off (appendonly no, save '')"
+    >>> persistence_gap({"appendonly": "yes", "appendfsync": "everysec"}, "power")
+    'appendfsync is everysec, not always: up to a second of writes is lost on a power cut'
+    >>> persistence_gap({"appendonly": "yes", "appendfsync": "always"}, "power") is None
+    True
+    """
+    if durability == "none":
+        return None
+    if config.get("appendonly") != "yes":
+        if not config.get("save"):
+            return f"persistence is off (appendonly {config.get('appendonly')}, save '')"
+        if durability == "power":
+            return "only RDB snapshots are on (appendonly no): writes since the last one are lost"
+        return None
+    fsync = config.get("appendfsync", "everysec")
+    if durability == "power" and fsync != "always":
+        return (
+            f"appendfsync is {fsync}, not always: up to a second of writes is lost on a power cut"
+        )
+    return None
+
+
+def _check_persistence(client: Any, where: str, durability: Durability) -> None:
+    """Warn once per server and mode when Redis cannot give the durability asked for."""
+    if durability == "none" or (where, durability) in _WARNED:
+        return
+    _WARNED.add((where, durability))
+    try:
+        config: dict[str, str] = {}
+        for key in ("appendonly", "appendfsync", "save"):
+            config.update(
+                {
+                    (k.decode() if isinstance(k, bytes) else k): (
+                        v.decode() if isinstance(v, bytes) else str(v)
+                    )
+                    for k, v in client.config_get(key).items()
+                }
+            )
+    except Exception as exc:
+        _log.warning(
+            "redis://%s: cannot check persistence (%s); durability=%r is only as good as the "
+            "server's appendonly/appendfsync settings",
+            where,
+            exc,
+            durability,
+        )
+        return
+    gap = persistence_gap(config, durability)
+    if gap is not None:
+        _log.warning(
+            "redis://%s cannot give durability=%r: %s; turn on appendonly yes (and appendfsync "
+            "always for 'power'), or pass durability='none' to say you accept it",
+            where,
+            durability,
+            gap,
+        )
+
 
 _LOAD = """
 return {redis.call('GET', KEYS[1]), redis.call('LRANGE', KEYS[2], 0, -1),
-        tonumber(redis.call('GET', KEYS[3]) or '0')}
+        tonumber(redis.call('GET', KEYS[3]) or '0'), redis.call('GET', KEYS[4])}
+"""
+
+# KEYS: ver, quarantine hash, mark. ARGV: expected, report, then label/bytes pairs.
+_QUARANTINE = """
+if tonumber(redis.call('GET', KEYS[1]) or '0') ~= tonumber(ARGV[1]) then return 0 end
+for i = 3, #ARGV, 2 do redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1]) end
+redis.call('SET', KEYS[3], ARGV[2])
+return 1
+"""
+
+# KEYS: snap, log, ver. ARGV: expected.
+_DELETE_IF = """
+if tonumber(redis.call('GET', KEYS[3]) or '0') ~= tonumber(ARGV[1]) then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+return 1
 """
 
 # KEYS: snap, log, ver. ARGV: expected, new version, bytes, ttl ms (0: none), mode.
@@ -63,6 +148,8 @@ class RedisBackend(JournalingBackend):
         self._load = client.register_script(_LOAD)
         self._write = client.register_script(_WRITE)
         self._release = client.register_script(_RELEASE)
+        self._quarantine = client.register_script(_QUARANTINE)
+        self._delete_if = client.register_script(_DELETE_IF)
 
     @classmethod
     def from_url(cls, url: str, durability: Durability) -> RedisBackend:
@@ -78,18 +165,24 @@ class RedisBackend(JournalingBackend):
         if client.info("cluster").get("cluster_enabled"):
             client.close()
             client = RedisCluster.from_url(plain)
-        return cls(client, prefix, parts.netloc.rpartition("@")[2], durability)
+        where = parts.netloc.rpartition("@")[2]
+        _check_persistence(client, where, durability)
+        return cls(client, prefix, where, durability)
 
     def _keys(self, name: str) -> list[str]:
         tag = f"{{{self.prefix}:{name}}}"
         return [f"{tag}:snap", f"{tag}:log", f"{tag}:ver"]
 
+    def _where(self, name: str) -> str:
+        return f"redis://{self.url} key {{{self.prefix}:{name}}}"
+
     def load(self, name: str, recover: bool = False) -> Stored | None:
-        """Snapshot, journal and version, read in one script (one consistent moment)."""
-        snap, records, version = self._load(keys=self._keys(name))
-        if snap is None and not records:
+        """Snapshot, journal, version and recovery mark, read in one script (one moment)."""
+        tag = f"{{{self.prefix}:{name}}}"
+        snap, records, version, marker = self._load(keys=[*self._keys(name), f"{tag}:damaged"])
+        if snap is None and not records and not version and marker is None:
             return None
-        where = f"redis://{self.url} key {{{self.prefix}:{name}}}"
+        where = self._where(name)
         return Stored(
             snap,
             list(records),
@@ -98,7 +191,34 @@ class RedisBackend(JournalingBackend):
             f"{where}:snap",
             f"{where}:log",
             sum(map(len, records)),
+            marker=None if marker is None else marker.decode("utf-8", "replace"),
+            marker_location=f"{where}:damaged",
+            version_is_recorded=True,
         )
+
+    def quarantine_location(self, name: str) -> str:
+        """The hash ``{prefix:name}:quarantine`` (field: piece label)."""
+        return f"{self._where(name)}:quarantine"
+
+    def quarantine(self, name: str, pieces: list[Piece], report: str, expected: Token) -> Token:
+        """Copy the damaged pieces into the quarantine hash and set the mark, in one script."""
+        tag = f"{{{self.prefix}:{name}}}"
+        args: list[object] = [int(expected or 0), report]
+        for piece in pieces:
+            if piece.data:
+                args += [piece.label, piece.data]
+        keys = [f"{tag}:ver", f"{tag}:quarantine", f"{tag}:damaged"]
+        if not self._quarantine(keys=keys, args=args):
+            raise ConflictError(name, int(expected or 0), None)
+        return expected
+
+    def accept(self, name: str) -> None:
+        """Delete the mark; the quarantine hash stays."""
+        self.client.delete(f"{{{self.prefix}:{name}}}:damaged")
+
+    def delete_if(self, name: str, expected: Token) -> bool:
+        """Delete the three keys if the version is still ``expected`` (one script)."""
+        return bool(self._delete_if(keys=self._keys(name), args=[int(expected or 0)]))
 
     def _cas(
         self,

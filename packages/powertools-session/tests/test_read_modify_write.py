@@ -1,0 +1,182 @@
+"""Read-modify-write: three-way merges, ``update_with``, copies from ``get``, and cleanup that
+never deletes a session a writer has just refreshed."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from powertools.session import AsyncSession, Session, SessionError
+from powertools.session._backend import Backend, Stored, open_backend
+from powertools.session.testing import FakeClock
+
+
+@pytest.fixture(params=["memory", "file", "redis", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "memory":
+        return f"memory://{secrets.token_hex(4)}"
+    if request.param == "file":
+        return (tmp_path / "store").as_uri()
+    request.applymarker(pytest.mark.integration)
+    if request.param == "redis":
+        return f"{request.getfixturevalue('redis_url')}?prefix=m{secrets.token_hex(3)}"
+    return f"{request.getfixturevalue('postgres_dsn')}?table=m_{secrets.token_hex(4)}"
+
+
+def test_a_three_way_merge_adds_both_increments(store: str) -> None:
+    def merge(base: dict[str, Any], theirs: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
+        return {**theirs, "n": theirs["n"] + ours["n"] - base["n"]}
+
+    Session("c", store=store).set("n", 5)
+    first, second = Session("c", store=store), Session("c", store=store, on_conflict=merge)
+    first.set("n", first.get("n") + 1)
+    second.set("n", second.get("n") + 1)  # based on 5: conflicts, merged onto 6
+    assert Session("c", store=store).get("n") == 7
+
+
+def test_a_three_way_merge_sees_the_base_of_staged_changes(store: str) -> None:
+    seen: list[tuple[Any, Any, Any]] = []
+
+    def merge(base: dict[str, Any], theirs: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
+        seen.append((base["n"], theirs["n"], ours["n"]))
+        return {**theirs, "n": theirs["n"] + ours["n"] - base["n"]}
+
+    Session("c", store=store).set("n", 5)
+    staged = Session("c", store=store, auto_save=False, on_conflict=merge)
+    staged.set("n", 6)
+    staged.set("n", 7)  # +2 over the base, not yet saved
+    Session("c", store=store).set("n", 10)
+    staged.save()
+    assert seen == [(5, 10, 7)]
+    assert Session("c", store=store).get("n") == 12
+
+
+def test_update_with_loses_no_increment_to_a_concurrent_writer(store: str) -> None:
+    Session("c", store=store).set("n", 5)
+    mine, other = Session("c", store=store), Session("c", store=store)
+    calls = 0
+
+    def increment(data: dict[str, Any]) -> dict[str, Any]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:  # another process increments between our read and our write
+            other.update_with(lambda d: {**d, "n": d["n"] + 1})
+        return {**data, "n": data["n"] + 1}
+
+    assert mine.update_with(increment) == {"n": 7}
+    assert calls == 2
+    assert Session("c", store=store).get("n") == 7
+
+
+def test_update_with_in_place_changes_and_deletes(store: str) -> None:
+    s = Session("c", store=store)
+    s.update(a=1, b=[1])
+
+    def change(data: dict[str, Any]) -> None:
+        data["b"].append(2)
+        del data["a"]
+
+    assert s.update_with(change) == {"b": [1, 2]}
+    assert Session("c", store=store).get_all() == {"b": [1, 2]}
+    version = s.version
+    assert s.update_with(lambda d: None) == {"b": [1, 2]}
+    assert s.version == version  # nothing changed, nothing written
+
+
+def test_update_with_refuses_staged_changes_and_bad_results() -> None:
+    s = Session("c", store="memory://uw-refuse", auto_save=False)
+    s.set("a", 1)
+    with pytest.raises(SessionError, match="unsaved changes"):
+        s.update_with(lambda d: d)
+    s.save()
+    with pytest.raises(TypeError, match="returned list"):
+        s.update_with(lambda d: [1])  # type: ignore[arg-type, return-value]
+
+
+async def test_async_update_with_loses_no_increment(store: str) -> None:
+    await (await AsyncSession.open("c", store=store)).set("n", 5)
+    mine = await AsyncSession.open("c", store=store)
+    other = await AsyncSession.open("c", store=store)
+    await other.update_with(lambda d: {**d, "n": d["n"] + 1})
+    assert await mine.update_with(lambda d: {**d, "n": d["n"] + 1}) == {"n": 7}
+
+
+def test_last_writer_wins_replays_a_stale_set_as_documented() -> None:
+    store = "memory://lww-doc"
+    Session("c", store=store).set("n", 5)
+    first = Session("c", store=store, on_conflict="last-writer-wins")
+    second = Session("c", store=store, on_conflict="last-writer-wins")
+    first.set("n", 6)
+    second.set("n", 6)  # a stale read-modify-write: documented, use update_with instead
+    assert Session("c", store=store).get("n") == 6
+
+
+def test_get_returns_a_copy_that_is_never_saved_behind_your_back(store: str) -> None:
+    s = Session("c", store=store)
+    s.set("history", [1])
+    got = s.get("history")
+    got.append(2)
+    assert s.get("history") == [1]
+    s.set("other", 1)
+    s.save()
+    assert Session("c", store=store).get("history") == [1]
+    assert s.get("missing", "default") == "default"
+
+
+class _RacingBackend:
+    """A backend whose ``load`` lets a writer refresh the session right after it returns."""
+
+    def __init__(self, inner: Backend, refresh: Any) -> None:
+        self._inner = inner
+        self._refresh = refresh
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._inner, attr)
+
+    def load(self, name: str, recover: bool = False) -> Stored | None:
+        stored = self._inner.load(name, recover)
+        self._refresh()
+        return stored
+
+    async def aload(self, name: str, recover: bool = False) -> Stored | None:
+        stored = await self._inner.aload(name, recover)
+        self._refresh()
+        return stored
+
+
+def _race(store: str, monkeypatch: pytest.MonkeyPatch, module: str) -> FakeClock:
+    clock = FakeClock()
+    Session("c", store=store, ttl=60, clock=clock).set("a", 1)
+    clock.advance(61)
+    writer = Session("c", store=store, ttl=60, clock=clock)
+    done: list[bool] = []
+
+    def refresh() -> None:
+        if not done:
+            done.append(True)
+            writer.set("b", 2)  # acknowledged: the session lives another 60 s
+
+    def racing(url: str | None, *args: Any) -> Any:
+        return _RacingBackend(open_backend(url, *args), refresh)
+
+    monkeypatch.setattr(f"powertools.session.{module}.open_backend", racing)
+    return clock
+
+
+def test_cleanup_racing_a_writer_deletes_nothing_acknowledged(
+    store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _race(store, monkeypatch, "_session")
+    assert Session.cleanup(store, clock=clock) == []
+    assert Session("c", store=store, clock=clock).get_all() == {"b": 2}
+
+
+async def test_async_cleanup_racing_a_writer_deletes_nothing_acknowledged(
+    store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _race(store, monkeypatch, "_async_session")
+    assert await AsyncSession.cleanup(store, clock=clock) == []
+    assert Session("c", store=store, clock=clock).get_all() == {"b": 2}
