@@ -31,7 +31,9 @@ class Money(Decimal):
     def __str__(self) -> str:
         return format(Decimal(self), "f")
 
-    def __format__(self, spec: str, /) -> str:
+    def __format__(self, spec: str, _context: Context | None = None, /) -> str:
+        # format() passes only the spec; Decimal's C implementation reads a second argument
+        # as a locale override, not a Context, so it is not forwarded.
         return str(self) if not spec else format(Decimal(self), spec)
 
 
