@@ -219,7 +219,7 @@ class HTTPProvider:
         self, exc: BaseException, attempt: Attempt, delivered: int = 0
     ) -> ProviderError:
         model = attempt.model
-        if isinstance(exc, TimeoutError | httpx.TimeoutException):
+        if _is_timeout(exc):
             return self._fail(
                 f"no complete answer within the attempt timeout of {attempt.timeout} s "
                 f"({type(exc).__name__}); raise Request(timeout=...) for long answers",
@@ -369,3 +369,16 @@ class HTTPProvider:
 
 def _unreadable(exc: BaseException) -> str:
     return f"a stream event this client cannot read ({type(exc).__name__}: {exc})"
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    """Whether a transport error is a timeout (the aiohttp transport maps a dropped
+    connection to ``httpx.ConnectTimeout``: its cause tells the truth)."""
+    if isinstance(exc, TimeoutError):
+        return True
+    if not isinstance(exc, httpx.TimeoutException):
+        return False
+    cause = exc.__cause__
+    if cause is not None and type(cause).__module__.startswith("aiohttp"):
+        return isinstance(cause, TimeoutError)  # aiohttp's timeouts are asyncio.TimeoutError
+    return True
