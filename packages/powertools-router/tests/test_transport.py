@@ -95,3 +95,28 @@ async def test_own_pool_closes_with_the_provider(fake_server) -> None:
     client = pool.client()
     await provider.aclose()
     assert client.is_closed
+
+
+@pytest.mark.parametrize("family", ["ollama", "llamacpp"])
+async def test_making_the_client_is_not_part_of_a_health_check(fake_server, family) -> None:
+    # The first check of a process used to pay for importing aiohttp and building the TLS
+    # context inside its 2-second budget, and reported ollama down on a loaded machine.
+    from powertools.router.providers.llamacpp import LlamaCppProvider
+    from powertools.router.providers.ollama import OllamaProvider
+    from powertools.router.testing import FakeClock
+
+    clock = FakeClock()
+
+    def slow_factory() -> httpx.AsyncClient:
+        clock.advance(5.0)  # what a slow first import looks like to the provider's clock
+        return httpx.AsyncClient()
+
+    family_class = OllamaProvider if family == "ollama" else LlamaCppProvider
+    provider = family_class(
+        base_url=fake_server.base_url(family), pool=Pool(factory=slow_factory), clock=clock
+    )
+    health = await provider.health()
+    assert health.ok
+    assert health.latency is not None
+    assert health.latency < 5.0
+    await provider.aclose()
