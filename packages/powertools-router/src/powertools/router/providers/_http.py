@@ -111,6 +111,8 @@ class HTTPProvider:
         self._own_pool = pool is not None
         self._pool = pool or shared_pool()
         self._clock = clock
+        self._urls: dict[str, httpx.URL] = {}
+        self._built_headers: dict[str, str] | None = None
 
     def __repr__(self) -> str:
         key = "set" if self._key else "none"
@@ -248,8 +250,13 @@ class HTTPProvider:
 
     def _build(self, method: str, path: str, body: Mapping[str, Any] | None) -> httpx.Request:
         content = None if body is None else json.dumps(body, separators=(",", ":")).encode()
+        url = self._urls.get(path)
+        if url is None:  # parsed once per path: httpx parses a str URL on every request
+            url = self._urls[path] = httpx.URL(self.base_url + path)
+        if self._built_headers is None:
+            self._built_headers = self._headers()
         return self._client().build_request(
-            method, self.base_url + path, content=content, headers=self._headers()
+            method, url, content=content, headers=self._built_headers
         )
 
     async def _send(self, request: httpx.Request, attempt: Attempt) -> httpx.Response:
@@ -275,7 +282,7 @@ class HTTPProvider:
             raise self._transport_error(exc, attempt) from exc
         finally:
             await response.aclose()
-        rid = response.headers.get(self.request_id_header)
+        rid = _plain(response).get(self.request_id_header)
         if not body.strip():
             raise self._fail(
                 f"HTTP {response.status_code} with an empty body where an answer was due",
@@ -308,7 +315,7 @@ class HTTPProvider:
         response = await self._send(http, attempt)
         data = await self._read_json(response, attempt)
         try:
-            return self._parse(data, response.headers, self._clock() - started, request, model)
+            return self._parse(data, _plain(response), self._clock() - started, request, model)
         except ProviderError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
@@ -317,7 +324,7 @@ class HTTPProvider:
                 f"{json.dumps(data)[:200]}",
                 model,
                 category=ErrorCategory.TRANSIENT,
-                request_id=response.headers.get(self.request_id_header),
+                request_id=_plain(response).get(self.request_id_header),
             ) from exc
 
     async def stream(self, request: Request) -> AsyncIterator[Chunk]:
@@ -335,7 +342,7 @@ class HTTPProvider:
                     ttft = self._clock() - started
                 yield chunk
             elapsed = self._clock() - started
-            yield Chunk(response=assembler.finish(response.headers, Timings(elapsed, ttft)))
+            yield Chunk(response=assembler.finish(_plain(response), Timings(elapsed, ttft)))
         finally:
             await response.aclose()
 
@@ -366,6 +373,18 @@ class HTTPProvider:
                 yield chunk
             if not data:
                 return
+
+
+def _plain(response: httpx.Response) -> dict[str, str]:
+    """The headers as a dict with lower-case names, made once per response.
+
+    ``httpx.Headers`` decodes every header on each lookup; a provider reads several.
+    """
+    plain: dict[str, str] | None = response.extensions.get("powertools_headers")
+    if plain is None:
+        plain = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response.headers.raw}
+        response.extensions["powertools_headers"] = plain
+    return plain
 
 
 def _unreadable(exc: BaseException) -> str:
