@@ -342,7 +342,18 @@ class HTTPProvider:
                     ttft = self._clock() - started
                 yield chunk
             elapsed = self._clock() - started
-            yield Chunk(response=assembler.finish(_plain(response), Timings(elapsed, ttft)))
+            try:
+                final = assembler.finish(_plain(response), Timings(elapsed, ttft))
+            except ProviderError:
+                raise
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+                raise self._fail(
+                    _unreadable(exc),
+                    model,
+                    category=ErrorCategory.TRANSIENT,
+                    delivered=assembler.delivered,
+                ) from exc
+            yield Chunk(response=final)
         finally:
             await response.aclose()
 
