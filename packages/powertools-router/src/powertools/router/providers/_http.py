@@ -77,6 +77,8 @@ class HTTPProvider:
     name: str = ""
     local: bool = False
     key_variables: tuple[str, ...] = ()
+    key_required: bool = False  # a cloud API: calling without a key cannot succeed
+    public_url: str = ""  # where it is required: a proxy or a test server may need none
     request_id_header: ClassVar[str] = "x-request-id"
 
     def __init__(
@@ -180,6 +182,14 @@ class HTTPProvider:
             headers.update(self._auth_headers(self._key.reveal()))
         headers.update(self._extra_headers)
         return headers
+
+    def _check_key(self, model: str) -> None:
+        if self.key_required and not self._key and self.base_url == self.public_url:
+            raise self._fail(
+                f"no API key: pass api_key= or set {' or '.join(self.key_variables)}",
+                model,
+                category=ErrorCategory.PERMANENT,
+            )
 
     def _model(self, request: Request) -> str:
         model = request.model or self.default_model
@@ -309,6 +319,7 @@ class HTTPProvider:
     async def complete(self, request: Request) -> Response:
         """Send one request and return the whole answer."""
         model = self._model(request)
+        self._check_key(model)
         http = self._build("POST", self._path(request, False), self._body(request, False))
         attempt = self._attempt(model, request.timeout or self.timeout)
         started = self._clock()
@@ -330,6 +341,7 @@ class HTTPProvider:
     async def stream(self, request: Request) -> AsyncIterator[Chunk]:
         """Send one request and yield its text as it arrives, ending with a ``done`` chunk."""
         model = self._model(request)
+        self._check_key(model)
         http = self._build("POST", self._path(request, True), self._body(request, True))
         attempt = self._attempt(model, request.timeout or self.timeout)
         started = self._clock()

@@ -38,6 +38,7 @@ class LlamaCppProvider(OpenAIProvider):
     name = "llamacpp"
     local = True
     key_variables = ("LLAMACPP_API_KEY",)
+    key_required = False
     base_url_variable = "LLAMACPP_BASE_URL"
 
     def __init__(
