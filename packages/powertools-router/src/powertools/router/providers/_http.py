@@ -79,6 +79,7 @@ class HTTPProvider:
     key_variables: tuple[str, ...] = ()
     key_required: bool = False  # a cloud API: calling without a key cannot succeed
     public_url: str = ""  # where it is required: a proxy or a test server may need none
+    connect_hint: str = ""  # what to check when the server cannot be reached
     request_id_header: ClassVar[str] = "x-request-id"
 
     def __init__(
@@ -240,8 +241,9 @@ class HTTPProvider:
                 category=ErrorCategory.TIMEOUT,
                 delivered=delivered,
             )
+        hint = f"; {self.connect_hint}" if self.connect_hint else ""
         return self._fail(
-            f"the connection to {self.base_url} failed ({describe(exc)})",
+            f"the connection to {self.base_url} failed ({describe(exc)}){hint}",
             model,
             category=ErrorCategory.TRANSIENT,
             delivered=delivered,

@@ -39,6 +39,7 @@ class LlamaCppProvider(OpenAIProvider):
     local = True
     key_variables = ("LLAMACPP_API_KEY",)
     key_required = False
+    connect_hint = "is llama-server running there? LLAMACPP_BASE_URL chooses the server"
     base_url_variable = "LLAMACPP_BASE_URL"
 
     def __init__(
