@@ -49,6 +49,7 @@ STATUS_FAULTS = {
     "server_error": (ErrorCategory.TRANSIENT, None),
     "bad_gateway": (ErrorCategory.TRANSIENT, None),
     "unavailable": (ErrorCategory.TRANSIENT, 3.0),
+    "unauthorized": (ErrorCategory.PERMANENT, None),
 }
 BODY_FAULTS = {
     "malformed_json": ErrorCategory.TRANSIENT,
@@ -198,3 +199,30 @@ async def test_failing_health_endpoint_is_down_and_never_raises(fake_server, fam
     health = await provider.health()
     assert health.status == "down"
     assert KEY not in health.detail
+
+
+@pytest.mark.parametrize("family", [OpenAIProvider, AnthropicProvider, GeminiProvider])
+async def test_a_cloud_family_without_a_key_fails_permanently_before_sending(
+    monkeypatch, recorder, family
+) -> None:
+    for variable in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_BASE_URL",
+        "GEMINI_API_KEY",
+        "GOOGLE_API_KEY",
+        "GEMINI_BASE_URL",
+    ):
+        monkeypatch.delenv(variable, raising=False)
+    rec = recorder({})
+    provider = family(client=rec.client)
+    with pytest.raises(ProviderError, match="no API key") as caught:
+        await provider.complete(Request.of("x", model="m"))
+    assert caught.value.category is ErrorCategory.PERMANENT
+    with pytest.raises(ProviderError, match="no API key"):
+        async for _ in provider.stream(Request.of("x", model="m")):
+            pass
+    assert rec.requests == []  # nothing was sent
+    # a proxy or a test server of your own may need no key
+    assert family(base_url="http://127.0.0.1:9/v1")._check_key("m") is None

@@ -216,3 +216,11 @@ def test_parameter_size_text() -> None:
     assert _params({"parameter_size": "8.0B"}) == 8_000_000_000
     assert _params({"parameter_size": "270M"}) == 270_000_000
     assert _params({"parameter_size": "?"}) is None
+
+
+async def test_an_unreachable_server_says_what_to_check() -> None:
+    with pytest.raises(ProviderError, match="OLLAMA_HOST") as caught:
+        await OllamaProvider(base_url="http://127.0.0.1:9").complete(
+            Request.of("x", model="llama3.2", timeout=5)
+        )
+    assert caught.value.category in (ErrorCategory.TRANSIENT, ErrorCategory.TIMEOUT)

@@ -305,3 +305,16 @@ async def test_models_lists_ids(recorder) -> None:
     rec = recorder({"object": "list", "data": [{"id": "gpt-4o", "object": "model"}, {"id": "o3"}]})
     models = await provider(rec).models()
     assert [(m.id, m.capabilities.reasoning) for m in models] == [("gpt-4o", False), ("o3", True)]
+
+
+async def test_a_usage_the_normaliser_rejects_is_a_provider_error_in_a_stream(recorder) -> None:
+    # reasoning_tokens larger than completion_tokens: powertools.cost refuses it; the stream
+    # used to let its UsageFormatError escape instead of a ProviderError.
+    bad = DOC_STREAM.replace(
+        b'"completion_tokens_details":{"reasoning_tokens":0}',
+        b'"completion_tokens_details":{"reasoning_tokens":99}',
+    )
+    rec = recorder(stream=bad)
+    with pytest.raises(ProviderError, match="cannot read") as caught:
+        [c async for c in provider(rec).stream(Request.of("x", model="gpt-4o-mini"))]
+    assert caught.value.delivered_chars == len("Hello")

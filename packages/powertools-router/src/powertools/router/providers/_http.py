@@ -77,6 +77,9 @@ class HTTPProvider:
     name: str = ""
     local: bool = False
     key_variables: tuple[str, ...] = ()
+    key_required: bool = False  # a cloud API: calling without a key cannot succeed
+    public_url: str = ""  # where it is required: a proxy or a test server may need none
+    connect_hint: str = ""  # what to check when the server cannot be reached
     request_id_header: ClassVar[str] = "x-request-id"
 
     def __init__(
@@ -111,6 +114,8 @@ class HTTPProvider:
         self._own_pool = pool is not None
         self._pool = pool or shared_pool()
         self._clock = clock
+        self._urls: dict[str, httpx.URL] = {}
+        self._built_headers: dict[str, str] | None = None
 
     def __repr__(self) -> str:
         key = "set" if self._key else "none"
@@ -141,6 +146,7 @@ class HTTPProvider:
 
     async def health(self) -> Health:
         """A cheap check of the endpoint, with a short timeout; never raises."""
+        self._client()  # made (imports, TLS context) before the check is timed
         started = self._clock()
         try:
             await self._get_json(self._health_path())
@@ -177,6 +183,14 @@ class HTTPProvider:
             headers.update(self._auth_headers(self._key.reveal()))
         headers.update(self._extra_headers)
         return headers
+
+    def _check_key(self, model: str) -> None:
+        if self.key_required and not self._key and self.base_url == self.public_url:
+            raise self._fail(
+                f"no API key: pass api_key= or set {' or '.join(self.key_variables)}",
+                model,
+                category=ErrorCategory.PERMANENT,
+            )
 
     def _model(self, request: Request) -> str:
         model = request.model or self.default_model
@@ -219,7 +233,7 @@ class HTTPProvider:
         self, exc: BaseException, attempt: Attempt, delivered: int = 0
     ) -> ProviderError:
         model = attempt.model
-        if isinstance(exc, TimeoutError | httpx.TimeoutException):
+        if _is_timeout(exc):
             return self._fail(
                 f"no complete answer within the attempt timeout of {attempt.timeout} s "
                 f"({type(exc).__name__}); raise Request(timeout=...) for long answers",
@@ -227,9 +241,9 @@ class HTTPProvider:
                 category=ErrorCategory.TIMEOUT,
                 delivered=delivered,
             )
-        cause = str(exc) or type(exc).__name__
+        hint = f"; {self.connect_hint}" if self.connect_hint else ""
         return self._fail(
-            f"the connection to {self.base_url} failed ({type(exc).__name__}: {cause})",
+            f"the connection to {self.base_url} failed ({describe(exc)}){hint}",
             model,
             category=ErrorCategory.TRANSIENT,
             delivered=delivered,
@@ -248,8 +262,13 @@ class HTTPProvider:
 
     def _build(self, method: str, path: str, body: Mapping[str, Any] | None) -> httpx.Request:
         content = None if body is None else json.dumps(body, separators=(",", ":")).encode()
+        url = self._urls.get(path)
+        if url is None:  # parsed once per path: httpx parses a str URL on every request
+            url = self._urls[path] = httpx.URL(self.base_url + path)
+        if self._built_headers is None:
+            self._built_headers = self._headers()
         return self._client().build_request(
-            method, self.base_url + path, content=content, headers=self._headers()
+            method, url, content=content, headers=self._built_headers
         )
 
     async def _send(self, request: httpx.Request, attempt: Attempt) -> httpx.Response:
@@ -275,7 +294,7 @@ class HTTPProvider:
             raise self._transport_error(exc, attempt) from exc
         finally:
             await response.aclose()
-        rid = response.headers.get(self.request_id_header)
+        rid = _plain(response).get(self.request_id_header)
         if not body.strip():
             raise self._fail(
                 f"HTTP {response.status_code} with an empty body where an answer was due",
@@ -294,20 +313,22 @@ class HTTPProvider:
             ) from None
 
     async def _get_json(self, path: str, *, seconds: float | None = None) -> Any:
+        http = self._build("GET", path, None)  # makes the loop's client: not part of the wait
         attempt = self._attempt("", seconds or self.health_timeout)
-        response = await self._send(self._build("GET", path, None), attempt)
+        response = await self._send(http, attempt)
         return await self._read_json(response, attempt)
 
     async def complete(self, request: Request) -> Response:
         """Send one request and return the whole answer."""
         model = self._model(request)
+        self._check_key(model)
         http = self._build("POST", self._path(request, False), self._body(request, False))
         attempt = self._attempt(model, request.timeout or self.timeout)
         started = self._clock()
         response = await self._send(http, attempt)
         data = await self._read_json(response, attempt)
         try:
-            return self._parse(data, response.headers, self._clock() - started, request, model)
+            return self._parse(data, _plain(response), self._clock() - started, request, model)
         except ProviderError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
@@ -316,12 +337,13 @@ class HTTPProvider:
                 f"{json.dumps(data)[:200]}",
                 model,
                 category=ErrorCategory.TRANSIENT,
-                request_id=response.headers.get(self.request_id_header),
+                request_id=_plain(response).get(self.request_id_header),
             ) from exc
 
     async def stream(self, request: Request) -> AsyncIterator[Chunk]:
         """Send one request and yield its text as it arrives, ending with a ``done`` chunk."""
         model = self._model(request)
+        self._check_key(model)
         http = self._build("POST", self._path(request, True), self._body(request, True))
         attempt = self._attempt(model, request.timeout or self.timeout)
         started = self._clock()
@@ -334,7 +356,18 @@ class HTTPProvider:
                     ttft = self._clock() - started
                 yield chunk
             elapsed = self._clock() - started
-            yield Chunk(response=assembler.finish(response.headers, Timings(elapsed, ttft)))
+            try:
+                final = assembler.finish(_plain(response), Timings(elapsed, ttft))
+            except ProviderError:
+                raise
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+                raise self._fail(
+                    _unreadable(exc),
+                    model,
+                    category=ErrorCategory.TRANSIENT,
+                    delivered=assembler.delivered,
+                ) from exc
+            yield Chunk(response=final)
         finally:
             await response.aclose()
 
@@ -367,5 +400,38 @@ class HTTPProvider:
                 return
 
 
+def _plain(response: httpx.Response) -> dict[str, str]:
+    """The headers as a dict with lower-case names, made once per response.
+
+    ``httpx.Headers`` decodes every header on each lookup; a provider reads several.
+    """
+    plain: dict[str, str] | None = response.extensions.get("powertools_headers")
+    if plain is None:
+        plain = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response.headers.raw}
+        response.extensions["powertools_headers"] = plain
+    return plain
+
+
 def _unreadable(exc: BaseException) -> str:
     return f"a stream event this client cannot read ({type(exc).__name__}: {exc})"
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    """Whether a transport error is a timeout (the aiohttp transport maps a dropped
+    connection to ``httpx.ConnectTimeout``: its cause tells the truth)."""
+    if isinstance(exc, TimeoutError):
+        return True
+    if not isinstance(exc, httpx.TimeoutException):
+        return False
+    cause = exc.__cause__
+    if cause is not None and type(cause).__module__.startswith("aiohttp"):
+        return isinstance(cause, TimeoutError)  # aiohttp's timeouts are asyncio.TimeoutError
+    return True
+
+
+def describe(exc: BaseException) -> str:
+    """``Type: message`` of a transport error, from aiohttp's own error when it is the cause
+    (the aiohttp transport reports a refused connection as ``httpx.ConnectTimeout``)."""
+    cause = exc.__cause__
+    shown = cause if cause is not None and type(cause).__module__.startswith("aiohttp") else exc
+    return f"{type(shown).__name__}: {str(shown) or type(shown).__name__}"

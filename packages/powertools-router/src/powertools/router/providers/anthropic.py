@@ -267,6 +267,8 @@ class AnthropicProvider(HTTPProvider):
 
     name = "anthropic"
     key_variables = ("ANTHROPIC_API_KEY",)
+    key_required = True
+    public_url = "https://api.anthropic.com"
     request_id_header = "request-id"
 
     def __init__(

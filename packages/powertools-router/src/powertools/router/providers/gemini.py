@@ -232,6 +232,8 @@ class GeminiProvider(HTTPProvider):
 
     name = "gemini"
     key_variables = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+    key_required = True
+    public_url = "https://generativelanguage.googleapis.com/v1beta"
     request_id_header = "x-goog-request-id"
 
     def __init__(

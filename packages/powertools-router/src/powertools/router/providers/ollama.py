@@ -180,6 +180,7 @@ class OllamaProvider(HTTPProvider):
 
     name = "ollama"
     local = True
+    connect_hint = "is `ollama serve` running there? OLLAMA_HOST chooses the server"
     request_id_header = "x-request-id"
 
     def __init__(

@@ -248,6 +248,8 @@ class OpenAIProvider(HTTPProvider):
 
     name = "openai"
     key_variables: tuple[str, ...] = ("OPENAI_API_KEY",)
+    key_required = True
+    public_url = "https://api.openai.com/v1"
     base_url_variable: str = "OPENAI_BASE_URL"
     default_base_url: ClassVar[str] = "https://api.openai.com/v1"
 

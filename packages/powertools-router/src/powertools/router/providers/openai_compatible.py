@@ -75,6 +75,7 @@ class OpenAICompatibleProvider(OpenAIProvider):
     """An OpenAI-compatible server: ``preset=`` one of :data:`PRESETS`, or ``base_url=``."""
 
     name = "openai-compatible"
+    key_required = False  # local servers need none; a hosted preset checks its key up front
     key_variables = ("OPENAI_COMPATIBLE_API_KEY",)
     base_url_variable = "OPENAI_COMPATIBLE_BASE_URL"
 
