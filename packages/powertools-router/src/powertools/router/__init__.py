@@ -1,5 +1,9 @@
 """powertools.router — routing LLM tasks between local and cloud models."""
 
+from powertools.cost import BudgetExceededError
+from powertools.router._catalog import QUALITY_PRIORS, Candidate, Catalog
+from powertools.router._engine import Decision, Dropped, Needs, Scored, State, decide
+from powertools.router._learning import Learner, LearningStore, SessionLearningStore
 from powertools.router._request import (
     Chunk,
     FinishReason,
@@ -14,8 +18,13 @@ from powertools.router._request import (
     ToolCall,
     ToolResultPart,
 )
+from powertools.router._result import Attempt, RouteResult
+from powertools.router._router import LLMRouter
+from powertools.router._stream import RouteStream
 from powertools.router.errors import (
+    AllProvidersFailedError,
     ConfigurationError,
+    NoCandidateError,
     ProviderError,
     RouterError,
     StreamInterruptedError,
@@ -30,25 +39,51 @@ from powertools.router.providers import (
     available_providers,
     load_provider,
 )
+from powertools.router.providers.simulated import (
+    FailureProfile,
+    SimulatedModel,
+    SimulatedProvider,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "QUALITY_PRIORS",
+    "AllProvidersFailedError",
+    "Attempt",
+    "BudgetExceededError",
+    "Candidate",
     "Capabilities",
+    "Catalog",
     "Chunk",
     "ConfigurationError",
+    "Decision",
+    "Dropped",
+    "FailureProfile",
     "FinishReason",
     "Health",
     "HealthStatus",
     "ImagePart",
+    "LLMRouter",
+    "Learner",
+    "LearningStore",
     "Message",
     "ModelInfo",
+    "Needs",
+    "NoCandidateError",
     "Provider",
     "ProviderError",
     "Request",
     "Response",
     "ResponseFormat",
+    "RouteResult",
+    "RouteStream",
     "RouterError",
+    "Scored",
+    "SessionLearningStore",
+    "SimulatedModel",
+    "SimulatedProvider",
+    "State",
     "StreamInterruptedError",
     "TextPart",
     "Timings",
@@ -58,5 +93,6 @@ __all__ = [
     "UnknownProviderError",
     "__version__",
     "available_providers",
+    "decide",
     "load_provider",
 ]

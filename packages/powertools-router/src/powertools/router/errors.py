@@ -5,8 +5,13 @@ The hierarchy::
     RouterError                 base of every error this package raises
     ├── ConfigurationError      a bad argument or environment value: says which and how to fix it
     ├── UnknownProviderError    no provider registered under that name
+    ├── NoCandidateError        no model can serve the request (each one's reason listed)
+    ├── AllProvidersFailedError every attempt of one route failed (each attempt listed)
     └── ProviderError           one failed call to one provider (HTTP status, category, wait)
         └── StreamInterruptedError   a stream that failed after output reached the caller
+
+A route that no budget can fit raises ``powertools.cost.BudgetExceededError`` (also exported
+by ``powertools.router`` too), before anything is spent.
 
 A :class:`ProviderError` carries what a router needs to decide what to do next: the
 ``powertools.retry`` :class:`~powertools.retry.ErrorCategory`, the server's ``retry_after`` in
@@ -23,11 +28,16 @@ seconds, the HTTP ``status_code`` and the provider's ``request_id``. It never ca
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from powertools.retry import ErrorCategory
 from powertools.retry._classify import category_of_status
 
 __all__ = [
+    "AllProvidersFailedError",
     "ConfigurationError",
+    "NoCandidateError",
     "ProviderError",
     "RouterError",
     "StreamInterruptedError",
@@ -96,7 +106,41 @@ class ProviderError(RouterError):
 
 
 class StreamInterruptedError(ProviderError):
-    """A stream failed after ``delivered_chars`` of text had reached the caller."""
+    """A stream failed after ``delivered_chars`` of text had reached the caller.
+
+    ``partial_text`` is the text the caller already received (set by the router).
+    """
+
+    partial_text: str = ""
+
+
+class NoCandidateError(RouterError):
+    """No candidate model can serve the request; ``reasons`` maps each one to why."""
+
+    def __init__(self, reasons: dict[str, str]) -> None:
+        self.reasons = reasons
+        listed = "; ".join(f"{k}: {v}" for k, v in reasons.items()) or "no models are configured"
+        super().__init__(
+            f"no model can serve this request ({listed}). Relax the request (max_tokens, "
+            "tools, max_cost_usd), or add a provider that can."
+        )
+
+
+class AllProvidersFailedError(RouterError):
+    """Every attempt of one route failed; ``attempts`` lists each with its reason."""
+
+    def __init__(self, attempts: Sequence[Attempt], why: str = "") -> None:
+        self.attempts = tuple(attempts)
+        lines = "\n".join(
+            f"  {a.provider}/{a.model}: {a.outcome} ({a.category or '-'}) {a.reason}"
+            for a in self.attempts
+        )
+        head = f"every candidate failed{': ' + why if why else ''}"
+        super().__init__(f"{head}\n{lines}" if lines else head)
+
+
+if TYPE_CHECKING:
+    from powertools.router._result import Attempt
 
 
 def _rebuild(cls: type[ProviderError], message: str, state: dict[str, object]) -> ProviderError:

@@ -1,0 +1,77 @@
+"""The response cache (opt-in): identical requests within a TTL answered at zero cost.
+
+The key is a SHA-256 of the request's content (messages, tools, response format, sampling
+options) and of the routing constraints (quality bar, latency and cost caps), so a request
+that asks for more quality is never answered from a cheaper model's cached answer. Entries
+live in memory (bounded, least recently used out first).
+
+>>> from powertools.router._request import Request
+>>> cache = ResponseCache(ttl=60, clock=lambda: 0.0)
+>>> cache.key(Request.of("hi"), (0.5,)) == cache.key(Request.of("hi"), (0.5,))
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from powertools.router._request import Request
+from powertools.router.errors import ConfigurationError
+
+__all__ = ["ResponseCache"]
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+
+
+class ResponseCache:
+    """Answers by request key, each valid for ``ttl`` seconds."""
+
+    def __init__(
+        self, ttl: float, *, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        if not ttl > 0:
+            raise ConfigurationError(f"cache_ttl={ttl!r} must be a positive number of seconds")
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._clock = clock
+        self._entries: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def key(self, request: Request, constraints: Sequence[Any]) -> str:
+        """The cache key of ``request`` under ``constraints``."""
+        body = json.dumps([_plain(request), _plain(list(constraints))], sort_keys=True)
+        return hashlib.sha256(body.encode()).hexdigest()
+
+    def get(self, key: str) -> Any:
+        """The cached value, or ``None`` (missing or expired)."""
+        entry = self._entries.get(key)
+        if entry is None or entry[0] <= self._clock():
+            if entry is not None:
+                del self._entries[key]
+            self.misses += 1
+            return None
+        self._entries.move_to_end(key)
+        self.hits += 1
+        return entry[1]
+
+    def put(self, key: str, value: Any) -> None:
+        """Keep ``value`` for ``ttl`` seconds."""
+        self._entries[key] = (self._clock() + self.ttl, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)

@@ -1,0 +1,125 @@
+"""Shared fakes for the router's tests: a provider that fails exactly as scripted."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from powertools.cost import Usage
+from powertools.router import (
+    Capabilities,
+    Chunk,
+    Health,
+    HealthStatus,
+    ModelInfo,
+    ProviderError,
+    Request,
+    Response,
+    Timings,
+)
+
+
+@dataclass
+class Scripted:
+    """A provider whose every call takes the next step of ``script`` (then answers ``ok``).
+
+    A step is ``"ok"``, ``"hang"``, an HTTP status (``429``, ``503``, ``401``...), or
+    ``("drop", n)``: a stream that fails after ``n`` chunks.
+    """
+
+    name: str
+    models_: list[ModelInfo]
+    script: list[object] = field(default_factory=list)
+    local: bool = False
+    retry_after: float | None = None
+    calls: list[str] = field(default_factory=list)
+    text: str = "the answer"
+
+    async def models(self) -> list[ModelInfo]:
+        return list(self.models_)
+
+    async def health(self) -> Health:
+        return Health(HealthStatus.OK)
+
+    async def aclose(self) -> None:
+        return None
+
+    def _step(self, request: Request) -> object:
+        self.calls.append(request.model)
+        return self.script.pop(0) if self.script else "ok"
+
+    def _response(self, request: Request) -> Response:
+        return Response(
+            self.text,
+            self.name,
+            request.model,
+            Usage(input=100, output=50),
+            timings=Timings(total=0.5, ttft=0.1, output_tokens_per_second=100.0),
+        )
+
+    async def _fail(self, step: object, request: Request) -> None:
+        if step == "hang":
+            await asyncio.Event().wait()
+        if isinstance(step, int):
+            raise ProviderError(
+                f"scripted HTTP {step}",
+                provider=self.name,
+                model=request.model,
+                status_code=step,
+                retry_after=self.retry_after,
+            )
+
+    async def complete(self, request: Request) -> Response:
+        step = self._step(request)
+        await self._fail(step, request)
+        return self._response(request)
+
+    async def _stream(self, request: Request) -> AsyncIterator[Chunk]:
+        step = self._step(request)
+        await self._fail(step, request)
+        drop_after = step[1] if isinstance(step, tuple) else None
+        for i, word in enumerate(self.text.split()):
+            if drop_after is not None and i >= drop_after:
+                raise ProviderError(
+                    "connection dropped",
+                    provider=self.name,
+                    model=request.model,
+                    delivered_chars=i,
+                )
+            yield Chunk(text=word + " ")
+        yield Chunk(response=self._response(request))
+
+    def stream(self, request: Request) -> AsyncIterator[Chunk]:
+        return self._stream(request)
+
+
+def info(
+    provider: str,
+    model: str,
+    *,
+    local: bool = False,
+    context: int = 128_000,
+    tools: bool = True,
+) -> ModelInfo:
+    return ModelInfo(
+        model,
+        provider,
+        local=local,
+        context_window=context,
+        max_output=16_000,
+        capabilities=Capabilities(tools=tools, vision=False, json_schema=True),
+    )
+
+
+@pytest.fixture
+def scripted() -> Callable[..., Scripted]:
+    """``scripted("openai", ["gpt-4o-mini"], script=[503])``."""
+
+    def make(name: str, models: list[str], **options: object) -> Scripted:
+        local = bool(options.get("local", False))
+        return Scripted(name, [info(name, m, local=local) for m in models], **options)  # type: ignore[arg-type]
+
+    return make

@@ -1,0 +1,448 @@
+"""LLMRouter: the spec's examples, failover, budgets, breakers, streams, sync, cache, hedging."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from powertools.cost import BudgetExceededError, BudgetManager, CostTracker
+from powertools.retry.testing import FakeClock
+from powertools.router import (
+    AllProvidersFailedError,
+    ConfigurationError,
+    FailureProfile,
+    LLMRouter,
+    NoCandidateError,
+    SimulatedModel,
+    SimulatedProvider,
+    StreamInterruptedError,
+)
+
+NO_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY")
+
+
+@pytest.fixture(autouse=True)
+def _no_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in NO_KEYS:
+        monkeypatch.delenv(name, raising=False)
+
+
+def fast_sim(**options: Any) -> SimulatedProvider:
+    return SimulatedProvider(latency_scale=0, **options)
+
+
+async def test_the_spec_example_runs_as_written_on_the_simulated_models(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, "powertools.router")
+    router = LLMRouter(
+        local_models=["deepseek-coder:7b", "mistral:7b"],
+        cloud_providers=["openai", "anthropic"],
+        budget_usd_per_month=100,
+    )
+    router._wanted = (  # the spec's router, with the simulated latencies at zero for the test
+        (fast_sim(models=[*_defaults_with("deepseek-coder:7b", "mistral:7b")]),),
+        ["deepseek-coder:7b", "mistral:7b"],
+        ["openai", "anthropic"],
+        0,
+    )
+    result = await router.route(
+        task="Generate Python function", complexity_score=0.6, required_quality=0.8
+    )
+    assert result.provider == "simulated"
+    assert isinstance(result.cost, Decimal)
+    assert result.cost > 0
+    assert result.latency_ms >= 0
+    # cheapest that meets 0.8: gpt-4.1-mini (0.80) beats gemini-2.5-flash and the rest
+    assert result.model == "gpt-4.1-mini"
+    assert result.decision.chosen is not None
+    assert result.decision.chosen.meets_bar
+    text = router.describe()
+    assert "openai: skipped, no OPENAI_API_KEY is set" in text
+    assert "anthropic: skipped, no ANTHROPIC_API_KEY is set" in text
+    keys = {c.key for c in router.candidates}
+    assert {"simulated/deepseek-coder:7b", "simulated/mistral:7b"} <= keys
+    assert "simulated/llama3.1:8b" not in keys  # only the local models asked for
+
+
+def _defaults_with(*local: str) -> list[SimulatedModel]:
+    from powertools.router.providers.simulated import DEFAULT_MODELS, local_stand_in
+
+    return [*DEFAULT_MODELS, *(local_stand_in(m) for m in local)]
+
+
+async def test_no_arguments_falls_back_to_the_simulated_models_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import powertools.router._setup as setup
+
+    setup._said_simulated = False
+    caplog.set_level(logging.INFO, "powertools.router")
+    router = LLMRouter()
+    router._wanted = ((), None, None, 0)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(setup, "SimulatedProvider", lambda *a, **k: fast_sim(models=a[0]))
+        result = await router.route(task="Generate code for: parse a CSV file", complexity=0.7)
+    assert result.provider == "simulated"
+    assert "SIMULATED MODELS ONLY" in router.describe()
+    warnings = [r for r in caplog.records if "routing to the simulated models" in r.message]
+    assert len(warnings) == 1
+    LLMRouter()  # a second router does not say it again
+    assert len([r for r in caplog.records if "simulated models" in r.message]) == 1
+
+
+async def test_a_real_provider_is_used_and_the_simulated_ones_are_not(
+    scripted: Callable[..., Any],
+) -> None:
+    cloud = scripted("openai", ["gpt-4o-mini", "gpt-4o"])
+    router = LLMRouter(providers=[cloud], cloud_providers=[], explore=0, rate_limits=False)
+    result = await router.route(task="hi", complexity=0.5)
+    assert result.provider == "openai"
+    assert all(c.provider == "openai" for c in router.candidates)
+    assert "SIMULATED" not in router.describe()
+
+
+async def test_a_5xx_fails_over_to_the_next_candidate(scripted: Callable[..., Any]) -> None:
+    cloud = scripted("openai", ["gpt-4o-mini", "gpt-4o"], script=[503])
+    router = LLMRouter(providers=[cloud], cloud_providers=[], explore=0, rate_limits=False)
+    result = await router.route(task="hi", complexity=0.5)
+    assert cloud.calls == ["gpt-4o-mini", "gpt-4o"]
+    assert [a.outcome for a in result.attempts] == ["failed", "ok"]
+    assert result.attempts[0].category == "transient"
+    assert result.attempts[0].status_code == 503
+    assert result.model == "gpt-4o"
+
+
+async def test_401_is_tried_once_and_not_again_until_the_key_changes(
+    scripted: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-old")
+    bad = scripted("openai", ["gpt-4o-mini", "gpt-4o"], script=[401])
+    good = scripted("anthropic", ["claude-haiku-4-5"])
+    router = LLMRouter(providers=[bad, good], cloud_providers=[], explore=0, rate_limits=False)
+    first = await router.route(task="hi", complexity=0.5)
+    assert bad.calls == ["gpt-4o-mini"]  # not gpt-4o: the whole provider is unusable now
+    assert first.provider == "anthropic"
+    second = await router.route(task="hi", complexity=0.5)
+    assert bad.calls == ["gpt-4o-mini"]
+    assert second.provider == "anthropic"
+    dropped = {d.candidate.key: d.reason for d in second.decision.dropped}
+    assert "authentication failed" in dropped["openai/gpt-4o-mini"]
+    assert "openai: unusable" in router.describe()
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-new")
+    third = await router.route(task="hi", complexity=0.5)
+    assert third.provider == "openai"
+
+
+async def test_permanent_errors_are_not_retried(scripted: Callable[..., Any]) -> None:
+    cloud = scripted("openai", ["gpt-4o-mini", "gpt-4o"], script=[400], retry_after=0.0)
+    router = LLMRouter(providers=[cloud], cloud_providers=[], explore=0, rate_limits=False)
+    result = await router.route(task="hi", complexity=0.5)
+    assert cloud.calls == ["gpt-4o-mini", "gpt-4o"]
+    assert result.attempts[0].category == "permanent"
+
+
+async def test_429_with_a_short_retry_after_retries_the_same_model(
+    scripted: Callable[..., Any],
+) -> None:
+    cloud = scripted("openai", ["gpt-4o-mini", "gpt-4o"], script=[429], retry_after=0.01)
+    router = LLMRouter(providers=[cloud], cloud_providers=[], explore=0, rate_limits=False)
+    result = await router.route(task="hi", complexity=0.5)
+    assert cloud.calls == ["gpt-4o-mini", "gpt-4o-mini"]
+    assert result.model == "gpt-4o-mini"
+    assert [a.category for a in result.attempts] == ["rate_limit", None]
+
+
+async def test_429_with_a_retry_after_longer_than_the_deadline_fails_over_at_once(
+    scripted: Callable[..., Any],
+) -> None:
+    cloud = scripted("openai", ["gpt-4o-mini", "gpt-4o"], script=[429], retry_after=120.0)
+    router = LLMRouter(providers=[cloud], cloud_providers=[], explore=0, rate_limits=False)
+    result = await router.route(task="hi", complexity=0.5, deadline=10.0)
+    assert cloud.calls == ["gpt-4o-mini", "gpt-4o"]
+    assert result.model == "gpt-4o"
+
+
+async def test_a_hang_is_cut_at_the_attempt_timeout_and_fails_over(
+    scripted: Callable[..., Any],
+) -> None:
+    cloud = scripted("openai", ["gpt-4o-mini", "gpt-4o"], script=["hang"])
+    router = LLMRouter(
+        providers=[cloud], cloud_providers=[], explore=0, rate_limits=False, attempt_timeout=0.05
+    )
+    result = await router.route(task="hi", complexity=0.5)
+    assert result.attempts[0].category == "timeout"
+    assert "0.05 s timeout" in result.attempts[0].reason
+    assert result.model == "gpt-4o"
+
+
+async def test_when_everything_fails_one_error_lists_every_attempt(
+    scripted: Callable[..., Any],
+) -> None:
+    cloud = scripted("openai", ["gpt-4o-mini", "gpt-4o"], script=[503, 500])
+    router = LLMRouter(providers=[cloud], cloud_providers=[], explore=0, rate_limits=False)
+    with pytest.raises(AllProvidersFailedError) as caught:
+        await router.route(task="hi", complexity=0.5)
+    text = str(caught.value)
+    assert "openai/gpt-4o-mini: failed (transient)" in text
+    assert "openai/gpt-4o: failed (transient)" in text
+    assert len(caught.value.attempts) == 2
+
+
+async def test_a_breaker_opens_and_the_engine_drops_the_model_until_it_is_probe_able(
+    scripted: Callable[..., Any],
+) -> None:
+    clock = FakeClock()
+    cloud = scripted("openai", ["gpt-4o-mini", "gpt-4o"], script=[503, "ok", 503])
+    router = LLMRouter(
+        providers=[cloud],
+        cloud_providers=[],
+        explore=0,
+        rate_limits=False,
+        breaker_threshold=2,
+        breaker_recovery=30,
+        clock=clock,
+    )
+    await router.route(task="hi", complexity=0.5)
+    await router.route(task="hi", complexity=0.5)
+    third = await router.route(task="hi", complexity=0.5)
+    dropped = {d.candidate.key: d.reason for d in third.decision.dropped}
+    assert "circuit open" in dropped["openai/gpt-4o-mini"]
+    assert cloud.calls[-1] == "gpt-4o"
+    assert router.stats()["openai/gpt-4o-mini"]["circuit"] == "open"
+    clock.advance(31)
+    fourth = await router.route(task="hi", complexity=0.5)
+    assert fourth.model == "gpt-4o-mini"  # probe-able, probed, closed again
+    assert router.stats()["openai/gpt-4o-mini"]["circuit"] == "closed"
+
+
+async def test_the_budget_is_refused_before_anything_is_spent(
+    scripted: Callable[..., Any],
+) -> None:
+    cloud = scripted("openai", ["gpt-4o"])
+    router = LLMRouter(
+        providers=[cloud],
+        cloud_providers=[],
+        budget_usd_per_month="0.001",
+        explore=0,
+        rate_limits=False,
+    )
+    with pytest.raises(BudgetExceededError):
+        await router.route(task="hi", complexity=0.5, max_tokens=2_000)
+    assert cloud.calls == []
+
+
+async def test_as_the_budget_tightens_the_router_takes_the_cheaper_model(
+    scripted: Callable[..., Any],
+) -> None:
+    cloud = scripted("openai", ["gpt-4o-mini", "gpt-4o"])
+    budgets = BudgetManager()
+    budgets.add("0.05", window="monthly")
+    router = LLMRouter(
+        providers=[cloud], cloud_providers=[], budget=budgets, explore=0, rate_limits=False
+    )
+    rich = await router.route(task="hi", complexity=0.8, required_quality=0.8, max_tokens=1000)
+    assert rich.model == "gpt-4o"
+    await budgets.reserve("0.045")  # someone else holds most of the budget now
+    poor = await router.route(task="hi", complexity=0.8, required_quality=0.8, max_tokens=1000)
+    assert poor.model == "gpt-4o-mini"  # degraded, but inside the budget
+    dropped = {d.candidate.key: d.reason for d in poor.decision.dropped}
+    assert "budget left" in dropped["openai/gpt-4o"]
+
+
+async def test_a_cost_tracker_can_be_passed_in(scripted: Callable[..., Any]) -> None:
+    tracker = CostTracker(budget_usd=1)
+    cloud = scripted("openai", ["gpt-4o-mini"])
+    router = LLMRouter(
+        providers=[cloud], cloud_providers=[], budget=tracker, explore=0, rate_limits=False
+    )
+    result = await router.route(task="hi", complexity=0.5)
+    # 100 input at $0.15/M + 50 output at $0.60/M
+    assert result.cost == Decimal("0.000045")
+    status = await tracker.budgets.astatus()
+    assert status[0].spent == Decimal("0.000045")
+    assert status[0].held == 0
+
+
+async def test_1000_concurrent_routes_never_overspend_the_budget() -> None:
+    router = LLMRouter(
+        providers=[fast_sim(models=[SimulatedModel("gpt-4o", answer_tokens=200)])],
+        cloud_providers=[],
+        budget_usd_per_month="0.50",
+        explore=0,
+        rate_limits=False,
+    )
+
+    async def one() -> Decimal:
+        try:
+            result = await router.route(task="write a haiku", complexity=0.5, max_tokens=400)
+        except (BudgetExceededError, AllProvidersFailedError):
+            return Decimal(0)
+        return result.cost
+
+    costs = await asyncio.gather(*(one() for _ in range(1000)))
+    spent = sum(costs, Decimal(0))
+    status = await router._layers.budget.manager.astatus()  # type: ignore[union-attr]
+    assert status[0].spent == spent
+    assert spent <= Decimal("0.50")
+    assert status[0].held == 0
+    assert sum(1 for c in costs if c) > 50  # it did route most of what fitted
+
+
+async def test_route_stream_fails_over_before_the_first_token(
+    scripted: Callable[..., Any],
+) -> None:
+    cloud = scripted("openai", ["gpt-4o-mini", "gpt-4o"], script=[("drop", 0)])
+    router = LLMRouter(providers=[cloud], cloud_providers=[], explore=0, rate_limits=False)
+    stream = router.route_stream(task="hi", complexity=0.5)
+    text = "".join([piece async for piece in stream])
+    assert text == "the answer "
+    assert stream.result is not None
+    assert stream.result.model == "gpt-4o"
+    assert [a.outcome for a in stream.result.attempts] == ["failed", "ok"]
+
+
+async def test_route_stream_after_the_first_token_raises_with_the_partial_text(
+    scripted: Callable[..., Any],
+) -> None:
+    cloud = scripted("openai", ["gpt-4o-mini", "gpt-4o"], script=[("drop", 1)])
+    router = LLMRouter(providers=[cloud], cloud_providers=[], explore=0, rate_limits=False)
+    received: list[str] = []
+
+    async def read() -> None:
+        async for piece in router.route_stream(task="hi", complexity=0.5):
+            received.append(piece)
+
+    with pytest.raises(StreamInterruptedError) as caught:
+        await read()
+    assert caught.value.partial_text == "the " == "".join(received)
+    assert cloud.calls == ["gpt-4o-mini"]  # no failover once text reached the caller
+
+
+async def test_a_simulated_stream_dropped_mid_way_after_text_raises() -> None:
+    sim = fast_sim(models=[SimulatedModel("gpt-4o-mini", failures=FailureProfile(drop_stream=1))])
+    router = LLMRouter(providers=[sim], cloud_providers=[], explore=0)
+    with pytest.raises(StreamInterruptedError) as caught:
+        async for _ in router.route_stream(task="hi", complexity=0.5):
+            pass
+    assert caught.value.delivered_chars == len(caught.value.partial_text) > 0
+
+
+def test_route_sync_works_in_a_script_and_refuses_inside_a_loop() -> None:
+    router = LLMRouter(providers=[fast_sim()], cloud_providers=[], explore=0)
+    first = router.route_sync("Say hi", complexity=0.2)
+    second = router.route_sync("Say hi", complexity=0.2)  # the same loop: clients stay valid
+    assert first.provider == second.provider == "simulated"
+
+    async def inside() -> None:
+        router.route_sync("Say hi")
+
+    with pytest.raises(ConfigurationError, match=r"await router\.route"):
+        asyncio.run(inside())
+    router.close()
+
+
+async def test_bad_arguments_say_what_is_wrong() -> None:
+    router = LLMRouter(providers=[fast_sim()], cloud_providers=[], explore=0)
+    with pytest.raises(ConfigurationError, match=r"complexity=1\.5 must be in"):
+        await router.route(task="hi", complexity=1.5)
+    with pytest.raises(ConfigurationError, match="needs something to answer"):
+        await router.route()
+    with pytest.raises(ConfigurationError, match="response_format="):
+        await router.route(task="hi", response_format="yaml")
+
+
+async def test_no_candidate_error_names_every_reason(scripted: Callable[..., Any]) -> None:
+    cloud = scripted("openai", ["gpt-4o-mini"])
+    cloud.models_[0] = cloud.models_[0].__class__(
+        "gpt-4o-mini", "openai", context_window=1_000, max_output=500
+    )
+    router = LLMRouter(providers=[cloud], cloud_providers=[], explore=0, rate_limits=False)
+    with pytest.raises(NoCandidateError, match="context window 1,000 tokens"):
+        await router.route(task="x" * 6_000, complexity=0.5)
+    with pytest.raises(NoCandidateError, match="cannot call tools"):
+        await router.route(
+            task="hi", tools=[{"type": "function", "function": {"name": "f"}}], complexity=0.5
+        )
+
+
+async def test_stats_count_calls_errors_latency_and_cost(scripted: Callable[..., Any]) -> None:
+    cloud = scripted("openai", ["gpt-4o-mini", "gpt-4o"], script=[503])
+    router = LLMRouter(providers=[cloud], cloud_providers=[], explore=0, rate_limits=False)
+    await router.route(task="hi", complexity=0.5)
+    await router.route(task="hi", complexity=0.5)
+    stats = router.stats()
+    assert stats["openai/gpt-4o-mini"]["calls"] == 2
+    assert stats["openai/gpt-4o-mini"]["errors"] == {"transient": 1}
+    assert stats["openai/gpt-4o"]["ok"] == 1
+    assert stats["openai/gpt-4o-mini"]["p50_ttft_ms"] == 100.0
+    assert stats["openai/gpt-4o-mini"]["cost_usd"] == Decimal("0.000045")
+
+
+async def test_the_cache_answers_identical_requests_at_zero_cost(
+    scripted: Callable[..., Any],
+) -> None:
+    cloud = scripted("openai", ["gpt-4o-mini"])
+    router = LLMRouter(
+        providers=[cloud], cloud_providers=[], explore=0, rate_limits=False, cache_ttl=60
+    )
+    first = await router.route(task="hi", complexity=0.5)
+    again = await router.route(task="hi", complexity=0.5)
+    other = await router.route(task="hi", complexity=0.5, required_quality=0.6)
+    assert not first.cached
+    assert again.cached
+    assert not other.cached
+    assert again.cost == 0
+    assert again.text == first.text
+    assert len(cloud.calls) == 2
+
+
+async def test_hedging_sends_a_second_request_when_the_first_is_slow(
+    scripted: Callable[..., Any],
+) -> None:
+    cloud = scripted("openai", ["gpt-4o-mini", "gpt-4o"], script=["hang"])
+    router = LLMRouter(
+        providers=[cloud], cloud_providers=[], explore=0, rate_limits=False, hedge=True
+    )
+    await router._ready()
+    for c in router.candidates:  # a tiny predicted latency, so the hedge starts at once
+        router._layers.stats_of(c.key).latencies.append(0.001)
+    result = await router.route(task="hi", complexity=0.5)
+    assert result.model == "gpt-4o"
+    outcomes = {(a.model, a.outcome, a.hedge) for a in result.attempts}
+    assert ("gpt-4o", "ok", True) in outcomes
+    assert ("gpt-4o-mini", "cancelled", False) in outcomes
+
+
+async def test_feedback_moves_routing_away_from_a_bad_model(scripted: Callable[..., Any]) -> None:
+    cloud = scripted("openai", ["gpt-4o-mini", "gpt-4o"])
+    router = LLMRouter(providers=[cloud], cloud_providers=[], explore=0, rate_limits=False)
+    first = await router.route(task="hi", complexity=0.7)
+    assert first.model == "gpt-4o-mini"
+    for _ in range(3):
+        router.feedback(first, 0.0)
+    second = await router.route(task="hi", complexity=0.7)
+    assert second.model == "gpt-4o"
+
+
+async def test_a_logger_gets_one_event_per_attempt_and_per_route(
+    scripted: Callable[..., Any],
+) -> None:
+    events: list[tuple[str, dict[str, Any]]] = []
+
+    class Logger:
+        def info(self, event: str, /, **fields: Any) -> None:
+            events.append((event, fields))
+
+    cloud = scripted("openai", ["gpt-4o-mini", "gpt-4o"], script=[503])
+    router = LLMRouter(
+        providers=[cloud], cloud_providers=[], explore=0, rate_limits=False, logger=Logger()
+    )
+    result = await router.route(task="hi", complexity=0.5)
+    assert [e for e, _ in events] == ["router.attempt", "router.attempt", "router.route"]
+    assert {f["trace_id"] for _, f in events} == {result.trace_id}
