@@ -4,7 +4,7 @@ It contributes the commands that span components; each says which component it n
 that one is missing.
 
 >>> sorted(COMMANDS)[:3]
-['costs', 'demo', 'doctor']
+['config', 'costs', 'demo']
 """
 
 from __future__ import annotations
