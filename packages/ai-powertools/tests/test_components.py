@@ -14,7 +14,7 @@ from powertools import _cli, _cmd_info, _components
 from powertools._components import GROUP, discover
 from powertools._stack import Stack
 
-THIRD_PARTY = '''
+THIRD_PARTY = """
 NAME = "acme"
 EXPORTS = {"AcmeThing": "acme_powertools_plugin:AcmeThing"}
 COMMANDS = {"acme": ("acme's own command", "acme_powertools_plugin:main")}
@@ -35,7 +35,7 @@ def build(options, parts):
 def main(argv, *, prog):
     print(prog, *argv)
     return 3
-'''
+"""
 
 
 @pytest.fixture

@@ -54,9 +54,10 @@ def key_report(env: Mapping[str, str]) -> dict[str, dict[str, Any]]:
 
 def _describe(router: Any) -> str:
     async def ready() -> str:
-        starter = getattr(router, "start", None)
-        if starter is not None:
-            await starter()
+        # the router looks for its providers on the first route; the doctor wants that look
+        # without a route (LLMRouter has no public name for it yet)
+        prepare = getattr(router, "prepare", None) or router._ready
+        await prepare()
         text: str = router.describe()
         await router.aclose()
         return text
