@@ -128,7 +128,7 @@ def test_a_spec_name_whose_component_fails_to_load_says_why(
     monkeypatch.setattr(_components, "_installed", lambda: {"session": broken})
     _components._load_installed.cache_clear()
     try:
-        with pytest.raises(MissingComponentError, match="failed to load.*pip install"):
+        with pytest.raises(MissingComponentError, match=r"failed to load.*pip install"):
             _exports.resolve("Session")
     finally:
         _components._load_installed.cache_clear()
@@ -171,7 +171,8 @@ def test_a_command_whose_module_is_broken_says_so_in_one_line(
     monkeypatch.setattr(_cli, "discover", lambda: found)
     assert _cli.main(["costs", "report"]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "failed to load" in err
+    assert err.count("\n") == 1
+    assert "failed to load" in err
 
 
 def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -43,7 +43,7 @@ class MissingComponentError(ImportError):
 
 def _target(name: str) -> tuple[str, Export | None]:
     """The ``module:attr`` a component's entry point gives for ``name``, or why there is none."""
-    import powertools._components as _components
+    _components = importlib.import_module("powertools._components")
 
     export = EXPORTS.get(name)
     candidates = [export.module.rsplit(".", 1)[-1]] if export else []
