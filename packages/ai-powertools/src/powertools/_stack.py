@@ -141,9 +141,9 @@ class Stack:
                 parts[name] = build(options, dict(parts))
             except StackConfigError:
                 raise
-            except (ValueError, TypeError, LookupError, OSError, ImportError) as exc:
+            except Exception as exc:  # each component has its own error classes
                 raise StackConfigError(
-                    f"[{name}] could not be built from {config.options[name]}: {exc}",
+                    f"[{name}] could not be built: {exc}",
                     key=name,
                 ) from exc
         return cls(parts, config=config, failures=tuple(found.failures))
