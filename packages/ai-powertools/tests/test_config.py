@@ -52,7 +52,7 @@ def test_powertools_config_names_the_file(tmp_path: Path) -> None:
     _write(tmp_path / "powertools.toml", "[session]\nname = 'ignored'\n")
     config = load_config(SCHEMA, env={"POWERTOOLS_CONFIG": str(named)}, cwd=tmp_path)
     assert config.options["session"]["name"] == "chat"
-    with pytest.raises(StackConfigError, match="POWERTOOLS_CONFIG=.*no such file") as info:
+    with pytest.raises(StackConfigError, match=r"POWERTOOLS_CONFIG=.*no such file") as info:
         load_config(SCHEMA, env={"POWERTOOLS_CONFIG": str(tmp_path / "nope.toml")}, cwd=None)
     assert info.value.key == "POWERTOOLS_CONFIG"
 
@@ -83,27 +83,29 @@ def test_a_section_that_is_not_a_table(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("section", "key", "value", "kind"),
     [
-        ("cost", "budget_usd_per_month", "'lots'", "decimal"),
-        ("retry", "max_attempts", "2.5", "int"),
-        ("retry", "max_attempts", "true", "int"),
-        ("retry", "recovery_timeout", "'soon'", "float"),
-        ("router", "hedge", "'maybe'", "bool"),
-        ("logging", "sinks", "[1, 2]", "list"),
-        ("session", "name", "3", "str"),
+        ("cost", "budget_usd_per_month", "'lots'", "a decimal number"),
+        ("retry", "max_attempts", "2.5", "an integer"),
+        ("retry", "max_attempts", "true", "an integer"),
+        ("retry", "recovery_timeout", "'soon'", "a number"),
+        ("router", "hedge", "'maybe'", "true or false"),
+        ("logging", "sinks", "[1, 2]", "a list of strings"),
+        ("session", "name", "3", "a string"),
     ],
 )
 def test_a_value_of_the_wrong_type_names_key_type_and_help(
     tmp_path: Path, section: str, key: str, value: str, kind: str
 ) -> None:
     path = _write(tmp_path / "powertools.toml", f"[{section}]\n{key} = {value}\n")
-    with pytest.raises(StackConfigError, match=f"{section}.{key} = .* is not a {kind}") as info:
+    with pytest.raises(StackConfigError, match=rf"{section}\.{key} = .* is not {kind}") as info:
         load_config(SCHEMA, path=path, env={})
     assert info.value.key == f"{section}.{key}"
 
 
 def test_a_bad_environment_value_names_the_variable() -> None:
     env = {"POWERTOOLS_RATELIMIT_MAX_CONCURRENT": "many"}
-    with pytest.raises(StackConfigError, match="POWERTOOLS_RATELIMIT_MAX_CONCURRENT: .* not a int"):
+    with pytest.raises(
+        StackConfigError, match=r"POWERTOOLS_RATELIMIT_MAX_CONCURRENT: .* not an integer"
+    ):
         load_config(SCHEMA, env=env, cwd=None)
 
 

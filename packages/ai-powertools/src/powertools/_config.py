@@ -37,6 +37,14 @@ __all__ = ["ENV_PREFIX", "StackConfig", "StackConfigError", "load_config"]
 
 ENV_PREFIX = "POWERTOOLS_"
 Schema = Mapping[str, Mapping[str, Option]]
+_A = {
+    "str": "a string",
+    "int": "an integer",
+    "float": "a number",
+    "decimal": "a decimal number",
+    "bool": "true or false",
+    "list": "a list of strings",
+}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -130,8 +138,8 @@ def _set(
         config.options[section][key] = coerce(kind, value)
     except (TypeError, ValueError):
         raise StackConfigError(
-            f"{where}: {section}.{key} = {value!r} is not a {kind}; "
-            f"set it to a {kind} ({options[key].help})",
+            f"{where}: {section}.{key} = {value!r} is not {_A[kind]}; "
+            f"set it to {_A[kind]} ({options[key].help})",
             key=f"{section}.{key}",
         ) from None
     config.sources[f"{section}.{key}"] = where
