@@ -97,6 +97,10 @@ def costs(argv: Sequence[str] | None = None, *, prog: str = "powertools costs") 
 
 def _report(args: argparse.Namespace, tracker: Any, out: Output, prog: str) -> int:
     report = tracker.get_daily_report(args.day)
+    # this month's spend in the ledger against the budget (the ledger's own budget counters
+    # only hold what was tracked under a budget of the same name)
+    forecast = tracker.forecast_monthly()
+    remaining = None if forecast.budget is None else forecast.budget - forecast.spent_to_date
     if args.html is not None:
         from powertools._html_report import write_report
 
@@ -111,7 +115,7 @@ def _report(args: argparse.Namespace, tracker: Any, out: Output, prog: str) -> i
         "calls": report.call_count,
         "unmetered": report.unmetered,
         "tokens": report.tokens,
-        "remaining": report.remaining,
+        "remaining": remaining,
         "by_model": report.by_model,
         "by_task": report.by_task,
         "by_user": report.by_user,
@@ -119,10 +123,10 @@ def _report(args: argparse.Namespace, tracker: Any, out: Output, prog: str) -> i
     }
 
     def render(console: Console) -> None:
-        remaining = "" if report.remaining is None else f", ${report.remaining} left this month"
+        left = "" if remaining is None else f", ${remaining} of the budget left this month"
         console.print(
             f"{report.day}: [bold]${report.total}[/bold] over {report.task_count} tasks, "
-            f"{report.call_count} calls, {report.tokens:,} tokens{remaining}"
+            f"{report.call_count} calls, {report.tokens:,} tokens{left}"
         )
         rows = [
             (kind, name, f"${cost}")
