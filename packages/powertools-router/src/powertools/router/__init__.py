@@ -4,6 +4,7 @@ from powertools.cost import BudgetExceededError
 from powertools.router._catalog import QUALITY_PRIORS, Candidate, Catalog
 from powertools.router._engine import Decision, Dropped, Needs, Scored, State, decide
 from powertools.router._learning import Learner, LearningStore, SessionLearningStore
+from powertools.router._local import LocalModelManager, ServerState
 from powertools.router._request import (
     Chunk,
     FinishReason,
@@ -20,6 +21,7 @@ from powertools.router._request import (
 )
 from powertools.router._result import Attempt, RouteResult
 from powertools.router._router import LLMRouter
+from powertools.router._secrets import Secret
 from powertools.router._stream import RouteStream
 from powertools.router.errors import (
     AllProvidersFailedError,
@@ -67,6 +69,7 @@ __all__ = [
     "LLMRouter",
     "Learner",
     "LearningStore",
+    "LocalModelManager",
     "Message",
     "ModelInfo",
     "Needs",
@@ -80,6 +83,8 @@ __all__ = [
     "RouteStream",
     "RouterError",
     "Scored",
+    "Secret",
+    "ServerState",
     "SessionLearningStore",
     "SimulatedModel",
     "SimulatedProvider",

@@ -1,0 +1,168 @@
+"""Incremental parsers for the two streaming formats providers use: SSE and NDJSON.
+
+Both take bytes exactly as the network delivers them, split anywhere (inside a UTF-8
+character, inside a JSON object, inside ``data:``), and give whole events. A line is decoded
+only once it is complete, and a line ending never occurs inside a UTF-8 sequence, so a
+character split across two reads is decoded whole.
+
+>>> sse = SSEDecoder()
+>>> sse.feed(b"event: ping\\ndata: {\\"a\\"") + sse.feed(b": 1}\\n\\n")
+[SSEEvent(event='ping', data='{"a": 1}', id=None)]
+>>> nd = NDJSONDecoder()
+>>> nd.feed(b'{"x": 1}\\n{"x"') + nd.feed(b': 2}\\n')
+[{'x': 1}, {'x': 2}]
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["NDJSONDecoder", "SSEDecoder", "SSEEvent", "StreamFormatError"]
+
+
+class StreamFormatError(ValueError):
+    """A stream that is not what its format promises (bad JSON, an oversized line)."""
+
+
+_MAX_LINE = 16 * 1024 * 1024  # one event larger than this is a broken server, not an answer
+
+
+@dataclass(slots=True, frozen=True)
+class SSEEvent:
+    """One server-sent event: its type (``message`` when unnamed), data lines joined by ``\\n``."""
+
+    event: str
+    data: str
+    id: str | None = None
+
+    def json(self) -> Any:
+        """The data decoded as JSON, or :class:`StreamFormatError` naming the bad text."""
+        try:
+            return json.loads(self.data)
+        except ValueError as exc:
+            raise StreamFormatError(
+                f"malformed JSON in a server-sent event: {self.data[:200]!r} ({exc})"
+            ) from None
+
+
+class _Lines:
+    """Bytes in, complete lines out; ``\\n``, ``\\r\\n`` and a lone ``\\r`` end a line."""
+
+    __slots__ = ("_buffer",)
+
+    def __init__(self) -> None:
+        self._buffer = b""
+
+    def feed(self, data: bytes) -> list[bytes]:
+        buffer = self._buffer + data if self._buffer else data
+        if b"\r" in buffer:
+            # A trailing \r may be the first half of \r\n: keep it until the next read.
+            held = buffer.endswith(b"\r")
+            body = buffer[:-1] if held else buffer
+            body = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+            lines = body.split(b"\n")
+            self._buffer = lines.pop() + (b"\r" if held else b"")
+        else:
+            lines = buffer.split(b"\n")
+            self._buffer = lines.pop()
+        if len(self._buffer) > _MAX_LINE:
+            raise StreamFormatError(f"a stream line exceeds {_MAX_LINE} bytes with no line end")
+        return lines
+
+    def rest(self) -> bytes:
+        rest, self._buffer = self._buffer.rstrip(b"\r"), b""
+        return rest
+
+
+def _decode(line: bytes) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise StreamFormatError(f"a stream line is not UTF-8: {line[:80]!r} ({exc})") from None
+
+
+class SSEDecoder:
+    """The WHATWG event-stream format, fed incrementally.
+
+    An event still open when the stream ends is dispatched by :meth:`close` if it has data
+    (some servers omit the last blank line); whether the *provider's* final event arrived is
+    the family's check, not this parser's.
+    """
+
+    __slots__ = ("_data", "_event", "_id", "_lines")
+
+    def __init__(self) -> None:
+        self._lines = _Lines()
+        self._event = ""
+        self._data: list[str] = []
+        self._id: str | None = None
+
+    def feed(self, data: bytes) -> list[SSEEvent]:
+        """The events completed by ``data``."""
+        events: list[SSEEvent] = []
+        for raw in self._lines.feed(data):
+            event = self._line(raw)
+            if event is not None:
+                events.append(event)
+        return events
+
+    def close(self) -> list[SSEEvent]:
+        """The event left open at the end of the stream, if it has data."""
+        rest = self._lines.rest()
+        last = self._line(rest) if rest else None
+        events = [last] if last is not None else []
+        if self._data:
+            events.append(self._dispatch())
+        return events
+
+    def _line(self, raw: bytes) -> SSEEvent | None:
+        if not raw:
+            return self._dispatch() if self._data or self._event else None
+        if raw[:5] == b"data:":  # the hot path: almost every line is data
+            self._data.append(_decode(raw[6:] if raw[5:6] == b" " else raw[5:]))
+            return None
+        if raw[:1] == b":":
+            return None  # a comment (keep-alive)
+        name, _, value = _decode(raw).partition(":")
+        value = value.removeprefix(" ")
+        if name == "event":
+            self._event = value
+        elif name == "data":
+            self._data.append(value)
+        elif name == "id" and "\0" not in value:
+            self._id = value
+        return None
+
+    def _dispatch(self) -> SSEEvent:
+        event = SSEEvent(self._event or "message", "\n".join(self._data), self._id)
+        self._event, self._data = "", []
+        return event
+
+
+class NDJSONDecoder:
+    """Newline-delimited JSON (Ollama's stream), fed incrementally; blank lines are skipped."""
+
+    __slots__ = ("_lines",)
+
+    def __init__(self) -> None:
+        self._lines = _Lines()
+
+    def feed(self, data: bytes) -> list[Any]:
+        """The JSON values completed by ``data``."""
+        return [_json_line(line) for line in self._lines.feed(data) if line.strip()]
+
+    def close(self) -> list[Any]:
+        """The last value, if the stream ended without a final newline."""
+        rest = self._lines.rest()
+        return [_json_line(rest)] if rest.strip() else []
+
+
+def _json_line(line: bytes) -> Any:
+    try:
+        return json.loads(line)
+    except ValueError as exc:
+        raise StreamFormatError(
+            f"malformed JSON line in the stream: {line[:200]!r} ({exc})"
+        ) from None
