@@ -14,6 +14,9 @@ EXPORTS = {
     "Stack": "powertools._stack:Stack",
     "StackConfigError": "powertools._config:StackConfigError",
 }
+OPTIONS = {
+    "history_limit": ("int", 1000, "routed exchanges kept in the session's history (0: none)"),
+}
 COMMANDS = {
     "info": (
         "the installed components, their versions and what failed to load",

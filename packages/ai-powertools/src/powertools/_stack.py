@@ -20,7 +20,7 @@ import contextlib
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -107,6 +107,9 @@ class Stack:
         self.failures = failures
         self.stats = StackStats()
         self._clock = clock
+        own = self.config.options.get("stack", {})
+        self.history_limit = int(own.get("history_limit", 1000) or 0)
+        self._history: int | None = None  # entries in the session's history, once counted
 
     @classmethod
     def from_config(
@@ -206,19 +209,23 @@ class Stack:
         if logger is not None:
             logger.info(event, **fields)
 
-    async def _admit(self, priority: str, user: str | None) -> None:
+    @contextlib.asynccontextmanager
+    async def _admit(self, priority: str, user: str | None, tokens: int) -> AsyncIterator[Any]:
+        """Hold the application's rate-limit capacity (and concurrency slot) around the call."""
         limiter = self.parts.get("ratelimit")
         if limiter is None:
+            yield None
             return
         started = self._clock()
-        await limiter.acquire(priority=priority, key=user)
-        waited = self._clock() - started
-        self.stats.rate_limit_wait_s += waited
-        self._log("stack.ratelimit", priority=priority, waited_s=round(waited, 6))
+        async with limiter.acquire(tokens, priority=priority, key=user) as reservation:
+            waited = self._clock() - started
+            self.stats.rate_limit_wait_s += waited
+            self._log("stack.ratelimit", priority=priority, waited_s=round(waited, 6))
+            yield reservation
 
     def _remember(self, trace_id: str, task: str | None, result: Any) -> None:
         session = self.parts.get("session")
-        if session is None:
+        if session is None or self.history_limit <= 0:
             return
         entry = {
             "trace_id": trace_id,
@@ -228,7 +235,13 @@ class Stack:
             "text": str(getattr(result, "text", ""))[:200],
             "cost": str(getattr(result, "cost", "")),
         }
+        if self._history is None:
+            self._history = len(session.get("history") or [])
         session.append("history", entry)
+        self._history += 1
+        if self._history >= 2 * self.history_limit:  # trim now and then: O(1) per route
+            session.set("history", (session.get("history") or [])[-self.history_limit :])
+            self._history = self.history_limit
         self._log("stack.session", session=session.name, version=session.version)
 
     async def route(
@@ -250,8 +263,12 @@ class Stack:
         with self._trace(trace):
             self._log("stack.route.start", task_name=task_name, user=user, priority=priority)
             try:
-                await self._admit(priority, user)
-                result = await self._call(task, task_name, user, priority, kwargs)
+                # the estimate the token limits are held against, settled to the real usage
+                estimate = len(task or "") // 4 + int(kwargs.get("max_tokens") or 0)
+                async with self._admit(priority, user, estimate) as reservation:
+                    result = await self._call(task, task_name, user, priority, kwargs)
+                    if reservation is not None and getattr(result, "usage", None) is not None:
+                        await reservation.asettle(result.usage.total_tokens)
             except Exception as exc:
                 self.stats.errors += 1
                 kind = type(exc).__name__

@@ -27,6 +27,12 @@ OPTIONS = {
     "cache_ttl": ("float", None, "seconds identical requests are answered from the cache"),
     "explore": ("float", 0.05, "the largest share of traffic used to explore (0: none)"),
     "learning_store": ("str", None, "a powertools-session store URL to share what it learns"),
+    "rate_limits": (
+        "bool",
+        None,
+        "per-provider limits at the providers' published defaults; "
+        "none: on when powertools-ratelimit is installed",
+    ),
 }
 AFTER = ("cost", "logging", "retry")
 
@@ -87,5 +93,6 @@ def build(options: Mapping[str, Any], parts: Mapping[str, Any]) -> Any:
         cache_ttl=options.get("cache_ttl"),
         explore=0.05 if options.get("explore") is None else float(options["explore"]),
         learning_store=options.get("learning_store"),
+        rate_limits=options.get("rate_limits"),
         **breakers,
     )
