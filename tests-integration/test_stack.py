@@ -133,3 +133,30 @@ def test_a_missing_part_names_the_distribution(tmp_path: Path, sim: SimulatedPro
     stack = Stack({"router": object()})
     with pytest.raises(KeyError, match="install powertools-session"):
         _ = stack.session
+
+
+def test_the_concurrency_slot_is_freed_after_each_route(
+    tmp_path: Path, sim: SimulatedProvider
+) -> None:
+    stack = Stack.from_config(
+        overrides={
+            "logging": {"sinks": [f"sqlite:///{tmp_path / 'e.db'}"]},
+            "session": {"store": "memory://slot-test"},
+            "ratelimit": {"max_concurrent": 1},
+            "router": {"local_models": [], "cloud_providers": []},
+        },
+        objects={"router": {"providers": [sim]}},
+        env={},
+        cwd=None,
+    )
+
+    async def three() -> list[Any]:
+        # a slot that stayed taken would block the second route for ever: the wait_for turns
+        # that hang into a failure
+        return [
+            await asyncio.wait_for(stack.route("Say hi.", complexity=0.1, max_tokens=8), 60)
+            for _ in range(3)
+        ]
+
+    assert len(asyncio.run(three())) == 3
+    stack.close()
