@@ -100,13 +100,23 @@ def integration(session: nox.Session) -> None:
 
 @nox.session
 def stress(session: nox.Session) -> None:
-    """The session crash harness with many more SIGKILL trials than the test suite runs."""
+    """The session crash harness with many more SIGKILL trials than the test suite runs, and
+    the whole stack under 10,000 concurrent routes against the fake provider server."""
     session.run(
         "uv",
         "run",
         "pytest",
         "packages/powertools-session/tests/test_crash.py",
         env={"POWERTOOLS_SESSION_CRASH_TRIALS": "5000"},
+        external=True,
+    )
+    session.run(
+        "uv",
+        "run",
+        "pytest",
+        "-s",
+        "tests-integration/test_stack_load.py",
+        env={"POWERTOOLS_STACK_LOAD_ROUTES": "10000", "POWERTOOLS_STACK_LOAD_BATCHES": "3"},
         external=True,
     )
 
