@@ -171,12 +171,6 @@ async def _run_tasks(
     async def one(task: DemoTask) -> None:
         nonlocal done
         async with gate:
-            if done >= outage_at and not tally.outage_model:
-                tally.outage_model = _busiest(tally)
-                sim.set_failures(tally.outage_model, FailureProfile(server_error=1.0))
-            if done >= back_at and tally.outage_model and not tally.outage_over:
-                tally.outage_over = True
-                sim.set_failures(tally.outage_model, FailureProfile())
             trace = uuid.uuid4().hex
             try:
                 result = await stack.route(
@@ -192,6 +186,12 @@ async def _run_tasks(
             except Exception as exc:  # counted in the report: the demo shows failures too
                 tally.errors[type(exc).__name__] += 1
             done += 1
+            if done >= outage_at and not tally.outage_model:
+                tally.outage_model = _busiest(tally)
+                sim.set_failures(tally.outage_model, FailureProfile(server_error=1.0))
+            if done >= back_at and tally.outage_model and not tally.outage_over:
+                tally.outage_over = True
+                sim.set_failures(tally.outage_model, FailureProfile())
             _watch_breakers(stack, tally)
             if progress is not None and bar is not None:
                 progress.advance(bar)
