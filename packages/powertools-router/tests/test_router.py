@@ -232,7 +232,7 @@ async def test_the_budget_is_refused_before_anything_is_spent(
         explore=0,
         rate_limits=False,
     )
-    with pytest.raises(BudgetExceededError):
+    with pytest.raises(BudgetExceededError, match=r"budget 'router-monthly' .* \$0\.001 is left"):
         await router.route(task="hi", complexity=0.5, max_tokens=2_000)
     assert cloud.calls == []
 
@@ -358,11 +358,12 @@ async def test_bad_arguments_say_what_is_wrong() -> None:
 
 
 async def test_no_candidate_error_names_every_reason(scripted: Callable[..., Any]) -> None:
-    cloud = scripted("openai", ["gpt-4o-mini"])
-    cloud.models_[0] = cloud.models_[0].__class__(
-        "gpt-4o-mini", "openai", context_window=1_000, max_output=500
+    local = scripted("ollama", ["tiny:1b"], local=True)
+    # a local model whose server lists no capabilities, and no vendor documents any
+    local.models_[0] = local.models_[0].__class__(
+        "tiny:1b", "ollama", local=True, context_window=1_000, max_output=500
     )
-    router = LLMRouter(providers=[cloud], cloud_providers=[], explore=0, rate_limits=False)
+    router = LLMRouter(providers=[local], cloud_providers=[], explore=0, rate_limits=False)
     with pytest.raises(NoCandidateError, match="context window 1,000 tokens"):
         await router.route(task="x" * 6_000, complexity=0.5)
     with pytest.raises(NoCandidateError, match="cannot call tools"):
@@ -446,3 +447,71 @@ async def test_a_logger_gets_one_event_per_attempt_and_per_route(
     result = await router.route(task="hi", complexity=0.5)
     assert [e for e, _ in events] == ["router.attempt", "router.attempt", "router.route"]
     assert {f["trace_id"] for _, f in events} == {result.trace_id}
+
+
+async def test_an_open_cost_span_records_the_routes_usage(scripted: Callable[..., Any]) -> None:
+    tracker = CostTracker()
+    cloud = scripted("openai", ["gpt-4o-mini"])
+    local = scripted("ollama", ["qwen2.5-coder:7b"], local=True)
+    router = LLMRouter(providers=[cloud, local], cloud_providers=[], explore=0, rate_limits=False)
+    async with tracker.track_call("code_gen"):
+        await router.route(task="hi", complexity=0.9)  # degraded: the cloud model
+        await router.route(task="hi", complexity=0.1)  # the free local one
+    assert tracker.get_total() == Decimal("0.000045")
+    assert [r.model for r in tracker.records] == ["gpt-4o-mini", "qwen2.5-coder:7b"]
+
+
+async def test_when_concurrent_holds_take_the_budget_the_refusal_names_it(
+    scripted: Callable[..., Any],
+) -> None:
+    budgets = BudgetManager()
+    budgets.add("0.01", window="monthly", name="team")
+    cloud = scripted("openai", ["gpt-4o-mini"])
+    router = LLMRouter(
+        providers=[cloud], cloud_providers=[], budget=budgets, explore=0, rate_limits=False
+    )
+    await router._ready()
+    decision_budget = await router._layers.budget.headroom_fd()
+    assert decision_budget is not None
+    # another caller takes the budget between this route's decision and its hold
+    original = router._layers.budget.hold
+
+    async def hold_after_someone_else(amount_fd: int, **kw: Any) -> Any:
+        await budgets.reserve("0.0099")
+        return await original(amount_fd, **kw)
+
+    router._layers.budget.hold = hold_after_someone_else  # type: ignore[method-assign]
+    with pytest.raises(BudgetExceededError, match="budget 'team' cannot fit this call"):
+        await router.route(task="hi", complexity=0.5, max_tokens=1000)
+    assert cloud.calls == []
+
+
+async def test_without_an_attempt_timeout_a_hang_is_cut_at_the_routes_deadline(
+    scripted: Callable[..., Any],
+) -> None:
+    cloud = scripted("openai", ["gpt-4o-mini", "gpt-4o"], script=["hang"])
+    router = LLMRouter(providers=[cloud], cloud_providers=[], explore=0, rate_limits=False)
+    with pytest.raises(AllProvidersFailedError) as caught:
+        await router.route(task="hi", complexity=0.5, deadline=0.05)
+    first, second = caught.value.attempts
+    assert (first.model, first.category) == ("gpt-4o-mini", "timeout")
+    assert (second.model, second.outcome, second.category) == ("gpt-4o", "skipped", "deadline")
+    assert cloud.calls == ["gpt-4o-mini"]
+
+
+async def test_a_cancelled_route_gives_its_budget_hold_back(scripted: Callable[..., Any]) -> None:
+    cloud = scripted("openai", ["gpt-4o-mini"], script=["hang"])
+    router = LLMRouter(
+        providers=[cloud], cloud_providers=[], budget_usd_per_month=1, explore=0, rate_limits=False
+    )
+    task = asyncio.ensure_future(router.route(task="hi", complexity=0.5))
+    while not cloud.calls:  # noqa: ASYNC110  (the fake has a call log, not an event)
+        await asyncio.sleep(0)
+    status = await router._layers.budget.manager.astatus()  # type: ignore[union-attr]
+    assert status[0].held > 0
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    status = await router._layers.budget.manager.astatus()  # type: ignore[union-attr]
+    assert status[0].held == 0
+    assert status[0].spent == 0

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from powertools.cost import BudgetExceededError, Reservation
+from powertools.cost import BudgetExceededError, Reservation, report_usage
 from powertools.retry import CircuitOpenError, ErrorCategory, classify
 from powertools.router._breakers import Breakers
 from powertools.router._budget import BudgetGate
@@ -32,6 +33,8 @@ from powertools.router.errors import ProviderError
 from powertools.router.providers._base import Provider
 
 __all__ = ["Layers", "RouteContext", "Skipped", "Ticket", "admitted", "complete"]
+
+log = logging.getLogger("powertools.router")
 
 
 @dataclass(slots=True)
@@ -113,7 +116,16 @@ class Ticket:
             reservation=self.slot,
             used_tokens=response.usage.total_tokens,
         )
+        _report(c.model, "local" if c.local else c.provider, response)
         return self.cost_fd
+
+
+def _report(model: str, provider: str, response: Response) -> None:
+    """Record the usage into the caller's ``CostTracker.track_call()`` span, if one is open."""
+    try:
+        report_usage(response.usage, model=model, provider=provider)
+    except Exception as exc:  # the answer is already paid for: a span that cannot price it
+        log.warning("powertools.router: the open cost span could not record %s: %s", model, exc)
 
 
 def _timeout_error(scored: Scored, seconds: float) -> ProviderError:

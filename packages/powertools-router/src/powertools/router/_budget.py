@@ -30,6 +30,7 @@ class BudgetGate:
 
     def __init__(self, manager: BudgetManager | None) -> None:
         self.manager = manager
+        self.tightest = ""  # the name of the budget with the least left, at the last look
 
     @classmethod
     def monthly(cls, limit_usd: Decimal | float | str) -> BudgetGate:
@@ -64,7 +65,9 @@ class BudgetGate:
             return None
         assert self.manager is not None
         statuses = await self.manager.astatus()
-        return min(_fd(s.remaining) for s in statuses)
+        tightest = min(statuses, key=lambda s: s.remaining)
+        self.tightest = tightest.budget.name
+        return _fd(tightest.remaining)
 
     async def hold(
         self, amount_fd: int, *, user: str | None = None, tags: Iterable[str] = ()

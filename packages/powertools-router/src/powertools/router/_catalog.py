@@ -34,10 +34,12 @@ from powertools.router.errors import ConfigurationError
 from powertools.router.providers._base import Capabilities, ModelInfo
 
 __all__ = [
+    "KNOWN_CAPABILITIES",
     "LATENCY_PRIORS",
     "QUALITY_PRIORS",
     "Candidate",
     "Catalog",
+    "capabilities_of",
     "estimate_complexity",
     "estimate_prompt_tokens",
     "price_of",
@@ -85,6 +87,22 @@ QUALITY_PRIORS: tuple[tuple[str, float, str], ...] = (
     ("phi3", 0.58, "Phi-3 report: mini MMLU 68.8"),
 )
 _BY_LENGTH = sorted(QUALITY_PRIORS, key=lambda row: -len(row[0]))
+
+_FULL = Capabilities(tools=True, vision=True, json_schema=True)
+# What the vendors document for their model families (tools, vision, JSON schema output); a
+# provider's own listing adds to this (``/models`` endpoints rarely say).
+KNOWN_CAPABILITIES: tuple[tuple[str, Capabilities], ...] = (
+    ("gpt-3.5-turbo", Capabilities(tools=True)),
+    ("gpt-4-turbo", Capabilities(tools=True, vision=True)),
+    ("gpt-4o", _FULL),
+    ("gpt-4.1", _FULL),
+    ("gpt-5", Capabilities(tools=True, vision=True, json_schema=True, reasoning=True)),
+    ("o3", Capabilities(tools=True, vision=True, json_schema=True, reasoning=True)),
+    ("o4-mini", Capabilities(tools=True, vision=True, json_schema=True, reasoning=True)),
+    ("gpt-4", Capabilities(tools=True)),
+    ("claude-", _FULL),
+    ("gemini-", _FULL),
+)
 _UNKNOWN_CLOUD = 0.70  # a cloud model we have no number for: a mid-tier guess
 
 # (ttft seconds, output tokens per second) before the router has measured anything
@@ -186,9 +204,12 @@ class Candidate:
     source: str = ""
     input_fd: int = field(init=False)
     output_fd: int = field(init=False)
-    _worst: tuple[int, int] | None = field(init=False, repr=False)
+    key: str = field(init=False)
+    """``provider/model``: the name of this candidate in stats, breakers and explain()."""
+    _worst: tuple[int, int] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "key", f"{self.provider}/{self.model}")
         period = self.price.period()
         object.__setattr__(self, "input_fd", period.base.input)
         object.__setattr__(self, "output_fd", period.base.output)
@@ -200,16 +221,10 @@ class Candidate:
         )
         object.__setattr__(self, "_worst", linear)
 
-    @property
-    def key(self) -> str:
-        """``provider/model``: the name of this candidate in stats, breakers and explain()."""
-        return f"{self.provider}/{self.model}"
-
     def expected_cost_fd(self, prompt_tokens: int, output_tokens: int) -> int:
         """The expected cost in femto-dollars, at the prompt's context tier."""
-        period = self.price.period()
-        if period.tiers:
-            rates = period.rates(prompt_tokens)
+        if self._worst is None:  # context tiers: the prompt's size picks the rates
+            rates = self.price.period().rates(prompt_tokens)
             return prompt_tokens * rates.input + output_tokens * rates.output
         return prompt_tokens * self.input_fd + output_tokens * self.output_fd
 
@@ -261,7 +276,7 @@ class Catalog:
             local=local,
             context_window=context,
             max_output=info.max_output or min(context // 4, 16_384),
-            capabilities=info.capabilities,
+            capabilities=capabilities_of(info),
             price=price,
             quality=quality_prior(info.id, local=local, parameter_count=info.parameter_count),
             ttft=ttft,
@@ -278,7 +293,28 @@ class Catalog:
         return replace(found, **values, source="your override")
 
 
+def capabilities_of(info: ModelInfo) -> Capabilities:
+    """What the provider says the model can do, plus what its vendor documents.
+
+    >>> capabilities_of(ModelInfo("gpt-4o-mini", "openai")).tools
+    True
+    """
+    name = _name(info.id)
+    known = next((caps for prefix, caps in KNOWN_CAPABILITIES if name.startswith(prefix)), None)
+    if known is None:
+        return info.capabilities
+    given = info.capabilities
+    return Capabilities(
+        tools=given.tools or known.tools,
+        vision=given.vision or known.vision,
+        json_schema=given.json_schema or known.json_schema,
+        reasoning=given.reasoning or known.reasoning,
+    )
+
+
 def _latency_prior(info: ModelInfo, local: bool) -> tuple[float, float]:
+    if info.ttft is not None and info.tokens_per_second:
+        return info.ttft, info.tokens_per_second
     if not local:
         return LATENCY_PRIORS.get(info.provider, LATENCY_PRIORS["cloud"])
     billions = (info.parameter_count or _parameters_from_name(_name(info.id)) or 7e9) / 1e9

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from powertools.cost import usd
@@ -121,19 +121,45 @@ class Dropped:
     reason: str
 
 
-@dataclass(slots=True, frozen=True)
+# One kept candidate's numbers, ordered as the "meets the bar" group sorts them:
+# (cost_fd, -quality, latency_ms, key, candidate, state, worst_fd, max_tokens, quality, meets_q,
+#  meets_latency). Plain tuples: the engine builds one per candidate per route.
+_Row = tuple[int, float, float, str, Candidate, State, int, int, float, bool, bool]
+
+
+@dataclass(slots=True)
 class Decision:
-    """The ranking (``ranked[0]`` is the choice), what was dropped, and a confidence in [0, 1]."""
+    """The ranking (``ranked[0]`` is the choice), what was dropped, and a confidence in [0, 1].
+
+    The ranking is kept as rows and turned into :class:`Scored` objects when asked for, so a
+    route that succeeds at its first candidate builds one.
+    """
 
     needs: Needs
-    ranked: tuple[Scored, ...]
+    rows: tuple[_Row, ...]
     dropped: tuple[Dropped, ...]
     confidence: float
+    _scored: dict[int, Scored] = field(default_factory=dict, compare=False, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def at(self, index: int) -> Scored:
+        """The candidate ranked ``index`` (0 is the choice)."""
+        found = self._scored.get(index)
+        if found is None:
+            found = self._scored[index] = _scored(self.rows[index])
+        return found
+
+    @property
+    def ranked(self) -> tuple[Scored, ...]:
+        """Every candidate that passed the filters, in failover order."""
+        return tuple(self.at(i) for i in range(len(self.rows)))
 
     @property
     def chosen(self) -> Scored | None:
         """The first candidate to try, or ``None`` when every candidate was dropped."""
-        return self.ranked[0] if self.ranked else None
+        return self.at(0) if self.rows else None
 
     def explain(self) -> str:
         """Every candidate, why it was dropped or where it ranked, with the numbers."""
@@ -142,40 +168,89 @@ class Decision:
         return explain(self)
 
 
+def _scored(row: _Row) -> Scored:
+    cost, _, latency, _, c, state, worst, out, quality, meets_q, meets_l = row
+    return Scored(c, cost, worst, latency, quality, state.quality_sd, out, meets_q, meets_l, state)
+
+
+_NO_STATES: Mapping[str, State] = {}
+
+
 def decide(
     needs: Needs,
     candidates: Sequence[Candidate],
     states: Mapping[str, State] | None = None,
 ) -> Decision:
     """Filter, score and rank ``candidates`` for ``needs`` (see the module docstring)."""
-    states = states or {}
-    kept: list[Scored] = []
+    get = (states or _NO_STATES).get
+    checks = _precomputed(needs)
+    good: list[_Row] = []
+    rest: list[_Row] = []
     dropped: list[Dropped] = []
     for candidate in candidates:
-        state = states.get(candidate.key, _FRESH)
-        out = min(needs.max_tokens, candidate.max_output)
-        worst = candidate.worst_case_fd(needs.prompt_tokens, out)
-        reason = _filter(needs, candidate, state, out, worst)
-        if reason is None:
-            kept.append(_score(needs, candidate, state, out, worst))
-        else:
-            dropped.append(Dropped(candidate, reason))
-    good = sorted(
-        (s for s in kept if s.meets_bar),
-        key=lambda s: (s.cost_fd, -s.quality, s.latency_ms, s.candidate.key),
-    )
-    rest = sorted((s for s in kept if not s.meets_bar), key=_degraded_order)
-    ranked = (*good, *rest)
-    dropped.sort(key=lambda d: d.candidate.key)
-    confidence = _confidence(needs, ranked[0]) if ranked else 0.0
-    return Decision(needs, ranked, tuple(dropped), confidence)
+        row = _row(needs, candidate, get(candidate.key, _FRESH), checks, dropped)
+        if row is not None:
+            (good if row[9] and row[10] else rest).append(row)
+    good.sort(key=_first_four)
+    rest.sort(key=_degraded_order)
+    rows = (*good, *rest)
+    if dropped:
+        dropped.sort(key=lambda d: d.candidate.key)
+    confidence = _confidence(needs, rows[0]) if rows else 0.0
+    return Decision(needs, rows, tuple(dropped), confidence)
 
 
-def _degraded_order(s: Scored) -> tuple[int, float, int, str]:
+def _first_four(row: _Row) -> tuple[int, float, float, str]:
+    return row[0], row[1], row[2], row[3]
+
+
+_NO_CAP = 1 << 127
+
+
+def _precomputed(needs: Needs) -> tuple[bool, int, int]:
+    """Per request, once: whether capabilities need checking, the money cap, the answer size."""
+    caps = needs.tools or needs.vision or needs.json_schema
+    caps_money = [v for v in (needs.max_cost_fd, needs.budget_fd) if v is not None]
+    return caps, min(caps_money, default=_NO_CAP), needs.expected_output
+
+
+def _row(
+    needs: Needs,
+    c: Candidate,
+    state: State,
+    pre: tuple[bool, int, int],
+    dropped: list[Dropped],
+) -> _Row | None:
+    out = needs.max_tokens if needs.max_tokens <= c.max_output else c.max_output
+    worst = c.worst_case_fd(needs.prompt_tokens, out)
+    caps, money_cap, expected = pre
+    # the common case (fresh, fits, affordable) skips _filter, which only says why not
+    if (
+        caps
+        or state is not _FRESH
+        or worst > money_cap
+        or needs.prompt_tokens + out > c.context_window
+    ):
+        reason = _filter(needs, c, state, out, worst)
+        if reason is not None:
+            dropped.append(Dropped(c, reason))
+            return None
+    expected = expected if expected <= out else out
+    ttft = c.ttft if state.ttft is None else state.ttft
+    speed = c.tokens_per_second if state.tokens_per_second is None else state.tokens_per_second
+    latency = (state.rate_wait + ttft + expected / (speed if speed > 1e-6 else 1e-6)) * 1000.0
+    quality = quality_at(c.quality, needs.complexity) if state.quality is None else state.quality
+    meets_latency = needs.max_latency_ms is None or latency <= needs.max_latency_ms
+    cost = c.expected_cost_fd(needs.prompt_tokens, expected)
+    meets_q = quality >= needs.required_quality
+    return cost, -quality, latency, c.key, c, state, worst, out, quality, meets_q, meets_latency
+
+
+def _degraded_order(row: _Row) -> tuple[int, float, int, str]:
     # below the bar: those that meet the quality bar first (fastest first), then by quality
-    if s.meets_quality:
-        return (0, s.latency_ms, s.cost_fd, s.candidate.key)
-    return (1, -s.quality, s.cost_fd, s.candidate.key)
+    if row[9]:
+        return (0, row[2], row[0], row[3])
+    return (1, row[1], row[0], row[3])
 
 
 def _filter(needs: Needs, c: Candidate, state: State, out: int, worst: int) -> str | None:
@@ -219,37 +294,17 @@ def _money_or_time(needs: Needs, state: State, worst: int) -> str | None:
     return None
 
 
-def _score(needs: Needs, c: Candidate, state: State, out: int, worst: int) -> Scored:
-    expected = min(needs.expected_output, out)
-    ttft = c.ttft if state.ttft is None else state.ttft
-    speed = c.tokens_per_second if state.tokens_per_second is None else state.tokens_per_second
-    latency_ms = (state.rate_wait + ttft + expected / max(speed, 1e-6)) * 1000.0
-    quality = quality_at(c.quality, needs.complexity) if state.quality is None else state.quality
-    meets_latency = needs.max_latency_ms is None or latency_ms <= needs.max_latency_ms
-    return Scored(
-        candidate=c,
-        cost_fd=c.expected_cost_fd(needs.prompt_tokens, expected),
-        worst_fd=worst,
-        latency_ms=latency_ms,
-        quality=quality,
-        quality_sd=state.quality_sd,
-        max_tokens=out,
-        meets_quality=quality >= needs.required_quality,
-        meets_latency=meets_latency,
-        state=state,
-    )
-
-
 def _phi(z: float) -> float:
     return 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
 
 
-def _confidence(needs: Needs, s: Scored) -> float:
+def _confidence(needs: Needs, row: _Row) -> float:
     """How likely the choice meets the bar: P(quality >= bar) x P(latency <= max)."""
-    p_quality = _phi((s.quality - needs.required_quality) / max(s.quality_sd, 0.02))
+    latency, state, quality = row[2], row[5], row[8]
+    p_quality = _phi((quality - needs.required_quality) / max(state.quality_sd, 0.02))
     p_latency = 1.0
     if needs.max_latency_ms is not None:
-        spread = max(0.35 * s.latency_ms, 1.0)
-        p_latency = _phi((needs.max_latency_ms - s.latency_ms) / spread)
-    health = 0.7 if s.state.breaker in ("probe", "half_open") else 1.0
+        spread = max(0.35 * latency, 1.0)
+        p_latency = _phi((needs.max_latency_ms - latency) / spread)
+    health = 0.7 if state.breaker in ("probe", "half_open") else 1.0
     return round(p_quality * p_latency * health, 3)

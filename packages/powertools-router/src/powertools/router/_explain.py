@@ -14,7 +14,7 @@ __all__ = ["explain"]
 
 def _money(fd: int) -> str:
     value = usd(fd)
-    return "$0" if value == 0 else f"${value:.6f}".rstrip("0")
+    return "$0" if value == 0 else "$" + f"{value:.6f}".rstrip("0").rstrip(".")
 
 
 def _verdict(decision: Decision, s: Scored) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from powertools.router._attempt import Layers, RouteContext, Ticket, complete
@@ -30,6 +31,7 @@ class Hedged:
     hedge_won: bool
     errors: list[tuple[Scored, BaseException]] = field(default_factory=list)
     hedge_sent: bool = False
+    also_paid: list[Ticket] = field(default_factory=list)
 
 
 def hedge_delay(layers: Layers, scored: Scored) -> float:
@@ -62,18 +64,30 @@ async def hedged(
     try:
         while pending:
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
+            # the primary first when both finished in the same step: a deterministic winner
+            for task in sorted(done, key=lambda t: t is not primary):
                 error = task.exception()
-                if error is None:
-                    response, ticket = task.result()
-                    for other in pending:
-                        await _finish(other)
-                    won = Hedged(response, ticket, hedge_won=task is backup, hedge_sent=True)
-                    won.errors = errors
-                    return won
-                errors.append((first if task is primary else second, error))
+                if error is not None:
+                    errors.append((first if task is primary else second, error))
+            answered = [t for t in (primary, backup) if t in done and t.exception() is None]
+            if answered:
+                for other in pending:
+                    await _finish(other)
+                return _won(answered, primary, errors)
     finally:
         for task in (primary, backup):
             if not task.done():
                 await _finish(task)
     return Hedged(None, None, hedge_won=False, errors=errors, hedge_sent=True)
+
+
+def _won(
+    answered: Sequence[asyncio.Future[_Result]],
+    primary: asyncio.Future[_Result],
+    errors: list[tuple[Scored, BaseException]],
+) -> Hedged:
+    response, ticket = answered[0].result()
+    won = Hedged(response, ticket, hedge_won=answered[0] is not primary, hedge_sent=True)
+    won.errors = errors
+    won.also_paid = [t.result()[1] for t in answered[1:]]  # both answered: both cost money
+    return won

@@ -97,6 +97,15 @@ class SessionLearningStore:
         await self._backend.aclose()
 
 
+def _plus(shared: Evidence, sent: dict[str, tuple[float, float]]) -> Evidence:
+    merged = {k: list(v) for k, v in shared.items()}
+    for key, (s, f) in sent.items():
+        entry = merged.setdefault(key, [0.0, 0.0])
+        entry[0] += s
+        entry[1] += f
+    return merged
+
+
 def _is_conflict(exc: BaseException) -> bool:
     return type(exc).__name__ == "ConflictError"
 
@@ -145,6 +154,11 @@ class Learner:
         n0 = self.prior_strength
         return max(q * n0, 1e-3) + s, max((1.0 - q) * n0, 1e-3) + f
 
+    def knows(self, key: str, complexity: float) -> bool:
+        """Whether any evidence exists for ``key`` in this complexity's band."""
+        slot = f"{key}|{band(complexity)}"
+        return slot in self._pending or slot in self._shared
+
     def mean(self, key: str, prior: float, *, complexity: float) -> float:
         """The posterior mean; the catalogue's prior (at this complexity) when nothing is known."""
         slot = f"{key}|{band(complexity)}"
@@ -190,30 +204,45 @@ class Learner:
         """Whether some evidence is not in the store yet."""
         return bool(self._pending) and self.store is not None
 
-    async def sync(self, *, attempts: int = 20) -> None:
-        """Load the shared evidence and add this process's pending evidence to it (CAS)."""
+    async def sync(self, *, attempts: int = 50) -> None:
+        """Load the shared evidence and add this process's pending evidence to it (CAS).
+
+        On a conflict (another process wrote first) it waits a few random milliseconds,
+        reloads and adds its evidence again; evidence added while a write is in flight stays
+        pending for the next one.
+        """
         if self.store is None:
             return
         async with self._lock:
-            for _ in range(attempts):
+            for attempt in range(attempts):
                 shared, token = await self.store.load()
-                merged = {k: list(v) for k, v in shared.items()}
-                for key, (s, f) in self._pending.items():
-                    entry = merged.setdefault(key, [0.0, 0.0])
-                    entry[0] += s
-                    entry[1] += f
-                if not self._pending:
+                sent = {k: (v[0], v[1]) for k, v in self._pending.items()}
+                merged = _plus(shared, sent)
+                if not sent:
                     self._shared, self._token, self._loaded = merged, token, True
                     return
                 try:
                     self._token = await self.store.swap(merged, token)
                 except Exception as exc:
-                    if _is_conflict(exc):
-                        continue  # someone else wrote first: reload and add ours again
-                    raise
-                self._shared, self._pending, self._loaded = merged, {}, True
+                    if not _is_conflict(exc):
+                        raise
+                    await asyncio.sleep(self._rng.random() * 0.002 * (attempt + 1))
+                    continue
+                self._shared, self._loaded = merged, True
+                self._take(sent)
                 return
-            raise RuntimeError(f"learning store still conflicting after {attempts} attempts")
+            raise RuntimeError(
+                f"the learning store kept conflicting ({attempts} attempts): too many writers "
+                "for one store entry; give each group of routers its own name="
+            )
+
+    def _take(self, sent: dict[str, tuple[float, float]]) -> None:
+        for key, (s, f) in sent.items():
+            left = self._pending[key]
+            left[0] -= s
+            left[1] -= f
+            if left[0] <= 1e-12 and left[1] <= 1e-12:
+                del self._pending[key]
 
     def snapshot(self) -> Evidence:
         """All evidence this process knows (shared and pending), for ``stats()``."""

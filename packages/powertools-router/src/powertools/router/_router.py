@@ -73,6 +73,13 @@ class Run:
     started: float
     complexity: float
     attempts: list[Attempt] = field(default_factory=list)
+    budget_error: BudgetExceededError | None = None
+
+    def skipped(self, scored: Scored, skip: Skipped) -> None:
+        """Record a candidate that was never sent (and keep a budget refusal to raise)."""
+        self.attempts.append(attempt_record(scored, outcome="skipped", error=skip))
+        if isinstance(skip.cause, BudgetExceededError):
+            self.budget_error = skip.cause
 
 
 class LLMRouter:
@@ -299,35 +306,45 @@ class LLMRouter:
                 for d in budget
             )
             raise BudgetExceededError(
-                "router-monthly", usd(cheapest), usd(decision.needs.budget_fd)
+                self._layers.budget.tightest, usd(cheapest), usd(decision.needs.budget_fd)
             )
         raise NoCandidateError({d.candidate.key: d.reason for d in decision.dropped})
 
     def _states(self, needs: Needs) -> dict[str, State]:
+        """What is known of each candidate; one it has nothing on is left out (the prior)."""
         explore = self.learner.should_explore()
-        learner, layers, c_ = self.learner, self._layers, needs.complexity
-        states: dict[str, State] = {}
         tokens = needs.prompt_tokens + needs.max_tokens
+        states: dict[str, State] = {}
         for c in self.candidates:
-            look, wait = layers.breakers.look(c.key)
-            stats = layers.stats.get(c.key)
-            quality = (
-                learner.sample(c.key, c.quality, complexity=c_)
-                if explore
-                else learner.mean(c.key, c.quality, complexity=c_)
-            )
-            states[c.key] = State(
-                quality=quality,
-                quality_sd=learner.spread(c.key, c.quality, complexity=c_),
-                ttft=stats.ttft_estimate if stats else None,
-                tokens_per_second=stats.speed_estimate if stats else None,
-                breaker=look,
-                breaker_wait=wait,
-                blocked=self._blocked_reason(c.provider),
-                rate_wait=layers.limits.expected_wait(c.provider, c.model, tokens),
-                explored=explore,
-            )
+            state = self._state(c, needs.complexity, tokens, explore)
+            if state is not None:
+                states[c.key] = state
         return states
+
+    def _state(self, c: Candidate, complexity: float, tokens: int, explore: bool) -> State | None:
+        layers, learner = self._layers, self.learner
+        look, wait = layers.breakers.look(c.key)
+        stats = layers.stats.get(c.key)
+        blocked = self._blocked_reason(c.provider) if self._blocked else None
+        rate_wait = layers.limits.expected_wait(c.provider, c.model, tokens)
+        known = learner.knows(c.key, complexity)
+        if not (explore or known or stats or blocked or rate_wait or look != "closed"):
+            return None
+        if explore:
+            quality = learner.sample(c.key, c.quality, complexity=complexity)
+        else:
+            quality = learner.mean(c.key, c.quality, complexity=complexity)
+        return State(
+            quality=quality,
+            quality_sd=learner.spread(c.key, c.quality, complexity=complexity),
+            ttft=stats.ttft_estimate if stats else None,
+            tokens_per_second=stats.speed_estimate if stats else None,
+            breaker=look,
+            breaker_wait=wait,
+            blocked=blocked,
+            rate_wait=rate_wait,
+            explored=explore,
+        )
 
     def _blocked_reason(self, provider: str) -> str | None:
         blocked = self._blocked.get(provider)
@@ -342,22 +359,23 @@ class LLMRouter:
     # ------------------------------------------------------------- failover
 
     async def _failover(self, run: Run) -> tuple[Response, list[Ticket]]:
-        ranked = list(run.decision.ranked)
-        while ranked:
-            scored = ranked.pop(0)
+        decision, i = run.decision, 0
+        while i < len(decision):
+            scored = decision.at(i)
+            i += 1
             reason = self._blocked_reason(scored.candidate.provider)
             if reason is not None:
                 run.attempts.append(attempt_record(scored, outcome="skipped", reason=reason))
                 continue
-            backup = ranked[0] if self.hedge and ranked else None
+            backup = decision.at(i) if self.hedge and i < len(decision) else None
             won = await (
                 self._try(run, scored) if backup is None else self._hedged(run, scored, backup)
             )
             if won is not None:
                 return won
             if backup is not None and any(a.hedge for a in run.attempts):
-                ranked.pop(0)  # the hedge was sent and failed too
-        raise self._all_failed(run.attempts)
+                i += 1  # the hedge was sent and failed too
+        raise self._all_failed(run)
 
     async def _try(self, run: Run, scored: Scored) -> tuple[Response, list[Ticket]] | None:
         """Try one candidate (retrying it once after a short wait); ``None`` if it failed."""
@@ -366,7 +384,7 @@ class LLMRouter:
             try:
                 response, ticket = await complete(self._layers, scored, run.request, run.ctx)
             except Skipped as skip:
-                run.attempts.append(attempt_record(scored, outcome="skipped", error=skip))
+                run.skipped(scored, skip)
                 return None
             except ProviderError as error:
                 elapsed = self._layers.clock() - started
@@ -404,7 +422,11 @@ class LLMRouter:
                 winner, outcome="ok", cost_fd=outcome.ticket.cost_fd, hedge=winner is second
             )
         )
-        if outcome.hedge_sent and id(loser) not in failed:
+        for paid in outcome.also_paid:  # it answered too, in the same instant: paid for
+            run.attempts.append(
+                attempt_record(loser, outcome="ok", cost_fd=paid.cost_fd, hedge=loser is second)
+            )
+        if outcome.hedge_sent and id(loser) not in failed and not outcome.also_paid:
             run.attempts.append(
                 attempt_record(
                     loser,
@@ -413,7 +435,7 @@ class LLMRouter:
                     hedge=loser is second,
                 )
             )
-        return outcome.response, [outcome.ticket]
+        return outcome.response, [outcome.ticket, *outcome.also_paid]
 
     def _retry_same(self, error: ProviderError, ctx: RouteContext) -> bool:
         """A transient failure with a short, known wait may retry the same model once."""
@@ -439,9 +461,11 @@ class LLMRouter:
         ):
             self.learner.update(c.key, complexity, 0.0, _ERROR_WEIGHT)
 
-    def _all_failed(self, attempts: list[Attempt]) -> Exception:
-        if attempts and all(a.category == "budget" for a in attempts):
-            return BudgetExceededError("router-monthly", Decimal(0), Decimal(0))
+    def _all_failed(self, run: Run) -> Exception:
+        attempts = run.attempts
+        refused = attempts and all(a.category == "budget" for a in attempts)
+        if refused and run.budget_error is not None:  # every hold was refused: nothing spent
+            return run.budget_error
         if not attempts:
             return AllProvidersFailedError(attempts, "the deadline passed before any attempt")
         return AllProvidersFailedError(attempts)

@@ -61,7 +61,8 @@ class RouteStream:
         request, complexity = build_request(self._args)
         run = await router.start(request, self._args, complexity, router._layers.clock())
         self.attempts = run.attempts
-        for scored in run.decision.ranked:
+        for index in range(len(run.decision)):
+            scored = run.decision.at(index)
             reason = router._blocked_reason(scored.candidate.provider)
             if reason is not None:
                 run.attempts.append(attempt_record(scored, outcome="skipped", reason=reason))
@@ -71,7 +72,7 @@ class RouteStream:
                 async for piece in self._one(run, scored, delivered):
                     yield piece
             except Skipped as skip:
-                run.attempts.append(attempt_record(scored, outcome="skipped", error=skip))
+                run.skipped(scored, skip)
                 continue
             except ProviderError as error:
                 run.attempts.append(attempt_record(scored, outcome="failed", error=error))
@@ -80,7 +81,7 @@ class RouteStream:
                     raise _interrupted(error, delivered) from error
                 continue
             return
-        raise router._all_failed(run.attempts)
+        raise router._all_failed(run)
 
     async def _one(self, run: Run, scored: Scored, delivered: list[str]) -> AsyncIterator[str]:
         router = self._router

@@ -52,32 +52,53 @@ _NO_SPAN = _NoSpan()
 
 
 class Telemetry:
-    """Spans through the global OpenTelemetry tracer (``enabled=None``: when importable)."""
+    """Spans through the global OpenTelemetry tracer (``enabled=None``: when importable).
+
+    Until an SDK installs a tracer provider, the API's spans record nothing; the router then
+    skips them entirely (a check per span, so an SDK configured later is picked up).
+    """
 
     def __init__(self, enabled: bool | None = None) -> None:
-        self._tracer: Any = None
+        self._tracer: Any = None  # a tracer given explicitly (tests), used as it is
+        self._trace: Any = None
         if enabled is False:
             return
         try:
             from opentelemetry import trace
         except ImportError:
             return
-        self._tracer = trace.get_tracer("powertools.router")
+        self._trace = trace
+        self._provider: Any = None
+        self._global: Any = None
 
     @property
     def enabled(self) -> bool:
-        """Whether spans are recorded."""
-        return self._tracer is not None
+        """Whether spans can be recorded (the API is importable, or a tracer was given)."""
+        return self._tracer is not None or self._trace is not None
+
+    def _current(self) -> Any:
+        if self._tracer is not None:
+            return self._tracer
+        if self._trace is None:
+            return None
+        provider = self._trace.get_tracer_provider()
+        if isinstance(provider, self._trace.ProxyTracerProvider):
+            return None  # no SDK configured: nothing would be recorded
+        if provider is not self._provider:
+            self._provider = provider
+            self._global = provider.get_tracer("powertools.router")
+        return self._global
 
     @contextlib.contextmanager
     def span(self, operation: str, attributes: Mapping[str, Any]) -> Iterator[_NoSpan | _Span]:
         """A span named ``"<operation> <model>"`` with the GenAI attributes."""
-        if self._tracer is None:
+        tracer = self._current()
+        if tracer is None:
             yield _NO_SPAN
             return
         name = f"{operation} {attributes.get('gen_ai.request.model', '')}".strip()
         attrs = {"gen_ai.operation.name": operation, **attributes}
-        with self._tracer.start_as_current_span(
+        with tracer.start_as_current_span(
             name, attributes={k: v for k, v in attrs.items() if v is not None}
         ) as raw:
             span = _Span(raw)

@@ -54,6 +54,10 @@ class ModelInfo:
     quantization: str | None = None
     family: str | None = None
     loaded: bool | None = None
+    ttft: float | None = None
+    """Typical seconds to the first token, when the provider knows (the simulated ones do)."""
+    tokens_per_second: float | None = None
+    """Typical generation speed, when the provider knows."""
 
 
 class HealthStatus(enum.StrEnum):

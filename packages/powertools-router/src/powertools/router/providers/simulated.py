@@ -129,6 +129,8 @@ class SimulatedModel:
             parameter_count=self.parameter_count,
             quantization=self.quantization,
             loaded=True if self.local else None,
+            ttft=self.ttft,
+            tokens_per_second=self.tokens_per_second,
         )
 
 

@@ -1,0 +1,218 @@
+"""The decision engine: its filters, its choice, and hypothesis properties of both."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from powertools.cost import PriceBook
+from powertools.router import Candidate, Capabilities, Needs, State, decide
+
+BOOK = PriceBook()
+
+
+def candidate(
+    i: int,
+    *,
+    input_per_m: str = "1",
+    output_per_m: str = "2",
+    quality: float = 0.8,
+    local: bool = False,
+    context: int = 128_000,
+    tools: bool = True,
+    ttft: float = 0.5,
+    speed: float = 80.0,
+) -> Candidate:
+    price = BOOK.set_price(f"m{i}", input=input_per_m, output=output_per_m)
+    return Candidate(
+        provider="p",
+        model=f"m{i}",
+        local=local,
+        context_window=context,
+        max_output=8_000,
+        capabilities=Capabilities(tools=tools, vision=False, json_schema=True),
+        price=price,
+        quality=quality,
+        ttft=ttft,
+        tokens_per_second=speed,
+    )
+
+
+NEEDS = Needs(prompt_tokens=1_000, max_tokens=1_000, complexity=0.5, required_quality=0.7)
+
+
+def test_the_cheapest_that_meets_the_bar_wins_not_the_best() -> None:
+    cheap_ok = candidate(1, input_per_m="0.5", output_per_m="1", quality=0.75)
+    dear_best = candidate(2, input_per_m="10", output_per_m="30", quality=0.95)
+    cheap_bad = candidate(3, input_per_m="0.1", output_per_m="0.2", quality=0.5)
+    d = decide(NEEDS, [dear_best, cheap_bad, cheap_ok])
+    assert [s.candidate.model for s in d.ranked] == ["m1", "m2", "m3"]
+    assert d.chosen is not None
+    assert d.chosen.meets_bar
+
+
+def test_a_good_enough_local_model_wins() -> None:
+    local = candidate(1, input_per_m="0", output_per_m="0", quality=0.72, local=True)
+    cloud = candidate(2, input_per_m="0.1", output_per_m="0.4", quality=0.9)
+    d = decide(NEEDS, [cloud, local])
+    assert d.chosen is not None
+    assert d.chosen.candidate.local
+
+
+def test_nothing_meets_the_bar_degrades_to_the_closest() -> None:
+    a = candidate(1, quality=0.6)
+    b = candidate(2, quality=0.65, input_per_m="5", output_per_m="5")
+    d = decide(replace(NEEDS, required_quality=0.9), [a, b])
+    assert d.chosen is not None
+    assert d.chosen.candidate.model == "m2"
+    assert "nothing meets the bar" in d.explain()
+
+
+def test_filters_say_why() -> None:
+    small = candidate(1, context=1_500)
+    no_tools = candidate(2, tools=False)
+    dear = candidate(3, input_per_m="100", output_per_m="100")
+    broken = candidate(4)
+    waits = candidate(5)
+    needs = replace(NEEDS, tools=True, budget_fd=10**12 * 50, time_left=5.0)
+    states = {
+        broken.key: State(breaker="open", breaker_wait=12.0),
+        waits.key: State(rate_wait=30.0),
+    }
+    d = decide(needs, [small, no_tools, dear, broken, waits], states)
+    reasons = {x.candidate.model: x.reason for x in d.dropped}
+    assert "context window 1,500 tokens" in reasons["m1"]
+    assert reasons["m2"] == "cannot call tools"
+    assert "budget left $0.05" in reasons["m3"]
+    assert "probe-able in 12.0 s" in reasons["m4"]
+    assert "rate limit wait ~30.0 s > the 5.0 s" in reasons["m5"]
+    assert d.chosen is None
+    text = d.explain()
+    for model in ("m1", "m2", "m3", "m4", "m5"):
+        assert f"p/{model}" in text
+
+
+def test_a_breaker_past_its_recovery_time_is_probe_able_not_dead() -> None:
+    c = candidate(1)
+    d = decide(NEEDS, [c], {c.key: State(breaker="probe")})
+    assert d.chosen is not None
+    assert d.confidence < decide(NEEDS, [c]).confidence
+
+
+def test_latency_bar_and_learned_latency() -> None:
+    slow = candidate(1, input_per_m="0.1", output_per_m="0.1")
+    fast = candidate(2)
+    needs = replace(NEEDS, max_latency_ms=2_000)
+    states = {slow.key: State(ttft=3.0)}
+    d = decide(needs, [slow, fast], states)
+    assert d.chosen is not None
+    assert d.chosen.candidate.model == "m2"
+    assert "too slow" in d.explain()
+
+
+# ------------------------------------------------------------------ properties
+
+prices = st.sampled_from(["0", "0.1", "0.5", "1", "2.5", "10", "15"])
+
+
+@st.composite
+def candidates(draw: st.DrawFn) -> list[Candidate]:
+    n = draw(st.integers(1, 8))
+    out = []
+    for i in range(n):
+        free = draw(st.booleans())
+        out.append(
+            candidate(
+                i,
+                input_per_m="0" if free else draw(prices),
+                output_per_m="0" if free else draw(prices),
+                quality=draw(st.floats(0.2, 0.99)),
+                local=free,
+                context=draw(st.sampled_from([4_000, 32_000, 128_000])),
+                tools=draw(st.booleans()),
+                ttft=draw(st.floats(0.05, 3.0)),
+                speed=draw(st.floats(5.0, 200.0)),
+            )
+        )
+    return out
+
+
+@st.composite
+def needs(draw: st.DrawFn) -> Needs:
+    return Needs(
+        prompt_tokens=draw(st.integers(1, 20_000)),
+        max_tokens=draw(st.integers(1, 8_000)),
+        complexity=draw(st.floats(0.0, 1.0)),
+        required_quality=draw(st.floats(0.0, 1.0)),
+        max_latency_ms=draw(st.none() | st.floats(100.0, 60_000.0)),
+        max_cost_fd=draw(st.none() | st.integers(0, 10**14)),
+        budget_fd=draw(st.none() | st.integers(0, 10**15)),
+        tools=draw(st.booleans()),
+    )
+
+
+def _valid(n: Needs, c: Candidate) -> bool:
+    out = min(n.max_tokens, c.max_output)
+    worst = c.price.worst_case_fd(n.prompt_tokens, out)
+    return (
+        (c.capabilities.tools or not n.tools)
+        and n.prompt_tokens + out <= c.context_window
+        and (n.budget_fd is None or worst <= n.budget_fd)
+        and (n.max_cost_fd is None or worst <= n.max_cost_fd)
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(needs(), candidates())
+def test_never_picks_a_candidate_that_breaks_a_constraint_when_a_valid_one_exists(
+    n: Needs, cs: list[Candidate]
+) -> None:
+    d = decide(n, cs)
+    valid = [c for c in cs if _valid(n, c)]
+    assert {s.candidate.key for s in d.ranked} == {c.key for c in valid}
+    assert len(d.ranked) + len(d.dropped) == len(cs)
+    if not valid:
+        assert d.chosen is None
+        return
+    assert d.chosen is not None
+    assert _valid(n, d.chosen.candidate)
+    good = [s for s in d.ranked if s.meets_bar]
+    if good:
+        assert d.chosen.meets_bar
+        assert d.chosen.cost_fd == min(s.cost_fd for s in good)
+    assert 0.0 <= d.confidence <= 1.0
+
+
+@settings(max_examples=300, deadline=None)
+@given(needs(), candidates(), st.integers(0, 10**15), st.integers(0, 10**15))
+def test_a_higher_budget_never_buys_a_pricier_model_when_a_cheaper_one_meets_the_bar(
+    n: Needs, cs: list[Candidate], low: int, extra: int
+) -> None:
+    poor = decide(replace(n, budget_fd=low), cs).chosen
+    rich = decide(replace(n, budget_fd=low + extra), cs).chosen
+    if poor is None:
+        return
+    assert rich is not None
+    if poor.meets_bar:
+        assert rich.meets_bar
+        assert rich.cost_fd <= poor.cost_fd
+    elif not poor.meets_quality:
+        assert rich.quality >= poor.quality
+
+
+@settings(max_examples=200, deadline=None)
+@given(needs(), candidates(), st.randoms(use_true_random=False))
+def test_the_same_state_gives_the_same_decision_in_any_order(
+    n: Needs, cs: list[Candidate], rng: random.Random
+) -> None:
+    first = decide(n, cs)
+    shuffled = list(cs)
+    rng.shuffle(shuffled)
+    again = decide(n, shuffled)
+    assert first == decide(n, cs)
+    assert [s.candidate.key for s in again.ranked] == [s.candidate.key for s in first.ranked]
+    assert again.confidence == first.confidence
+    assert again.explain() == first.explain()
