@@ -49,6 +49,7 @@ STATUS_FAULTS = {
     "server_error": (ErrorCategory.TRANSIENT, None),
     "bad_gateway": (ErrorCategory.TRANSIENT, None),
     "unavailable": (ErrorCategory.TRANSIENT, 3.0),
+    "unauthorized": (ErrorCategory.PERMANENT, None),
 }
 BODY_FAULTS = {
     "malformed_json": ErrorCategory.TRANSIENT,

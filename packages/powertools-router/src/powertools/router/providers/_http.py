@@ -141,6 +141,7 @@ class HTTPProvider:
 
     async def health(self) -> Health:
         """A cheap check of the endpoint, with a short timeout; never raises."""
+        self._client()  # made (imports, TLS context) before the check is timed
         started = self._clock()
         try:
             await self._get_json(self._health_path())
@@ -219,7 +220,7 @@ class HTTPProvider:
         self, exc: BaseException, attempt: Attempt, delivered: int = 0
     ) -> ProviderError:
         model = attempt.model
-        if isinstance(exc, TimeoutError | httpx.TimeoutException):
+        if _is_timeout(exc):
             return self._fail(
                 f"no complete answer within the attempt timeout of {attempt.timeout} s "
                 f"({type(exc).__name__}); raise Request(timeout=...) for long answers",
@@ -227,9 +228,8 @@ class HTTPProvider:
                 category=ErrorCategory.TIMEOUT,
                 delivered=delivered,
             )
-        cause = str(exc) or type(exc).__name__
         return self._fail(
-            f"the connection to {self.base_url} failed ({type(exc).__name__}: {cause})",
+            f"the connection to {self.base_url} failed ({describe(exc)})",
             model,
             category=ErrorCategory.TRANSIENT,
             delivered=delivered,
@@ -294,8 +294,9 @@ class HTTPProvider:
             ) from None
 
     async def _get_json(self, path: str, *, seconds: float | None = None) -> Any:
+        http = self._build("GET", path, None)  # makes the loop's client: not part of the wait
         attempt = self._attempt("", seconds or self.health_timeout)
-        response = await self._send(self._build("GET", path, None), attempt)
+        response = await self._send(http, attempt)
         return await self._read_json(response, attempt)
 
     async def complete(self, request: Request) -> Response:
@@ -369,3 +370,24 @@ class HTTPProvider:
 
 def _unreadable(exc: BaseException) -> str:
     return f"a stream event this client cannot read ({type(exc).__name__}: {exc})"
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    """Whether a transport error is a timeout (the aiohttp transport maps a dropped
+    connection to ``httpx.ConnectTimeout``: its cause tells the truth)."""
+    if isinstance(exc, TimeoutError):
+        return True
+    if not isinstance(exc, httpx.TimeoutException):
+        return False
+    cause = exc.__cause__
+    if cause is not None and type(cause).__module__.startswith("aiohttp"):
+        return isinstance(cause, TimeoutError)  # aiohttp's timeouts are asyncio.TimeoutError
+    return True
+
+
+def describe(exc: BaseException) -> str:
+    """``Type: message`` of a transport error, from aiohttp's own error when it is the cause
+    (the aiohttp transport reports a refused connection as ``httpx.ConnectTimeout``)."""
+    cause = exc.__cause__
+    shown = cause if cause is not None and type(cause).__module__.startswith("aiohttp") else exc
+    return f"{type(shown).__name__}: {str(shown) or type(shown).__name__}"

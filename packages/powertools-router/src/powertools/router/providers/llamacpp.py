@@ -12,6 +12,7 @@ True
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -23,7 +24,7 @@ from powertools.router._request import Request, Timings
 from powertools.router._secrets import Secret, secret_from
 from powertools.router.errors import ProviderError
 from powertools.router.providers._base import Capabilities, Health, HealthStatus, ModelInfo
-from powertools.router.providers._http import HTTPProvider, timings
+from powertools.router.providers._http import HTTPProvider, describe, timings
 from powertools.router.providers.openai import OpenAIProvider
 
 __all__ = ["LlamaCppProvider"]
@@ -75,14 +76,13 @@ class LlamaCppProvider(OpenAIProvider):
 
     async def health(self) -> Health:
         """``/health``: 200 is ready, 503 is loading the model, anything else is down."""
+        client = self._client()  # made before the check is timed
         started = self._clock()
         try:
-            response = await self._client().get(
-                self.base_url + "/health", headers=self._headers(), timeout=self.health_timeout
-            )
-        except httpx.HTTPError as exc:
-            detail = f"{type(exc).__name__}: {exc}"
-            return Health(HealthStatus.DOWN, self._clock() - started, detail)
+            async with asyncio.timeout(self.health_timeout):
+                response = await client.get(self.base_url + "/health", headers=self._headers())
+        except (httpx.HTTPError, TimeoutError, OSError) as exc:
+            return Health(HealthStatus.DOWN, self._clock() - started, describe(exc))
         latency = self._clock() - started
         if response.status_code == 200:
             return Health(HealthStatus.OK, latency)
