@@ -108,12 +108,6 @@ def test_every_object_of_the_spec_example_saw_the_call(
     assert namespace["session"].get_all() == {"current_task": "code_gen"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LLMRouter.route does not yet report its usage into the caller's open "
-    "powertools.cost span (powertools.cost.report_usage), so a CostTracker that is not the "
-    "router's budget sees the call as unmetered: a router-engine change",
-)
 def test_the_cost_span_around_the_route_saw_its_usage(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

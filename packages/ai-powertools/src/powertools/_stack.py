@@ -64,6 +64,14 @@ def _record(
     )
 
 
+def _in_span_of(tracker: Any) -> bool:
+    """Whether the caller's open cost span belongs to ``tracker`` (the router reports into it)."""
+    from powertools.cost import current_span
+
+    span = current_span()
+    return span is not None and span.tracker is tracker
+
+
 def _order(discovery: Discovery) -> list[str]:
     """Component names so that each comes after the ones in its ``AFTER``."""
     done: list[str] = []
@@ -296,7 +304,7 @@ class Stack:
         result = await self.router.route(task=task, user=user, priority=priority, **kwargs)
         tracker = self.parts.get("cost")
         usage = getattr(result, "usage", None)
-        if tracker is not None and usage is not None and not getattr(result, "cached", False):
+        if tracker is not None and usage is not None and not _in_span_of(tracker):
             # The router already spent this against the budget (its attempts hold and commit
             # their cost there); here the call joins the tracker's records and its ledger, for
             # reports and forecasts, without being spent twice.
