@@ -48,12 +48,9 @@ def _costs_parser(prog: str) -> argparse.ArgumentParser:
 
 
 def _configured_budget() -> Decimal | None:
-    from powertools._components import discover
-    from powertools._config import load_config
+    from powertools._config import configured
 
-    found = discover()
-    schema = {name: info.options for name, info in found.components.items()}
-    value = load_config(schema).options.get("cost", {}).get("budget_usd_per_month")
+    value = configured("cost", "budget_usd_per_month")
     return None if value is None else Decimal(value)
 
 

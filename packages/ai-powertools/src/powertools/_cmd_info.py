@@ -13,7 +13,7 @@ from typing import Any
 from rich.console import Console
 
 from powertools._components import discover
-from powertools._config import StackConfigError, load_config
+from powertools._config import StackConfigError, load_config, schema_of
 from powertools._exports import EXPORTS
 from powertools._output import Output, command_parser, fail, parse_args
 
@@ -82,8 +82,7 @@ def config(argv: Sequence[str] | None = None, *, prog: str = "powertools config"
     args = parse_args(parser, argv)
     if isinstance(args, int):
         return args
-    found = discover()
-    schema = {name: info.options for name, info in found.components.items()}
+    schema = schema_of()
     try:
         resolved = load_config(schema, path=args.file)
     except StackConfigError as exc:

@@ -45,14 +45,9 @@ def _parser(prog: str) -> argparse.ArgumentParser:
 
 
 def _store(given: str | None) -> str | None:
-    if given:
-        return given
-    from powertools._components import discover
-    from powertools._config import load_config
+    from powertools._config import configured
 
-    found = discover()
-    schema = {name: info.options for name, info in found.components.items()}
-    store: str | None = load_config(schema).options.get("session", {}).get("store")
+    store: str | None = given or configured("session", "store")
     return store
 
 

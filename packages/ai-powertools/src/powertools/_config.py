@@ -31,9 +31,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from powertools._components import Option
+from powertools._components import Discovery, Option, discover
 
-__all__ = ["ENV_PREFIX", "StackConfig", "StackConfigError", "load_config"]
+__all__ = ["ENV_PREFIX", "StackConfig", "StackConfigError", "load_config", "schema_of"]
 
 ENV_PREFIX = "POWERTOOLS_"
 Schema = Mapping[str, Mapping[str, Option]]
@@ -234,3 +234,18 @@ def load_config(
     if overrides:
         _apply_table(config, schema, overrides, "Stack.from_config(overrides=...)")
     return config
+
+
+def schema_of(found: Discovery | None = None) -> dict[str, Mapping[str, Option]]:
+    """Every installed component's declared options, by section."""
+    found = found or discover()
+    return {name: info.options for name, info in found.components.items()}
+
+
+def configured(section: str, key: str) -> Any:
+    """One resolved value of the installed components' configuration (files, environment).
+
+    >>> configured("retry", "max_attempts") >= 1
+    True
+    """
+    return load_config(schema_of()).options.get(section, {}).get(key)

@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from powertools._components import Discovery, Failure, discover
-from powertools._config import StackConfig, StackConfigError, load_config
+from powertools._config import StackConfig, StackConfigError, load_config, schema_of
 
 if TYPE_CHECKING:
     from powertools.cost import CostTracker
@@ -137,7 +137,7 @@ class Stack:
         component whose entry point failed to load is left out and listed in :attr:`failures`.
         """
         found = discovery or discover()
-        schema = {name: info.options for name, info in found.components.items()}
+        schema = schema_of(found)
         failed = {f.name: f.line() for f in found.failures}
         config = load_config(
             schema, path=path, env=env, overrides=overrides, cwd=cwd, failed=failed
