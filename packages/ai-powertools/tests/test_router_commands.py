@@ -123,3 +123,20 @@ def test_run_demo_without_a_console_and_the_workload_is_seeded(tmp_path: Path) -
     assert data["outage_model"]
     assert workload(50, seed=9) == workload(50, seed=9)
     assert workload(50, seed=9) != workload(50, seed=10)
+
+
+def test_the_demo_reports_a_component_that_failed_to_load(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from importlib import metadata
+
+    from powertools import _stack
+    from powertools._components import GROUP, discover
+
+    broken = metadata.EntryPoint("ghost", "powertools_no_such_module:hook", GROUP)
+    found = discover((*metadata.entry_points(group=GROUP), broken))
+    monkeypatch.setattr(_stack, "discover", lambda: found)
+    assert main(["demo", "--tasks", "12", "--dir", str(tmp_path / "g")]) == 0
+    out = capsys.readouterr().out
+    assert "component 'ghost'" in out
+    assert "where each kind of task went" in out  # the others still ran

@@ -273,6 +273,7 @@ def _report_data(
             "trace_events": [e.event for e in trace],
         },
         "elapsed_s": round(tally.elapsed_s, 2),
+        "components_failed": [f.line() for f in stack.failures],
     }
 
 
@@ -313,6 +314,8 @@ def run_demo(
 
 
 def _render(console: Console, out: Output, data: dict[str, Any], folder: Path) -> None:
+    for line in data["components_failed"]:
+        console.print(f"[red]{line}[/red]", highlight=False)
     rows = [(r["kind"], r["model"], r["count"], r["why"]) for r in data["routing"]]
     console.print(
         out.table("where each kind of task went, and why", ("task", "model", "routes", "why"), rows)
