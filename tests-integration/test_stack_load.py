@@ -36,9 +36,11 @@ def _stack(tmp_path: Path, server: FakeProviderServer, budget: Decimal) -> Stack
     ]
     return Stack.from_config(
         overrides={
-            "cost": {"budget_usd_per_month": budget},
+            # the ledger and the session live on disk: a memory:// store holds every record,
+            # which is what it is for, and would hide a leak behind the data
+            "cost": {"budget_usd_per_month": budget, "ledger": f"sqlite:///{tmp_path / 'l.db'}"},
             "logging": {"name": "load", "sinks": [f"sqlite:///{tmp_path / 'events.db'}"]},
-            "session": {"name": "load", "store": "memory://stack-load"},
+            "session": {"name": "load", "store": f"file://{tmp_path / 'sessions'}"},
             "ratelimit": {"requests_per_minute": 600_000, "max_concurrent": 64},
             "router": {
                 "local_models": [],
