@@ -101,7 +101,8 @@ def integration(session: nox.Session) -> None:
 @nox.session
 def stress(session: nox.Session) -> None:
     """The session crash harness with many more SIGKILL trials than the test suite runs, and
-    powertools-cost's memory over a million tracked calls."""
+    powertools-cost's memory over a million tracked calls, and the whole stack under 10,000
+    concurrent routes against the fake provider server."""
     session.run(
         "uv",
         "run",
@@ -117,6 +118,15 @@ def stress(session: nox.Session) -> None:
         "-s",
         "tests-integration/test_cost_growth.py::test_memory_is_flat_over_many_tracked_calls",
         env={"POWERTOOLS_COST_STRESS_CALLS": "1000000"},
+        external=True,
+    )
+    session.run(  # the stack: budget and limits hold, memory flat across batches
+        "uv",
+        "run",
+        "pytest",
+        "-s",
+        "tests-integration/test_stack_load.py",
+        env={"POWERTOOLS_STACK_LOAD_ROUTES": "10000", "POWERTOOLS_STACK_LOAD_BATCHES": "3"},
         external=True,
     )
 

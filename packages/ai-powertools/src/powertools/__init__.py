@@ -7,6 +7,9 @@ distribution) adds the spec's names at the top level, each imported on first use
 >>> import powertools
 >>> "Session" in dir(powertools)
 True
+
+``powertools.Stack.from_config()`` builds all six from one configuration (``powertools.toml``,
+``[tool.powertools]`` in ``pyproject.toml``, or ``POWERTOOLS_<SECTION>_<KEY>`` variables).
 """
 
 from __future__ import annotations
@@ -26,11 +29,15 @@ from powertools._exports import resolve as _resolve
 
 __version__ = "0.1.0"
 
-__all__ = [*_EXPORTS, "MissingComponentError", "__version__"]  # noqa: PLE0604
+__all__ = [*_EXPORTS, "MissingComponentError", "Stack", "StackConfigError", "__version__"]  # noqa: PLE0604
+
+_OWN = {"Stack": "powertools._stack", "StackConfigError": "powertools._config"}
 
 # Type checkers see the names through the components' own typed modules; at run time
 # __getattr__ imports a component the first time one of its names is used.
 if _TYPE_CHECKING:
+    from powertools._config import StackConfigError as StackConfigError
+    from powertools._stack import Stack as Stack
     from powertools.cost import BudgetManager as BudgetManager
     from powertools.cost import CostTracker as CostTracker
     from powertools.logging import StructuredLogger as StructuredLogger
@@ -44,7 +51,12 @@ if _TYPE_CHECKING:
 else:
 
     def __getattr__(name: str) -> _Any:
-        value = _resolve(name)
+        if name in _OWN:
+            import importlib
+
+            value = getattr(importlib.import_module(_OWN[name]), name)
+        else:
+            value = _resolve(name)
         globals()[name] = value  # later look-ups skip __getattr__
         return value
 

@@ -41,37 +41,62 @@ class MissingComponentError(ImportError):
     """A top-level name whose distribution is not installed, or does not provide it yet."""
 
 
+def _target(name: str) -> tuple[str, Export | None]:
+    """The ``module:attr`` a component's entry point gives for ``name``, or why there is none."""
+    _components = importlib.import_module("powertools._components")
+
+    export = EXPORTS.get(name)
+    candidates = [export.module.rsplit(".", 1)[-1]] if export else []
+    candidates += [n for n in _components.installed_names() if n not in candidates]
+    for component in candidates:
+        info = _components.component(component)
+        if isinstance(info, _components.Failure):
+            if export is not None and component == candidates[0]:
+                raise MissingComponentError(f"powertools.{name}: {info.line()}", name=export.module)
+            continue
+        if info is not None and name in info.exports:
+            return info.exports[name], export
+    if export is None:
+        raise AttributeError(f"module 'powertools' has no attribute {name!r}")
+    return f"{export.module}:{name}", export
+
+
 def resolve(name: str) -> Any:
-    """Import the component that defines ``name`` and return the object.
+    """Import the component that exports ``name`` (through its entry point) and return it.
+
+    The names come from each component's ``powertools.components`` entry point; the table
+    above only says which distribution to install when a spec name's component is missing.
 
     >>> resolve("nope")
     Traceback (most recent call last):
     ...
     AttributeError: module 'powertools' has no attribute 'nope'
     """
-    export = EXPORTS.get(name)
-    if export is None:
+    if name.startswith("_"):  # private submodules are imported, never looked up here
         raise AttributeError(f"module 'powertools' has no attribute {name!r}")
+    target, export = _target(name)
+    module_name, _, attr = target.partition(":")
+    distribution = export.distribution if export else module_name
     try:
-        module = importlib.import_module(export.module)
+        module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        if exc.name is not None and not export.module.startswith(exc.name):
+        if exc.name is not None and not module_name.startswith(exc.name):
             raise  # the component is there, but one of its own dependencies is missing
         raise MissingComponentError(
-            f"powertools.{name} needs the {export.distribution} distribution, which is not "
-            f"installed: pip install {export.distribution}",
-            name=export.module,
+            f"powertools.{name} needs the {distribution} distribution, which is not "
+            f"installed: pip install {distribution}",
+            name=module_name,
         ) from exc
-    if export.module == f"powertools.{name}" and callable(module) and hasattr(module, name):
+    if module_name == f"powertools.{attr}" and callable(module) and hasattr(module, attr):
         # `retry` is also a submodule's name, and importing it bound the module here. Keep the
         # module (callable as the decorator): the function would hide powertools.retry.<names>.
         return module
     try:
-        return getattr(module, name)
+        return getattr(module, attr)
     except AttributeError:
         version = getattr(module, "__version__", "unknown")
         raise MissingComponentError(
-            f"powertools.{name} is not provided by the installed {export.distribution} "
-            f"{version}; upgrade it: pip install -U {export.distribution}",
-            name=export.module,
+            f"powertools.{name} is not provided by the installed {distribution} "
+            f"{version}; upgrade it: pip install -U {distribution}",
+            name=module_name,
         ) from None
