@@ -70,14 +70,17 @@ def _events(args: argparse.Namespace, limit: int) -> list[Any]:
 
     logger = StructuredLogger("powertools-cli", sinks=[args.sink] if args.sink else None)
     try:
-        return logger.query(
-            args.event,
-            args.since,
-            args.until,
-            _filters(args.where),
-            limit,
-            level=args.level,
-            logger=args.logger,
+        # a QueryResult reads its rows lazily: take them before the logger closes its store
+        return list(
+            logger.query(
+                args.event,
+                args.since,
+                args.until,
+                _filters(args.where),
+                limit,
+                level=args.level,
+                logger=args.logger,
+            )
         )
     finally:
         logger.close()

@@ -12,7 +12,7 @@ from typing import Any as _Any
 from powertools.retry._breaker import CircuitBreaker, circuit_breaker
 from powertools.retry._breaker_state import Admission, CircuitState
 from powertools.retry._budget import RetryBudget
-from powertools.retry._classify import Classifier, ErrorCategory, classify
+from powertools.retry._classify import Classifier, ErrorCategory, category_of_status, classify
 from powertools.retry._deadline import deadline, remaining_deadline
 from powertools.retry._fallback import FallbackChain, fallback
 from powertools.retry._handler import ErrorHandler
@@ -50,6 +50,7 @@ __all__ = [
     "TimeoutError",
     "TransientError",
     "__version__",
+    "category_of_status",
     "circuit_breaker",
     "classify",
     "deadline",

@@ -31,8 +31,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from powertools.retry import ErrorCategory
-from powertools.retry._classify import category_of_status
+from powertools.retry import ErrorCategory, category_of_status
 
 __all__ = [
     "AllProvidersFailedError",

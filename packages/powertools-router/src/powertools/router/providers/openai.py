@@ -295,15 +295,7 @@ class OpenAIProvider(HTTPProvider):
                 body["seed"] = request.seed
         else:
             _sampling(request, body)
-        if request.stop:
-            body["stop"] = list(request.stop)
-        if request.tools:
-            body["tools"] = _tools(request)
-        if request.tool_choice is not None:
-            body["tool_choice"] = _tool_choice(request.tool_choice)
-        fmt = _response_format(request)
-        if fmt is not None:
-            body["response_format"] = fmt
+        _shape(request, body)
         if stream:
             body["stream"] = True
             body["stream_options"] = {"include_usage": True}
@@ -391,3 +383,16 @@ class OpenAIProvider(HTTPProvider):
         return ModelInfo(
             model_id, self.name, local=self.local, capabilities=Capabilities(reasoning=reasoning)
         )
+
+
+def _shape(request: Request, body: dict[str, Any]) -> None:
+    """The fields that shape the answer: stop sequences, tools and the response format."""
+    if request.stop:
+        body["stop"] = list(request.stop)
+    if request.tools:
+        body["tools"] = _tools(request)
+    if request.tool_choice is not None:
+        body["tool_choice"] = _tool_choice(request.tool_choice)
+    fmt = _response_format(request)
+    if fmt is not None:
+        body["response_format"] = fmt
