@@ -225,7 +225,7 @@ class Stack:
             yield None
             return
         started = self._clock()
-        async with limiter.acquire(tokens, priority=priority, key=user) as reservation:
+        async with limiter.acquire(tokens, priority=priority, tenant=user) as reservation:
             waited = self._clock() - started
             self.stats.rate_limit_wait_s += waited
             self._log("stack.ratelimit", priority=priority, waited_s=round(waited, 6))
