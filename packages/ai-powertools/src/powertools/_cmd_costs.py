@@ -66,7 +66,13 @@ def load_tracker(ledger: str | None, budget: Decimal | None, tz: str) -> Any:
             f"CostTracker(ledger={url!r}), run `powertools demo`, or pass --ledger URL"
         )
     tracker = CostTracker(budget_usd=budget, ledger=url, tz=tz)
-    tracker.records.extend(asyncio.run(tracker.ledger.records()))
+    records = asyncio.run(tracker.ledger.records())
+    tracker.records.extend(records)
+    spans: dict[str, list[Any]] = {}
+    for record in records:  # a span's later records are "<span id>.<n>"
+        spans.setdefault(record.span_id.split(".", 1)[0], []).append(record)
+    for span in spans.values():  # reports and forecasts read the per-day totals, span by span
+        tracker.days.add(span)
     return tracker
 
 
