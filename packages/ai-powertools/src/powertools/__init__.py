@@ -47,6 +47,7 @@ if _TYPE_CHECKING:
     from powertools.retry import ErrorHandler as ErrorHandler
     from powertools.retry import circuit_breaker as circuit_breaker
     from powertools.retry import retry as retry
+    from powertools.router import LLMRouter as LLMRouter
     from powertools.session import Session as Session
 else:
 
