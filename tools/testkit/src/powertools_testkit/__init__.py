@@ -5,8 +5,17 @@ skips the test with a reason naming what is missing; under ``CI=true`` it fails 
 can never pass by skipping.
 """
 
+from powertools_testkit._clock import check_fake_clock
 from powertools_testkit._doctests import run_doctests
 from powertools_testkit._processes import ManagedProcess, free_port, wait_for_port
 from powertools_testkit._require import in_ci, unavailable
 
-__all__ = ["ManagedProcess", "free_port", "in_ci", "run_doctests", "unavailable", "wait_for_port"]
+__all__ = [
+    "ManagedProcess",
+    "check_fake_clock",
+    "free_port",
+    "in_ci",
+    "run_doctests",
+    "unavailable",
+    "wait_for_port",
+]
