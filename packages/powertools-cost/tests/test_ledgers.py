@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -15,6 +16,7 @@ from powertools.cost import (
     Ledger,
     LedgerError,
     MemoryLedger,
+    MissingExtraError,
     Usage,
     open_ledger,
 )
@@ -151,7 +153,7 @@ def test_a_missing_extra_names_the_extra_to_install(monkeypatch: pytest.MonkeyPa
             raise ImportError("No module named 'asyncpg'")
 
     monkeypatch.setattr(importlib.metadata, "entry_points", lambda **_: [Missing()])
-    with pytest.raises(LedgerError, match=r"pip install 'powertools-cost\[postgres\]'"):
+    with pytest.raises(MissingExtraError, match=r"pip install 'powertools-cost\[postgres\]'"):
         open_ledger("postgres://db")
 
 
@@ -166,3 +168,82 @@ async def test_extend_keeps_a_live_hold_and_refuses_a_dead_one(ledger: Ledger) -
     assert not await ledger.extend(k, "never-held", expires_at=60.0, now=0.0)
     assert await ledger.totals(k, 30.0) == (0, 0)
     assert await ledger.reserve(k, 100, 100, "c", expires_at=40.0, now=30.0)
+
+
+class _FakeCluster:
+    """Stands in for ``RedisCluster`` (no cluster runs here): records the URL it was built from."""
+
+    built: ClassVar[list[str]] = []
+
+    @classmethod
+    def from_url(cls, url: str, **_: object) -> _FakeCluster:
+        cls.built.append(url)
+        return cls()
+
+    def register_script(self, script: str) -> object:
+        return script
+
+
+@pytest.mark.parametrize(
+    ("url", "client_url"),
+    [
+        ("redis+cluster://127.0.0.1:7000", "redis://127.0.0.1:7000"),
+        ("rediss+cluster://u:pw@127.0.0.1:7000/0", "rediss://u:pw@127.0.0.1:7000/0"),
+    ],
+)
+def test_cluster_urls_build_a_cluster_client(
+    monkeypatch: pytest.MonkeyPatch, url: str, client_url: str
+) -> None:
+    from powertools.cost.backends import redis as backend
+
+    monkeypatch.setattr(backend, "RedisCluster", _FakeCluster)
+    _FakeCluster.built.clear()
+    ledger = open_ledger(url)
+    assert isinstance(ledger.client, _FakeCluster)  # type: ignore[attr-defined]
+    assert _FakeCluster.built == [client_url]
+    assert not ledger._ready  # type: ignore[attr-defined]  (learns the slot map first)
+
+
+@pytest.mark.parametrize(
+    ("url", "tls"), [("redis://127.0.0.1:6379/6", False), ("rediss://127.0.0.1:6379/6", True)]
+)
+def test_single_node_urls_build_a_plain_client(url: str, tls: bool) -> None:
+    from redis.asyncio import Redis, SSLConnection
+    from redis.asyncio.cluster import RedisCluster
+
+    ledger = open_ledger(url)
+    client = ledger.client  # type: ignore[attr-defined]
+    assert isinstance(client, Redis)
+    assert not isinstance(client, RedisCluster)
+    pool = client.connection_pool
+    assert pool.connection_kwargs["db"] == 6
+    assert (pool.connection_class is SSLConnection) == tls
+
+
+def test_a_cluster_client_passed_in_is_recognised_by_its_type() -> None:
+    from redis.asyncio.cluster import RedisCluster
+
+    from powertools.cost.backends.redis import RedisLedger
+
+    ledger = RedisLedger(RedisCluster(host="127.0.0.1", port=7000))
+    assert not ledger._ready  # initialised (slot map) before its first command
+
+
+@pytest.mark.parametrize(
+    "url", ["redis://127.0.0.1:6379/6?cluster=true", "rediss://u:secret@h:6379?cluster=1"]
+)
+def test_a_cluster_query_is_refused_with_the_url_to_write(url: str) -> None:
+    from powertools.cost import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match=r"write rediss?\+cluster://") as info:
+        open_ledger(url)
+    assert isinstance(info.value, ValueError)
+    assert "secret" not in str(info.value)
+
+
+def test_a_cluster_argument_is_refused_with_the_url_to_write() -> None:
+    from powertools.cost import ConfigurationError
+    from powertools.cost.backends.redis import RedisLedger
+
+    with pytest.raises(ConfigurationError, match=r"write redis\+cluster://127.0.0.1:7000 "):
+        RedisLedger.from_url("redis://127.0.0.1:7000", cluster=True)

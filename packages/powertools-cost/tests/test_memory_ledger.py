@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from powertools.cost import MemoryLedger
+from powertools.cost import CallRecord, MemoryLedger, Usage
 
 LIMIT = 1_000
 
@@ -52,3 +52,22 @@ def test_held_totals_match_a_ledger_that_rescans_every_hold(
             assert ledger.totals_sync("k", now) == (spent, held)
     holds = {r: h for r, h in holds.items() if h[1] > now}
     assert ledger.totals_sync("k", now) == (spent, sum(a for a, _ in holds.values()))
+
+
+def _record(i: int) -> CallRecord:
+    return CallRecord(f"r{i}", f"r{i}", float(i), "t", "gpt-4o", None, (), Usage(input=i), i)
+
+
+@given(st.integers(0, 30), st.integers(0, 80))
+def test_the_ledger_keeps_exactly_the_latest_retain_records_after_every_append(
+    retain: int, calls: int
+) -> None:
+    ledger = MemoryLedger(retain=retain)
+    for i in range(calls):
+        ledger.append_sync(_record(i))
+        kept = ledger.records_sync()
+        # never more than retain: no batch of old records waits to be trimmed on some later call
+        assert [r.id for r in kept] == [f"r{j}" for j in range(max(i + 1 - retain, 0), i + 1)]
+    assert ledger.records_sync(since=float(calls - 2)) == [
+        r for r in ledger.records_sync() if r.at >= calls - 2
+    ]

@@ -89,3 +89,18 @@ async def test_async_spans_register_for_renewal_too() -> None:
         assert await tracker.budgets.renewals.arenew() == 1
         span.record(Usage(input=10, output=1))
     assert tracker.budgets.renewals.live == {}
+
+
+def test_the_keeper_thread_stays_while_its_managers_live_with_no_call_in_flight() -> None:
+    # it used to end whenever its last reservation was settled, so the next call (most calls,
+    # when they come one at a time) paid for starting a new thread
+    from powertools.cost._renewal import Renewals, _Keeper
+
+    keeper, budgets = _Keeper(), manager(FakeClock(0.0))
+    renewals = Renewals(budgets.ledger, ttl=0.003, clock=FakeClock(0.0), background=False)
+    keeper._watched.add(renewals)
+    assert not renewals.live
+    assert keeper.step() == [renewals]  # waited a third of the TTL, then goes on watching
+    del renewals
+    gc.collect()
+    assert keeper.step() is None  # no manager left: the thread may end

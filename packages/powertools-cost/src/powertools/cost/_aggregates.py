@@ -55,7 +55,8 @@ class DayTotals:
     by_user: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def add(self, r: CallRecord) -> None:
-        self.cost_fd += r.cost_fd
+        cost = r.cost_fd
+        self.cost_fd += cost
         u = r.usage
         if u is None:
             self.unmetered += 1
@@ -74,9 +75,9 @@ class DayTotals:
             )
         if r.unpriced:
             self.unpriced += 1
-        self.by_model[r.model or "-"] += r.cost_fd
-        self.by_task[r.task or "-"] += r.cost_fd
-        self.by_user[r.user or "-"] += r.cost_fd
+        self.by_model[r.model or "-"] += cost
+        self.by_task[r.task or "-"] += cost
+        self.by_user[r.user or "-"] += cost
 
 
 def _dollars(sums: dict[str, int]) -> dict[str, Decimal]:

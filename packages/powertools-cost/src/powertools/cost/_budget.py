@@ -289,24 +289,38 @@ class BudgetManager:
         keep_alive: bool = False,
     ) -> Reservation:
         """:meth:`reserve` for ledgers that answer synchronously (memory, SQLite)."""
-        ledger = self._sync()
         amount = _amount(amount_usd, amount_fd)
+        return self.hold_sync(
+            amount, user, task, tuple(tags), rid or new_id(), keep_alive=keep_alive
+        )
+
+    def hold_sync(
+        self,
+        amount_fd: int,
+        user: str | None,
+        task: str | None,
+        tags: tuple[str, ...],
+        rid: str,
+        *,
+        keep_alive: bool = True,
+    ) -> Reservation:
+        """:meth:`reserve_sync` of a checked amount (a span's path: positional, no parsing)."""
+        ledger = self._sync_ledger or self._sync()
         now = self.clock()
-        keys = self._keys(user, task, tags, now)
-        reservation = Reservation(rid or new_id(), amount, keys, now + self.reservation_ttl)
-        for i, (budget, key) in enumerate(reservation.keys):
+        start, end, keys = self._current
+        if not start <= now < end:
+            keys = self._all_keys(now)
+        if self._scoped:
+            keys = tuple(bk for bk in keys if bk[0].applies(user, task, tags))
+        reservation = Reservation(rid, amount_fd, keys, now + self.reservation_ttl)
+        for i, (budget, key) in enumerate(keys):
             if not ledger.reserve_sync(
-                key,
-                budget.limit_fd,
-                amount,
-                reservation.id,
-                expires_at=reservation.expires_at,
-                now=now,
+                key, budget.limit_fd, amount_fd, rid, expires_at=reservation.expires_at, now=now
             ):
-                for _, done in reservation.keys[:i]:
-                    ledger.release_sync(done, reservation.id)
+                for _, done in keys[:i]:
+                    ledger.release_sync(done, rid)
                 spent, hold = ledger.totals_sync(key, now)
-                raise _refused(budget, amount, spent + hold)
+                raise _refused(budget, amount_fd, spent + hold)
         if keep_alive:
             self.renewals.add(reservation)
         return reservation
@@ -352,16 +366,21 @@ class BudgetManager:
         An async alert callback is scheduled on the running loop, or run to completion when
         there is none: it is never dropped.
         """
-        ledger = self._sync()
         if reservation.settled:
             return
-        amount = _actual(actual_usd, actual_fd, model, provider)  # a bad amount holds on
+        self.spend_sync(reservation, _actual(actual_usd, actual_fd, model, provider))
+
+    def spend_sync(self, reservation: Reservation, amount_fd: int) -> None:
+        """:meth:`commit_sync` of a checked amount (a span's path); fires crossed alerts."""
+        ledger = self._sync_ledger or self._sync()
+        if reservation.settled:
+            return
         reservation.settled = True
         self.renewals.discard(reservation)
         for budget, key in reservation.keys:
-            spent = ledger.commit_sync(key, reservation.id, amount)
-            if amount > reservation.amount_fd:
-                self._overran_sync(reservation, budget, key, amount, spent)
+            spent = ledger.commit_sync(key, reservation.id, amount_fd)
+            if amount_fd > reservation.amount_fd:
+                self._overran_sync(reservation, budget, key, amount_fd, spent)
             for threshold in budget.alert_at_fd:
                 if spent >= threshold and ledger.first_alert_sync(key, str(threshold)):
                     self._fire_sync(Alert(budget, key, usd(threshold), usd(spent)))

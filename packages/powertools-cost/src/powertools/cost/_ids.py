@@ -11,14 +11,15 @@ import os
 
 __all__ = ["new_id"]
 
-_prefix = ""
-_counter = itertools.count()
+# public to the package: a span builds its id inline from these (one Python call less)
+prefix = ""
+counter = itertools.count()
 
 
 def _reseed() -> None:
-    global _prefix, _counter  # noqa: PLW0603  (per-process state, renewed after fork)
-    _prefix = os.urandom(6).hex() + "-"
-    _counter = itertools.count()
+    global prefix, counter  # noqa: PLW0603  (per-process state, renewed after fork)
+    prefix = os.urandom(6).hex() + "-"
+    counter = itertools.count()
 
 
 _reseed()
@@ -31,4 +32,4 @@ def new_id() -> str:
     >>> new_id() != new_id()
     True
     """
-    return f"{_prefix}{next(_counter):x}"
+    return f"{prefix}{next(counter):x}"

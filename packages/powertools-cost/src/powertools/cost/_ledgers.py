@@ -5,16 +5,24 @@ from __future__ import annotations
 from typing import cast
 
 from powertools.cost._ledger import Ledger
-from powertools.cost.errors import LedgerError
+from powertools.cost.errors import LedgerError, MissingExtraError
 
 __all__ = ["open_ledger"]
 
-_ALIASES = {"postgres": "postgresql", "rediss": "redis", "redis+cluster": "redis"}
+_ALIASES = {
+    "postgres": "postgresql",
+    "rediss": "redis",
+    "redis+cluster": "redis",
+    "rediss+cluster": "redis",
+}
 _EXTRAS = {"postgresql": "postgres", "redis": "redis"}
 
 
 def open_ledger(url: str) -> Ledger:
-    """A ledger for ``memory://``, ``sqlite:///path``, ``postgresql://…`` or ``redis://…``.
+    """A ledger for ``memory://``, ``sqlite:///path``, ``postgresql://…``, ``redis://…`` or
+    ``rediss://…`` (one node), ``redis+cluster://…`` or ``rediss+cluster://…`` (a cluster).
+
+    A missing driver raises :class:`MissingExtraError` naming the extra to install.
 
     >>> type(open_ledger("memory://")).__name__
     'MemoryLedger'
@@ -30,9 +38,8 @@ def open_ledger(url: str) -> Ledger:
         )
     try:
         factory = next(iter(found)).load()
+    except MissingExtraError:
+        raise
     except ImportError as exc:
-        extra = _EXTRAS.get(scheme, scheme)
-        raise LedgerError(
-            f"the {scheme} ledger needs an extra: pip install 'powertools-cost[{extra}]'"
-        ) from exc
+        raise MissingExtraError(f"the {scheme} ledger", _EXTRAS.get(scheme, scheme)) from exc
     return cast(Ledger, factory.from_url(url))

@@ -11,6 +11,7 @@ renewals stop and the holds expire as before.
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from collections.abc import Callable
@@ -166,8 +167,9 @@ class Renewals:
 class _Keeper:
     """One daemon thread renewing the reservations of every synchronous ledger in the process.
 
-    It wakes every third of the shortest TTL it watches and stops when no reservation is live
-    (the next one starts it again).
+    It wakes every third of the shortest TTL it watches. Once started it stays while any
+    budget manager it watches is alive, even with no reservation live: a thread that stopped
+    whenever its last call ended was started again, at some 100 us, by the next call.
     """
 
     def __init__(self) -> None:
@@ -187,28 +189,32 @@ class _Keeper:
             else:
                 self._wake.notify()  # a shorter TTL may need an earlier wake-up
 
+    def step(self) -> list[Renewals] | None:
+        """The managers to renew now, or None when none is left to watch (the thread ends)."""
+        with self._wake:
+            watched = list(self._watched)
+            if not watched:
+                self._thread = None
+                return None
+            self._wake.wait(min(r.ttl for r in watched) / 3)
+            return list(self._watched)
+
     def _run(self) -> None:
-        while True:
-            with self._wake:
-                for renewals in list(self._watched):
-                    renewals.prune()
-                    if not renewals.live:
-                        renewals.watched = False  # its next reservation registers it again
-                        if renewals.live:  # one arrived meanwhile
-                            renewals.watched = True
-                        else:
-                            self._watched.discard(renewals)
-                watched = list(self._watched)
-                if not watched:
-                    self._thread = None
-                    return
-                self._wake.wait(min(r.ttl for r in watched) / 3)
+        while (watched := self.step()) is not None:
             for renewals in watched:
                 try:
                     renewals.renew_sync()
                 except Exception as exc:  # a ledger outage: try again next time
                     _failed(exc)
             del watched
+
+    def forked(self) -> None:
+        """In a forked child the thread is gone: the next reservation starts a new one."""
+        self._wake = threading.Condition()
+        self._thread = None
+        for renewals in list(self._watched):
+            renewals.watched = False
+        self._watched = weakref.WeakSet()
 
 
 def _failed(exc: Exception) -> None:
@@ -222,3 +228,4 @@ def _failed(exc: Exception) -> None:
 
 
 _KEEPER = _Keeper()
+os.register_at_fork(after_in_child=_KEEPER.forked)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from powertools.cost._ids import new_id
+from powertools.cost import _ids
 from powertools.cost._money import usd
 from powertools.cost._normalise import parse_response
 from powertools.cost._records import CallRecord
@@ -57,7 +57,7 @@ class Span:
     def __init__(self, tracker: CostTracker, request: SpanRequest) -> None:
         self.tracker = tracker
         self.request = request
-        self.id = new_id()
+        self.id = f"{_ids.prefix}{next(_ids.counter):x}"  # new_id(), inlined: once per call
         self.records: list[CallRecord] = []
         self._reservation: Reservation | None = None
         self._token: Token[Span | None] | None = None
@@ -174,14 +174,9 @@ class Span:
 
     def start_sync(self) -> None:
         """:meth:`start` for synchronous ledgers."""
-        r = self.request
-        self._reservation = self.tracker.budgets.reserve_sync(
-            amount_fd=self.tracker.hold_fd(r),
-            user=r.user,
-            task=r.task,
-            tags=r.tags,
-            rid=self.id,
-            keep_alive=True,
+        r, tracker = self.request, self.tracker
+        self._reservation = tracker.budgets.hold_sync(
+            tracker.hold_fd(r), r.user, r.task, r.tags, self.id
         )
 
     def __exit__(
@@ -192,6 +187,14 @@ class Span:
     def finish_sync(self, *, failed: bool) -> None:
         """:meth:`finish` for synchronous ledgers."""
         assert self._reservation is not None
+        if self.records:  # the usual span: usage was recorded, so it is spent and kept
+            if self._token is not None:
+                _current.reset(self._token)
+            records = self.records
+            cost = records[0].cost_fd if len(records) == 1 else self.cost_fd
+            self.tracker.budgets.spend_sync(self._reservation, cost)
+            self.tracker.keep_sync(records)
+            return
         try:
             records = self._finish(failed)
         except MissingUsageError:

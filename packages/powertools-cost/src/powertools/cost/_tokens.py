@@ -123,14 +123,23 @@ def _encoding(name: str) -> _Encoding | None:
             found = None
             if not _warned:
                 _warned = True
-                warnings.warn(
-                    f"tiktoken could not load {name} ({type(exc).__name__}); token counts are "
-                    "estimates. Set TIKTOKEN_CACHE_DIR to a folder holding the encodings.",
-                    TokenizerUnavailableWarning,
-                    stacklevel=3,
-                )
+                warnings.warn(_unavailable(name, exc), TokenizerUnavailableWarning, stacklevel=3)
         _cache[name] = found
         return found
+
+
+def _unavailable(name: str, exc: Exception) -> str:
+    """Why counts are estimates: tiktoken missing (say what to install) or its encodings."""
+    if isinstance(exc, ImportError):
+        # tiktoken is a dependency of the package, so a plain reinstall brings it back
+        return (
+            f"exact token counts need tiktoken, which is not installed ({exc}): pip install "
+            "'powertools-cost' (or pip install tiktoken); until then counts are estimates"
+        )
+    return (
+        f"tiktoken could not load {name} ({type(exc).__name__}); token counts are "
+        "estimates. Set TIKTOKEN_CACHE_DIR to a folder holding the encodings."
+    )
 
 
 def _estimate(text: str, provider: str) -> TokenCount:

@@ -219,9 +219,9 @@ class CostTracker:
         """Price one usage inside ``span`` (called by :meth:`Span.record`)."""
         r = span.request
         at = self.clock()
-        price = self._price(model, provider)
-        day = datetime.fromtimestamp(at, UTC).date() if len(price.periods) > 1 else None
-        cost = price.period(day).cost_fd(usage, batch=r.batch)
+        book = self._prices or self.prices
+        price = book._resolved.get((model, provider)) or self._price(model, provider)
+        cost = _cost_fd(price, usage, at, r.batch)
         error = None
         if r.prompt_estimate is not None and not span.records:
             error = observe_estimate(provider_of(model), r.prompt_estimate, usage.prompt_tokens)
@@ -270,9 +270,9 @@ class CostTracker:
     def keep_sync(self, records: list[CallRecord]) -> None:
         """:meth:`keep` for synchronous ledgers."""
         self._count(records)
-        ledger = self.budgets._sync()
+        append = (self.budgets._sync_ledger or self.budgets._sync()).append_sync
         for record in records:
-            ledger.append_sync(record)
+            append(record)
 
     def get_total(self) -> Decimal:
         """Everything this tracker has recorded, in dollars (exact)."""
@@ -317,6 +317,19 @@ class CostTracker:
         with self._lock:
             daily = self.days.daily_fd()
         return forecast_daily(daily, self.clock(), self.budgets.tz, limit)
+
+
+def _cost_fd(price: ModelPrice, usage: Usage, at: float, batch: bool) -> int:
+    """The cost of one recorded call: the usual price (one period, no tiers, no batch) is a
+    single dot product, with no date built."""
+    periods = price.periods
+    if len(periods) == 1:
+        period = periods[0]
+        if not period.tiers and not batch:
+            return period.base.cost_fd(usage)
+        return period.cost_fd(usage, batch=batch)
+    day = datetime.fromtimestamp(at, UTC).date()
+    return price.period(day).cost_fd(usage, batch=batch)
 
 
 def _preload_on_a_loop() -> None:

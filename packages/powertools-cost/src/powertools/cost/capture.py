@@ -25,7 +25,12 @@ import warnings
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING
 
-import httpx
+try:
+    import httpx
+except ImportError as exc:
+    from powertools.cost.errors import MissingExtraError
+
+    raise MissingExtraError("powertools.cost.capture", "httpx") from exc
 
 from powertools.cost._span import Span, current_span
 from powertools.cost._wire import UsageReader, provider_path

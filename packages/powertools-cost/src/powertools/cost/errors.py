@@ -9,6 +9,8 @@ The hierarchy::
     ├── BudgetExceededError   a call cannot fit in a budget; raised before any money is spent
     ├── MissingUsageError     a span that requires usage ended without any
     ├── LedgerError           a ledger cannot be reached or is misconfigured
+    ├── ConfigurationError    an option or ledger URL that cannot work as given (ValueError)
+    ├── MissingExtraError     an optional dependency is not installed (ImportError)
     ├── TokenizerUnavailableWarning  (a warning) tokenizer missing, counts are estimates
     ├── BudgetAlertWarning    (a warning) a budget's alert threshold was crossed, no callback
     ├── BudgetOverrunWarning  (a warning) a call cost more than its hold and passed a limit
@@ -24,8 +26,10 @@ __all__ = [
     "BudgetExceededError",
     "BudgetOverrunWarning",
     "CaptureWarning",
+    "ConfigurationError",
     "CostError",
     "LedgerError",
+    "MissingExtraError",
     "MissingUsageError",
     "PricingDataError",
     "TokenizerUnavailableWarning",
@@ -84,6 +88,24 @@ class MissingUsageError(CostError):
 
 class LedgerError(CostError):
     """A ledger cannot be reached, or its URL or extra is wrong."""
+
+
+class ConfigurationError(CostError, ValueError):
+    """An option or ledger URL that cannot work as given; the message says what to write."""
+
+
+class MissingExtraError(CostError, ImportError):
+    """An optional dependency is not installed; the message names the extra that provides it.
+
+    >>> print(MissingExtraError("the Redis ledger", "redis"))
+    the Redis ledger needs an optional dependency: pip install 'powertools-cost[redis]'
+    """
+
+    def __init__(self, thing: str, extra: str) -> None:
+        super().__init__(
+            f"{thing} needs an optional dependency: pip install 'powertools-cost[{extra}]'"
+        )
+        self.extra = extra
 
 
 class TokenizerUnavailableWarning(CostError, UserWarning):  # noqa: N818  (a warning)

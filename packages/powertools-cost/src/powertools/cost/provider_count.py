@@ -11,7 +11,12 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import httpx
+try:
+    import httpx
+except ImportError as exc:
+    from powertools.cost.errors import MissingExtraError
+
+    raise MissingExtraError("powertools.cost.provider_count", "httpx") from exc
 
 from powertools.cost._tokens import TokenCount, count_message_tokens, observe_estimate, provider_of
 from powertools.cost.errors import CostError

@@ -10,9 +10,15 @@ __all__ = ["FakeClock", "openai_response"]
 class FakeClock:
     """A clock that moves only when told to: pass it as ``clock=`` and call :meth:`advance`.
 
+    The shape every powertools package's ``testing.FakeClock`` shares: ``FakeClock(start)``,
+    a writable ``now``, ``clock()`` / ``time()`` / ``monotonic()`` reading it, ``advance()``
+    (never backwards), ``sleep()`` and ``await asleep()``.
+
     >>> clock = FakeClock(100.0)
-    >>> clock.advance(5); clock()
-    105.0
+    >>> clock.advance(5); clock(), clock.time(), clock.monotonic()
+    (105.0, 105.0, 105.0)
+    >>> clock.sleep(1.5); clock.now
+    106.5
     """
 
     def __init__(self, start: float = 0.0) -> None:
@@ -21,11 +27,30 @@ class FakeClock:
     def __call__(self) -> float:
         return self.now
 
+    def time(self) -> float:
+        """The current fake time (like ``time.time``)."""
+        return self.now
+
+    def monotonic(self) -> float:
+        """The current fake time (like ``time.monotonic``)."""
+        return self.now
+
     def advance(self, seconds: float) -> None:
-        """Move time forward."""
+        """Move time forward; a negative step raises ``ValueError``."""
         if seconds < 0:
-            raise ValueError("time only moves forward")
+            raise ValueError(f"time only moves forward: advance({seconds!r}) is negative")
         self.now += seconds
+
+    def sleep(self, seconds: float) -> None:
+        """A ``time.sleep`` that returns at once, ``seconds`` later."""
+        self.advance(seconds)
+
+    async def asleep(self, seconds: float) -> None:
+        """An ``asyncio.sleep`` that advances the clock, then lets other tasks run once."""
+        import asyncio
+
+        self.advance(seconds)
+        await asyncio.sleep(0)
 
 
 def openai_response(

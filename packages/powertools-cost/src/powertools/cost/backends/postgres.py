@@ -11,10 +11,10 @@ from typing import Any
 
 try:
     import asyncpg
-except ImportError as exc:  # pragma: no cover - exercised without the extra
-    raise ImportError(
-        "the PostgreSQL ledger needs: pip install 'powertools-cost[postgres]'"
-    ) from exc
+except ImportError as exc:
+    from powertools.cost.errors import MissingExtraError
+
+    raise MissingExtraError("the PostgreSQL ledger", "postgres") from exc
 
 from powertools.cost._records import CallRecord
 from powertools.cost.errors import LedgerError

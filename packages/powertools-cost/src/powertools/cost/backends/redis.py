@@ -23,12 +23,14 @@ try:
     import redis.asyncio as aioredis
     from redis.asyncio.cluster import RedisCluster
     from redis.exceptions import RedisError
-except ImportError as exc:  # pragma: no cover - exercised without the extra
-    raise ImportError("the Redis ledger needs: pip install 'powertools-cost[redis]'") from exc
+except ImportError as exc:
+    from powertools.cost.errors import MissingExtraError
+
+    raise MissingExtraError("the Redis ledger", "redis") from exc
 
 from powertools.cost._records import CallRecord
 from powertools.cost.backends._redis_scripts import COMMIT, EXTEND, RELEASE, RESERVE, TOTALS
-from powertools.cost.errors import LedgerError
+from powertools.cost.errors import ConfigurationError, LedgerError
 
 __all__ = ["RedisLedger"]
 
@@ -69,9 +71,49 @@ def _checked(*amounts: int) -> None:
         )
 
 
+_SCHEMES = {
+    "redis": ("redis", False),
+    "rediss": ("rediss", False),
+    "redis+cluster": ("redis", True),
+    "rediss+cluster": ("rediss", True),
+}
+
+
+def cluster_url(url: str, cluster: bool | None = None) -> tuple[str, bool]:
+    """The client URL (``redis://`` or ``rediss://``) and whether it names a cluster.
+
+    >>> cluster_url("rediss+cluster://h:7000/0")
+    ('rediss://h:7000/0', True)
+    >>> cluster_url("redis://h:6379/6?cluster=true")
+    Traceback (most recent call last):
+    ...
+    powertools.cost.errors.ConfigurationError: redis://...?cluster= is not how a Redis Cluster ...
+    """
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in _SCHEMES:
+        raise ConfigurationError(
+            f"{scheme}:// is not a Redis URL: use redis://, rediss://, redis+cluster:// "
+            "or rediss+cluster://"
+        )
+    bare, is_cluster = _SCHEMES[scheme]
+    where = f"{parts.netloc.rpartition('@')[2]}{parts.path}"  # never the password
+    if "cluster" in parse_qs(parts.query, keep_blank_values=True) or cluster is not None:
+        said = f"{scheme}://...?cluster=" if cluster is None else "cluster="
+        raise ConfigurationError(
+            f"{said} is not how a Redis Cluster is named: write {bare}+cluster://{where} "
+            "instead (redis+cluster://... for a cluster, redis://... for one node)"
+        )
+    return f"{bare}://{url.partition('://')[2]}", is_cluster
+
+
 class RedisLedger:
     """A ledger on Redis or Redis Cluster (``redis://…``, ``rediss://…``,
-    ``redis+cluster://host:port``)."""
+    ``redis+cluster://host:port``, ``rediss+cluster://host:port``).
+
+    A client passed in is used as is (a ``RedisCluster`` is recognised by its type)."""
 
     def __init__(
         self,
@@ -111,9 +153,12 @@ class RedisLedger:
         prefix: str = "pt-cost",
         retain_days: int = 90,
     ) -> RedisLedger:
-        """Connect lazily; ``redis+cluster://`` (or ``cluster=True``) uses Redis Cluster."""
-        is_cluster = cluster if cluster is not None else url.startswith("redis+cluster://")
-        plain = url.replace("redis+cluster://", "redis://", 1)
+        """Connect lazily to ``redis://`` or ``rediss://`` (one node), ``redis+cluster://`` or
+        ``rediss+cluster://`` (a Redis Cluster).
+
+        ``?cluster=`` in the URL and ``cluster=`` are refused: the scheme says "cluster".
+        """
+        plain, is_cluster = cluster_url(url, cluster)
         if is_cluster:
             client: Any = RedisCluster.from_url(plain, max_connections=64)
         else:
