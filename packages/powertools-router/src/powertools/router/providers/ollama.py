@@ -297,8 +297,7 @@ class OllamaProvider(HTTPProvider):
         """``/api/show`` for one model: its ``model_info`` and ``capabilities``."""
         attempt = self._attempt(model, self.health_timeout * 5)
         http = self._build("POST", "/api/show", {"model": model})
-        response = await self._send(http, attempt)
-        data = await self._read_json(response, attempt)
+        data = self._json_of(await self._exchange(http, attempt), model)
         return data if isinstance(data, dict) else {}
 
     async def models(self) -> list[ModelInfo]:
