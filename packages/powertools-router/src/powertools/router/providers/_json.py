@@ -2,11 +2,12 @@
 standard library, with the same results either way.
 
 orjson parses and writes the small documents of a call or a stream chunk several times faster
-than :mod:`json`; it is an optional extra, so whatever it refuses (``NaN`` in an answer, integers
-past 64 bits, keys that are not strings, subclasses of ``str``/``dict``, dataclasses) goes to
-:mod:`json`, which decides as it always did: the same value parsed, the same error raised. One
-difference remains: a ``float('nan')`` in a request is written as ``null`` (the standard library
-writes ``NaN``, which no provider accepts).
+than :mod:`json`; it is an optional extra, so whatever it refuses (``NaN`` in an answer, keys that
+are not strings, integers past 64 bits in a request, subclasses of ``str``/``dict``, dataclasses)
+goes to :mod:`json`, which decides as it always did: the same value, or the same error. Two
+differences remain, neither in a real provider's answer: orjson reads an integer past 64 bits as a
+float, and writes a ``float('nan')`` in a request as ``null`` (the standard library writes
+``NaN``, which no provider accepts).
 
 >>> loads(b'{"a": [1, 2.5, "x"]}')
 {'a': [1, 2.5, 'x']}
