@@ -118,6 +118,9 @@ class SSEDecoder:
             raise StreamFormatError(f"a stream event exceeds {_MAX_LINE} bytes with no end")
         events: list[SSEEvent] = []
         for block in blocks:
+            if block[:6] == b"data: " and b"\n" not in block:  # the hot path: one data line
+                events.append(SSEEvent("message", _decode(block[6:]), self._id))
+                continue
             event = self._block(block)
             if event is not None:
                 events.append(event)
@@ -138,8 +141,6 @@ class SSEDecoder:
 
     def _block(self, block: bytes) -> SSEEvent | None:
         """The event of the lines in ``block``, which a blank line ended."""
-        if block[:6] == b"data: " and b"\n" not in block:  # the hot path: one data line
-            return SSEEvent("message", _decode(block[6:]), self._id)
         if block[:7] == b"event: ":
             name, _, data = block.partition(b"\n")
             if data[:6] == b"data: " and b"\n" not in data:
