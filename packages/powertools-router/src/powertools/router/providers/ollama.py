@@ -148,7 +148,8 @@ class _Stream(StreamAssembler):
                 f"error in the stream: {item['error']}", self._model, delivered=self.delivered
             )
         message = item.get("message") or {}
-        self._calls += _calls(message, len(self._calls))
+        if message.get("tool_calls"):
+            self._calls += _calls(message, len(self._calls))
         if item.get("done"):
             self._final = item
         text, thinking = message.get("content") or "", message.get("thinking") or ""
