@@ -30,7 +30,8 @@ try:
 except ImportError:  # the [fast] extra is not installed: the standard library does it all
     orjson = None  # type: ignore[assignment]
 
-FAST = orjson is not None
+_ORJSON: Any = orjson  # typed loosely: which branch runs depends on what is installed
+FAST = _ORJSON is not None
 """Whether orjson does the work (``pip install 'powertools-router[fast]'``)."""
 
 
@@ -42,21 +43,21 @@ def _std_loads(data: bytes | str) -> Any:
     return json.loads(data)
 
 
-if orjson is not None:
-    _orjson_dumps = orjson.dumps
-    _orjson_loads = orjson.loads
+if _ORJSON is not None:
+    _orjson_dumps = _ORJSON.dumps
+    _orjson_loads = _ORJSON.loads
     # Subclasses, dataclasses and datetimes go to the standard library, which refuses them
     # as it always did (orjson would quietly write them).
     _OPTIONS = (
-        orjson.OPT_PASSTHROUGH_SUBCLASS
-        | orjson.OPT_PASSTHROUGH_DATACLASS
-        | orjson.OPT_PASSTHROUGH_DATETIME
+        _ORJSON.OPT_PASSTHROUGH_SUBCLASS
+        | _ORJSON.OPT_PASSTHROUGH_DATACLASS
+        | _ORJSON.OPT_PASSTHROUGH_DATETIME
     )
 
     def dumps(value: Any) -> bytes:
         """``value`` as compact JSON bytes."""
         try:
-            return _orjson_dumps(value, option=_OPTIONS)
+            return _orjson_dumps(value, option=_OPTIONS)  # type: ignore[no-any-return]
         except TypeError:
             return _std_dumps(value)
 
