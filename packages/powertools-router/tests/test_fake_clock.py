@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from powertools_testkit import check_fake_clock
 
 from powertools.router.testing import FakeClock
+from powertools_testkit import check_fake_clock
 
 
 def test_fake_clock_has_the_shared_shape() -> None:

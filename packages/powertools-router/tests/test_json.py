@@ -31,7 +31,8 @@ def _without_orjson() -> ModuleType:
     sys.modules["orjson"] = None  # type: ignore[assignment]
     try:
         spec = importlib.util.spec_from_file_location("_json_without_orjson", _json.__file__)
-        assert spec is not None and spec.loader is not None
+        assert spec is not None
+        assert spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
     finally:
