@@ -34,6 +34,7 @@ import httpx
 from powertools.router import Request, Timings
 from powertools.router._fake_wire import Answer, Wire
 from powertools.router._transport import Pool, transport_name
+from powertools.router.providers._json import FAST
 from powertools.router.providers.anthropic import AnthropicProvider
 from powertools.router.providers.gemini import GeminiProvider
 from powertools.router.providers.ollama import OllamaProvider
@@ -237,7 +238,8 @@ def main() -> None:
         for label, (seconds, errors) in asyncio.run(thousand_calls()).items():
             shown = f"{seconds:7.2f} s" if seconds != float("inf") else f"> {CAP:.0f} s"
             print(f"  {label:45s} {shown}   errors {errors}", flush=True)
-        print("# per-call overhead over a bare pooled request")
+        codec = "orjson ([fast] extra)" if FAST else "the standard library's json"
+        print(f"# per-call overhead over a bare pooled request (the provider's JSON: {codec})")
         print(f"  powertools provider layer (no network)        {layer_overhead_us():7.1f} us")
         lite = litellm_overhead_us()
         if lite is not None:

@@ -71,6 +71,58 @@ def test_sse_events_survive_any_split_and_line_ending(events, cuts, eol) -> None
     ]
 
 
+def reference_sse(wire: bytes) -> list[tuple[str, str, str | None]]:
+    """The event stream read line by line, as the WHATWG format describes it."""
+    text = wire.decode().replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    events, name, data, last_id = [], "", [], None
+    for number, line in enumerate(lines):
+        if number == len(lines) - 1 and not line:
+            break  # after the last line end: nothing
+        if not line:
+            if data or name:
+                events.append((name or "message", "\n".join(data), last_id))
+            name, data = "", []
+            continue
+        field, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if field == "event":
+            name = value
+        elif field == "data":
+            data.append(value)
+        elif field == "id":
+            last_id = value
+    if data:
+        events.append((name or "message", "\n".join(data), last_id))
+    return events
+
+
+LINE = st.one_of(
+    st.builds(lambda t: "data: " + t, TEXT),
+    st.builds(lambda t: "data:" + t, TEXT),
+    st.builds(lambda t: "event: " + t, TEXT),
+    st.builds(lambda t: "id: " + t, TEXT),
+    st.just(": keep-alive"),
+    st.just(""),
+)
+
+
+@given(
+    st.lists(LINE, max_size=30),
+    st.lists(st.integers(min_value=0, max_value=10_000), max_size=20),
+    st.sampled_from(["\n", "\r\n", "\r"]),
+    st.booleans(),
+)
+def test_sse_decoder_reads_any_stream_as_the_line_by_line_reference(
+    lines, cuts, eol, cut_last_end
+) -> None:
+    # One-line data events and event+data pairs take a shortcut; the result is the same.
+    text = "".join(line + eol for line in lines)
+    wire = (text.removesuffix(eol) if cut_last_end else text).encode()
+    got = [(e.event, e.data, e.id) for e in sse_all(wire, cuts)]
+    assert got == reference_sse(wire)
+
+
 @given(
     st.lists(
         st.dictionaries(TEXT, st.one_of(TEXT, st.integers(), st.booleans()), max_size=4),

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 from urllib.parse import unquote, urlsplit
 
-from powertools.retry.testing import FakeClock
+from powertools.router._fake_clock import FakeClock
 from powertools.router._fake_meta import LLAMACPP_MODEL, metadata
 from powertools.router._fake_wire import Answer, Wire, error_body, rate_limit_headers
 

@@ -54,11 +54,12 @@ def _seconds(value: str) -> float | None:
 
 def rate_limit_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """The rate-limit and retry headers of an answer, names lower-cased."""
-    return {
-        k.lower(): v
-        for k, v in headers.items()
-        if "ratelimit" in k.lower() or k.lower().startswith("retry-after")
-    }
+    found = {}
+    for name, value in headers.items():
+        low = name.lower()
+        if "ratelimit" in low or low.startswith("retry-after"):
+            found[low] = value
+    return found
 
 
 def _reset_wait(headers: Mapping[str, str]) -> float | None:

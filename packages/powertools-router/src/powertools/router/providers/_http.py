@@ -15,8 +15,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import httpx
 
@@ -27,6 +26,7 @@ from powertools.router._transport import Pool, shared_pool
 from powertools.router.errors import ConfigurationError, ProviderError, StreamInterruptedError
 from powertools.router.providers._base import Health, HealthStatus, ModelInfo
 from powertools.router.providers._failures import error_from_response
+from powertools.router.providers._json import dumps, loads
 from powertools.router.providers._streams import StreamFormatError
 
 __all__ = ["HTTPProvider", "StreamAssembler", "timings"]
@@ -34,8 +34,7 @@ __all__ = ["HTTPProvider", "StreamAssembler", "timings"]
 Clock = Callable[[], float]
 
 
-@dataclass(slots=True, frozen=True)
-class Attempt:
+class Attempt(NamedTuple):
     """One call's model, its timeout in seconds and its deadline on the loop's clock."""
 
     model: str
@@ -261,7 +260,7 @@ class HTTPProvider:
         )
 
     def _build(self, method: str, path: str, body: Mapping[str, Any] | None) -> httpx.Request:
-        content = None if body is None else json.dumps(body, separators=(",", ":")).encode()
+        content = None if body is None else dumps(body)
         url = self._urls.get(path)
         if url is None:  # parsed once per path: httpx parses a str URL on every request
             url = self._urls[path] = httpx.URL(self.base_url + path)
@@ -285,38 +284,41 @@ class HTTPProvider:
             raise self._transport_error(exc, attempt) from exc
         return response
 
-    async def _read_json(self, response: httpx.Response, attempt: Attempt) -> Any:
-        model = attempt.model
+    async def _exchange(self, request: httpx.Request, attempt: Attempt) -> httpx.Response:
+        """Send and read the whole answer under one deadline; a failure status raises."""
+        client = self._client()
         try:
             async with asyncio.timeout_at(attempt.deadline):
-                body = await response.aread()
+                response = await client.send(request)  # read and closed by httpx
         except (httpx.HTTPError, TimeoutError, OSError) as exc:
             raise self._transport_error(exc, attempt) from exc
-        finally:
-            await response.aclose()
-        rid = _plain(response).get(self.request_id_header)
-        if not body.strip():
+        if response.status_code >= 400:
+            raise self._status_error(response, response.content, attempt.model)
+        return response
+
+    def _json_of(self, response: httpx.Response, model: str) -> Any:
+        body = response.content
+        if not body or body.isspace():
             raise self._fail(
                 f"HTTP {response.status_code} with an empty body where an answer was due",
                 model,
                 category=ErrorCategory.TRANSIENT,
-                request_id=rid,
+                request_id=_plain(response).get(self.request_id_header),
             )
         try:
-            return json.loads(body)
+            return loads(body)
         except ValueError:
             raise self._fail(
                 f"malformed JSON in the answer: {body[:200]!r}",
                 model,
                 category=ErrorCategory.TRANSIENT,
-                request_id=rid,
+                request_id=_plain(response).get(self.request_id_header),
             ) from None
 
     async def _get_json(self, path: str, *, seconds: float | None = None) -> Any:
         http = self._build("GET", path, None)  # makes the loop's client: not part of the wait
         attempt = self._attempt("", seconds or self.health_timeout)
-        response = await self._send(http, attempt)
-        return await self._read_json(response, attempt)
+        return self._json_of(await self._exchange(http, attempt), "")
 
     async def complete(self, request: Request) -> Response:
         """Send one request and return the whole answer."""
@@ -325,8 +327,8 @@ class HTTPProvider:
         http = self._build("POST", self._path(request, False), self._body(request, False))
         attempt = self._attempt(model, request.timeout or self.timeout)
         started = self._clock()
-        response = await self._send(http, attempt)
-        data = await self._read_json(response, attempt)
+        response = await self._exchange(http, attempt)
+        data = self._json_of(response, model)
         try:
             return self._parse(data, _plain(response), self._clock() - started, request, model)
         except ProviderError:

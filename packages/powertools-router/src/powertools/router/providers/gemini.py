@@ -178,11 +178,11 @@ class _Answer:
                 self.calls.append(ToolCall(call_id, str(call["name"]), arguments))
             elif "text" in part:
                 (thought if part.get("thought") else text).append(part["text"])
-        self.text += text
-        self.thoughts += thought
         if not text and not thought:
             return None
-        return Chunk(text="".join(text), reasoning="".join(thought))
+        self.text += text
+        self.thoughts += thought
+        return Chunk("".join(text), "".join(thought))
 
 
 class _Stream(StreamAssembler):

@@ -148,7 +148,8 @@ class _Stream(StreamAssembler):
                 f"error in the stream: {item['error']}", self._model, delivered=self.delivered
             )
         message = item.get("message") or {}
-        self._calls += _calls(message, len(self._calls))
+        if message.get("tool_calls"):
+            self._calls += _calls(message, len(self._calls))
         if item.get("done"):
             self._final = item
         text, thinking = message.get("content") or "", message.get("thinking") or ""
@@ -297,8 +298,7 @@ class OllamaProvider(HTTPProvider):
         """``/api/show`` for one model: its ``model_info`` and ``capabilities``."""
         attempt = self._attempt(model, self.health_timeout * 5)
         http = self._build("POST", "/api/show", {"model": model})
-        response = await self._send(http, attempt)
-        data = await self._read_json(response, attempt)
+        data = self._json_of(await self._exchange(http, attempt), model)
         return data if isinstance(data, dict) else {}
 
     async def models(self) -> list[ModelInfo]:

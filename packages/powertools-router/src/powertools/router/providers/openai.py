@@ -181,16 +181,18 @@ class ChatStream(StreamAssembler):
         if "error" in data:
             raise self._provider._mid_stream_error(data, self._model, self.delivered)
         self._last = data
-        if data.get("usage"):
-            self._usage = data["usage"]
-        if data.get("timings"):
-            self._timings = data["timings"]
-        choices = data.get("choices") or ()
+        if "usage" in data or "timings" in data:
+            self._extras(data)
+        choices = data.get("choices")
         if not choices:
             return None
         choice = choices[0]
-        self._finish = choice.get("finish_reason") or self._finish
-        delta = choice.get("delta") or {}
+        finish = choice.get("finish_reason")
+        if finish:
+            self._finish = finish
+        delta = choice.get("delta")
+        if not delta:
+            return None
         for call in delta.get("tool_calls") or ():
             self._tool_delta(call)
         text = delta.get("content") or ""
@@ -198,8 +200,16 @@ class ChatStream(StreamAssembler):
         if not text and not reasoning:
             return None
         self._text.append(text)
-        self._reasoning.append(reasoning)
-        return Chunk(text=text, reasoning=reasoning)
+        if reasoning:
+            self._reasoning.append(reasoning)
+        return Chunk(text, reasoning)
+
+    def _extras(self, data: Mapping[str, Any]) -> None:
+        """The usage (its own last chunk) and llama.cpp's timings, when a chunk has them."""
+        if data.get("usage"):
+            self._usage = data["usage"]
+        if data.get("timings"):
+            self._timings = data["timings"]
 
     def _tool_delta(self, call: Mapping[str, Any]) -> None:
         slot = self._calls.setdefault(int(call.get("index", 0)), ["", ""])
