@@ -113,7 +113,9 @@ def test_services_name_real_examples() -> None:
 # The other libraries' snippets on the migration page, run against the real libraries (the
 # `bench` dependency group has them: `uv run --group bench pytest ...`); LiteLLM's call a
 # provider, so only their names are checked to exist.
-PEER = re.compile(r"\*\*With ([A-Za-z ]+):\*\*\n\n```python\n(.*?)```", re.DOTALL)
+PEER = re.compile(
+    r"\*\*With ([A-Za-z ]+):\*\*\n\n(?:<!-- not-run: [^\n]+ -->\n)?```python\n(.*?)```", re.DOTALL
+)
 RUN_PEER = """
 import ast, asyncio, sys
 code = compile(sys.stdin.read(), "<migration>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
