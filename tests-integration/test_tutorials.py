@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TUTORIALS = ROOT / "docs" / "tutorials"
 EXAMPLES = TUTORIALS / "examples"
 GUIDES = ROOT / "docs" / "guides"
-FOLDERS = (EXAMPLES, GUIDES / "examples")
+# and the component pages' own programs, docs/<component>/examples/*.py
+FOLDERS = (EXAMPLES, GUIDES / "examples", *sorted(ROOT.glob("docs/*/examples")))
 # the services an example needs, as (environment variable, testkit fixture)
 SERVICES: dict[str, tuple[tuple[str, str], ...]] = {
     "retry_shared_breaker_redis": (("REDIS_URL", "redis_url"),),
