@@ -139,6 +139,18 @@ llm = client = _LLM()
 prompt = "Summarise this ticket: the export button does nothing."
 url = "https://api.example.invalid/v1/models"
 '''
+# The provider pages' keys and servers: the router's fake server, which speaks each family's
+# wire format, stands in for the real APIs (no network), reached through the documented variables.
+_PROVIDERS = """
+import atexit, os
+from powertools.router.testing import FakeProviderServer
+
+_server = FakeProviderServer(api_key="sk-test-docs").start_in_thread()
+atexit.register(_server.stop_thread)
+for _family, _prefix in [("openai", "OPENAI"), ("openai-compatible", "GROQ"), ("llamacpp", "LLAMACPP")]:
+    os.environ[_prefix + "_BASE_URL"] = _server.base_url(_family)
+    os.environ[_prefix + "_API_KEY"] = "sk-test-docs"
+"""
 GIVEN: dict[str, str] = {
     "docs/retry/index.md": _LLM
     + '''
@@ -203,7 +215,23 @@ messages = [
 tools = [{{"type": "function", "function": {{"name": "open_ticket", "parameters": {{}}}}}}]
 """,
     "docs/session/index.md": "def revise(plan):\n    return [*(plan or []), 'ship it']\n",
-    "docs/router/tutorial.md": "task = 'Summarise this ticket: the export button does nothing.'",
+    "docs/router/tutorial.md": """
+task = "Rename the variable x to total in: x = a + b"
+
+def tests_pass(answer):  # the reader's own check of an answer, e.g. their test suite
+    return bool(answer)
+""",
+    "docs/router/providers/index.md": _PROVIDERS
+    + """
+from powertools.router import Request
+from powertools.router.providers.openai import OpenAIProvider
+
+provider = OpenAIProvider()
+request = Request.of("Hello", model="gpt-4o-mini", max_tokens=20)
+""",
+    "docs/router/providers/openai.md": _PROVIDERS,
+    "docs/router/providers/openai-compatible.md": _PROVIDERS,
+    "docs/router/providers/llamacpp.md": _PROVIDERS,
 }
 
 
@@ -234,7 +262,17 @@ def _program(page: Path, blocks: list[Block]) -> str:
     for block in blocks:
         source = "\n" * block.line + block.code  # line numbers match the page's
         parts.append(f"run({source!r}, {block.where!r})")
-    parts += ["loop.close()", f"print('ran {len(blocks)} blocks')"]
+    parts += [  # the end of the page: shut the loop down as asyncio.run does
+        "async def drain(tasks):",
+        "    for task in tasks:",
+        "        task.cancel()",
+        "    await asyncio.gather(*tasks, return_exceptions=True)",
+        "loop.run_until_complete(drain(asyncio.all_tasks(loop)))",
+        "loop.run_until_complete(loop.shutdown_asyncgens())",
+        "loop.run_until_complete(loop.shutdown_default_executor())",
+        "loop.close()",
+        f"print('ran {len(blocks)} blocks')",
+    ]
     return "\n".join(parts)
 
 
@@ -286,6 +324,8 @@ def test_page_blocks_run(page: Path, tmp_path: Path, request: pytest.FixtureRequ
     )
     assert done.returncode == 0, f"{done.stderr}\n{done.stdout}"
     assert done.stdout.strip().endswith(f"ran {len(blocks)} blocks")
+    for noise in ("Exception ignored", "Task was destroyed", "Traceback"):
+        assert noise not in done.stderr, f"{page.name} left this behind:\n{done.stderr}"
 
 
 def test_every_block_is_included_run_or_marked() -> None:
