@@ -1,4 +1,4 @@
-"""Every ```python block in the docs and the README is run, included from a run file, or says why not.
+"""Every ```python block in the docs and README is run, included from a run file, or says why.
 
 A block is one of:
 
@@ -147,7 +147,8 @@ from powertools.router.testing import FakeProviderServer
 
 _server = FakeProviderServer(api_key="sk-test-docs").start_in_thread()
 atexit.register(_server.stop_thread)
-for _family, _prefix in [("openai", "OPENAI"), ("openai-compatible", "GROQ"), ("llamacpp", "LLAMACPP")]:
+_FAMILIES = [("openai", "OPENAI"), ("openai-compatible", "GROQ"), ("llamacpp", "LLAMACPP")]
+for _family, _prefix in _FAMILIES:
     os.environ[_prefix + "_BASE_URL"] = _server.base_url(_family)
     os.environ[_prefix + "_API_KEY"] = "sk-test-docs"
 """
@@ -350,7 +351,12 @@ def test_the_parser_sees_what_it_should(tmp_path: Path) -> None:
     probe = tmp_path / "probe.md"
     probe.write_text(text, encoding="utf-8")
     got = _blocks(probe)
-    assert [(b.line, b.not_run) for b in got] == [(3, None), (8, "needs a key"), (14, None), (19, "")]
+    assert [(b.line, b.not_run) for b in got] == [
+        (3, None),
+        (8, "needs a key"),
+        (14, None),
+        (19, ""),
+    ]
     assert got[2].includes == ["docs/tutorials/examples/retry_flaky_call.py"]
     assert got[0].code == "x = 1"
 

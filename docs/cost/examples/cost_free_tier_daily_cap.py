@@ -35,7 +35,8 @@ async def main() -> None:
     heavy = [await answer(tracker, "heavy") for _ in range(20)]
     light = await answer(tracker, "light")
     served = heavy.count(True)
-    assert 0 < served < 20 and not any(heavy[served:]), heavy
+    assert 0 < served < 20, heavy
+    assert not any(heavy[served:]), "once refused, refused for the rest of the day"
     assert light, "one user's cap does not stop another"
     print(f"heavy: {served} answers, then refused; light: served")
 

@@ -20,7 +20,7 @@ for model, provider in [
 ]:
     nightly[model] = cost_of(usage, model, provider=provider) * JOBS_PER_NIGHT
     window = price_for(model, provider=provider).context_window
-    print(f"{model:18} ${str(nightly[model]):9} a night, context window {window or 'unknown'}")
+    print(f"{model:18} ${nightly[model]!s:9} a night, context window {window or 'unknown'}")
 
 assert nightly["llama3.1:8b"] == 0
 assert nightly["gpt-4o-mini"] < nightly["gpt-4o"]

@@ -12,7 +12,9 @@ from powertools.session import ConflictError, Session
 
 def merge(base: dict[str, Any], theirs: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
     steps = theirs.get("steps", 0) + ours.get("steps", 0) - base.get("steps", 0)
-    notes = theirs.get("notes", []) + [n for n in ours.get("notes", []) if n not in theirs.get("notes", [])]
+    notes = theirs.get("notes", []) + [
+        n for n in ours.get("notes", []) if n not in theirs.get("notes", [])
+    ]
     return {**theirs, **ours, "steps": steps, "notes": notes}
 
 
@@ -20,7 +22,9 @@ Session("agent-7").update({"steps": 0, "notes": []})
 planner = Session("agent-7", on_conflict=merge)
 critic = Session("agent-7", on_conflict=merge)
 
-planner.update({"steps": planner.get("steps") + 1, "notes": [*planner.get("notes"), "plan: 3 steps"]})
+planner.update(
+    {"steps": planner.get("steps") + 1, "notes": [*planner.get("notes"), "plan: 3 steps"]}
+)
 critic.update({"steps": critic.get("steps") + 1, "notes": [*critic.get("notes"), "risk: no tests"]})
 
 final = Session("agent-7").get_all()
