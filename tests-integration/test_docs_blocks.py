@@ -298,7 +298,7 @@ def _needs_redis(blocks: list[Block]) -> bool:
 
 
 def _run_params() -> list[object]:
-    params = []
+    params: list[object] = []
     for page in PAGES:
         blocks = _runnable(page)
         if blocks:
@@ -340,6 +340,18 @@ def test_every_block_is_included_run_or_marked() -> None:
             if not any(p in executed for p in paths):
                 problems.append(f"{block.where}: includes {include}, which no test executes")
     assert not problems, "\n".join(problems)
+
+
+def test_every_docs_example_is_on_a_page() -> None:
+    included = {
+        (base / include).resolve()
+        for block in _all_blocks()
+        for include in block.includes
+        for base in SNIPPET_BASES
+    }
+    orphans = [p.relative_to(ROOT).as_posix() for p in DOCS.glob("**/examples/*.py")]
+    orphans = [p for p in orphans if (ROOT / p).resolve() not in included]
+    assert not orphans, f"include these from a page (--8<--): {orphans}"
 
 
 def test_the_parser_sees_what_it_should(tmp_path: Path) -> None:
