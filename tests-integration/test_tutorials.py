@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TUTORIALS = ROOT / "docs" / "tutorials"
 EXAMPLES = TUTORIALS / "examples"
 GUIDES = ROOT / "docs" / "guides"
-FOLDERS = (EXAMPLES, GUIDES / "examples")
+# and the component pages' own programs, docs/<component>/examples/*.py
+FOLDERS = (EXAMPLES, GUIDES / "examples", *sorted(ROOT.glob("docs/*/examples")))
 # the services an example needs, as (environment variable, testkit fixture)
 SERVICES: dict[str, tuple[tuple[str, str], ...]] = {
     "retry_shared_breaker_redis": (("REDIS_URL", "redis_url"),),
@@ -113,7 +114,9 @@ def test_services_name_real_examples() -> None:
 # The other libraries' snippets on the migration page, run against the real libraries (the
 # `bench` dependency group has them: `uv run --group bench pytest ...`); LiteLLM's call a
 # provider, so only their names are checked to exist.
-PEER = re.compile(r"\*\*With ([A-Za-z ]+):\*\*\n\n```python\n(.*?)```", re.DOTALL)
+PEER = re.compile(
+    r"\*\*With ([A-Za-z ]+):\*\*\n\n(?:<!-- not-run: [^\n]+ -->\n)?```python\n(.*?)```", re.DOTALL
+)
 RUN_PEER = """
 import ast, asyncio, sys
 code = compile(sys.stdin.read(), "<migration>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
