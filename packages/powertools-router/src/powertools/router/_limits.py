@@ -70,10 +70,16 @@ class RateLimits:
         self._limiters[(family, model)] = limiter
         return limiter
 
-    def expected_wait(self, family: str, model: str, tokens: int) -> float:
-        """Seconds a call of ``tokens`` would wait now (0 when unlimited)."""
+    def expected_wait(
+        self, family: str, model: str, tokens: int, priority: str = "normal"
+    ) -> float:
+        """Seconds a call of ``tokens`` at ``priority`` would wait now (0 when unlimited).
+
+        The priority matters behind a queue: a ``critical`` call is served before the
+        ``low`` ones already waiting, so its wait is shorter than theirs.
+        """
         limiter = self._get(family, model)
-        return 0.0 if limiter is None else limiter.estimate_wait(tokens)
+        return 0.0 if limiter is None else limiter.estimate_wait(tokens, priority=priority)
 
     @contextlib.asynccontextmanager
     async def slot(

@@ -311,7 +311,7 @@ class LLMRouter:
             budget_fd=budget_fd,
             time_left=(args.deadline or self.deadline) - (self._layers.clock() - started),
         )
-        decision = decide(needs, self.candidates, self._states(needs))
+        decision = decide(needs, self.candidates, self._states(needs, args.priority))
         if decision.chosen is None:
             self._refuse(decision)
         return decision
@@ -331,23 +331,28 @@ class LLMRouter:
             )
         raise NoCandidateError({d.candidate.key: d.reason for d in decision.dropped})
 
-    def _states(self, needs: Needs) -> dict[str, State]:
-        """What is known of each candidate; one it has nothing on is left out (the prior)."""
+    def _states(self, needs: Needs, priority: str = "normal") -> dict[str, State]:
+        """What is known of each candidate; one it has nothing on is left out (the prior).
+
+        The rate-limit wait is the one a call of the route's ``priority`` would see.
+        """
         explore = self.learner.should_explore()
         tokens = needs.prompt_tokens + needs.max_tokens
         states: dict[str, State] = {}
         for c in self.candidates:
-            state = self._state(c, needs.complexity, tokens, explore)
+            state = self._state(c, needs.complexity, tokens, explore, priority)
             if state is not None:
                 states[c.key] = state
         return states
 
-    def _state(self, c: Candidate, complexity: float, tokens: int, explore: bool) -> State | None:
+    def _state(
+        self, c: Candidate, complexity: float, tokens: int, explore: bool, priority: str
+    ) -> State | None:
         layers, learner = self._layers, self.learner
         look, wait = layers.breakers.look(c.key)
         stats = layers.stats.get(c.key)
         blocked = self._blocked_reason(c.provider) if self._blocked else None
-        rate_wait = layers.limits.expected_wait(c.provider, c.model, tokens)
+        rate_wait = layers.limits.expected_wait(c.provider, c.model, tokens, priority)
         known = learner.knows(c.key, complexity)
         if not (explore or known or stats or blocked or rate_wait or look != "closed"):
             return None
