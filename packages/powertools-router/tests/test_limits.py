@@ -69,4 +69,5 @@ async def test_the_route_priority_reaches_the_wait_estimate(
     monkeypatch.setattr(RateLimits, "expected_wait", spy)
     router = LLMRouter(providers=[SimulatedProvider(latency_scale=0)], explore=0)
     await router.route(task="hello", complexity=0.3, priority="critical")
-    assert seen and set(seen) == {"critical"}
+    assert seen
+    assert set(seen) == {"critical"}
