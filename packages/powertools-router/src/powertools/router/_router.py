@@ -186,19 +186,19 @@ class LLMRouter:
                 providers=providers, local_models=local_models, cloud_providers=cloud, seed=seed
             )
             for provider in setup.providers:
-                await self._add(provider, setup.local_models)
+                await self._add(provider, setup)
             if self.learner.store is not None:
                 await self.learner.sync()
             self._setup = setup
 
-    async def _add(self, provider: Provider, local_models: tuple[str, ...] | None) -> None:
-        name = provider.name
+    async def _add(self, provider: Provider, setup: _setup.Setup) -> None:
+        name, local_models = provider.name, setup.local_models
         if name in self._layers.providers:
             raise ConfigurationError(
                 f"two providers are named {name!r}: give each provider object its own name"
             )
         self._layers.providers[name] = provider
-        for info in await provider.models():
+        for info in await _setup.models_of(setup, provider):
             local = info.local or provider.local
             if local and local_models and not _wanted_local(info.id, local_models):
                 continue
