@@ -16,7 +16,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from powertools.cost import BudgetExceededError, Reservation, report_usage
@@ -192,10 +192,13 @@ def _is_rate_limit_timeout(exc: BaseException) -> bool:
     return type(exc).__name__ == "RateLimitTimeout"
 
 
-def _for(request: Request, scored: Scored, timeout: float) -> Request:
-    return replace(
-        request, model=scored.candidate.model, max_tokens=scored.max_tokens, timeout=timeout
-    )
+def _for(r: Request, scored: Scored, timeout: float) -> Request:
+    """``replace(r, model=..., max_tokens=..., timeout=...)``, without its field lookups."""
+    return Request(
+        r.messages, scored.candidate.model, r.tools, r.tool_choice, r.response_format,
+        scored.max_tokens, r.temperature, r.top_p, r.stop, r.seed, r.reasoning_effort,
+        r.thinking_budget, timeout, r.extra,
+    )  # fmt: skip
 
 
 @contextlib.asynccontextmanager
