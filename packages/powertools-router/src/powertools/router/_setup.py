@@ -16,7 +16,6 @@ The rules (also in ``docs/router/index.md``):
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Sequence
@@ -71,6 +70,8 @@ async def models_of(setup: Setup | None, provider: Provider) -> list[ModelInfo]:
 
 def key_fingerprint(family: str) -> str:
     """A digest of the family's key variables (to notice a changed key), never the key."""
+    import hashlib
+
     values = "\0".join(os.environ.get(v, "") for v in KEY_VARIABLES.get(family, ()))
     return hashlib.sha256(values.encode()).hexdigest()[:16]
 
