@@ -10,7 +10,7 @@ from powertools.router import ImagePart, Message, Request, ResponseFormat, Tool,
 @pytest.mark.parametrize(
     ("build", "message"),
     [
-        (lambda: ImagePart(), "exactly one of url= or data="),
+        (ImagePart, "exactly one of url= or data="),
         (lambda: ImagePart(url="http://x/a.png", data="AAAA"), "exactly one of url= or data="),
         (lambda: Message.from_dict({"role": "robot", "content": "hi"}), "role 'robot'"),
         (lambda: Message.from_dict({"role": "tool", "content": "42"}), "tool_call_id"),
