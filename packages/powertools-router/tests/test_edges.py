@@ -218,3 +218,29 @@ def test_any_failure_of_a_call_becomes_one_classified_provider_error() -> None:
     assert (error.provider, error.model) == ("simulated", candidates[0].model)
     assert isinstance(error.__cause__, ConnectionResetError)
     assert as_provider_error(scored, error) is error
+
+
+async def test_a_stream_takes_complexity_score_too() -> None:
+    from powertools.router import SimulatedProvider
+
+    router = LLMRouter(providers=[SimulatedProvider(latency_scale=0)], explore=0)
+    stream = router.route_stream("hello", complexity_score=0.2, required_quality=0.2)
+    text = "".join([piece async for piece in stream])
+    assert text.strip() == stream.result.text  # (the simulated stream ends with a space)
+    assert stream.result.complexity == 0.2
+
+
+async def test_a_stream_whose_key_failed_skips_that_provider_s_other_models(
+    scripted: Any,
+) -> None:
+    from powertools.router import AllProvidersFailedError
+
+    cloud = scripted("openai", ["gpt-4o-mini", "gpt-4o"], script=[401])
+    router = LLMRouter(providers=[cloud], cloud_providers=[], explore=0, rate_limits=False)
+    with pytest.raises(AllProvidersFailedError) as caught:
+        async for _ in router.route_stream("hello", complexity=0.2):
+            pass
+    outcomes = [(a.model, a.outcome) for a in caught.value.attempts]
+    assert outcomes == [("gpt-4o-mini", "failed"), ("gpt-4o", "skipped")]
+    assert "check the key" in caught.value.attempts[1].reason
+    assert cloud.calls == ["gpt-4o-mini"]  # the second model was never sent
