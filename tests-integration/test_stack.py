@@ -162,12 +162,6 @@ def test_the_concurrency_slot_is_freed_after_each_route(
     stack.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the router commits each attempt to its budget and also reports the usage into the "
-    "caller's open span, whose exit commits it again when that span's tracker is the router's "
-    "budget: the call is spent twice (router engine and cost, not the stack)",
-)
 def test_a_span_of_the_stack_s_own_tracker_around_a_route_spends_once(tmp_path: Path) -> None:
     cloud = SimulatedProvider([m for m in DEFAULT_MODELS if not m.local], latency_scale=0)
     stack = _stack(tmp_path, cloud, budget_usd_per_month=10)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from powertools.cost import PriceBook
 from powertools.router import Candidate, Capabilities, Needs, State, decide
+from powertools.router._catalog import quality_at
 
 BOOK = PriceBook()
 
@@ -216,3 +217,74 @@ def test_the_same_state_gives_the_same_decision_in_any_order(
     assert [s.candidate.key for s in again.ranked] == [s.candidate.key for s in first.ranked]
     assert again.confidence == first.confidence
     assert again.explain() == first.explain()
+
+
+# ----------------------------------------------- the fast path against a reference
+
+
+def _reference(n: Needs, cs: list[Candidate], states: dict[str, State]) -> list[tuple]:
+    """The engine's rules, written out plainly: (key, cost, worst, latency, quality) in rank
+    order, kept candidates only."""
+    kept = []
+    for c in cs:
+        s = states.get(c.key, State())
+        out = min(n.max_tokens, c.max_output)
+        worst = c.worst_case_fd(n.prompt_tokens, out)
+        caps = c.capabilities
+        if (
+            s.blocked is not None
+            or s.breaker == "open"
+            or (n.tools and not caps.tools)
+            or (n.vision and not caps.vision)
+            or (n.json_schema and not caps.json_schema)
+            or n.prompt_tokens + out > c.context_window
+            or (n.max_cost_fd is not None and worst > n.max_cost_fd)
+            or (n.budget_fd is not None and worst > n.budget_fd)
+            or (n.time_left is not None and s.rate_wait > n.time_left)
+        ):
+            continue
+        expected = min(n.expected_output, out)
+        ttft = c.ttft if s.ttft is None else s.ttft
+        speed = c.tokens_per_second if s.tokens_per_second is None else s.tokens_per_second
+        latency = (s.rate_wait + ttft + expected / max(speed, 1e-6)) * 1000.0
+        quality = quality_at(c.quality, n.complexity) if s.quality is None else s.quality
+        meets_q = quality >= n.required_quality
+        meets_l = n.max_latency_ms is None or latency <= n.max_latency_ms
+        cost = c.expected_cost_fd(n.prompt_tokens, expected)
+        kept.append((c.key, cost, worst, latency, quality, meets_q, meets_l))
+    good = sorted((k for k in kept if k[5] and k[6]), key=lambda k: (k[1], -k[4], k[3], k[0]))
+    rest = [k for k in kept if not (k[5] and k[6])]
+    rest.sort(key=lambda k: (0, k[3], k[1], k[0]) if k[5] else (1, -k[4], k[1], k[0]))
+    return [k[:5] for k in good + rest]
+
+
+@st.composite
+def states_for(draw: st.DrawFn, cs: list[Candidate]) -> dict[str, State]:
+    out = {}
+    for c in cs:
+        if draw(st.booleans()):
+            continue  # nothing observed: the prior
+        out[c.key] = State(
+            quality=draw(st.none() | st.floats(0.0, 1.0)),
+            ttft=draw(st.none() | st.floats(0.01, 5.0)),
+            tokens_per_second=draw(st.none() | st.floats(1.0, 300.0)),
+            breaker=draw(st.sampled_from(["closed", "open", "probe", "half_open"])),
+            blocked=draw(st.none() | st.just("auth failed")),
+            rate_wait=draw(st.sampled_from([0.0, 0.5, 30.0])),
+        )
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(needs(), candidates(), st.data())
+def test_the_fast_path_ranks_as_a_plain_reference_implementation(
+    n: Needs, cs: list[Candidate], data: st.DataObject
+) -> None:
+    n = replace(n, time_left=data.draw(st.none() | st.floats(0.1, 60.0)))
+    states = data.draw(states_for(cs)) if data.draw(st.booleans()) else {}
+    chosen = decide(n, cs, states).chosen  # asked for alone: picked without the full sort
+    d = decide(n, cs, states)
+    got = [(s.candidate.key, s.cost_fd, s.worst_fd, s.latency_ms, s.quality) for s in d.ranked]
+    assert got == _reference(n, cs, states)
+    assert (chosen.candidate.key if chosen else None) == (got[0][0] if got else None)
+    assert len(d) + len(d.dropped) == len(cs)

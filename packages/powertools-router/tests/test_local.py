@@ -135,3 +135,27 @@ async def test_a_dead_default_setup_is_down_not_an_error(monkeypatch) -> None:
     states = await manager.check()
     assert [s.health.status for s in states] == [HealthStatus.DOWN, HealthStatus.DOWN]
     assert await manager.discover() == []
+
+
+async def test_the_router_s_auto_discovery_goes_through_the_local_model_manager(
+    fake_server, monkeypatch
+) -> None:
+    from powertools.router import LLMRouter
+
+    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OLLAMA_HOST", fake_server.base_url("ollama"))
+    monkeypatch.setenv("LLAMACPP_BASE_URL", "http://127.0.0.1:9")  # nothing answers there
+    async with LLMRouter(explore=0) as router:
+        setup = router._setup
+        assert setup is not None
+        assert isinstance(setup.local, LocalModelManager)
+        assert [p.name for p in setup.local.providers] == ["ollama"]
+        assert not setup.simulated
+        assert {c.model for c in router.candidates} == {"llama3.2:3b", "qwen2.5-coder:7b"}
+        assert all(c.local for c in router.candidates)
+        # the router used the manager's discovery: the model list was asked for once
+        assert [r.path for r in fake_server.requests].count("/api/tags") == 1
+        notes = "\n".join(setup.notes)
+        assert "ollama: used" in notes
+        assert "llamacpp: no server answering" in notes

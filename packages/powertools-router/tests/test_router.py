@@ -269,6 +269,38 @@ async def test_a_cost_tracker_can_be_passed_in(scripted: Callable[..., Any]) -> 
     assert status[0].held == 0
 
 
+async def test_a_route_inside_a_span_of_the_router_s_own_tracker_is_spent_once(
+    scripted: Callable[..., Any],
+) -> None:
+    tracker = CostTracker(budget_usd=1)
+    cloud = scripted("openai", ["gpt-4o-mini"])
+    router = LLMRouter(
+        providers=[cloud], cloud_providers=[], budget=tracker, explore=0, rate_limits=False
+    )
+    async with tracker.track_call("outer", model="gpt-4o-mini") as span:
+        result = await router.route(task="hi", complexity=0.5)
+    assert span.cost == result.cost == Decimal("0.000045")
+    status = await tracker.budgets.astatus()
+    assert status[0].spent == Decimal("0.000045")  # once: the span's exit, not the router too
+    assert status[0].held == 0
+
+
+async def test_a_route_inside_another_tracker_s_span_is_spent_in_both(
+    scripted: Callable[..., Any],
+) -> None:
+    ours, theirs = CostTracker(budget_usd=1), CostTracker(budget_usd=1)
+    cloud = scripted("openai", ["gpt-4o-mini"])
+    router = LLMRouter(
+        providers=[cloud], cloud_providers=[], budget=ours, explore=0, rate_limits=False
+    )
+    async with theirs.track_call("outer", model="gpt-4o-mini"):
+        await router.route(task="hi", complexity=0.5)
+    for tracker in (ours, theirs):
+        status = await tracker.budgets.astatus()
+        assert status[0].spent == Decimal("0.000045")
+        assert status[0].held == 0
+
+
 async def test_1000_concurrent_routes_never_overspend_the_budget() -> None:
     router = LLMRouter(
         providers=[fast_sim(models=[SimulatedModel("gpt-4o", answer_tokens=200)])],

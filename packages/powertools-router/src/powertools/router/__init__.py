@@ -1,10 +1,15 @@
-"""powertools.router — routing LLM tasks between local and cloud models."""
+"""powertools.router — routing LLM tasks between local and cloud models.
+
+``LocalModelManager``, ``ServerState``, ``RouteStream`` and ``Secret`` load on first use (the
+router itself does not need them to start).
+"""
+
+from typing import TYPE_CHECKING, Any
 
 from powertools.cost import BudgetExceededError
 from powertools.router._catalog import QUALITY_PRIORS, Candidate, Catalog
 from powertools.router._engine import Decision, Dropped, Needs, Scored, State, decide
 from powertools.router._learning import Learner, LearningStore, SessionLearningStore
-from powertools.router._local import LocalModelManager, ServerState
 from powertools.router._request import (
     Chunk,
     FinishReason,
@@ -21,8 +26,6 @@ from powertools.router._request import (
 )
 from powertools.router._result import Attempt, RouteResult
 from powertools.router._router import LLMRouter
-from powertools.router._secrets import Secret
-from powertools.router._stream import RouteStream
 from powertools.router.errors import (
     AllProvidersFailedError,
     ConfigurationError,
@@ -47,7 +50,35 @@ from powertools.router.providers.simulated import (
     SimulatedProvider,
 )
 
+if TYPE_CHECKING:
+    from powertools.router._local import LocalModelManager, ServerState
+    from powertools.router._secrets import Secret
+    from powertools.router._stream import RouteStream
+
 __version__ = "0.1.0"
+
+_LAZY = {
+    "LocalModelManager": "powertools.router._local",
+    "ServerState": "powertools.router._local",
+    "RouteStream": "powertools.router._stream",
+    "Secret": "powertools.router._secrets",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'powertools.router' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "QUALITY_PRIORS",

@@ -16,7 +16,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from powertools.cost import BudgetExceededError, Reservation, report_usage
@@ -97,7 +97,8 @@ class Ticket:
         """Commit the reported usage's cost; feed the stats, limiter and breaker."""
         layers, c = self.layers, self.scored.candidate
         self.cost_fd = c.price.period().cost_fd(response.usage)
-        await layers.budget.commit(self.hold, self.cost_fd)
+        reported = _report(c.model, "local" if c.local else c.provider, response)
+        await layers.budget.settle(self.hold, self.cost_fd, reported_to_span=reported)
         self.settled = True
         elapsed = layers.clock() - self.started
         layers.stats_of(c.key).record_ok(
@@ -116,16 +117,19 @@ class Ticket:
             reservation=self.slot,
             used_tokens=response.usage.total_tokens,
         )
-        _report(c.model, "local" if c.local else c.provider, response)
         return self.cost_fd
 
 
-def _report(model: str, provider: str, response: Response) -> None:
-    """Record the usage into the caller's ``CostTracker.track_call()`` span, if one is open."""
+def _report(model: str, provider: str, response: Response) -> bool:
+    """Record the usage into the caller's ``CostTracker.track_call()`` span, if one is open.
+
+    Whether a span took it (its exit commits it to that span's tracker's budgets).
+    """
     try:
-        report_usage(response.usage, model=model, provider=provider)
+        return report_usage(response.usage, model=model, provider=provider) is not None
     except Exception as exc:  # the answer is already paid for: a span that cannot price it
         log.warning("powertools.router: the open cost span could not record %s: %s", model, exc)
+        return False
 
 
 def _timeout_error(scored: Scored, seconds: float) -> ProviderError:
@@ -188,10 +192,13 @@ def _is_rate_limit_timeout(exc: BaseException) -> bool:
     return type(exc).__name__ == "RateLimitTimeout"
 
 
-def _for(request: Request, scored: Scored, timeout: float) -> Request:
-    return replace(
-        request, model=scored.candidate.model, max_tokens=scored.max_tokens, timeout=timeout
-    )
+def _for(r: Request, scored: Scored, timeout: float) -> Request:
+    """``replace(r, model=..., max_tokens=..., timeout=...)``, without its field lookups."""
+    return Request(
+        r.messages, scored.candidate.model, r.tools, r.tool_choice, r.response_format,
+        scored.max_tokens, r.temperature, r.top_p, r.stop, r.seed, r.reasoning_effort,
+        r.thinking_budget, timeout, r.extra,
+    )  # fmt: skip
 
 
 @contextlib.asynccontextmanager

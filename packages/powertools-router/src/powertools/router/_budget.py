@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from powertools.cost import BudgetManager, CostTracker, Reservation
+from powertools.cost import BudgetManager, CostTracker, Reservation, current_span
 
 __all__ = ["BudgetGate"]
 
@@ -82,6 +82,26 @@ class BudgetGate:
         """Spend what the call cost and drop the rest of the hold."""
         if hold is not None and self.manager is not None:
             await self.manager.commit(hold, actual_fd=actual_fd)
+
+    async def settle(
+        self, hold: Reservation | None, actual_fd: int, *, reported_to_span: bool
+    ) -> None:
+        """Commit an answered attempt, unless the caller's open span will commit it here.
+
+        ``reported_to_span``: the usage went into the caller's ``track_call()`` span. When
+        that span's tracker spends from this gate's own budgets, its exit commits the call;
+        committing here too would spend it twice, so the router's hold is released instead.
+        """
+        if reported_to_span and self._span_commits_here():
+            await self.release(hold)
+        else:
+            await self.commit(hold, actual_fd)
+
+    def _span_commits_here(self) -> bool:
+        span = current_span()
+        return (
+            span is not None and self.manager is not None and span.tracker.budgets is self.manager
+        )
 
     async def release(self, hold: Reservation | None) -> None:
         """Drop the hold without spending (the call failed, or was cancelled)."""

@@ -186,6 +186,9 @@ def price_of(
         raise
 
 
+TOOLS, VISION, SCHEMA = 1, 2, 4  # the capability bits of ``Candidate.facts``
+
+
 @dataclass(slots=True, frozen=True)
 class Candidate:
     """One (provider, model) the router may send a request to, with everything it knows."""
@@ -207,6 +210,11 @@ class Candidate:
     key: str = field(init=False)
     """``provider/model``: the name of this candidate in stats, breakers and explain()."""
     _worst: tuple[int, int] | None = field(init=False, repr=False, compare=False)
+    facts: tuple[Any, ...] = field(init=False, repr=False, compare=False)
+    """The engine's static numbers, taken once (see ``_engine.decide``): key, worst-case and
+    expected rates per token (``None`` with context tiers), max output, context window, the
+    capability bitmask, the quality prior, that prior rounded (its quality on easier tasks),
+    time to first token and speed."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "key", f"{self.provider}/{self.model}")
@@ -220,6 +228,24 @@ class Candidate:
             else (self.price.worst_case_fd(1, 0), self.price.worst_case_fd(0, 1))
         )
         object.__setattr__(self, "_worst", linear)
+        caps = self.capabilities
+        mask = (caps.tools and TOOLS) | (caps.vision and VISION) | (caps.json_schema and SCHEMA)
+        worst_in, worst_out = linear if linear is not None else (None, None)
+        facts = (
+            self.key,
+            worst_in,
+            worst_out,
+            period.base.input,
+            period.base.output,
+            self.max_output,
+            self.context_window,
+            mask,
+            self.quality,
+            round(max(0.0, self.quality), 4),
+            self.ttft,
+            self.tokens_per_second,
+        )
+        object.__setattr__(self, "facts", facts)
 
     def expected_cost_fd(self, prompt_tokens: int, output_tokens: int) -> int:
         """The expected cost in femto-dollars, at the prompt's context tier."""

@@ -33,11 +33,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
 
 from powertools.cost import usd
-from powertools.router._catalog import Candidate, quality_at
+from powertools.router._catalog import SCHEMA, TOOLS, VISION, Candidate, quality_at
 
 __all__ = ["Decision", "Dropped", "Needs", "Scored", "State", "decide"]
 
@@ -127,39 +128,99 @@ class Dropped:
 _Row = tuple[int, float, float, str, Candidate, State, int, int, float, bool, bool]
 
 
-@dataclass(slots=True)
 class Decision:
     """The ranking (``ranked[0]`` is the choice), what was dropped, and a confidence in [0, 1].
 
     The ranking is kept as rows and turned into :class:`Scored` objects when asked for, so a
-    route that succeeds at its first candidate builds one.
+    route that succeeds at its first candidate builds one; and the engine sorts the whole
+    ranking only when something past the choice is asked for (a failover, ``explain()``).
     """
 
-    needs: Needs
-    rows: tuple[_Row, ...]
-    dropped: tuple[Dropped, ...]
-    confidence: float
-    _scored: dict[int, Scored] = field(default_factory=dict, compare=False, repr=False)
+    __slots__ = ("_confidence", "_first", "_groups", "_n", "_rows", "_scored", "dropped", "needs")
+
+    def __init__(
+        self,
+        needs: Needs,
+        rows: tuple[_Row, ...],
+        dropped: tuple[Dropped, ...],
+        confidence: float,
+    ) -> None:
+        self.needs = needs
+        self.dropped = dropped
+        self._confidence: float | None = confidence
+        self._rows: tuple[_Row, ...] | None = rows
+        self._groups: tuple[list[_Row], list[_Row]] | None = None
+        self._first: _Row | None = rows[0] if rows else None
+        self._n = len(rows)
+        self._scored: dict[int, Scored] = {}
+
+    @classmethod
+    def unsorted(
+        cls,
+        needs: Needs,
+        good: list[_Row],
+        rest: list[_Row],
+        dropped: tuple[Dropped, ...],
+        first: _Row | None,
+    ) -> Decision:
+        """A decision whose choice is ``first`` and whose groups are sorted when asked for."""
+        decision = cls(needs, (), dropped, 0.0)
+        decision._rows, decision._groups = None, (good, rest)
+        decision._confidence = None if first else 0.0
+        decision._first, decision._n = first, len(good) + len(rest)
+        return decision
+
+    @property
+    def confidence(self) -> float:
+        """How likely the choice meets the bar, in [0, 1] (worked out when first asked for)."""
+        if self._confidence is None:
+            assert self._first is not None
+            self._confidence = _confidence(self.needs, self._first)
+        return self._confidence
+
+    @property
+    def rows(self) -> tuple[_Row, ...]:
+        """Every kept candidate's numbers, in failover order."""
+        if self._rows is None:
+            assert self._groups is not None
+            good, rest = self._groups
+            good.sort(key=_first_four)
+            rest.sort(key=_degraded_order)
+            self._rows, self._groups = (*good, *rest), None
+        return self._rows
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return self._n
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Decision):
+            return NotImplemented
+        mine = (self.needs, self.rows, self.dropped, self.confidence)
+        return mine == (other.needs, other.rows, other.dropped, other.confidence)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable caches: not hashable, as before
+
+    def __repr__(self) -> str:
+        chosen = self._first[3] if self._first else None
+        return f"Decision(chosen={chosen!r}, ranked={self._n}, dropped={len(self.dropped)})"
 
     def at(self, index: int) -> Scored:
         """The candidate ranked ``index`` (0 is the choice)."""
         found = self._scored.get(index)
         if found is None:
-            found = self._scored[index] = _scored(self.rows[index])
+            row = self._first if index == 0 and self._first is not None else self.rows[index]
+            found = self._scored[index] = _scored(row)
         return found
 
     @property
     def ranked(self) -> tuple[Scored, ...]:
         """Every candidate that passed the filters, in failover order."""
-        return tuple(self.at(i) for i in range(len(self.rows)))
+        return tuple(self.at(i) for i in range(self._n))
 
     @property
     def chosen(self) -> Scored | None:
         """The first candidate to try, or ``None`` when every candidate was dropped."""
-        return self.at(0) if self.rows else None
+        return self.at(0) if self._n else None
 
     def explain(self) -> str:
         """Every candidate, why it was dropped or where it ranked, with the numbers."""
@@ -181,49 +242,81 @@ def decide(
     candidates: Sequence[Candidate],
     states: Mapping[str, State] | None = None,
 ) -> Decision:
-    """Filter, score and rank ``candidates`` for ``needs`` (see the module docstring)."""
+    """Filter, score and rank ``candidates`` for ``needs`` (see the module docstring).
+
+    The common candidate (nothing observed of it, flat prices, it fits and is affordable) is
+    scored inline from its precomputed ``facts``, in plain floats and ints; any other goes
+    through :func:`_row`, which gives the same numbers and says why one is dropped.
+    """
     get = (states or _NO_STATES).get
-    checks = _precomputed(needs)
+    pre = _precomputed(needs)
+    _, money_cap, expected, need_mask = pre
+    prompt, max_tokens, complexity = needs.prompt_tokens, needs.max_tokens, needs.complexity
+    bar, max_latency = needs.required_quality, needs.max_latency_ms
     good: list[_Row] = []
     rest: list[_Row] = []
     dropped: list[Dropped] = []
-    for candidate in candidates:
-        row = _row(needs, candidate, get(candidate.key, _FRESH), checks, dropped)
+    for c in candidates:
+        key, w_in, w_out, e_in, e_out, m_out, context, mask, prior, easy, ttft, speed = c.facts
+        state = get(key) if states else None
+        out = max_tokens if max_tokens <= m_out else m_out
+        if state is None and w_in is not None:
+            worst = prompt * w_in + out * w_out
+            if worst <= money_cap and prompt + out <= context and mask & need_mask == need_mask:
+                ex = expected if expected <= out else out
+                latency = (0.0 + ttft + ex / (speed if speed > 1e-6 else 1e-6)) * 1000.0
+                quality = (
+                    easy
+                    if complexity <= prior
+                    else round(max(0.0, prior - 0.2 * (complexity - prior)), 4)
+                )  # quality_at(prior, complexity), inline
+                meets_q = quality >= bar
+                meets_l = max_latency is None or latency <= max_latency
+                fast: _Row = (prompt * e_in + ex * e_out, -quality, latency, key, c, _FRESH,
+                       worst, out, quality, meets_q, meets_l)  # fmt: skip
+                (good if meets_q and meets_l else rest).append(fast)
+                continue
+        row = _row(needs, c, _FRESH if state is None else state, pre, dropped)
         if row is not None:
             (good if row[9] and row[10] else rest).append(row)
-    good.sort(key=_first_four)
-    rest.sort(key=_degraded_order)
-    rows = (*good, *rest)
     if dropped:
         dropped.sort(key=lambda d: d.candidate.key)
-    confidence = _confidence(needs, rows[0]) if rows else 0.0
-    return Decision(needs, rows, tuple(dropped), confidence)
+    if good:
+        first: _Row | None = good[0] if len(good) == 1 else min(good, key=_first_four)
+    else:
+        first = min(rest, key=_degraded_order) if rest else None
+    return Decision.unsorted(needs, good, rest, tuple(dropped), first)
 
 
-def _first_four(row: _Row) -> tuple[int, float, float, str]:
-    return row[0], row[1], row[2], row[3]
-
+_first_four = itemgetter(0, 1, 2, 3)
 
 _NO_CAP = 1 << 127
 
 
-def _precomputed(needs: Needs) -> tuple[bool, int, int]:
-    """Per request, once: whether capabilities need checking, the money cap, the answer size."""
-    caps = needs.tools or needs.vision or needs.json_schema
-    caps_money = [v for v in (needs.max_cost_fd, needs.budget_fd) if v is not None]
-    return caps, min(caps_money, default=_NO_CAP), needs.expected_output
+def _precomputed(needs: Needs) -> tuple[bool, int, int, int]:
+    """Per request, once: whether capabilities need checking, the money cap, the answer size,
+    and the capability bits it needs."""
+    mask = (needs.tools and TOOLS) | (needs.vision and VISION) | (needs.json_schema and SCHEMA)
+    cap, budget = needs.max_cost_fd, needs.budget_fd
+    if cap is None:
+        cap = _NO_CAP if budget is None else budget
+    elif budget is not None and budget < cap:
+        cap = budget
+    out = needs.output_tokens
+    expected = _EXPECTED_OUTPUT if out is None else out
+    return bool(mask), cap, expected if expected <= needs.max_tokens else needs.max_tokens, mask
 
 
 def _row(
     needs: Needs,
     c: Candidate,
     state: State,
-    pre: tuple[bool, int, int],
+    pre: tuple[bool, int, int, int],
     dropped: list[Dropped],
 ) -> _Row | None:
     out = needs.max_tokens if needs.max_tokens <= c.max_output else c.max_output
     worst = c.worst_case_fd(needs.prompt_tokens, out)
-    caps, money_cap, expected = pre
+    caps, money_cap, expected, _ = pre
     # the common case (fresh, fits, affordable) skips _filter, which only says why not
     if (
         caps

@@ -13,13 +13,15 @@ allows, instead of queuing behind it. Without the extra installed, nothing is li
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from powertools.ratelimit import RateLimiter
 
 __all__ = ["RateLimits", "ratelimit_installed"]
+
+_NO_SLOT: contextlib.nullcontext[None] = contextlib.nullcontext()  # reusable, keeps no state
 
 
 def ratelimit_installed() -> bool:
@@ -70,22 +72,31 @@ class RateLimits:
         self._limiters[(family, model)] = limiter
         return limiter
 
-    def expected_wait(self, family: str, model: str, tokens: int) -> float:
-        """Seconds a call of ``tokens`` would wait now (0 when unlimited)."""
-        limiter = self._get(family, model)
-        return 0.0 if limiter is None else limiter.estimate_wait(tokens)
+    def expected_wait(
+        self, family: str, model: str, tokens: int, priority: str = "normal"
+    ) -> float:
+        """Seconds a call of ``tokens`` at ``priority`` would wait now (0 when unlimited).
 
-    @contextlib.asynccontextmanager
-    async def slot(
+        The priority matters behind a queue: a ``critical`` call is served before the
+        ``low`` ones already waiting, so its wait is shorter than theirs.
+        """
+        limiter = self._get(family, model)
+        return 0.0 if limiter is None else limiter.estimate_wait(tokens, priority=priority)
+
+    def slot(
         self, family: str, model: str, tokens: int, *, priority: str, wait_at_most: float
-    ) -> AsyncIterator[Any]:
-        """Wait (at most ``wait_at_most`` seconds) for room for one call of ``tokens``."""
+    ) -> contextlib.AbstractAsyncContextManager[Any]:
+        """Wait (at most ``wait_at_most`` seconds) for room for one call of ``tokens``.
+
+        ``async with`` it; unlimited, it is a shared no-op context.
+        """
         limiter = self._get(family, model)
         if limiter is None:
-            yield None
-            return
-        async with limiter.acquire(tokens=tokens, priority=priority, timeout=wait_at_most) as r:
-            yield r
+            return _NO_SLOT
+        acquired: contextlib.AbstractAsyncContextManager[Any] = limiter.acquire(
+            tokens=tokens, priority=priority, timeout=wait_at_most
+        )
+        return acquired
 
     def observe(
         self,

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -186,19 +186,19 @@ class LLMRouter:
                 providers=providers, local_models=local_models, cloud_providers=cloud, seed=seed
             )
             for provider in setup.providers:
-                await self._add(provider, setup.local_models)
+                await self._add(provider, setup)
             if self.learner.store is not None:
                 await self.learner.sync()
             self._setup = setup
 
-    async def _add(self, provider: Provider, local_models: tuple[str, ...] | None) -> None:
-        name = provider.name
+    async def _add(self, provider: Provider, setup: _setup.Setup) -> None:
+        name, local_models = provider.name, setup.local_models
         if name in self._layers.providers:
             raise ConfigurationError(
                 f"two providers are named {name!r}: give each provider object its own name"
             )
         self._layers.providers[name] = provider
-        for info in await provider.models():
+        for info in await _setup.models_of(setup, provider):
             local = info.local or provider.local
             if local and local_models and not _wanted_local(info.id, local_models):
                 continue
@@ -289,7 +289,7 @@ class LLMRouter:
         """Decide, and set up the route's shared context (its trace id and deadline)."""
         decision = await self.decide_for(request, args, complexity, started)
         ctx = RouteContext(
-            uuid.uuid4().hex,
+            os.urandom(16).hex(),  # a random 128-bit trace id (what uuid4().hex gives)
             started + (args.deadline or self.deadline),
             args.user,
             args.tags,
@@ -311,7 +311,7 @@ class LLMRouter:
             budget_fd=budget_fd,
             time_left=(args.deadline or self.deadline) - (self._layers.clock() - started),
         )
-        decision = decide(needs, self.candidates, self._states(needs))
+        decision = decide(needs, self.candidates, self._states(needs, args.priority))
         if decision.chosen is None:
             self._refuse(decision)
         return decision
@@ -331,23 +331,28 @@ class LLMRouter:
             )
         raise NoCandidateError({d.candidate.key: d.reason for d in decision.dropped})
 
-    def _states(self, needs: Needs) -> dict[str, State]:
-        """What is known of each candidate; one it has nothing on is left out (the prior)."""
+    def _states(self, needs: Needs, priority: str = "normal") -> dict[str, State]:
+        """What is known of each candidate; one it has nothing on is left out (the prior).
+
+        The rate-limit wait is the one a call of the route's ``priority`` would see.
+        """
         explore = self.learner.should_explore()
         tokens = needs.prompt_tokens + needs.max_tokens
         states: dict[str, State] = {}
         for c in self.candidates:
-            state = self._state(c, needs.complexity, tokens, explore)
+            state = self._state(c, needs.complexity, tokens, explore, priority)
             if state is not None:
                 states[c.key] = state
         return states
 
-    def _state(self, c: Candidate, complexity: float, tokens: int, explore: bool) -> State | None:
+    def _state(
+        self, c: Candidate, complexity: float, tokens: int, explore: bool, priority: str
+    ) -> State | None:
         layers, learner = self._layers, self.learner
         look, wait = layers.breakers.look(c.key)
         stats = layers.stats.get(c.key)
         blocked = self._blocked_reason(c.provider) if self._blocked else None
-        rate_wait = layers.limits.expected_wait(c.provider, c.model, tokens)
+        rate_wait = layers.limits.expected_wait(c.provider, c.model, tokens, priority)
         known = learner.knows(c.key, complexity)
         if not (explore or known or stats or blocked or rate_wait or look != "closed"):
             return None

@@ -16,14 +16,13 @@ The rules (also in ``docs/router/index.md``):
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from powertools.router.providers._base import Provider
+from powertools.router.providers._base import ModelInfo, Provider
 from powertools.router.providers._registry import load_provider
 from powertools.router.providers.simulated import (
     DEFAULT_MODELS,
@@ -31,6 +30,9 @@ from powertools.router.providers.simulated import (
     SimulatedProvider,
     local_stand_in,
 )
+
+if TYPE_CHECKING:
+    from powertools.router._local import LocalModelManager
 
 __all__ = ["KEY_VARIABLES", "LOCAL_FAMILIES", "Setup", "key_fingerprint", "resolve"]
 
@@ -54,10 +56,22 @@ class Setup:
     notes: list[str] = field(default_factory=list)
     simulated: bool = False
     local_models: tuple[str, ...] | None = None
+    local: LocalModelManager | None = None
+    """The manager of the local servers found (their health and cached model lists)."""
+
+
+async def models_of(setup: Setup | None, provider: Provider) -> list[ModelInfo]:
+    """A provider's models: the local manager's discovery for a local server, else its own."""
+    local = setup.local if setup is not None else None
+    if local is not None and any(p is provider for p in local.providers):
+        return list(local.state(provider).models)
+    return list(await provider.models())
 
 
 def key_fingerprint(family: str) -> str:
     """A digest of the family's key variables (to notice a changed key), never the key."""
+    import hashlib
+
     values = "\0".join(os.environ.get(v, "") for v in KEY_VARIABLES.get(family, ()))
     return hashlib.sha256(values.encode()).hexdigest()[:16]
 
@@ -77,28 +91,31 @@ def _cloud(names: Sequence[str], setup: Setup) -> None:
 
 
 async def _local(setup: Setup, *, quiet: bool) -> None:
+    """The local servers that answer, found by the one discovery path: LocalModelManager."""
+    from powertools.router._local import LocalModelManager
+
+    found: list[Provider] = []
     for family in LOCAL_FAMILIES:
         try:
-            provider = load_provider(family)
+            found.append(load_provider(family))
         except Exception as exc:
             if not quiet:
                 setup.notes.append(f"{family}: not available ({exc})")
-            continue
-        ok, detail = await _healthy(provider)
-        if not ok:
-            setup.notes.append(f"{family}: no server answering ({detail})")
+    if not found:
+        return
+    manager = LocalModelManager(found)
+    await manager.check()
+    await manager.discover()  # a server whose model list fails is marked down here
+    for provider, state in zip(found, manager.states(), strict=True):
+        if not state.up:
+            detail = state.health.detail or state.health.status.value
+            setup.notes.append(f"{provider.name}: no server answering ({detail})")
             await provider.aclose()
             continue
         setup.providers.append(provider)
-        setup.notes.append(f"{family}: used")
-
-
-async def _healthy(provider: Provider) -> tuple[bool, str]:
-    try:
-        health = await asyncio.wait_for(provider.health(), _HEALTH_TIMEOUT)
-    except Exception as exc:  # health() should never raise; a broken one is "down"
-        return False, f"{type(exc).__name__}: {exc}"
-    return health.ok, health.detail or health.status.value
+        setup.notes.append(f"{provider.name}: used")
+    manager.providers = [p for p in found if manager.state(p).up]
+    setup.local = manager
 
 
 def _simulated(setup: Setup, local_models: Sequence[str] | None, seed: int | None) -> None:

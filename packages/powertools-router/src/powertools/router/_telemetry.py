@@ -49,6 +49,7 @@ class _Span:
 
 
 _NO_SPAN = _NoSpan()
+_NO_CONTEXT = contextlib.nullcontext(_NO_SPAN)  # reusable: enter and exit keep no state
 
 
 class Telemetry:
@@ -89,13 +90,22 @@ class Telemetry:
             self._global = provider.get_tracer("powertools.router")
         return self._global
 
-    @contextlib.contextmanager
-    def span(self, operation: str, attributes: Mapping[str, Any]) -> Iterator[_NoSpan | _Span]:
-        """A span named ``"<operation> <model>"`` with the GenAI attributes."""
+    def span(
+        self, operation: str, attributes: Mapping[str, Any]
+    ) -> contextlib.AbstractContextManager[_NoSpan | _Span]:
+        """A span named ``"<operation> <model>"`` with the GenAI attributes.
+
+        Without a configured SDK: a shared no-op context, nothing built per call.
+        """
         tracer = self._current()
         if tracer is None:
-            yield _NO_SPAN
-            return
+            return _NO_CONTEXT
+        return self._span(tracer, operation, attributes)
+
+    @contextlib.contextmanager
+    def _span(
+        self, tracer: Any, operation: str, attributes: Mapping[str, Any]
+    ) -> Iterator[_NoSpan | _Span]:
         name = f"{operation} {attributes.get('gen_ai.request.model', '')}".strip()
         attrs = {"gen_ai.operation.name": operation, **attributes}
         with tracer.start_as_current_span(
