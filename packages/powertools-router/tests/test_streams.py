@@ -123,9 +123,14 @@ def test_sse_decoder_reads_any_stream_as_the_line_by_line_reference(
     assert got == reference_sse(wire)
 
 
+INT64 = st.integers(min_value=-(2**63), max_value=2**64 - 1)
+
+
 @given(
     st.lists(
-        st.dictionaries(TEXT, st.one_of(TEXT, st.integers(), st.booleans()), max_size=4),
+        # Integers within 64 bits: orjson (the [fast] codec) reads a wider one as a float, the
+        # one documented difference, pinned in test_json.py.
+        st.dictionaries(TEXT, st.one_of(TEXT, INT64, st.booleans()), max_size=4),
         max_size=10,
     ),
     st.lists(st.integers(min_value=0, max_value=10_000), max_size=20),
