@@ -8,6 +8,12 @@ are leftovers of an interrupted compaction and are skipped. A torn last record (
 its header says: a write cut by a power loss, so never acknowledged) is cut off under the lock,
 its bytes kept in ``<name>.quarantine/``; a complete record whose checksum fails is damage.
 
+Durability: ``"power"`` fsyncs every write, the folder after renames and a new folder's parent.
+``"process"`` fsyncs none of the session's own writes (each is in the OS page cache when the call
+returns, so it survives the process, not a power cut), but still fsyncs what a recovery sets
+aside (quarantine copies and the damage mark) before anything is rewritten. ``"none"`` fsyncs
+nothing at all, recovery's copies included: the cheapest setting, for data you can rebuild.
+
 Damage is reported in ``Stored.damaged``, never repaired here: ``quarantine`` copies it into
 ``<name>.quarantine/`` and writes the mark ``<name>.damaged`` (the recovery report), which stays
 until the recovery is accepted.
@@ -105,6 +111,8 @@ class FileBackend(JournalingBackend):
     ) -> None:
         super().__init__(durability)
         self.root = root
+        #: "process" and "power" fsync what a recovery sets aside before it rewrites anything.
+        self._guards_damage = durability != "none"
         if not root.is_dir():
             root.mkdir(parents=True, exist_ok=True, mode=0o700)
             if durability == "power":
@@ -293,13 +301,14 @@ class FileBackend(JournalingBackend):
             self._marks[name] = _Mark(_stat_key(snap), size, version)
             return version
 
-    def _write_file(self, path: Path, data: bytes) -> None:
-        """``data`` into a temporary file beside ``path`` (fsynced for power), renamed over it."""
+    def _write_file(self, path: Path, data: bytes, sync: bool | None = None) -> None:
+        """``data`` into a temporary file beside ``path`` (fsynced if ``sync``, by default for
+        power), renamed over it."""
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             os.write(fd, data)
-            if self.durability == "power":
+            if self.durability == "power" if sync is None else sync:
                 os.fsync(fd)
         finally:
             os.close(fd)
@@ -341,13 +350,15 @@ class FileBackend(JournalingBackend):
             os.close(fd)
 
     def _keep(self, folder: Path, copies: list[tuple[Path, bytes]]) -> None:
-        """Write quarantine copies (each once), fsynced so they outlive what replaces them."""
+        """Write quarantine copies (each once), fsynced unless durability is "none", so that
+        they outlive what replaces them even if the machine loses power in between."""
         folder.mkdir(mode=0o700, exist_ok=True)
         for path, data in copies:
             if not path.exists():
-                self._write_file(path, data)
-        _fsync_path(folder)
-        self._fsync_dir()
+                self._write_file(path, data, sync=self._guards_damage)
+        if self._guards_damage:
+            _fsync_path(folder)
+            self._fsync_dir()
 
     def quarantine(self, name: str, pieces: list[Piece], report: str, expected: Token) -> Token:
         """Copy every damaged piece into ``<name>.quarantine/`` and write the mark."""
@@ -358,15 +369,17 @@ class FileBackend(JournalingBackend):
             self._keep(folder, copies)
             if any(p.label == "snap" for p in pieces):
                 self._bad_snapshots.add(name)  # never make the damaged snapshot the .prev
-            self._write_file(self._marker(name), report.encode())
-            self._fsync_dir()
+            self._write_file(self._marker(name), report.encode(), sync=self._guards_damage)
+            if self._guards_damage:
+                self._fsync_dir()
             return expected
 
     def accept(self, name: str) -> None:
         """Remove the mark ``<name>.damaged``; the quarantine folder stays."""
         with self._locked(name):
             self._marker(name).unlink(missing_ok=True)
-            self._fsync_dir()
+            if self._guards_damage:
+                self._fsync_dir()
 
     def _remove(self, name: str) -> None:
         for path in self._paths(name):
