@@ -13,7 +13,6 @@ import os
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Literal
 
@@ -258,6 +257,8 @@ def open_backend(url: str | None, durability: Durability = "power") -> Backend:
         raise ValueError(f"durability {durability!r} is not one of {DURABILITIES}")
     url = url or default_store()
     scheme = url.split("://", 1)[0] if "://" in url else ""
+    from importlib import metadata  # here, not at import: it costs ~20 ms of start-up
+
     found = metadata.entry_points(group=ENTRY_POINT_GROUP).select(name=scheme)
     if not scheme or not found:
         known = sorted(ep.name for ep in metadata.entry_points(group=ENTRY_POINT_GROUP))
