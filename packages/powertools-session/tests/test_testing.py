@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from powertools_testkit import check_fake_clock
 
 from powertools.session import Session
 from powertools.session.testing import FakeClock, memory_store, reset_memory_stores
+from powertools_testkit import check_fake_clock
 
 
 def test_memory_stores_are_isolated_and_resettable() -> None:

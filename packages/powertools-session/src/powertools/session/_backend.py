@@ -28,6 +28,7 @@ __all__ = [
     "Token",
     "check_name",
     "default_store",
+    "kept_name",
     "open_backend",
     "redact",
     "require_extra",
@@ -214,6 +215,17 @@ class JournalingBackend(Backend):
     ) -> Token:
         """Async twin of :meth:`append`."""
         return await asyncio.to_thread(self.append, name, record, version, expected, ttl)
+
+
+def kept_name(label: str, data: bytes) -> str:
+    """A quarantine copy's name: the piece's label and a digest, so a copy is never made twice.
+
+    >>> kept_name("snap", b"x")
+    'snap-2d711642b726b044'
+    """
+    import hashlib
+
+    return f"{label}-{hashlib.sha256(data).hexdigest()[:16]}"
 
 
 def check_name(name: str) -> str:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import os
 import struct
 import threading
@@ -32,8 +31,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from powertools.session._backend import Durability, JournalingBackend, Piece, Stored, Token
-from powertools.session._envelope import peek_header, scan_journal, version_of
+from powertools.session._backend import (
+    Durability,
+    JournalingBackend,
+    Piece,
+    Stored,
+    Token,
+    kept_name,
+)
+from powertools.session._envelope import (
+    best_effort_version,
+    peek_header,
+    scan_journal,
+    version_of,
+)
 from powertools.session.errors import ConflictError, CorruptSessionError
 
 __all__ = ["FileBackend"]
@@ -79,20 +90,6 @@ def _fsync_path(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _best_effort_version(blob: bytes) -> int:
-    """The version a possibly damaged envelope's header still shows, else 0."""
-    try:
-        version = version_of(blob, "")
-    except (CorruptSessionError, struct.error, UnicodeDecodeError):
-        return 0
-    return version if isinstance(version, int) and version > 0 else 0
-
-
-def _kept_name(label: str, data: bytes) -> str:
-    """A quarantine file name: the piece's label and a digest, so a copy is never made twice."""
-    return f"{label}-{hashlib.sha256(data).hexdigest()[:16]}"
 
 
 class FileBackend(JournalingBackend):
@@ -197,16 +194,16 @@ class FileBackend(JournalingBackend):
             except CorruptSessionError:
                 # The caller decodes it again and reports it; offer the previous one. Its header
                 # may still say its version: the recovered state is saved after that one.
-                seen = _best_effort_version(blob)
+                seen = best_effort_version(blob)
         fallback = _read(prev)
         if blob is None and fallback is not None:
             damaged.append(Piece(str(snap), "snap", "missing, though the previous snapshot exists"))
-        return blob, fallback, max(seen, _best_effort_version(fallback or b""))
+        return blob, fallback, max(seen, best_effort_version(fallback or b""))
 
     def _cut_tail(self, name: str, journal: Path, data: bytes, start: int) -> str:
         """Cut a torn last record off (keeping its bytes) and say so."""
         folder = Path(self.quarantine_location(name))
-        kept = folder / _kept_name(f"torn@{start}", data[start:])
+        kept = folder / kept_name(f"torn@{start}", data[start:])
         self._keep(folder, [(kept, data[start:])])
         os.truncate(journal, start)
         return (
@@ -365,7 +362,7 @@ class FileBackend(JournalingBackend):
         with self._locked(name):
             self._check(name, expected)
             folder = Path(self.quarantine_location(name))
-            copies = [(folder / _kept_name(p.label, p.data), p.data) for p in pieces if p.data]
+            copies = [(folder / kept_name(p.label, p.data), p.data) for p in pieces if p.data]
             self._keep(folder, copies)
             if any(p.label == "snap" for p in pieces):
                 self._bad_snapshots.add(name)  # never make the damaged snapshot the .prev
