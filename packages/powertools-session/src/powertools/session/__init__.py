@@ -9,10 +9,12 @@ from powertools.session._serializers import JsonSerializer, PickleSerializer, Se
 from powertools.session._session import Session
 from powertools.session.errors import (
     BackendError,
+    ConfigurationError,
     ConflictError,
     CorruptSessionError,
     DecryptionError,
     InvalidSessionNameError,
+    MissingExtraError,
     SessionError,
     SessionLockedError,
     SessionNotFoundError,
@@ -38,6 +40,7 @@ __all__ = [
     "Backend",
     "BackendError",
     "Compression",
+    "ConfigurationError",
     "ConflictError",
     "CorruptSessionError",
     "DecryptionError",
@@ -45,6 +48,7 @@ __all__ = [
     "JournalingBackend",
     "JsonSerializer",
     "Lease",
+    "MissingExtraError",
     "PickleSerializer",
     "RecoveryReport",
     "Serializer",

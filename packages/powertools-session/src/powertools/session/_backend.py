@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from powertools.session.errors import BackendError, CorruptSessionError, InvalidSessionNameError
+from powertools.session.errors import (
+    BackendError,
+    CorruptSessionError,
+    InvalidSessionNameError,
+    MissingExtraError,
+)
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -252,15 +257,15 @@ def default_store() -> str:
     return Path(folder).absolute().as_uri()
 
 
-def require_extra(module: str, extra: str, scheme: str) -> None:
-    """Import ``module`` or fail with one line naming the extra that provides it."""
+def require_extra(module: str, extra: str, thing: str) -> None:
+    """Import ``module`` or raise :class:`MissingExtraError` naming the extra that provides it.
+
+    ``thing`` is what needs it, e.g. ``"the s3:// session store"``.
+    """
     try:
         __import__(module)
     except ImportError as exc:
-        raise BackendError(
-            f"the {scheme}:// session store needs the '{extra}' extra: "
-            f"pip install 'powertools-session[{extra}]'"
-        ) from exc
+        raise MissingExtraError(thing, extra) from exc
 
 
 def open_backend(url: str | None, durability: Durability = "power") -> Backend:

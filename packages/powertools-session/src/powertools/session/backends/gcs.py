@@ -50,7 +50,7 @@ class GcsBackend(Backend):
     @classmethod
     def from_url(cls, url: str, durability: Durability) -> GcsBackend:
         """``gs://bucket/optional/prefix`` with the default credentials (or the emulator)."""
-        require_extra("google.cloud.storage", "gcs", "gs")
+        require_extra("google.cloud.storage", "gcs", "the gs:// session store")
         from google.cloud import storage
 
         parts = urlsplit(url)

@@ -51,7 +51,7 @@ class S3Backend(Backend):
     def from_url(cls, url: str, durability: Durability) -> S3Backend:
         """``s3://bucket/optional/prefix``; credentials and endpoint come from boto3's usual
         sources (``AWS_*`` variables, profiles, ``AWS_ENDPOINT_URL``)."""
-        require_extra("boto3", "s3", "s3")
+        require_extra("boto3", "s3", "the s3:// session store")
         import boto3
 
         parts = urlsplit(url)
