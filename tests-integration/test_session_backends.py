@@ -38,7 +38,8 @@ def store(request: pytest.FixtureRequest) -> str:
     if kind == "redis":
         return f"{request.getfixturevalue('redis_url')}?prefix=pt{secrets.token_hex(3)}"
     if kind == "redis_cluster":
-        return request.getfixturevalue("redis_cluster_url")
+        node = request.getfixturevalue("redis_cluster_url")
+        return "redis+cluster://" + node.partition("://")[2]
     if kind == "postgres":
         dsn = request.getfixturevalue("postgres_dsn")
         return f"{dsn}?table=sessions_{secrets.token_hex(4)}"

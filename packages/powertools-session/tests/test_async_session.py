@@ -95,7 +95,7 @@ async def test_stores_are_opened_off_the_event_loop(monkeypatch: pytest.MonkeyPa
     """Opening a store can block (a Redis round trip, an entry-point scan, client setup)."""
     import threading
 
-    from powertools.session import _async_session, _options
+    from powertools.session import _flows, _options
     from powertools.session._backend import open_backend
 
     loop_thread = threading.get_ident()
@@ -107,7 +107,7 @@ async def test_stores_are_opened_off_the_event_loop(monkeypatch: pytest.MonkeyPa
         return open_backend(url, *args)
 
     monkeypatch.setattr(_options, "open_backend", watched)
-    monkeypatch.setattr(_async_session, "open_backend", watched)
+    monkeypatch.setattr(_flows, "open_backend", watched)
     store = "memory://off-loop"
     s = await AsyncSession.open("s", store=store)
     await s.set("a", 1)
@@ -117,3 +117,97 @@ async def test_stores_are_opened_off_the_event_loop(monkeypatch: pytest.MonkeyPa
     await AsyncSession.list(store)
     await AsyncSession.cleanup(store)
     assert on_loop == []
+
+
+async def test_constructing_on_the_loop_does_no_io(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``AsyncSession(...)`` only checks its options: the store opens on the first await."""
+    import builtins
+
+    from powertools.session import _options
+    from powertools.session._backend import open_backend
+
+    opened: list[str] = []
+    files: list[str] = []
+    real_open = builtins.open
+
+    def watched(url: str | None, *args: Any) -> Any:
+        opened.append(str(url))
+        return open_backend(url, *args)
+
+    def watched_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+        files.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(_options, "open_backend", watched)
+    folder = tmp_path / "lazy-store"
+    store = folder.as_uri()
+    monkeypatch.setattr(builtins, "open", watched_open)
+    s = AsyncSession("lazy", store=store)
+    monkeypatch.setattr(builtins, "open", real_open)
+    assert (opened, files) == ([], [])
+    assert not folder.exists()  # the file store would have made its folder
+    assert s.version == 0
+    with pytest.raises(SessionError, match="not loaded yet"):
+        s.get("a")
+    await s.set("a", 1)  # the first await opens and loads
+    assert opened == [store]
+    assert folder.is_dir()
+    assert s.get("a") == 1
+    async with AsyncSession("lazy", store=store) as again:
+        assert again.get_all() == {"a": 1}
+    assert opened == [store, store]
+    unopened = AsyncSession("never", store=store)
+    await unopened.aclose()  # nothing was opened, so nothing to close
+    assert opened == [store, store]
+
+
+async def test_both_shells_run_the_same_flows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One core, thin shells: each public operation of either class is one shared flow."""
+    from powertools.session import _flows
+
+    ran: dict[str, list[str]] = {"sync": [], "async": []}
+    side = ["sync"]
+    for name in _flows.__all__:
+        real = getattr(_flows, name)
+        if name in ("Call", "Flow", "drive", "adrive"):
+            continue
+
+        def recorded(*args: Any, _real: Any = real, _name: str = name) -> Any:
+            ran[side[0]].append(_name)
+            return _real(*args)
+
+        monkeypatch.setattr(_flows, name, recorded)
+
+    store = "memory://same-flows"
+    s = Session("s", store=store)
+    s.set("a", 1)
+    s.update_with(lambda d: {**d, "n": 1})
+    s.create_backup("s.bak")
+    s.restore_backup("s.bak")
+    s.save()
+    with s.lock():
+        pass
+    Session.recover("s", store=store)
+    Session.list(store)
+    Session.cleanup(store)
+    s.close()
+
+    side[0] = "async"
+    a = AsyncSession("s", store=store.replace("same", "same-async"))
+    await a.set("a", 1)
+    await a.update_with(lambda d: {**d, "n": 1})
+    await a.create_backup("s.bak")
+    await a.restore_backup("s.bak")
+    await a.save()
+    async with a.lock():
+        pass
+    await AsyncSession.recover("s", store=store)
+    await AsyncSession.list(store)
+    await AsyncSession.cleanup(store)
+    await a.aclose()
+    assert ran["sync"] == ran["async"]
+    assert {"change", "update_with", "create_backup", "save", "take_lease", "recover"} <= set(
+        ran["sync"]
+    )

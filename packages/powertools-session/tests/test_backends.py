@@ -6,12 +6,20 @@ Real services come from the testkit fixtures (skipped locally when missing, fail
 from __future__ import annotations
 
 import secrets
+import subprocess
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
-from powertools.session import BackendError, ConflictError, JournalingBackend
+from powertools.session import (
+    BackendError,
+    ConfigurationError,
+    ConflictError,
+    JournalingBackend,
+    MissingExtraError,
+)
 from powertools.session._backend import open_backend
 from powertools.session._envelope import Codec, Header
 from powertools.session._serializers import JsonSerializer
@@ -35,7 +43,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if kind == "redis":
         return str(request.getfixturevalue("redis_url"))
     if kind == "redis_cluster":
-        return str(request.getfixturevalue("redis_cluster_url"))
+        node = str(request.getfixturevalue("redis_cluster_url"))
+        return "redis+cluster://" + node.partition("://")[2]  # the one way to say "cluster"
     if kind == "postgres":
         return f"{request.getfixturevalue('postgres_dsn')}?table=b_{secrets.token_hex(4)}"
     return f"{request.getfixturevalue(kind).url}/prefix"
@@ -90,7 +99,10 @@ async def test_async_contract(store: str) -> None:
 @pytest.mark.parametrize(
     ("url", "module", "extra"),
     [
-        ("redis://127.0.0.1:6379/0", "redis", "redis"),
+        ("redis://127.0.0.1:6379/5", "redis", "redis"),
+        ("rediss://127.0.0.1:6379/5", "redis", "redis"),
+        ("redis+cluster://127.0.0.1:7000", "redis", "redis"),
+        ("rediss+cluster://127.0.0.1:7000", "redis", "redis"),
         ("postgresql://u@h/db", "asyncpg", "postgres"),
         ("s3://bucket", "boto3", "s3"),
         ("gs://bucket", "google.cloud.storage", "gcs"),
@@ -100,11 +112,114 @@ def test_missing_extra_names_it_in_one_line(
     url: str, module: str, extra: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, module, None)
-    with pytest.raises(BackendError) as info:
+    with pytest.raises(MissingExtraError) as info:
         open_backend(url)
-    message = str(info.value)
-    assert f"pip install 'powertools-session[{extra}]'" in message
-    assert "\n" not in message
+    scheme = url.partition(":")[0]
+    assert str(info.value) == (
+        f"the {scheme}:// session store needs an optional dependency: "
+        f"pip install 'powertools-session[{extra}]'"
+    )
+    assert info.value.extra == extra
+    assert isinstance(info.value, ImportError)
+    assert isinstance(info.value, BackendError)
+
+
+def test_missing_encryption_extra_names_it_when_keys_are_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from powertools.session import Session
+
+    monkeypatch.setitem(sys.modules, "cryptography", None)
+    with pytest.raises(MissingExtraError) as info:
+        Session("s", store="memory://no-crypto", encryption_keys={"k": bytes(32)})
+    assert str(info.value) == (
+        "encryption_keys (AES-256-GCM) needs an optional dependency: "
+        "pip install 'powertools-session[encryption]'"
+    )
+    assert info.value.extra == "encryption"
+
+
+def test_without_the_fast_extra_json_falls_back_to_the_stdlib() -> None:
+    # orjson (the ``fast`` extra) only speeds JSON up: without it nothing is missing to report.
+    code = (
+        "import sys; sys.modules['orjson'] = None\n"
+        "from powertools.session import Session, _serializers\n"
+        "assert _serializers._orjson is None\n"
+        "s = Session('s', store='memory://no-orjson')\n"
+        "s.set('a', {'b': [1, 2]})\n"
+        "print(Session('s', store='memory://no-orjson').get_all())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "{'a': {'b': [1, 2]}}"
+
+
+class _FakeCluster:
+    """Stands in for ``RedisCluster`` (no cluster runs here): records the URL it was built from."""
+
+    built: ClassVar[list[str]] = []
+
+    @classmethod
+    def from_url(cls, url: str) -> _FakeCluster:
+        cls.built.append(url)
+        return cls()
+
+    def register_script(self, script: str) -> object:
+        return script
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("url", "built"),
+    [
+        ("redis+cluster://127.0.0.1:7000", "redis://127.0.0.1:7000"),
+        ("rediss+cluster://u:pw@127.0.0.1:7000/0?prefix=p", "rediss://u:pw@127.0.0.1:7000/0"),
+    ],
+)
+def test_redis_cluster_urls_build_a_cluster_client(
+    url: str, built: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("redis")
+    from redis import cluster
+
+    from powertools.session.backends.redis import RedisBackend
+
+    _FakeCluster.built.clear()
+    monkeypatch.setattr(cluster, "RedisCluster", _FakeCluster)
+    backend = open_backend(url, "none")
+    assert isinstance(backend, RedisBackend)
+    assert isinstance(backend.client, _FakeCluster)
+    assert _FakeCluster.built == [built]
+
+
+@pytest.mark.parametrize(
+    ("url", "tls"), [("redis://127.0.0.1:6379/5", False), ("rediss://127.0.0.1:6379/5", True)]
+)
+def test_plain_redis_urls_build_a_single_node_client(url: str, tls: bool) -> None:
+    redis = pytest.importorskip("redis")
+    from redis import cluster
+
+    backend = open_backend(url, "none")  # "none": no CONFIG GET, so nothing is sent yet
+    try:
+        client = backend.client  # type: ignore[attr-defined]
+        assert isinstance(client, redis.Redis)
+        assert not isinstance(client, cluster.RedisCluster)
+        assert client.connection_pool.connection_kwargs["db"] == 5
+        assert issubclass(client.connection_pool.connection_class, redis.SSLConnection) == tls
+    finally:
+        backend.close()
+
+
+@pytest.mark.parametrize(
+    "url", ["redis://127.0.0.1:6379/5?cluster=true", "rediss://u:secret@h:6379?cluster=1"]
+)
+def test_a_cluster_query_is_refused_with_the_url_to_write(url: str) -> None:
+    pytest.importorskip("redis")
+    with pytest.raises(ConfigurationError, match=r"write redis\+cluster://h?[\w.:]*") as info:
+        open_backend(url, "none")
+    assert isinstance(info.value, ValueError)
+    assert "secret" not in str(info.value)
 
 
 def test_password_in_a_bad_url_is_not_echoed() -> None:

@@ -227,3 +227,46 @@ def test_names_and_delete(tmp_path: Path) -> None:
     backend.delete("x")
     assert backend.names() == []
     assert Session("x", store=tmp_path.as_uri()).get_all() == {}
+
+
+def _fsyncs_of(monkeypatch: pytest.MonkeyPatch, durability: str, folder: Path) -> tuple[int, int]:
+    """fsync calls made by (ordinary writes and a compaction, a recovery of a damaged record)."""
+    import os
+
+    from powertools.session._envelope import scan_journal
+
+    calls: list[int] = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (calls.append(fd), real(fd))[1])
+    store = folder.as_uri()
+    s = Session("s", store=store, durability=durability)  # type: ignore[arg-type]
+    s.set("a", 1)
+    s.set("b", 2)
+    s.save()
+    s.set("c", 3)
+    s.set("d", 4)
+    writes = len(calls)
+    journal = folder / "s.journal"
+    first = scan_journal(journal.read_bytes()).records[0][0]
+    data = bytearray(journal.read_bytes())
+    data[first + 40] ^= 0x01
+    journal.write_bytes(bytes(data))
+    calls.clear()
+    recovered = Session.recover("s", store=store, durability=durability)  # type: ignore[arg-type]
+    assert recovered.get("d") == 4
+    assert recovered.recovery is not None
+    assert (folder / "s.quarantine").is_dir()
+    return writes, len(calls)
+
+
+def test_the_three_durability_levels_differ_in_what_they_fsync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    power = _fsyncs_of(monkeypatch, "power", tmp_path / "power")
+    process = _fsyncs_of(monkeypatch, "process", tmp_path / "process")
+    none = _fsyncs_of(monkeypatch, "none", tmp_path / "none")
+    assert power[0] >= 5  # each append, the snapshot, the folder, the truncated journal
+    assert process[0] == 0  # the session's own writes stop at the page cache
+    assert process[1] >= 2  # ...but what recovery sets aside is fsynced before the rewrite
+    assert power[1] > process[1]  # power also fsyncs the recovered snapshot it writes
+    assert none == (0, 0)  # nothing, not even the quarantine copies

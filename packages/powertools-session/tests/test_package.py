@@ -50,6 +50,17 @@ def test_import_is_cheap() -> None:
     assert not (loaded & HEAVY), f"importing powertools.session loaded {sorted(loaded & HEAVY)}"
 
 
+def test_import_leaves_importlib_metadata_unloaded() -> None:
+    code = (
+        "import sys, powertools.session; print('importlib.metadata' in sys.modules); "
+        "powertools.session.__version__; print('importlib.metadata' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["False", "True"], "importlib.metadata must load only when __version__ is read"
+
+
 def test_docstring_examples_run() -> None:
     run_doctests("powertools.session")
 

@@ -169,7 +169,7 @@ def _race(store: str, monkeypatch: pytest.MonkeyPatch, module: str) -> FakeClock
 def test_cleanup_racing_a_writer_deletes_nothing_acknowledged(
     store: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    clock = _race(store, monkeypatch, "_session")
+    clock = _race(store, monkeypatch, "_flows")
     assert Session.cleanup(store, clock=clock) == []
     assert Session("c", store=store, clock=clock).get_all() == {"b": 2}
 
@@ -177,6 +177,6 @@ def test_cleanup_racing_a_writer_deletes_nothing_acknowledged(
 async def test_async_cleanup_racing_a_writer_deletes_nothing_acknowledged(
     store: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    clock = _race(store, monkeypatch, "_async_session")
+    clock = _race(store, monkeypatch, "_flows")
     assert await AsyncSession.cleanup(store, clock=clock) == []
     assert Session("c", store=store, clock=clock).get_all() == {"b": 2}

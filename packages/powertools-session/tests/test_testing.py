@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from powertools.session import Session
 from powertools.session.testing import FakeClock, memory_store, reset_memory_stores
+from powertools_testkit import check_fake_clock
 
 
 def test_memory_stores_are_isolated_and_resettable() -> None:
@@ -20,3 +23,15 @@ def test_fake_clock_moves_only_when_told() -> None:
     assert clock() == 10.0
     clock.advance(5)
     assert clock() == 15.0
+
+
+def test_fake_clock_has_the_shape_every_package_shares() -> None:
+    check_fake_clock(FakeClock)
+    assert FakeClock().now == 0.0
+
+
+def test_fake_clock_refuses_to_go_back() -> None:
+    clock = FakeClock(start=3.0)
+    with pytest.raises(ValueError, match="never goes back"):
+        clock.advance(-1)
+    assert clock.now == 3.0

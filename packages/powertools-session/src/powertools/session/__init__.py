@@ -9,10 +9,12 @@ from powertools.session._serializers import JsonSerializer, PickleSerializer, Se
 from powertools.session._session import Session
 from powertools.session.errors import (
     BackendError,
+    ConfigurationError,
     ConflictError,
     CorruptSessionError,
     DecryptionError,
     InvalidSessionNameError,
+    MissingExtraError,
     SessionError,
     SessionLockedError,
     SessionNotFoundError,
@@ -20,13 +22,25 @@ from powertools.session.errors import (
     UnserializableValueError,
 )
 
-__version__ = "0.1.0"
+
+def __getattr__(name: str) -> str:
+    # ``__version__`` is read from the installed distribution on first use: importing
+    # importlib.metadata at package import time would cost ~20 ms for every user.
+    if name == "__version__":
+        from importlib import metadata
+
+        version = metadata.version("powertools-session")
+        globals()["__version__"] = version
+        return version
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "AsyncSession",
     "Backend",
     "BackendError",
     "Compression",
+    "ConfigurationError",
     "ConflictError",
     "CorruptSessionError",
     "DecryptionError",
@@ -34,6 +48,7 @@ __all__ = [
     "JournalingBackend",
     "JsonSerializer",
     "Lease",
+    "MissingExtraError",
     "PickleSerializer",
     "RecoveryReport",
     "Serializer",

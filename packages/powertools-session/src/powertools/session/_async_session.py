@@ -1,28 +1,26 @@
-"""``AsyncSession``: the same sessions for asyncio code; backend I/O never blocks the loop."""
+"""``AsyncSession``: the same sessions for asyncio code; backend I/O never blocks the loop.
+
+A thin shell: every operation is the same flow of ``_flows`` that ``Session`` runs, here driven
+with each backend call's async twin (or a thread), under one ``asyncio.Lock``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import builtins
 import contextlib
-import copy
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
-from powertools.session._backend import open_backend
+from powertools.session import _flows as flows
 from powertools.session._base import SessionBase
-from powertools.session._core import MAX_CONFLICT_RETRIES, Ops, diff_ops, is_expired
-from powertools.session._lease import LEASE_POLL_SECONDS, Lease
-from powertools.session._options import split_target
-from powertools.session.errors import (
-    ConflictError,
-    SessionError,
-    SessionLockedError,
-    SessionNotFoundError,
-)
+from powertools.session._core import Core, Ops
+from powertools.session._flows import adrive
+from powertools.session._lease import Lease
+from powertools.session.errors import SessionError
 
 __all__ = ["AsyncSession"]
 
@@ -31,6 +29,8 @@ class AsyncSession(SessionBase):
     """The async twin of :class:`Session`: same options, same stores, awaitable methods.
 
     Open it with ``await AsyncSession.open(name, ...)`` or ``async with AsyncSession(name)``.
+    The constructor does no I/O: the store is opened (in a thread) and the session loaded on the
+    first await, so ``AsyncSession(...)`` is safe to call on the event loop.
 
     >>> import asyncio
     >>> async def main() -> object:
@@ -48,101 +48,58 @@ class AsyncSession(SessionBase):
     @classmethod
     async def open(cls, name: str, **options: Any) -> AsyncSession:
         """Open session ``name`` and load it (the store is opened in a thread, off the loop)."""
-        self = await asyncio.to_thread(cls, name, **options)
+        self = cls(name, **options)
         await self.load()
         return self
 
     @classmethod
     async def recover(cls, name: str, accept: bool = False, **options: Any) -> AsyncSession:
         """Async twin of :meth:`Session.recover`: damaged pieces quarantined and reported."""
-        self = await asyncio.to_thread(cls, name, **options)
+        self = cls(name, **options)
         async with self._lock:
-            await self._recover(accept)
+            core = await self._open()
+            self.recovery = await adrive(flows.recover(core, self._options, accept))
             self._loaded = True
         return self
 
-    async def _recover(self, accept: bool) -> None:
-        core = self._core
-        backend = core.backend
-        stored = await backend.aload(core.name, recover=True)
-        if stored is None:
-            self.recovery = core.absorb(None)
-            return
-        plan = core.plan_recovery(stored)
-        token = stored.token
-        if plan.quarantine and plan.report is not None:
-            token = await backend.aquarantine(
-                core.name, plan.rebuilt.damaged, plan.report.to_json(), stored.token
-            )
-        self.recovery = core.finish_recovery(plan, token, accept)
-        if core.needs_snapshot:
-            await self._persist([])
-        if accept and (plan.quarantine or stored.marker is not None):
-            await backend.aaccept(core.name)
+    async def _open(self) -> Core:
+        """The core, its store opened on first use (in a thread); the caller holds the lock."""
+        if self._opened_core is None:
+            self._opened_core = await adrive(flows.open_core(self._options, self._name))
+        return self._opened_core
+
+    async def _ready(self) -> Core:
+        """The core, opened and loaded; the caller holds the lock."""
+        core = await self._open()
+        if not self._loaded:
+            self.recovery = await adrive(flows.load(core))
+            self._loaded = True
+        return core
 
     @classmethod
     async def list(cls, store: str | None = None) -> builtins.list[str]:
         """The names of every session in ``store``."""
-        backend = await asyncio.to_thread(open_backend, store)
-        try:
-            return await backend.anames()
-        finally:
-            await backend.aclose()
+        return await adrive(flows.names(store))
 
     @classmethod
     async def cleanup(
         cls, store: str | None = None, clock: Callable[[], float] = time.time
     ) -> builtins.list[str]:
         """Delete every session of ``store`` whose TTL has run out; returns their names."""
-        backend = await asyncio.to_thread(open_backend, store)
-        removed = []
-        try:
-            for name in await backend.anames():
-                stored = await backend.aload(name)
-                if stored is None or stored.marker is not None:
-                    continue  # a damaged session waits for its owner's recovery
-                if is_expired(stored, clock()) and await backend.adelete_if(name, stored.token):
-                    removed.append(name)
-        finally:
-            await backend.aclose()
-        return removed
+        return await adrive(flows.cleanup(store, clock))
 
     async def load(self) -> None:
         """Load (or reload) the newest saved version, dropping unsaved changes."""
         async with self._lock:
-            await self._load()
-
-    async def _load(self) -> None:
-        core = self._core
-        self.recovery = core.absorb(await core.backend.aload(core.name))
-        self._loaded = True
+            self._loaded = False
+            await self._ready()
 
     async def update_with(
         self, fn: Callable[[dict[str, Any]], dict[str, Any] | None]
     ) -> dict[str, Any]:
         """Async twin of :meth:`Session.update_with`: read, apply, compare-and-swap, retry."""
-        await self._ready()
         async with self._lock:
-            core = self._core
-            if core.pending:
-                raise SessionError(
-                    f"session {self.name!r} has unsaved changes: save() them before update_with"
-                )
-            for _ in range(MAX_CONFLICT_RETRIES):
-                new = core.updated(fn)
-                ops = core.prepare(diff_ops(core.data, new))
-                if not ops:
-                    return new
-                write = core.plan(ops)
-                try:
-                    token = await core.asend(write)
-                except ConflictError:
-                    await self._load()
-                    continue
-                core.committed(write, token, ops)
-                await self._compact()
-                return copy.deepcopy(core.data)
-            raise ConflictError(self.name, self.version, None)
+            return await adrive(flows.update_with(await self._ready(), fn))
 
     def _readable(self) -> dict[str, Any]:
         if not self._loaded:
@@ -151,10 +108,6 @@ class AsyncSession(SessionBase):
                 "`await AsyncSession.open(...)` or `async with AsyncSession(...)`"
             )
         return self._core.data
-
-    async def _ready(self) -> None:
-        if not self._loaded:
-            await self.load()
 
     # -- changing --------------------------------------------------------------------------
     async def set(self, key: str, value: Any) -> None:
@@ -181,105 +134,50 @@ class AsyncSession(SessionBase):
         await self._change([["all", {}]])
 
     async def _change(self, ops: Ops) -> None:
-        await self._ready()
         async with self._lock:
-            prepared = self._core.prepare(ops)
-            if self._options.auto_save:
-                await self._persist(prepared)
-            else:
-                self._core.stage(prepared)
-
-    async def _persist(self, ops: Ops) -> None:
-        core = self._core
-        for _ in range(MAX_CONFLICT_RETRIES):
-            write = core.plan(ops)
-            try:
-                token = await core.asend(write)
-            except ConflictError:
-                if self._options.on_conflict == "raise":
-                    raise
-                stored = await core.backend.aload(core.name)
-                ops = core.rebase(stored, ops, self._options.on_conflict)
-                continue
-            core.committed(write, token, ops)
-            await self._compact()
-            return
-        raise ConflictError(core.name, core.version, None)
-
-    async def _compact(self, force: bool = False) -> None:
-        core = self._core
-        write = core.checkpoint() if force else core.compaction()
-        if write is None:
-            return
-        try:
-            token = await core.asend(write)
-        except ConflictError:
-            return
-        core.compacted(write, token)
+            await adrive(flows.change(await self._ready(), self._options, ops))
 
     async def save(self) -> None:
         """Write unsaved changes and fold the journal into a snapshot."""
-        await self._ready()
         async with self._lock:
-            if self._core.pending or self._core.needs_snapshot:
-                await self._persist([])
-            await self._compact(force=True)
+            await adrive(flows.save(await self._ready(), self._options))
 
     async def create_backup(self, target: str) -> str:
         """Copy the current state to ``target`` (a name here, or a URL ending in a name)."""
-        await self._ready()
         async with self._lock:
-            store, name = split_target(target, self._options.store)
-            other = await asyncio.to_thread(self._options.core, name, store)
-            try:
-                other.absorb(await other.backend.aload(name))
-                blob = self._core.snapshot(self._core.data, other.version + 1, name=name)
-                await other.backend.areplace(name, blob, other.version + 1, other.token, other.ttl)
-            finally:
-                await other.backend.aclose()
-            return target
+            return await adrive(flows.create_backup(await self._ready(), self._options, target))
 
     async def restore_backup(self, target: str) -> None:
         """Replace this session's state with a backup's (saved as a new version)."""
-        store, name = split_target(target, self._options.store)
-        other = await asyncio.to_thread(self._options.core, name, store)
-        try:
-            stored = await other.backend.aload(name)
-            if stored is None:
-                raise SessionNotFoundError(f"no backup {target!r} to restore from")
-            other.absorb(stored)
-        finally:
-            await other.backend.aclose()
-        await self._change([["all", other.data]])
+        async with self._lock:
+            await adrive(flows.restore_backup(await self._ready(), self._options, target))
 
     @contextlib.asynccontextmanager
     async def lock(self, ttl: float = 30.0, wait: float = 10.0) -> AsyncIterator[Lease]:
         """Async twin of :meth:`Session.lock`."""
         owner = secrets.token_hex(16)
-        backend = self._core.backend
-        deadline = time.monotonic() + wait
-        while not await asyncio.to_thread(backend.try_lease, self.name, owner, ttl):
-            if time.monotonic() >= deadline:
-                raise SessionLockedError(
-                    f"session {self.name!r} is locked by another holder (waited {wait}s)"
-                )
-            await asyncio.sleep(LEASE_POLL_SECONDS)
+        async with self._lock:
+            core = await self._open()
+        await adrive(flows.take_lease(core, owner, ttl, wait))
         try:
-            if not self._core.pending:
-                await self.load()
-            yield Lease(self.name, owner, self.version)
+            async with self._lock:
+                if not core.pending:
+                    self._loaded = False
+                await self._ready()
+                lease = Lease(self.name, owner, self.version)
+            yield lease
         finally:
-            await asyncio.to_thread(backend.release_lease, self.name, owner)
+            await adrive(flows.release(core, owner))
 
     async def aclose(self) -> None:
-        """Save unsaved changes and release the backend."""
+        """Save unsaved changes and release the backend (nothing to do if never opened)."""
         async with self._lock:
-            if self._core.pending:
-                await self._persist([])
-            await self._core.backend.aclose()
+            if self._opened_core is not None:
+                await adrive(flows.close(self._opened_core, self._options))
 
     async def __aenter__(self) -> AsyncSession:
-        await self._ready()
+        async with self._lock:
+            await self._ready()
         return self
 
     async def __aexit__(

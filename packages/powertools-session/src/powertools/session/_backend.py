@@ -13,11 +13,15 @@ import os
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Literal
 
-from powertools.session.errors import BackendError, CorruptSessionError, InvalidSessionNameError
+from powertools.session.errors import (
+    BackendError,
+    CorruptSessionError,
+    InvalidSessionNameError,
+    MissingExtraError,
+)
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -29,6 +33,7 @@ __all__ = [
     "Token",
     "check_name",
     "default_store",
+    "kept_name",
     "open_backend",
     "redact",
     "require_extra",
@@ -217,6 +222,17 @@ class JournalingBackend(Backend):
         return await asyncio.to_thread(self.append, name, record, version, expected, ttl)
 
 
+def kept_name(label: str, data: bytes) -> str:
+    """A quarantine copy's name: the piece's label and a digest, so a copy is never made twice.
+
+    >>> kept_name("snap", b"x")
+    'snap-2d711642b726b044'
+    """
+    import hashlib
+
+    return f"{label}-{hashlib.sha256(data).hexdigest()[:16]}"
+
+
 def check_name(name: str) -> str:
     """``name`` if it is a usable session name, else a clear error."""
     if not isinstance(name, str) or not _NAME.fullmatch(name):
@@ -241,15 +257,15 @@ def default_store() -> str:
     return Path(folder).absolute().as_uri()
 
 
-def require_extra(module: str, extra: str, scheme: str) -> None:
-    """Import ``module`` or fail with one line naming the extra that provides it."""
+def require_extra(module: str, extra: str, thing: str) -> None:
+    """Import ``module`` or raise :class:`MissingExtraError` naming the extra that provides it.
+
+    ``thing`` is what needs it, e.g. ``"the s3:// session store"``.
+    """
     try:
         __import__(module)
     except ImportError as exc:
-        raise BackendError(
-            f"the {scheme}:// session store needs the '{extra}' extra: "
-            f"pip install 'powertools-session[{extra}]'"
-        ) from exc
+        raise MissingExtraError(thing, extra) from exc
 
 
 def open_backend(url: str | None, durability: Durability = "power") -> Backend:
@@ -258,6 +274,8 @@ def open_backend(url: str | None, durability: Durability = "power") -> Backend:
         raise ValueError(f"durability {durability!r} is not one of {DURABILITIES}")
     url = url or default_store()
     scheme = url.split("://", 1)[0] if "://" in url else ""
+    from importlib import metadata  # here, not at import: it costs ~20 ms of start-up
+
     found = metadata.entry_points(group=ENTRY_POINT_GROUP).select(name=scheme)
     if not scheme or not found:
         known = sorted(ep.name for ep in metadata.entry_points(group=ENTRY_POINT_GROUP))

@@ -1,4 +1,8 @@
-"""What ``Session`` and ``AsyncSession`` share: the constructor and reads from memory."""
+"""What ``Session`` and ``AsyncSession`` share: the constructor and reads from memory.
+
+The constructor does no I/O: it checks the options and the name. ``Session`` opens its store at
+once (it is synchronous anyway); ``AsyncSession`` on its first await, in a thread.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,13 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from powertools.session._backend import Durability, redact
+from powertools.session._backend import Durability, check_name, redact
 from powertools.session._compression import Compression
 from powertools.session._core import ConflictPolicy, Core
 from powertools.session._options import Options
 from powertools.session._recovery import RecoveryReport
 from powertools.session._serializers import Serializer
+from powertools.session.errors import SessionError
 
 __all__ = ["SessionBase"]
 
@@ -52,12 +57,24 @@ class SessionBase:
             on_conflict,
             clock,
         )
-        self._core: Core = self._options.core(name)
+        self._name = check_name(name)
+        self._opened_core: Core | None = None
         self._guard: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
         self._opened()
 
     def _opened(self) -> None:
         """Called at the end of ``__init__``."""
+
+    @property
+    def _core(self) -> Core:
+        core = self._opened_core
+        if core is None:
+            kind = type(self).__name__
+            raise SessionError(
+                f"{kind} {self._name!r} is not loaded yet: open it with "
+                f"`await {kind}.open(...)` or `async with {kind}(...)`"
+            )
+        return core
 
     def _readable(self) -> dict[str, Any]:
         """The data, once loaded (``AsyncSession`` refuses reads before its first load)."""
@@ -66,12 +83,13 @@ class SessionBase:
     @property
     def name(self) -> str:
         """The session's name."""
-        return self._core.name
+        return self._name
 
     @property
     def version(self) -> int:
-        """The version last saved (0 for a session never saved)."""
-        return self._core.version
+        """The version last saved (0 for a session never saved or not loaded yet)."""
+        core = self._opened_core
+        return 0 if core is None else core.version
 
     def get(self, key: str, default: Any = None) -> Any:
         """A copy of the value stored under ``key``, or ``default``.

@@ -1,7 +1,7 @@
 """The session's state machine: ops, versions, journal and compaction decisions.
 
-``Session`` and ``AsyncSession`` drive it: they ask it what to write, have it send the bytes to
-the backend (``send`` / ``asend``), and report back what the backend acknowledged.
+It does no I/O. The flows of ``_flows`` (shared by ``Session`` and ``AsyncSession``) ask it what
+to write, yield the backend call, and report back what the backend acknowledged.
 """
 
 from __future__ import annotations
@@ -294,24 +294,6 @@ class Core:
         if data is self.data and self.encoded is not None and self.encoded.splicable(data):
             return self.codec.seal_body(header, self.encoded.body(data))
         return self.codec.seal(header, dict(data))
-
-    def send(self, write: Write) -> Token:
-        """Hand ``write`` to the backend; returns the token it acknowledged."""
-        backend = self.backend
-        if write.kind == "append" and isinstance(backend, JournalingBackend):
-            return backend.append(self.name, write.blob, write.version, write.expected, self.ttl)
-        return backend.replace(self.name, write.blob, write.version, write.expected, self.ttl)
-
-    async def asend(self, write: Write) -> Token:
-        """Async twin of :meth:`send`."""
-        backend = self.backend
-        if write.kind == "append" and isinstance(backend, JournalingBackend):
-            return await backend.aappend(
-                self.name, write.blob, write.version, write.expected, self.ttl
-            )
-        return await backend.areplace(
-            self.name, write.blob, write.version, write.expected, self.ttl
-        )
 
     def committed(self, write: Write, token: Token, ops: list[Op]) -> None:
         """The backend acknowledged ``write``: apply ``ops`` and move to its version."""

@@ -6,7 +6,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from powertools.session.errors import BackendError, DecryptionError
+from powertools.session._backend import require_extra
+from powertools.session.errors import DecryptionError
 
 __all__ = ["Keyring"]
 
@@ -33,6 +34,7 @@ class Keyring:
                     f"encryption key {key_id!r} must be 32 bytes (AES-256), "
                     "e.g. secrets.token_bytes(32)"
                 )
+        require_extra("cryptography", "encryption", "encryption_keys (AES-256-GCM)")
         self._keys = dict(keys)
         self.current = list(self._keys)[-1]
         self._ciphers: dict[str, Any] = {}
@@ -43,13 +45,8 @@ class Keyring:
     def _cipher(self, key_id: str) -> Any:
         cipher = self._ciphers.get(key_id)
         if cipher is None:
-            try:
-                from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-            except ImportError as exc:
-                raise BackendError(
-                    "encryption needs the 'encryption' extra: "
-                    "pip install 'powertools-session[encryption]'"
-                ) from exc
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
             cipher = self._ciphers[key_id] = AESGCM(self._keys[key_id])
         return cipher
 

@@ -30,6 +30,7 @@ __all__ = [
     "Codec",
     "Header",
     "SettingsMismatch",
+    "best_effort_version",
     "peek_header",
     "scan_journal",
     "version_of",
@@ -256,3 +257,16 @@ def version_of(blob: bytes, location: str) -> int:
 def peek_header(blob: bytes, location: str) -> Header:
     """The header of an envelope, without decoding its body."""
     return _unwrap(blob, location)[0]
+
+
+def best_effort_version(blob: bytes) -> int:
+    """The version a possibly damaged envelope's header still shows, else 0.
+
+    >>> best_effort_version(b"garbage")
+    0
+    """
+    try:
+        version = version_of(blob, "")
+    except (CorruptSessionError, struct.error, UnicodeDecodeError):
+        return 0
+    return version if isinstance(version, int) and version > 0 else 0

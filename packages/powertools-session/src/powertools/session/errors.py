@@ -11,17 +11,21 @@ The hierarchy::
     ├── SessionNotFoundError      a backup or session that does not exist
     ├── SessionLockedError        another holder kept the lease for the whole timeout
     ├── InvalidSessionNameError   a name that cannot be used as a key or file name
+    ├── ConfigurationError        an option or store URL that cannot work as given (ValueError)
     └── BackendError              unknown URL scheme, missing extra, or a failing backend
+        └── MissingExtraError     an optional dependency is not installed (ImportError)
 """
 
 from __future__ import annotations
 
 __all__ = [
     "BackendError",
+    "ConfigurationError",
     "ConflictError",
     "CorruptSessionError",
     "DecryptionError",
     "InvalidSessionNameError",
+    "MissingExtraError",
     "SessionError",
     "SessionLockedError",
     "SessionNotFoundError",
@@ -110,3 +114,21 @@ class InvalidSessionNameError(SessionError, ValueError):
 
 class BackendError(SessionError):
     """An unknown store URL, a backend whose extra is not installed, or a failing backend."""
+
+
+class ConfigurationError(SessionError, ValueError):
+    """An option or store URL that cannot work as given; the message says what to write."""
+
+
+class MissingExtraError(BackendError, ImportError):
+    """An optional dependency is not installed; the message names the extra that provides it.
+
+    >>> print(MissingExtraError("the redis:// session store", "redis"))
+    the redis:// session store needs an optional dependency: pip install 'powertools-session[redis]'
+    """
+
+    def __init__(self, thing: str, extra: str) -> None:
+        super().__init__(
+            f"{thing} needs an optional dependency: pip install 'powertools-session[{extra}]'"
+        )
+        self.extra = extra

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 
 from powertools.session.backends import memory
@@ -21,17 +22,49 @@ _counter = itertools.count()
 
 
 class FakeClock:
-    """A wall clock that moves only when told: pass it as ``clock=`` to test TTLs."""
+    """A clock that moves only when told: pass it as ``clock=`` to test TTLs.
 
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
+    The same shape as every powertools package's ``testing.FakeClock``: it starts at ``start``
+    (0.0 by default), ``now`` can be read and set, and ``clock()``, ``time()`` and ``monotonic()``
+    all return it.
+
+    >>> clock = FakeClock(start=10.0)
+    >>> clock.advance(5)
+    >>> clock(), clock.time(), clock.monotonic()
+    (15.0, 15.0, 15.0)
+    >>> clock.sleep(1)
+    >>> clock.now
+    16.0
+    """
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = float(start)
 
     def __call__(self) -> float:
         return self.now
 
+    def time(self) -> float:
+        """``now``, as ``time.time()`` would say it."""
+        return self.now
+
+    def monotonic(self) -> float:
+        """``now``, as ``time.monotonic()`` would say it."""
+        return self.now
+
     def advance(self, seconds: float) -> None:
-        """Move the clock forward."""
+        """Move the clock forward by ``seconds``; a negative number raises ``ValueError``."""
+        if seconds < 0:
+            raise ValueError(f"advance({seconds!r}): a clock never goes back; give seconds >= 0")
         self.now += seconds
+
+    def sleep(self, seconds: float) -> None:
+        """Advance by ``seconds`` at once, instead of waiting."""
+        self.advance(seconds)
+
+    async def asleep(self, seconds: float) -> None:
+        """Advance by ``seconds``, then let other tasks run once."""
+        self.advance(seconds)
+        await asyncio.sleep(0)
 
 
 def memory_store(prefix: str = "test") -> str:

@@ -8,6 +8,12 @@ are leftovers of an interrupted compaction and are skipped. A torn last record (
 its header says: a write cut by a power loss, so never acknowledged) is cut off under the lock,
 its bytes kept in ``<name>.quarantine/``; a complete record whose checksum fails is damage.
 
+Durability: ``"power"`` fsyncs every write, the folder after renames and a new folder's parent.
+``"process"`` fsyncs none of the session's own writes (each is in the OS page cache when the call
+returns, so it survives the process, not a power cut), but still fsyncs what a recovery sets
+aside (quarantine copies and the damage mark) before anything is rewritten. ``"none"`` fsyncs
+nothing at all, recovery's copies included: the cheapest setting, for data you can rebuild.
+
 Damage is reported in ``Stored.damaged``, never repaired here: ``quarantine`` copies it into
 ``<name>.quarantine/`` and writes the mark ``<name>.damaged`` (the recovery report), which stays
 until the recovery is accepted.
@@ -17,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import os
 import struct
 import threading
@@ -26,8 +31,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from powertools.session._backend import Durability, JournalingBackend, Piece, Stored, Token
-from powertools.session._envelope import peek_header, scan_journal, version_of
+from powertools.session._backend import (
+    Durability,
+    JournalingBackend,
+    Piece,
+    Stored,
+    Token,
+    kept_name,
+)
+from powertools.session._envelope import (
+    best_effort_version,
+    peek_header,
+    scan_journal,
+    version_of,
+)
 from powertools.session.errors import ConflictError, CorruptSessionError
 
 __all__ = ["FileBackend"]
@@ -75,20 +92,6 @@ def _fsync_path(path: Path) -> None:
         os.close(fd)
 
 
-def _best_effort_version(blob: bytes) -> int:
-    """The version a possibly damaged envelope's header still shows, else 0."""
-    try:
-        version = version_of(blob, "")
-    except (CorruptSessionError, struct.error, UnicodeDecodeError):
-        return 0
-    return version if isinstance(version, int) and version > 0 else 0
-
-
-def _kept_name(label: str, data: bytes) -> str:
-    """A quarantine file name: the piece's label and a digest, so a copy is never made twice."""
-    return f"{label}-{hashlib.sha256(data).hexdigest()[:16]}"
-
-
 class FileBackend(JournalingBackend):
     """Sessions as files in one folder; safe across threads and processes on one machine.
 
@@ -105,6 +108,8 @@ class FileBackend(JournalingBackend):
     ) -> None:
         super().__init__(durability)
         self.root = root
+        #: "process" and "power" fsync what a recovery sets aside before it rewrites anything.
+        self._guards_damage = durability != "none"
         if not root.is_dir():
             root.mkdir(parents=True, exist_ok=True, mode=0o700)
             if durability == "power":
@@ -189,16 +194,16 @@ class FileBackend(JournalingBackend):
             except CorruptSessionError:
                 # The caller decodes it again and reports it; offer the previous one. Its header
                 # may still say its version: the recovered state is saved after that one.
-                seen = _best_effort_version(blob)
+                seen = best_effort_version(blob)
         fallback = _read(prev)
         if blob is None and fallback is not None:
             damaged.append(Piece(str(snap), "snap", "missing, though the previous snapshot exists"))
-        return blob, fallback, max(seen, _best_effort_version(fallback or b""))
+        return blob, fallback, max(seen, best_effort_version(fallback or b""))
 
     def _cut_tail(self, name: str, journal: Path, data: bytes, start: int) -> str:
         """Cut a torn last record off (keeping its bytes) and say so."""
         folder = Path(self.quarantine_location(name))
-        kept = folder / _kept_name(f"torn@{start}", data[start:])
+        kept = folder / kept_name(f"torn@{start}", data[start:])
         self._keep(folder, [(kept, data[start:])])
         os.truncate(journal, start)
         return (
@@ -293,13 +298,14 @@ class FileBackend(JournalingBackend):
             self._marks[name] = _Mark(_stat_key(snap), size, version)
             return version
 
-    def _write_file(self, path: Path, data: bytes) -> None:
-        """``data`` into a temporary file beside ``path`` (fsynced for power), renamed over it."""
+    def _write_file(self, path: Path, data: bytes, sync: bool | None = None) -> None:
+        """``data`` into a temporary file beside ``path`` (fsynced if ``sync``, by default for
+        power), renamed over it."""
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             os.write(fd, data)
-            if self.durability == "power":
+            if self.durability == "power" if sync is None else sync:
                 os.fsync(fd)
         finally:
             os.close(fd)
@@ -341,32 +347,36 @@ class FileBackend(JournalingBackend):
             os.close(fd)
 
     def _keep(self, folder: Path, copies: list[tuple[Path, bytes]]) -> None:
-        """Write quarantine copies (each once), fsynced so they outlive what replaces them."""
+        """Write quarantine copies (each once), fsynced unless durability is "none", so that
+        they outlive what replaces them even if the machine loses power in between."""
         folder.mkdir(mode=0o700, exist_ok=True)
         for path, data in copies:
             if not path.exists():
-                self._write_file(path, data)
-        _fsync_path(folder)
-        self._fsync_dir()
+                self._write_file(path, data, sync=self._guards_damage)
+        if self._guards_damage:
+            _fsync_path(folder)
+            self._fsync_dir()
 
     def quarantine(self, name: str, pieces: list[Piece], report: str, expected: Token) -> Token:
         """Copy every damaged piece into ``<name>.quarantine/`` and write the mark."""
         with self._locked(name):
             self._check(name, expected)
             folder = Path(self.quarantine_location(name))
-            copies = [(folder / _kept_name(p.label, p.data), p.data) for p in pieces if p.data]
+            copies = [(folder / kept_name(p.label, p.data), p.data) for p in pieces if p.data]
             self._keep(folder, copies)
             if any(p.label == "snap" for p in pieces):
                 self._bad_snapshots.add(name)  # never make the damaged snapshot the .prev
-            self._write_file(self._marker(name), report.encode())
-            self._fsync_dir()
+            self._write_file(self._marker(name), report.encode(), sync=self._guards_damage)
+            if self._guards_damage:
+                self._fsync_dir()
             return expected
 
     def accept(self, name: str) -> None:
         """Remove the mark ``<name>.damaged``; the quarantine folder stays."""
         with self._locked(name):
             self._marker(name).unlink(missing_ok=True)
-            self._fsync_dir()
+            if self._guards_damage:
+                self._fsync_dir()
 
     def _remove(self, name: str) -> None:
         for path in self._paths(name):

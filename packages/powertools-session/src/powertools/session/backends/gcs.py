@@ -5,6 +5,10 @@ the generation it was based on, so a concurrent writer gets ``ConflictError``. L
 replaces the whole object. google-cloud-storage is blocking: ``AsyncSession`` runs it in
 ``asyncio.to_thread``. With ``STORAGE_EMULATOR_HOST`` set, the client talks to the emulator
 anonymously.
+
+A damaged object is never overwritten before its bytes are copied aside: a recovery uploads them
+under ``<prefix>/<name>.quarantine/`` and writes the recovery report to ``<prefix>/<name>.damaged``
+(the mark; a plain open raises while it exists, until the recovery is accepted).
 """
 
 from __future__ import annotations
@@ -13,13 +17,23 @@ import os
 from typing import Any
 from urllib.parse import urlsplit
 
-from powertools.session._backend import Backend, Durability, Stored, Token, require_extra
-from powertools.session._envelope import peek_header
+from powertools.session._backend import (
+    Backend,
+    Durability,
+    Piece,
+    Stored,
+    Token,
+    kept_name,
+    require_extra,
+)
+from powertools.session._envelope import best_effort_version
 from powertools.session.errors import ConflictError
 
 __all__ = ["GcsBackend"]
 
 SUFFIX = ".session"
+MARK = ".damaged"
+QUARANTINE = ".quarantine"
 
 
 class GcsBackend(Backend):
@@ -36,7 +50,7 @@ class GcsBackend(Backend):
     @classmethod
     def from_url(cls, url: str, durability: Durability) -> GcsBackend:
         """``gs://bucket/optional/prefix`` with the default credentials (or the emulator)."""
-        require_extra("google.cloud.storage", "gcs", "gs")
+        require_extra("google.cloud.storage", "gcs", "the gs:// session store")
         from google.cloud import storage
 
         parts = urlsplit(url)
@@ -48,24 +62,71 @@ class GcsBackend(Backend):
             client = storage.Client()
         return cls(client, parts.netloc, parts.path.strip("/"), durability)
 
-    def _key(self, name: str) -> str:
-        return f"{self.prefix}/{name}{SUFFIX}" if self.prefix else f"{name}{SUFFIX}"
+    def _key(self, name: str, suffix: str = SUFFIX) -> str:
+        return f"{self.prefix}/{name}{suffix}" if self.prefix else f"{name}{suffix}"
 
-    def load(self, name: str, recover: bool = False) -> Stored | None:
-        """The object's bytes and generation, read as one consistent pair."""
+    def _where(self, name: str, suffix: str = SUFFIX) -> str:
+        return f"gs://{self.bucket.name}/{self._key(name, suffix)}"
+
+    def _get(self, key: str) -> tuple[bytes, int] | None:
+        """An object's bytes and generation, read as one consistent pair."""
         from google.api_core.exceptions import NotFound, PreconditionFailed
 
         while True:
-            blob = self.bucket.get_blob(self._key(name))
+            blob = self.bucket.get_blob(key)
             if blob is None:
                 return None
             try:
-                data = blob.download_as_bytes(if_generation_match=blob.generation)
+                return blob.download_as_bytes(if_generation_match=blob.generation), int(
+                    blob.generation
+                )
             except (NotFound, PreconditionFailed):
                 continue  # replaced or deleted between the two requests: read again
-            where = f"gs://{self.bucket.name}/{self._key(name)}"
-            version = peek_header(data, where).version
-            return Stored(data, [], int(blob.generation), version, where, where)
+
+    def load(self, name: str, recover: bool = False) -> Stored | None:
+        """The object's bytes and generation, and the recovery mark if one waits for acceptance.
+
+        A damaged object is returned as it is (the session decodes it and reports the damage).
+        """
+        got = self._get(self._key(name))
+        mark = self._get(self._key(name, MARK))
+        if got is None and mark is None:
+            return None
+        data, generation = got if got is not None else (None, None)
+        where = self._where(name)
+        return Stored(
+            data,
+            [],
+            generation,
+            best_effort_version(data or b""),
+            where,
+            where,
+            marker=None if mark is None else mark[0].decode("utf-8", "replace"),
+            marker_location=self._where(name, MARK),
+        )
+
+    def quarantine_location(self, name: str) -> str:
+        """``gs://bucket/<prefix>/<name>.quarantine/``."""
+        return self._where(name, QUARANTINE) + "/"
+
+    def quarantine(self, name: str, pieces: list[Piece], report: str, expected: Token) -> Token:
+        """Upload each damaged piece to ``<name>.quarantine/<label>-<digest>``, then the mark
+        ``<name>.damaged``; the session object itself is left as it is."""
+        for piece in pieces:
+            if piece.data:
+                key = f"{self._key(name, QUARANTINE)}/{kept_name(piece.label, piece.data)}"
+                self.bucket.blob(key).upload_from_string(piece.data)
+        self.bucket.blob(self._key(name, MARK)).upload_from_string(report.encode())
+        return expected
+
+    def accept(self, name: str) -> None:
+        """Delete the mark; the quarantined copies stay."""
+        from google.api_core.exceptions import NotFound
+
+        try:
+            self.bucket.blob(self._key(name, MARK)).delete()
+        except NotFound:
+            return
 
     def replace(
         self, name: str, snapshot: bytes, version: int, expected: Token, ttl: float | None

@@ -110,7 +110,7 @@ class PostgresBackend(JournalingBackend):
     @classmethod
     def from_url(cls, url: str, durability: Durability) -> PostgresBackend:
         """``postgresql://user:password@host:port/db?table=powertools_sessions``."""
-        require_extra("asyncpg", "postgres", "postgresql")
+        require_extra("asyncpg", "postgres", "the postgresql:// session store")
         parts = urlsplit(url)
         query = parse_qs(parts.query)
         table = query.pop("table", ["powertools_sessions"])[0]

@@ -2,7 +2,8 @@
 
 Each write is one Lua script that checks the version and writes, so the compare-and-swap is
 atomic; the keys share the hash tag ``{<prefix>:<name>}``, so the same scripts run on Redis
-Cluster (detected from the server). A TTL becomes ``PEXPIRE`` on all three keys, refreshed by
+Cluster (``redis+cluster://host:port``, or ``rediss+cluster://`` with TLS; ``redis://`` and
+``rediss://`` are one server). A TTL becomes ``PEXPIRE`` on all three keys, refreshed by
 every write. Durability is Redis's own (``appendonly``/``appendfsync``): when a durable mode is
 asked for and the server cannot give it (persistence off, or ``appendfsync`` short of
 ``always`` for ``"power"``), a warning says so once per server and mode.
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qs, urlsplit, urlunsplit
 
 from powertools.session._backend import (
     Durability,
@@ -22,9 +23,9 @@ from powertools.session._backend import (
     Token,
     require_extra,
 )
-from powertools.session.errors import ConflictError
+from powertools.session.errors import ConfigurationError, ConflictError
 
-__all__ = ["RedisBackend", "persistence_gap"]
+__all__ = ["RedisBackend", "persistence_gap", "redis_client"]
 
 _log = logging.getLogger("powertools.session")
 _WARNED: set[tuple[str, str]] = set()
@@ -54,6 +55,40 @@ def persistence_gap(config: dict[str, str], durability: Durability) -> str | Non
             f"appendfsync is {fsync}, not always: up to a second of writes is lost on a power cut"
         )
     return None
+
+
+_SCHEMES = {
+    "redis": ("redis", False),
+    "rediss": ("rediss", False),
+    "redis+cluster": ("redis", True),
+    "rediss+cluster": ("rediss", True),
+}
+
+
+def redis_client(parts: SplitResult, query: dict[str, list[str]]) -> Any:
+    """The client a Redis URL names: ``redis://``/``rediss://`` one server (no round trip),
+    ``redis+cluster://``/``rediss+cluster://`` a ``RedisCluster``."""
+    if "cluster" in query:
+        bare = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+        raise ConfigurationError(
+            f"{bare}?cluster=... is not how a Redis Cluster is named: write "
+            f"redis+cluster://{parts.netloc.rpartition('@')[2]}{parts.path} instead "
+            "(rediss+cluster:// with TLS)"
+        )
+    if parts.scheme not in _SCHEMES:
+        raise ConfigurationError(
+            f"{parts.scheme}:// is not a Redis URL: use redis://, rediss://, redis+cluster:// "
+            "or rediss+cluster://"
+        )
+    scheme, cluster = _SCHEMES[parts.scheme]
+    plain = urlunsplit((scheme, parts.netloc, parts.path, "", ""))
+    if cluster:
+        from redis.cluster import RedisCluster
+
+        return RedisCluster.from_url(plain)
+    import redis
+
+    return redis.Redis.from_url(plain)
 
 
 def _check_persistence(client: Any, where: str, durability: Durability) -> None:
@@ -153,18 +188,13 @@ class RedisBackend(JournalingBackend):
 
     @classmethod
     def from_url(cls, url: str, durability: Durability) -> RedisBackend:
-        """``redis://[user:password@]host:port/db?prefix=...``; a cluster is detected."""
-        require_extra("redis", "redis", "redis")
-        import redis
-        from redis.cluster import RedisCluster
-
+        """``redis://[user:password@]host:port/db?prefix=...`` for one server, ``rediss://``
+        with TLS; ``redis+cluster://`` (``rediss+cluster://``) for a Redis Cluster."""
+        require_extra("redis", "redis", f"the {url.partition(':')[0]}:// session store")
         parts = urlsplit(url)
-        prefix = parse_qs(parts.query).get("prefix", ["powertools:session"])[0]
-        plain = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-        client: Any = redis.Redis.from_url(plain)
-        if client.info("cluster").get("cluster_enabled"):
-            client.close()
-            client = RedisCluster.from_url(plain)
+        query = parse_qs(parts.query)
+        client = redis_client(parts, query)
+        prefix = query.get("prefix", ["powertools:session"])[0]
         where = parts.netloc.rpartition("@")[2]
         _check_persistence(client, where, durability)
         return cls(client, prefix, where, durability)

@@ -5,6 +5,10 @@ of the version it was based on, so a concurrent writer gets ``ConflictError`` in
 overwriting. Each write replaces the whole object (S3 cannot append), so this store suits
 archives and backups more than long, chatty histories. boto3 is blocking: ``AsyncSession`` runs
 it in ``asyncio.to_thread``.
+
+A damaged object is never overwritten before its bytes are copied aside: a recovery puts them
+under ``<prefix>/<name>.quarantine/`` and writes the recovery report to ``<prefix>/<name>.damaged``
+(the mark; a plain open raises while it exists, until the recovery is accepted).
 """
 
 from __future__ import annotations
@@ -12,14 +16,24 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from powertools.session._backend import Backend, Durability, Stored, Token, require_extra
-from powertools.session._envelope import peek_header
+from powertools.session._backend import (
+    Backend,
+    Durability,
+    Piece,
+    Stored,
+    Token,
+    kept_name,
+    require_extra,
+)
+from powertools.session._envelope import best_effort_version
 from powertools.session.errors import BackendError, ConflictError
 
 __all__ = ["S3Backend"]
 
 _CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
 SUFFIX = ".session"
+MARK = ".damaged"
+QUARANTINE = ".quarantine"
 
 
 class S3Backend(Backend):
@@ -37,32 +51,75 @@ class S3Backend(Backend):
     def from_url(cls, url: str, durability: Durability) -> S3Backend:
         """``s3://bucket/optional/prefix``; credentials and endpoint come from boto3's usual
         sources (``AWS_*`` variables, profiles, ``AWS_ENDPOINT_URL``)."""
-        require_extra("boto3", "s3", "s3")
+        require_extra("boto3", "s3", "the s3:// session store")
         import boto3
 
         parts = urlsplit(url)
         return cls(boto3.client("s3"), parts.netloc, parts.path.strip("/"), durability)
 
-    def _key(self, name: str) -> str:
-        return f"{self.prefix}/{name}{SUFFIX}" if self.prefix else f"{name}{SUFFIX}"
+    def _key(self, name: str, suffix: str = SUFFIX) -> str:
+        return f"{self.prefix}/{name}{suffix}" if self.prefix else f"{name}{suffix}"
 
-    def _where(self, name: str) -> str:
-        return f"s3://{self.bucket}/{self._key(name)}"
+    def _where(self, name: str, suffix: str = SUFFIX) -> str:
+        return f"s3://{self.bucket}/{self._key(name, suffix)}"
 
-    def load(self, name: str, recover: bool = False) -> Stored | None:
-        """The object and its ETag."""
+    def _get(self, name: str, key: str) -> tuple[bytes, str] | None:
         from botocore.exceptions import ClientError
 
         try:
-            got = self.client.get_object(Bucket=self.bucket, Key=self._key(name))
+            got = self.client.get_object(Bucket=self.bucket, Key=key)
         except self.client.exceptions.NoSuchKey:
             return None
         except ClientError as exc:
             raise self._failed(name, exc) from exc
-        blob = got["Body"].read()
+        return got["Body"].read(), str(got["ETag"])
+
+    def load(self, name: str, recover: bool = False) -> Stored | None:
+        """The object and its ETag, and the recovery mark if one is waiting to be accepted.
+
+        A damaged object is returned as it is (the session decodes it and reports the damage).
+        """
+        got = self._get(name, self._key(name))
+        mark = self._get(name, self._key(name, MARK))
+        if got is None and mark is None:
+            return None
+        blob, etag = got if got is not None else (None, None)
         where = self._where(name)
-        version = peek_header(blob, where).version
-        return Stored(blob, [], got["ETag"], version, where, where)
+        return Stored(
+            blob,
+            [],
+            etag,
+            best_effort_version(blob or b""),
+            where,
+            where,
+            marker=None if mark is None else mark[0].decode("utf-8", "replace"),
+            marker_location=self._where(name, MARK),
+        )
+
+    def quarantine_location(self, name: str) -> str:
+        """``s3://bucket/<prefix>/<name>.quarantine/``."""
+        return self._where(name, QUARANTINE) + "/"
+
+    def quarantine(self, name: str, pieces: list[Piece], report: str, expected: Token) -> Token:
+        """Copy each damaged piece to ``<name>.quarantine/<label>-<digest>``, then write the
+        mark ``<name>.damaged``; the session object itself is left as it is."""
+        from botocore.exceptions import ClientError
+
+        try:
+            for piece in pieces:
+                if piece.data:
+                    key = f"{self._key(name, QUARANTINE)}/{kept_name(piece.label, piece.data)}"
+                    self.client.put_object(Bucket=self.bucket, Key=key, Body=piece.data)
+            self.client.put_object(
+                Bucket=self.bucket, Key=self._key(name, MARK), Body=report.encode()
+            )
+        except ClientError as exc:
+            raise self._failed(name, exc) from exc
+        return expected
+
+    def accept(self, name: str) -> None:
+        """Delete the mark; the quarantined copies stay."""
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(name, MARK))
 
     def replace(
         self, name: str, snapshot: bytes, version: int, expected: Token, ttl: float | None
