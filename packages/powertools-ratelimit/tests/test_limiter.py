@@ -585,3 +585,16 @@ async def test_would_wait_while_every_slot_is_busy(make_limiter: Make) -> None:
         assert limiter.would_wait_longer_than(1.0)  # behind a call of unknown length
         assert limiter.estimate_wait() == math.inf
     assert limiter.estimate_wait() == 0.0
+
+
+def test_fast_built_reservation_matches_init() -> None:
+    # acquire fills the common case in without the class call: every slot must be set as
+    # Reservation.__init__ sets it, or a later read raises AttributeError
+    from powertools.ratelimit._reservation import Reservation
+
+    limiter = RateLimiter(requests_per_minute=60, tokens_per_minute=10_000)
+    fast = limiter.acquire(100, priority="high", tenant="t", timeout=1.0)
+    slow = Reservation(limiter, (1.0, 100.0, 100.0, 0.0), "high", "t", 1.0, False)
+    for name in Reservation.__slots__:
+        assert getattr(fast, name) == getattr(slow, name), name
+    assert repr(fast) == repr(slow)
