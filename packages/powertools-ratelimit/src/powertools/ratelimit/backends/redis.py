@@ -4,7 +4,9 @@ Needs ``pip install powertools-ratelimit[redis]``. Each acquire is one round tri
 reads every limit's TAT, decides with the server's own clock (``TIME``, so the clients' clocks
 do not matter) and takes all dimensions or none. Every key of one limiter carries the same hash
 tag, ``powertools:ratelimit:{<name>}:<limit>``, so on Redis Cluster they share a slot and the
-script runs unchanged; ask for a cluster with ``?cluster=true`` in the URL or ``cluster=True``.
+script runs unchanged. ``redis://`` and ``rediss://`` (TLS) are one node; ``redis+cluster://`` and
+``rediss+cluster://`` are a Redis Cluster (the one way to say it: ``?cluster=true`` and
+``cluster=True`` raise ``ConfigurationError`` naming the URL to write instead).
 
 Blocking callers (``with limiter.acquire()``, decorated sync functions) use a blocking client
 with the same script, policies and single round trip; async callers use an asyncio client.
@@ -46,12 +48,10 @@ try:
         RedisError,
         TryAgainError,
     )
-except ModuleNotFoundError as exc:  # pragma: no cover - exercised in a venv without redis
-    raise ModuleNotFoundError(
-        "powertools.ratelimit.backends.redis needs the redis package: "
-        "install 'powertools-ratelimit[redis]'",
-        name=exc.name,
-    ) from exc
+except ImportError as exc:  # tested with redis hidden (test_missing_extra.py)
+    from powertools.ratelimit.errors import MissingExtraError
+
+    raise MissingExtraError("the Redis rate-limit store", "redis") from exc
 
 from powertools.ratelimit._limits import Limit
 from powertools.ratelimit._store import MemoryStore
@@ -182,6 +182,8 @@ class RedisStore:
     >>> store = RedisStore("redis://127.0.0.1:6379/0", on_failure="open", fleet_size=4)
     >>> store
     <RedisStore redis://127.0.0.1:6379/0 on_failure=open>
+    >>> RedisStore("redis+cluster://127.0.0.1:7000")
+    <RedisStore redis+cluster://127.0.0.1:7000 on_failure=local>
     """
 
     def __init__(
@@ -199,12 +201,12 @@ class RedisStore:
             raise ConfigurationError(f"on_failure={on_failure!r}: use 'local', 'open' or 'closed'")
         if fleet_size < 1:
             raise ConfigurationError(f"fleet_size={fleet_size!r} must be at least 1")
+        self._cluster, self._client_url = _parse_url(url, cluster)
         self.on_failure = on_failure
         self.fleet_size = fleet_size
         self.retry_interval = retry_interval
         self._clock = clock
         self._url = url
-        self._cluster = cluster
         self._socket_timeout = socket_timeout
         self._async: _Scripts | None = None
         self._blocking: _Scripts | None = None
@@ -403,9 +405,9 @@ class RedisStore:
         if self._async is None:
             options = _options(self._socket_timeout)
             client: Any = (
-                AsyncRedisCluster.from_url(self._url, **options)
+                AsyncRedisCluster.from_url(self._client_url, **options)
                 if self._cluster
-                else aioredis.Redis.from_url(self._url, **options)
+                else aioredis.Redis.from_url(self._client_url, **options)
             )
             self._async = _Scripts(client)
         return self._async
@@ -415,9 +417,9 @@ class RedisStore:
             if self._blocking is None:  # a cluster client connects here: failures are caught
                 options = _options(self._socket_timeout)
                 client: Any = (
-                    RedisCluster.from_url(self._url, **options)
+                    RedisCluster.from_url(self._client_url, **options)
                     if self._cluster
-                    else redis.Redis.from_url(self._url, **options)
+                    else redis.Redis.from_url(self._client_url, **options)
                 )
                 self._blocking = _Scripts(client)
             return self._blocking
@@ -500,10 +502,38 @@ def _wait_of(reply: Sequence[Any]) -> float:
     return 0.0 if int(taken) else float(wait) / 1e6
 
 
-def store_from_url(url: str) -> RedisStore:
-    """Entry point for ``redis://`` and ``rediss://``; ``?cluster=true`` for a cluster."""
+_SCHEMES = {
+    "redis": ("redis", False),
+    "rediss": ("rediss", False),
+    "redis+cluster": ("redis", True),
+    "rediss+cluster": ("rediss", True),
+}
+
+
+def _parse_url(url: str, cluster: bool) -> tuple[bool, str]:
+    """Whether ``url`` names a cluster, and the URL the redis client is given.
+
+    >>> _parse_url("rediss+cluster://h:7000/0", False)
+    (True, 'rediss://h:7000/0')
+    """
     parts = urlsplit(url)
-    query = parse_qs(parts.query)
-    cluster = query.pop("cluster", ["false"])[-1].lower() in ("1", "true", "yes")
-    rest = "&".join(f"{k}={v[-1]}" for k, v in query.items())
-    return RedisStore(urlunsplit(parts._replace(query=rest)), cluster=cluster)
+    target = f"{'rediss' if parts.scheme.startswith('rediss') else 'redis'}+cluster://" + (
+        parts.netloc or "host:port"
+    )
+    if cluster or "cluster" in parse_qs(parts.query):
+        raise ConfigurationError(
+            f"a cluster is no longer asked for with ?cluster=true or cluster=True: write "
+            f"{target}{parts.path} instead (redis:// and rediss:// are one node)"
+        )
+    if parts.scheme not in _SCHEMES:
+        raise ConfigurationError(
+            f"{url!r}: the Redis store takes redis://, rediss://, redis+cluster:// or "
+            "rediss+cluster:// URLs"
+        )
+    scheme, is_cluster = _SCHEMES[parts.scheme]
+    return is_cluster, urlunsplit(parts._replace(scheme=scheme))
+
+
+def store_from_url(url: str) -> RedisStore:
+    """Entry point for ``redis://``, ``rediss://``, ``redis+cluster://``, ``rediss+cluster://``."""
+    return RedisStore(url)
