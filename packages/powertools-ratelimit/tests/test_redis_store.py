@@ -26,7 +26,7 @@ CLOSED = "redis://:s3cret@127.0.0.1:1/0"  # port 1: nothing listens, the connect
 
 def limiter(store: RedisStore, clock: FakeClock, rate: float = 4) -> RateLimiter:
     return RateLimiter(
-        name="api", requests_per_second=rate, store=store, clock=clock, sleep=clock.sleep
+        name="api", requests_per_second=rate, store=store, clock=clock, sleep=clock.wait
     )
 
 
@@ -43,9 +43,9 @@ async def test_local_policy_limits_each_process_to_its_share(
     assert "s3cret" not in caplog.text
     assert "s3cret" not in repr(store)
     second = asyncio.create_task(lim.acquire().__aenter__())
-    await clock.advance(0.9)
+    await clock.aadvance(0.9)
     assert not second.done()  # 4/s shared by 4 processes: 1/s here
-    await clock.advance(0.2)
+    await clock.aadvance(0.2)
     reservation = await second
     await reservation.asettle(tokens=0)  # adjusting while degraded goes to the fallback
     await store.aclose()
@@ -121,7 +121,7 @@ async def test_real_redis_takes_settles_and_comes_back(redis_url: str) -> None:
         burst={"requests_per_minute": 10, "tokens_per_minute": 1000},
         store=store,
         clock=clock,
-        sleep=clock.sleep,
+        sleep=clock.wait,
     )
     async with lim.acquire(tokens=1000) as r:
         await r.asettle(tokens=100)  # 900 refunded on the server
