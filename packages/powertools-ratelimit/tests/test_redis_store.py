@@ -296,3 +296,41 @@ def test_the_old_cluster_spellings_name_the_url_to_write(make: object, expected:
 def test_a_url_of_another_scheme_is_refused() -> None:
     with pytest.raises(ConfigurationError, match=r"redis\+cluster://"):
         RedisStore("memcached://h:1")
+
+
+async def test_blocking_and_async_shells_send_the_same_calls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # one core builds every script call; the shells only run it (issue 12 item 9)
+    from powertools.ratelimit.backends import redis as backend
+
+    sent: list[tuple[str, list[str], list[float]]] = []
+    replies = {"take": [0, "250000", "1000000"], "peek": "500000", "adjust": 1}
+
+    def run(self: object, call: backend._Call) -> object:
+        sent.append((call.script, call.keys, call.args))
+        return replies[call.script]
+
+    async def arun(self: object, call: backend._Call) -> object:
+        return run(self, call)
+
+    lim = (backend.Limit("requests", 4, 1.0),)
+    store = RedisStore("redis://127.0.0.1:6379/7")
+    monkeypatch.setattr(backend._Scripts, "run", run)
+    blocking = [
+        store.take("api", lim, (1, 0, 0, 0), 1.0, 0.5),
+        store.peek("api", lim, (1, 0, 0, 0), 1.0),
+        store.adjust("api", lim, (-1, 0, 0, 0), 1.0),
+    ]
+    monkeypatch.setattr(backend._Scripts, "run", arun)
+    asynchronous = [
+        await store.atake("api", lim, (1, 0, 0, 0), 1.0, 0.5),
+        await store.apeek("api", lim, (1, 0, 0, 0), 1.0),
+        await store.aadjust("api", lim, (-1, 0, 0, 0), 1.0),
+    ]
+    assert blocking == asynchronous == [0.25, 0.5, None]
+    assert sent[:3] == sent[3:]
+    assert [s[0] for s in sent[:3]] == ["take", "peek", "adjust"]
+    assert store.round_trips == 6
+    store.close()
+    await store.aclose()

@@ -33,7 +33,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 try:
@@ -166,6 +166,9 @@ UNREACHABLE = (
     OSError,
 )
 
+#: What either shell catches: the outages, and Redis refusing the call (``_outcome`` sorts them).
+_CAUGHT = (RedisError, *UNREACHABLE)
+
 
 def _refused(exc: RedisError, name: str) -> StoreError:
     return StoreError(
@@ -226,6 +229,10 @@ class RedisStore:
         """Whether the failure policy is in force right now."""
         return self._clock() < self._down_until
 
+    # The one core: each operation is a _Call (which script, its keys and arguments, how to
+    # read the reply), built by _take/_peek/_adjust below; _send and _asend are the thin
+    # blocking and async shells that run it and apply the outage rules (_outcome).
+
     # -- async -----------------------------------------------------------------------------
 
     async def atake(
@@ -239,20 +246,8 @@ class RedisStore:
         """Take ``costs`` from every limit of ``name`` in one script call; 0 or the wait."""
         if not limits:
             return 0.0
-        if not self.degraded:
-            try:
-                self.round_trips += 1
-                reply = await self._async_scripts().take(
-                    keys=limit_keys(name, limits), args=_take_args(limits, costs, scale, late)
-                )
-            except UNREACHABLE as exc:
-                self._went_down(exc)
-            except RedisError as exc:
-                raise _refused(exc, name) from exc
-            else:
-                self._came_back()
-                return _wait_of(reply)
-        return self._degraded_take(name, limits, costs, scale, late)
+        got = await self._asend(_take(name, limits, costs, scale, late))
+        return self._degraded_take(name, limits, costs, scale, late) if got is None else got
 
     async def atake_with_server_time(
         self,
@@ -263,10 +258,8 @@ class RedisStore:
         late: float = 0.0,
     ) -> tuple[float, float]:
         """``atake`` that also returns the Redis server time (s) it decided at; no fallback."""
-        reply = await self._async_scripts().take(
-            keys=limit_keys(name, limits), args=_take_args(limits, costs, scale, late)
-        )
-        return _wait_of(reply), float(reply[2]) / 1e6
+        call = _take(name, limits, costs, scale, late)
+        return _timed(await self._async_scripts().run(call))
 
     async def apeek(
         self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float
@@ -274,20 +267,8 @@ class RedisStore:
         """The fleet-wide wait for ``costs`` now, in one script call; takes nothing."""
         if not limits:
             return 0.0
-        if not self.degraded:
-            try:
-                self.round_trips += 1
-                reply = await self._async_scripts().peek(
-                    keys=limit_keys(name, limits), args=_take_args(limits, costs, scale)
-                )
-            except UNREACHABLE as exc:
-                self._went_down(exc)
-            except RedisError as exc:
-                raise _refused(exc, name) from exc
-            else:
-                self._came_back()
-                return max(float(reply) / 1e6, 0.0)
-        return self._degraded_peek(name, limits, costs, scale)
+        got = await self._asend(_peek(name, limits, costs, scale))
+        return self._degraded_peek(name, limits, costs, scale) if got is None else got
 
     async def aadjust(
         self, name: str, limits: Sequence[Limit], deltas: Sequence[float], scale: float
@@ -296,15 +277,7 @@ class RedisStore:
         if self.degraded:
             self._fallback.adjust(name, limits, deltas, scale / self.fleet_size)
             return
-        try:
-            self.round_trips += 1
-            await self._async_scripts().adjust(
-                keys=limit_keys(name, limits), args=_adjust_args(limits, deltas, scale)
-            )
-        except UNREACHABLE as exc:
-            self._went_down(exc)
-        except RedisError as exc:
-            raise _refused(exc, name) from exc
+        await self._asend(_adjust(name, limits, deltas, scale))
 
     async def aclose(self) -> None:
         """Close both connection pools (the blocking one too, if it was opened)."""
@@ -312,6 +285,17 @@ class RedisStore:
         if self._async is not None:
             await self._async.client.aclose()
             self._async = None
+
+    async def _asend(self, call: _Call) -> float | None:
+        """Run ``call`` on the async client: its parsed reply, or None while degraded."""
+        if self.degraded:
+            return None
+        self.round_trips += 1
+        try:
+            reply = await self._async_scripts().run(call)
+        except _CAUGHT as exc:
+            return self._outcome(exc, call)
+        return self._outcome(None, call, reply)
 
     # -- blocking --------------------------------------------------------------------------
 
@@ -326,20 +310,8 @@ class RedisStore:
         """``atake`` for blocking callers: the same script, one round trip, same policies."""
         if not limits:
             return 0.0
-        if not self.degraded:
-            try:
-                self.round_trips += 1
-                reply = self._blocking_scripts().take(
-                    keys=limit_keys(name, limits), args=_take_args(limits, costs, scale, late)
-                )
-            except UNREACHABLE as exc:
-                self._went_down(exc)
-            except RedisError as exc:
-                raise _refused(exc, name) from exc
-            else:
-                self._came_back()
-                return _wait_of(reply)
-        return self._degraded_take(name, limits, costs, scale, late)
+        got = self._send(_take(name, limits, costs, scale, late))
+        return self._degraded_take(name, limits, costs, scale, late) if got is None else got
 
     def take_with_server_time(
         self,
@@ -350,10 +322,7 @@ class RedisStore:
         late: float = 0.0,
     ) -> tuple[float, float]:
         """``take`` that also returns the Redis server time (s) it decided at; no fallback."""
-        reply = self._blocking_scripts().take(
-            keys=limit_keys(name, limits), args=_take_args(limits, costs, scale, late)
-        )
-        return _wait_of(reply), float(reply[2]) / 1e6
+        return _timed(self._blocking_scripts().run(_take(name, limits, costs, scale, late)))
 
     def peek(
         self, name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float
@@ -361,20 +330,8 @@ class RedisStore:
         """``apeek`` for blocking callers."""
         if not limits:
             return 0.0
-        if not self.degraded:
-            try:
-                self.round_trips += 1
-                reply = self._blocking_scripts().peek(
-                    keys=limit_keys(name, limits), args=_take_args(limits, costs, scale)
-                )
-            except UNREACHABLE as exc:
-                self._went_down(exc)
-            except RedisError as exc:
-                raise _refused(exc, name) from exc
-            else:
-                self._came_back()
-                return max(float(reply) / 1e6, 0.0)
-        return self._degraded_peek(name, limits, costs, scale)
+        got = self._send(_peek(name, limits, costs, scale))
+        return self._degraded_peek(name, limits, costs, scale) if got is None else got
 
     def adjust(
         self, name: str, limits: Sequence[Limit], deltas: Sequence[float], scale: float
@@ -383,21 +340,34 @@ class RedisStore:
         if self.degraded:
             self._fallback.adjust(name, limits, deltas, scale / self.fleet_size)
             return
-        try:
-            self.round_trips += 1
-            self._blocking_scripts().adjust(
-                keys=limit_keys(name, limits), args=_adjust_args(limits, deltas, scale)
-            )
-        except UNREACHABLE as exc:
-            self._went_down(exc)
-        except RedisError as exc:
-            raise _refused(exc, name) from exc
+        self._send(_adjust(name, limits, deltas, scale))
 
     def close(self) -> None:
         """Close the blocking connection pool (``aclose`` closes both)."""
         if self._blocking is not None:
             self._blocking.client.close()
             self._blocking = None
+
+    def _send(self, call: _Call) -> float | None:
+        """``_asend`` on the blocking client (a cluster client connects here: caught too)."""
+        if self.degraded:
+            return None
+        self.round_trips += 1
+        try:
+            reply = self._blocking_scripts().run(call)
+        except _CAUGHT as exc:
+            return self._outcome(exc, call)
+        return self._outcome(None, call, reply)
+
+    def _outcome(self, exc: Exception | None, call: _Call, reply: Any = None) -> float | None:
+        """The rules both shells share: an outage degrades (None), a refusal raises."""
+        if exc is None:
+            self._came_back()
+            return call.parse(reply)
+        if isinstance(exc, UNREACHABLE) or not isinstance(exc, RedisError):
+            self._went_down(exc)
+            return None
+        raise _refused(exc, call.name) from exc
 
     # -- shared ----------------------------------------------------------------------------
 
@@ -466,15 +436,60 @@ class RedisStore:
 
 
 class _Scripts:
-    """One client (blocking or asyncio) and the two scripts registered on it."""
+    """One client (blocking or asyncio) and the three scripts registered on it."""
 
-    __slots__ = ("adjust", "client", "peek", "take")
+    __slots__ = ("client", "scripts")
 
     def __init__(self, client: Any) -> None:
         self.client = client
-        self.take = client.register_script(TAKE)
-        self.peek = client.register_script(PEEK)
-        self.adjust = client.register_script(ADJUST)
+        self.scripts = {kind: client.register_script(src) for kind, src in _SOURCES.items()}
+
+    def run(self, call: _Call) -> Any:
+        """The script call of ``call``: its reply, or (asyncio client) an awaitable of it."""
+        return self.scripts[call.script](keys=call.keys, args=call.args)
+
+
+_SOURCES = {"take": TAKE, "peek": PEEK, "adjust": ADJUST}
+
+
+class _Call(NamedTuple):
+    """One script call, built the same for both clients, and how its reply is read."""
+
+    script: str
+    name: str
+    keys: list[str]
+    args: list[float]
+    parse: Callable[[Any], float]
+
+
+def _take(
+    name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float, late: float
+) -> _Call:
+    args = _take_args(limits, costs, scale, late)
+    return _Call("take", name, limit_keys(name, limits), args, _wait_of)
+
+
+def _peek(name: str, limits: Sequence[Limit], costs: Sequence[float], scale: float) -> _Call:
+    args = _take_args(limits, costs, scale)
+    return _Call("peek", name, limit_keys(name, limits), args, _peeked)
+
+
+def _adjust(name: str, limits: Sequence[Limit], deltas: Sequence[float], scale: float) -> _Call:
+    args = _adjust_args(limits, deltas, scale)
+    return _Call("adjust", name, limit_keys(name, limits), args, _nothing)
+
+
+def _peeked(reply: Any) -> float:
+    return max(float(reply) / 1e6, 0.0)
+
+
+def _nothing(reply: Any) -> float:
+    del reply
+    return 0.0
+
+
+def _timed(reply: Sequence[Any]) -> tuple[float, float]:
+    return _wait_of(reply), float(reply[2]) / 1e6
 
 
 def _options(socket_timeout: float) -> dict[str, Any]:
