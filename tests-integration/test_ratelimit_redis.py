@@ -22,6 +22,8 @@ from powertools.ratelimit import RateLimiter
 from powertools.ratelimit.backends.redis import RedisStore
 
 url, cluster, seconds = sys.argv[1], sys.argv[2] == "1", float(sys.argv[3])
+if cluster:  # a cluster is said in the URL scheme
+    url = url.replace("redis://", "redis+cluster://", 1)
 blocking = sys.argv[4] == "1"
 admitted = []
 
@@ -39,7 +41,7 @@ class Recording(RedisStore):
         return wait
 
 async def main():
-    store = Recording(url, cluster=cluster, on_failure="closed")
+    store = Recording(url, on_failure="closed")
     limiter = RateLimiter(name="fleet", requests_per_minute=1000, store=store)
     await store._async_scripts().client.ping()  # connected before the start
     print("ready", flush=True)
@@ -51,7 +53,7 @@ async def main():
     await store.aclose()
 
 def main_blocking():
-    store = Recording(url, cluster=cluster, on_failure="closed")
+    store = Recording(url, on_failure="closed")
     limiter = RateLimiter(name="fleet", requests_per_minute=1000, store=store)
     store._blocking_scripts().client.ping()
     print("ready", flush=True)
@@ -130,6 +132,11 @@ def test_eight_processes_share_one_limit_on_redis(redis_url: str) -> None:
 @pytest.mark.slow
 def test_eight_processes_share_one_limit_on_redis_cluster(redis_cluster_url: str) -> None:
     check_fleet(run_fleet(redis_cluster_url, cluster=True))
+
+
+def _store_url(url: str, cluster: bool) -> str:
+    """The store URL of a fixture's ``redis://`` URL: ``redis+cluster://`` for the cluster."""
+    return url.replace("redis://", "redis+cluster://", 1) if cluster else url
 
 
 class Proxy:
@@ -289,7 +296,7 @@ def test_a_decorated_sync_function_shares_a_redis_limit(
     from powertools.ratelimit.backends.redis import RedisStore
 
     url = request.getfixturevalue("redis_cluster_url" if cluster else "redis_url")
-    store = RedisStore(url, cluster=cluster)
+    store = RedisStore(_store_url(url, cluster))
     key = f"sync-decorated-{cluster}"
 
     @rate_limit(
@@ -343,7 +350,7 @@ async def test_the_script_credits_a_late_retry_with_its_lateness(
     from powertools.ratelimit.backends.redis import RedisStore
 
     url = request.getfixturevalue("redis_cluster_url" if cluster else "redis_url")
-    store = RedisStore(url, cluster=cluster, on_failure="closed")
+    store = RedisStore(_store_url(url, cluster), on_failure="closed")
     limits = [Limit("requests", 10, 1.0)]  # one every 100 ms, burst 1
     one = (1.0, 0.0, 0.0, 0.0)
     for name, late in (("on-time", 0.0), ("late", 0.05)):

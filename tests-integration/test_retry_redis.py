@@ -24,7 +24,9 @@ from powertools.retry import CircuitBreaker, CircuitOpenError
 from powertools.retry.backends.redis import RedisStorage
 
 url, cluster, name, recovery = sys.argv[1], sys.argv[2] == "1", sys.argv[3], float(sys.argv[4])
-storage = RedisStorage(url, cluster=cluster, refresh_interval=0.05)
+if cluster:  # a cluster is said in the URL scheme
+    url = url.replace("redis://", "redis+cluster://", 1)
+storage = RedisStorage(url, refresh_interval=0.05)
 options = dict(failure_threshold=3, recovery_timeout=recovery, storage=storage)
 breaker = CircuitBreaker.named(name, **options)
 assert CircuitBreaker.named(name) is breaker  # every caller in this process: one breaker

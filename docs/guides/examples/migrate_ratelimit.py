@@ -13,7 +13,7 @@ clock = FakeClock()
 async def aiolimiter_style() -> int:
     # --8<-- [start:aiolimiter]
     # aiolimiter: limiter = AsyncLimiter(100, 60); async with limiter: ...
-    limiter = RateLimiter(requests_per_minute=100, clock=clock, sleep=clock.sleep)
+    limiter = RateLimiter(requests_per_minute=100, clock=clock, sleep=clock.wait)
 
     async with limiter.acquire():
         ...  # one call
@@ -25,7 +25,7 @@ async def tokens_too() -> int:
     # --8<-- [start:tokens]
     # what aiolimiter cannot say: requests AND tokens, reserved then settled
     limiter = RateLimiter(
-        requests_per_minute=500, tokens_per_minute=30_000, clock=clock, sleep=clock.sleep
+        requests_per_minute=500, tokens_per_minute=30_000, clock=clock, sleep=clock.wait
     )
     async with limiter.acquire(tokens=1_200, priority="high") as reservation:
         used = 700  # response.usage.total_tokens
@@ -41,7 +41,7 @@ async def limits_style() -> bool:
 
     async def hit(user: str) -> bool:
         limiter = per_user.setdefault(
-            user, RateLimiter(requests_per_minute=10, clock=clock, sleep=clock.sleep)
+            user, RateLimiter(requests_per_minute=10, clock=clock, sleep=clock.wait)
         )
         try:
             async with limiter.acquire(timeout=0):  # timeout=0: a try, no wait

@@ -8,7 +8,7 @@ from powertools.ratelimit import RateLimiter
 from powertools.ratelimit.testing import FakeClock
 
 clock = FakeClock()
-limiter = RateLimiter(requests_per_second=1, clock=clock, sleep=clock.sleep)
+limiter = RateLimiter(requests_per_second=1, clock=clock, sleep=clock.wait)
 served: list[str] = []
 
 
@@ -25,11 +25,11 @@ async def main() -> None:
     await clock.settle()
     tasks += [asyncio.create_task(call(f"user-{i}", "critical")) for i in range(2)]
     await clock.settle()
-    await clock.advance(3)
+    await clock.aadvance(3)
     print("first three served:", served[:3])
     assert served[:2] == ["user-0", "user-1"]  # they jumped the queue
 
-    await clock.advance(10)
+    await clock.aadvance(10)
     await asyncio.gather(*tasks)
     assert len(served) == 8
 
@@ -40,7 +40,7 @@ async def main() -> None:
     tasks = [asyncio.create_task(call(f"low-{i}", "low")) for i in range(3)]
     tasks += [asyncio.create_task(call(f"high-{i}", "high")) for i in range(12)]
     await clock.settle()
-    await clock.advance(30)
+    await clock.aadvance(30)
     await asyncio.gather(*tasks)
     print("mixed order:", served)
     assert served[0] == "high-0"  # high goes first...
@@ -53,7 +53,7 @@ async def main() -> None:
     tasks = [asyncio.create_task(call(f"noisy-{i}", "normal", "noisy")) for i in range(6)]
     tasks += [asyncio.create_task(call(f"quiet-{i}", "normal", "quiet")) for i in range(2)]
     await clock.settle()
-    await clock.advance(20)
+    await clock.aadvance(20)
     await asyncio.gather(*tasks)
     print("fair order:", served)
     assert served.index("quiet-1") < served.index("noisy-3")  # not behind all six noisy calls

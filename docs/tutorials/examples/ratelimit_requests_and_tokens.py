@@ -13,7 +13,7 @@ limiter = RateLimiter(
     tokens_per_minute=10_000,
     burst={"requests_per_minute": 60, "tokens_per_minute": 10_000},  # a full minute at once
     clock=clock,
-    sleep=clock.sleep,
+    sleep=clock.wait,
 )
 admitted: list[tuple[int, float]] = []
 
@@ -34,14 +34,14 @@ async def main() -> None:
     print(f"admitted at once: {len(now)} (the token estimate fills the minute)")
     assert 0 < len(now) < 10
 
-    await clock.advance(60)
+    await clock.aadvance(60)
     await asyncio.gather(*tasks)
     print(f"all {len(admitted)} admitted by t={max(t for _, t in admitted):.0f}s")
     assert len(admitted) == 10
     assert max(t for _, t in admitted) <= 60
 
     # A caller that cannot wait says so: RateLimitTimeout, having taken nothing.
-    big = RateLimiter(tokens_per_minute=1_000, clock=clock, sleep=clock.sleep)
+    big = RateLimiter(tokens_per_minute=1_000, clock=clock, sleep=clock.wait)
     async with big.acquire(tokens=1_000):
         pass
     try:

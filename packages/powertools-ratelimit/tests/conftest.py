@@ -20,7 +20,7 @@ def clock() -> FakeClock:
 def make_limiter(clock: FakeClock) -> Callable[..., RateLimiter]:
     def make(**options: Any) -> RateLimiter:
         return RateLimiter(
-            clock=clock, sleep=clock.sleep, blocking_sleep=clock.blocking_sleep, **options
+            clock=clock, sleep=clock.wait, blocking_sleep=clock.blocking_sleep, **options
         )
 
     return make

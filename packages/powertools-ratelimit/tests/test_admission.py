@@ -39,8 +39,8 @@ class LateClock(FakeClock):
     def late(self) -> float:
         return self.lateness * self._rng()
 
-    async def sleep(self, seconds: float) -> None:
-        await super().sleep(seconds + self.late())
+    async def wait(self, seconds: float) -> None:
+        await super().wait(seconds + self.late())
 
     def blocking_sleep(self, seconds: float) -> None:
         super().blocking_sleep(seconds + self.late())
@@ -63,7 +63,7 @@ def limiter_on(
         burst={"requests_per_second": burst, "tokens_per_second": burst * 10},
         store=store,
         clock=clock,
-        sleep=clock.sleep,
+        sleep=clock.wait,
         blocking_sleep=clock.blocking_sleep,
     )
 
@@ -78,7 +78,7 @@ async def backlog(
             admitted.append(clock())
 
     tasks = [asyncio.create_task(one()) for _ in range(waiters)]
-    await clock.advance(seconds + clock.lateness + TOLERANCE)
+    await clock.aadvance(seconds + clock.lateness + TOLERANCE)
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -160,7 +160,7 @@ def test_without_the_credit_the_lateness_would_accumulate() -> None:
 async def test_a_waiter_held_up_by_concurrency_gets_no_credit_for_the_time_held() -> None:
     """The credit covers a timer's lateness only: capacity idle while slots were full is gone."""
     clock = FakeClock()
-    limiter = RateLimiter(requests_per_second=10, max_concurrent=1, clock=clock, sleep=clock.sleep)
+    limiter = RateLimiter(requests_per_second=10, max_concurrent=1, clock=clock, sleep=clock.wait)
     holder = await limiter.acquire()  # the only slot, held for 5 s
     admitted: list[float] = []
 
@@ -169,10 +169,10 @@ async def test_a_waiter_held_up_by_concurrency_gets_no_credit_for_the_time_held(
             admitted.append(clock())
 
     tasks = [asyncio.create_task(one()) for _ in range(20)]
-    await clock.advance(5.0)
+    await clock.aadvance(5.0)
     assert not admitted
     holder.release()
-    await clock.advance(3.0)
+    await clock.aadvance(3.0)
     await asyncio.gather(*tasks)
     assert admitted[0] == 5.0
     gaps = [later - earlier for earlier, later in itertools.pairwise(admitted)]

@@ -34,7 +34,7 @@ async def test_the_result_usage_settles_the_call() -> None:
         tokens_per_minute=10_000,
         burst={"tokens_per_minute": 10_000},
         clock=clock,
-        sleep=clock.sleep,
+        sleep=clock.wait,
     )
 
     @limiter.limit(tokens=5_000)

@@ -77,7 +77,7 @@ def test_implausible_values_are_ignored() -> None:
 
 
 def make(clock: FakeClock, **limits: float) -> RateLimiter:
-    return RateLimiter(clock=clock, sleep=clock.sleep, wall_clock=lambda: NOW, **limits)
+    return RateLimiter(clock=clock, sleep=clock.wait, wall_clock=lambda: NOW, **limits)
 
 
 async def test_no_limits_until_learnt_from_openai_headers() -> None:
@@ -151,7 +151,7 @@ async def test_the_rate_recovers_after_a_429_without_more_responses() -> None:
             served.append(clock())
 
     tasks = [asyncio.create_task(one()) for _ in range(400)]
-    await clock.advance(30.0)  # no observe() in between: the timer brings the rate back
+    await clock.aadvance(30.0)  # no observe() in between: the timer brings the rate back
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -167,13 +167,13 @@ async def test_429_halves_the_rate_waits_and_recovers_additively() -> None:
     limiter = make(clock, requests_per_second=10)
     limiter.observe({"retry-after": "3"}, status_code=429)
     assert limiter.estimate_wait() == pytest.approx(3.0)
-    await clock.advance(3.0)
+    await clock.aadvance(3.0)
     limiter.observe({}, status_code=200)
     assert limiter._cells.scale == pytest.approx(0.5 + 0.05 * 3)
     for _ in range(3):  # repeated 429s go down multiplicatively, to a floor
         limiter.observe(status_code=429)
     assert limiter._cells.scale < 0.1
-    await clock.advance(30.0)
+    await clock.aadvance(30.0)
     limiter.observe(status_code=200)
     assert limiter._cells.scale == 1.0
 
@@ -183,7 +183,7 @@ async def test_retry_after_alone_pauses_everyone() -> None:
     limiter = make(clock, requests_per_second=10)
     limiter.observe({"Retry-After": "1.5"}, status_code=503)
     waiter = asyncio.create_task(limiter.acquire().__aenter__())
-    await clock.advance(1.4)
+    await clock.aadvance(1.4)
     assert not waiter.done()
-    await clock.advance(0.2)
+    await clock.aadvance(0.2)
     assert waiter.done()

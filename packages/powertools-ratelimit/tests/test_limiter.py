@@ -33,7 +33,7 @@ async def admit_times(limiter: RateLimiter, clock: FakeClock, n: int, **kw: obje
             times.append(clock())
 
     tasks = [asyncio.create_task(one()) for _ in range(n)]
-    await clock.advance(n)
+    await clock.aadvance(n)
     await asyncio.gather(*tasks)
     return times
 
@@ -104,10 +104,10 @@ async def test_timeout_takes_nothing_and_the_next_caller_gets_the_capacity(
     await limiter.acquire()
     impatient = asyncio.create_task(limiter.acquire(timeout=0.5).__aenter__())
     patient = asyncio.create_task(limiter.acquire().__aenter__())
-    await clock.advance(0.5)
+    await clock.aadvance(0.5)
     with pytest.raises(RateLimitTimeout, match=r"timeout=0\.5s"):
         await impatient
-    await clock.advance(0.5)
+    await clock.aadvance(0.5)
     assert patient.done()  # admitted at 1.0 s, not 2.0 s: the timed-out waiter took nothing
     assert limiter.queued == 0
 
@@ -127,7 +127,7 @@ async def test_a_wait_known_to_outlast_the_timeout_fails_at_once(
     queued = asyncio.create_task(limiter.acquire(tokens=10).__aenter__())
     await clock.settle()
     behind = asyncio.create_task(limiter.acquire(tokens=500, timeout=5).__aenter__())
-    await clock.advance(0.7)  # the queued head is served; then this one is the head
+    await clock.aadvance(0.7)  # the queued head is served; then this one is the head
     with pytest.raises(RateLimitTimeout, match="after its timeout"):
         await behind
     assert clock() < 5.0
@@ -148,7 +148,7 @@ async def test_cancelled_waiter_gives_its_place_away(clock: FakeClock, make_limi
     survivor = asyncio.create_task(limiter.acquire().__aenter__())
     await clock.settle()
     doomed.cancel()
-    await clock.advance(1.0)
+    await clock.aadvance(1.0)
     assert survivor.done()
     assert doomed.cancelled()
 
@@ -198,7 +198,7 @@ async def test_priorities_are_served_by_weight(clock: FakeClock, make_limiter: M
             served.append(priority)
 
     tasks = [asyncio.create_task(one(p)) for p in ["low"] * 20 + ["critical"] * 20]
-    await clock.advance(4.5)
+    await clock.aadvance(4.5)
     await asyncio.gather(*tasks)
     first = Counter(served[:18])
     assert first["critical"] == 16
@@ -210,13 +210,13 @@ async def test_high_priority_wait_is_bounded_under_a_low_flood(
 ) -> None:
     limiter = make_limiter(requests_per_second=10)
     flood = [asyncio.create_task(limiter.acquire(priority="low").__aenter__()) for _ in range(500)]
-    await clock.advance(5.0)
+    await clock.aadvance(5.0)
     waits = []
     for _ in range(5):
         start = clock()
         high = asyncio.create_task(limiter.acquire(priority="high").__aenter__())
         while not high.done():
-            await clock.advance(0.05)
+            await clock.aadvance(0.05)
         waits.append(clock() - start)
     assert max(waits) <= 0.2  # two emission intervals, though 440 low requests are queued
     for task in flood:
@@ -239,20 +239,20 @@ async def test_large_request_is_not_starved_by_small_ones(
         pending = set()
         while not stop:  # 30 requests of 10 tokens per second: 3x the capacity
             pending.add(asyncio.create_task(small()))
-            await clock.sleep(1 / 30)
+            await clock.wait(1 / 30)
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
 
     producer = asyncio.create_task(chatty())
-    await clock.advance(3.0)
+    await clock.aadvance(3.0)
     start = clock()
     big = asyncio.create_task(limiter.acquire(tokens=100, tenant="big").__aenter__())
     while not big.done():
-        await clock.advance(0.1)
+        await clock.aadvance(0.1)
     waited = clock() - start
     stop = True
-    await clock.advance(0.1)
+    await clock.aadvance(0.1)
     await producer
     assert waited <= 2.0
 
@@ -268,7 +268,7 @@ async def test_tenants_share_fairly_under_overload(clock: FakeClock, make_limite
     tasks = [
         asyncio.create_task(one(f"t{t}")) for t in range(10) for _ in range(100)
     ]  # each tenant queues all of its work at once: 10x what 10 s can serve
-    await clock.advance(10.0)
+    await clock.aadvance(10.0)
     counts = [served[f"t{t}"] for t in range(10)]
     jain = sum(counts) ** 2 / (len(counts) * sum(c * c for c in counts))
     assert sum(counts) == 101
@@ -299,7 +299,7 @@ async def test_ten_thousand_waiters_in_order_without_losing_capacity(
     cancelled = set(rng.sample(range(100, 10_000), 2_000))  # all still queued
     for i in cancelled:
         tasks[i].cancel()
-    await clock.advance(10.0)
+    await clock.aadvance(10.0)
     await asyncio.gather(*tasks, return_exceptions=True)
     assert served == [i for i in range(10_000) if i not in cancelled]
     # 8,000 admitted at 1,000/s from t=0: done by 8 s, nothing lost to cancellations
@@ -351,7 +351,7 @@ async def test_a_shared_store_shares_capacity_between_limiters(clock: FakeClock)
             requests_per_second=2,
             store=store,
             clock=clock,
-            sleep=clock.sleep,
+            sleep=clock.wait,
             blocking_sleep=clock.blocking_sleep,
         )
         for _ in range(2)
@@ -363,7 +363,7 @@ async def test_a_shared_store_shares_capacity_between_limiters(clock: FakeClock)
             times.append(clock())
 
     tasks = [asyncio.create_task(one(x)) for x in (a, b, a, b)]
-    await clock.advance(2.0)
+    await clock.aadvance(2.0)
     await asyncio.gather(*tasks)
     assert sorted(times) == [0.0, 0.5, 1.0, 1.5]
     r = await a.acquire(timeout=5)
@@ -445,7 +445,7 @@ async def test_concurrency_and_a_shared_store_together(clock: FakeClock) -> None
         max_concurrent=1,
         store=store,
         clock=clock,
-        sleep=clock.sleep,
+        sleep=clock.wait,
     )
     gate = asyncio.Event()
     order: list[int] = []
@@ -457,10 +457,10 @@ async def test_concurrency_and_a_shared_store_together(clock: FakeClock) -> None
             await gate.wait()
 
     tasks = [asyncio.create_task(work(i)) for i in range(3)]
-    await clock.advance(0.1)
+    await clock.aadvance(0.1)
     assert order == [0]  # the other two wait for the slot, not for the rate
     gate.set()
-    await clock.advance(0.1)
+    await clock.aadvance(0.1)
     await asyncio.gather(*tasks)
     assert order == [0, 1, 2]
 
@@ -477,7 +477,7 @@ async def test_a_blocking_acquire_on_the_loop_thread_refuses_instead_of_hanging(
         limiter.acquire(),
     ):
         pass
-    await clock.advance(1.0)
+    await clock.aadvance(1.0)
     assert (await queued).held
 
 
@@ -540,7 +540,7 @@ async def test_would_wait_counts_only_the_waiters_served_first(
     assert not limiter.would_wait_longer_than(0.5, priority="critical")
     assert limiter.would_wait_longer_than(10.0, priority="low")  # behind 200 at 10/s
     critical = asyncio.create_task(limiter.acquire(priority="critical").__aenter__())
-    await clock.advance(0.2)
+    await clock.aadvance(0.2)
     assert critical.done()
     for task in lows:
         task.cancel()
@@ -556,7 +556,7 @@ async def test_would_wait_asks_the_shared_store(clock: FakeClock) -> None:
             burst={"tokens_per_minute": 60_000},
             store=store,
             clock=clock,
-            sleep=clock.sleep,
+            sleep=clock.wait,
         )
         for _ in range(2)
     )
@@ -574,7 +574,9 @@ def test_a_redis_url_without_the_extra_names_the_extra(monkeypatch: pytest.Monke
 
     monkeypatch.setitem(sys.modules, "redis", None)  # as if the [redis] extra were missing
     monkeypatch.delitem(sys.modules, "powertools.ratelimit.backends.redis", raising=False)
-    with pytest.raises(ConfigurationError, match=r"install 'powertools-ratelimit\[redis\]'"):
+    from powertools.ratelimit import MissingExtraError
+
+    with pytest.raises(MissingExtraError, match=r"install 'powertools-ratelimit\[redis\]'"):
         RateLimiter(store="redis://127.0.0.1:6379/0")
 
 
@@ -585,3 +587,16 @@ async def test_would_wait_while_every_slot_is_busy(make_limiter: Make) -> None:
         assert limiter.would_wait_longer_than(1.0)  # behind a call of unknown length
         assert limiter.estimate_wait() == math.inf
     assert limiter.estimate_wait() == 0.0
+
+
+def test_fast_built_reservation_matches_init() -> None:
+    # acquire fills the common case in without the class call: every slot must be set as
+    # Reservation.__init__ sets it, or a later read raises AttributeError
+    from powertools.ratelimit._reservation import Reservation
+
+    limiter = RateLimiter(requests_per_minute=60, tokens_per_minute=10_000)
+    fast = limiter.acquire(100, priority="high", tenant="t", timeout=1.0)
+    slow = Reservation(limiter, (1.0, 100.0, 100.0, 0.0), "high", "t", 1.0, False)
+    for name in Reservation.__slots__:
+        assert getattr(fast, name) == getattr(slow, name), name
+    assert repr(fast) == repr(slow)

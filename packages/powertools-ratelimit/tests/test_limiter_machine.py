@@ -27,7 +27,7 @@ class LimiterMachine(RuleBasedStateMachine):
             burst={"tokens_per_second": 100},
             max_concurrent=3,
             clock=self.clock,
-            sleep=self.clock.sleep,
+            sleep=self.clock.wait,
         )
         self.pending: list[asyncio.Task[Reservation]] = []
         self.held: list[Reservation] = []
@@ -56,7 +56,7 @@ class LimiterMachine(RuleBasedStateMachine):
 
     @rule(seconds=st.floats(0, 2))
     def advance(self, seconds: float) -> None:
-        self.run(self.clock.advance(seconds))
+        self.run(self.clock.aadvance(seconds))
         self.collect()
 
     @precondition(lambda self: self.pending)
@@ -92,7 +92,7 @@ class LimiterMachine(RuleBasedStateMachine):
         self.run(self.clock.settle())
         for reservation in self.held:
             reservation.release()
-        self.run(self.clock.advance(10.0))
+        self.run(self.clock.aadvance(10.0))
         assert self.limiter.queued == 0
         assert self.limiter._in_flight == 0
         full = self.limiter.acquire(100, timeout=0)

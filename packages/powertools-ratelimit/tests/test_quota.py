@@ -21,7 +21,7 @@ from powertools.ratelimit.testing import FakeClock
 
 
 def manager(clock: FakeClock, **limits: float) -> QuotaManager:
-    return QuotaManager(RateLimiter(clock=clock, sleep=clock.sleep, **limits))
+    return QuotaManager(RateLimiter(clock=clock, sleep=clock.wait, **limits))
 
 
 async def test_stats_report_queue_wait_and_each_dimension() -> None:
@@ -37,7 +37,7 @@ async def test_stats_report_queue_wait_and_each_dimension() -> None:
     assert tokens.remaining == pytest.approx(85_000)
     assert tokens.utilisation == pytest.approx(5000 / 90_000)
     assert tokens.reset_seconds == pytest.approx(5000 * 60 / 90_000)
-    await clock.advance(10.5)  # 5,000 tokens are 3.33 s of 90,000/min each
+    await clock.aadvance(10.5)  # 5,000 tokens are 3.33 s of 90,000/min each
     await asyncio.gather(*waiting)
     assert quota.get_stats().queued_tasks == 0
 
@@ -47,12 +47,12 @@ async def test_forecast_says_when_a_daily_quota_runs_out() -> None:
     quota = manager(clock, tokens_per_day=1_000_000)
     for _ in range(10):  # 10,000 tokens a minute: far above the 694/min that refills
         await quota.check_and_wait(tokens=1000)
-        await clock.advance(6.0)
+        await clock.aadvance(6.0)
     stats = quota.get_stats()
     runs_out = stats.runs_out_in_seconds["tokens_per_day"]
     assert runs_out is not None
     assert 3600 < runs_out < 86400
-    await clock.advance(3600.0)  # quiet for an hour: the rate decays, no run-out at this rate
+    await clock.aadvance(3600.0)  # quiet for an hour: the rate decays, no run-out at this rate
     assert quota.get_stats().runs_out_in_seconds["tokens_per_day"] is None
 
 
@@ -62,7 +62,7 @@ async def test_check_and_wait_times_out_without_taking() -> None:
     r = await quota.check_and_wait(priority="critical", tenant="team-a")
     assert r.held
     late = asyncio.create_task(quota.check_and_wait(timeout=0.1))
-    await clock.advance(0.1)
+    await clock.aadvance(0.1)
     with pytest.raises(RateLimitTimeout):
         await late
     assert quota.would_wait_longer_than(0.5)
@@ -109,7 +109,7 @@ async def test_each_key_has_its_own_quota_besides_the_shared_limits() -> None:
     quota = QuotaManager(
         RateLimiter(
             clock=clock,
-            sleep=clock.sleep,
+            sleep=clock.wait,
             tokens_per_minute=1_000_000,
             burst={"tokens_per_minute": 100_000},
         ),
@@ -120,7 +120,7 @@ async def test_each_key_has_its_own_quota_besides_the_shared_limits() -> None:
     assert quota.tenant_stats("team-a")[0].remaining == pytest.approx(4_000)
     await quota.check_and_wait(tokens=4_000, tenant="team-a")
     late = asyncio.create_task(quota.check_and_wait(tokens=4_000, tenant="team-a", timeout=60))
-    await clock.advance(60.0)
+    await clock.aadvance(60.0)
     with pytest.raises(RateLimitTimeout):  # team-a's day is spent; nothing stays taken
         await late
     await quota.check_and_wait(tokens=9_000, tenant="team-b", timeout=0)  # team-b is untouched
@@ -131,7 +131,7 @@ async def test_each_key_has_its_own_quota_besides_the_shared_limits() -> None:
 async def test_a_key_gets_its_quota_back_when_the_shared_limit_times_out() -> None:
     clock = FakeClock()
     quota = QuotaManager(
-        RateLimiter(clock=clock, sleep=clock.sleep, requests_per_second=1),
+        RateLimiter(clock=clock, sleep=clock.wait, requests_per_second=1),
         per_tenant={"requests_per_day": 5},
     )
     r = await quota.check_and_wait(tenant="a")
@@ -144,7 +144,7 @@ async def test_a_key_gets_its_quota_back_when_the_shared_limit_times_out() -> No
 async def test_would_wait_counts_the_tenants_own_quota() -> None:
     clock = FakeClock()
     quota = QuotaManager(
-        RateLimiter(clock=clock, sleep=clock.sleep, tokens_per_minute=1_000_000),
+        RateLimiter(clock=clock, sleep=clock.wait, tokens_per_minute=1_000_000),
         per_tenant={"tokens_per_day": 10_000},
     )
     await quota.check_and_wait(tokens=10_000, tenant="team-a")
@@ -159,13 +159,13 @@ async def test_the_forecast_counts_settled_usage_not_estimates() -> None:
     for _ in range(10):
         r = await quota.check_and_wait(tokens=10_000)
         r.settle(tokens=1_000)  # a tenth of the estimate
-        await clock.advance(6.0)
+        await clock.aadvance(6.0)
     settled = quota.get_stats().rate_per_second["tokens"]
     clock2 = FakeClock()
     honest = manager(clock2, tokens_per_day=10_000_000)
     for _ in range(10):
         await honest.check_and_wait(tokens=1_000)
-        await clock2.advance(6.0)
+        await clock2.aadvance(6.0)
     assert settled == pytest.approx(honest.get_stats().rate_per_second["tokens"], rel=0.02)
     r = await quota.check_and_wait(tokens=10_000)
     r.give_back()  # a call not made counts nothing

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 
 import pytest
 
@@ -25,7 +26,7 @@ CLOSED = "redis://:s3cret@127.0.0.1:1/0"  # port 1: nothing listens, the connect
 
 def limiter(store: RedisStore, clock: FakeClock, rate: float = 4) -> RateLimiter:
     return RateLimiter(
-        name="api", requests_per_second=rate, store=store, clock=clock, sleep=clock.sleep
+        name="api", requests_per_second=rate, store=store, clock=clock, sleep=clock.wait
     )
 
 
@@ -42,9 +43,9 @@ async def test_local_policy_limits_each_process_to_its_share(
     assert "s3cret" not in caplog.text
     assert "s3cret" not in repr(store)
     second = asyncio.create_task(lim.acquire().__aenter__())
-    await clock.advance(0.9)
+    await clock.aadvance(0.9)
     assert not second.done()  # 4/s shared by 4 processes: 1/s here
-    await clock.advance(0.2)
+    await clock.aadvance(0.2)
     reservation = await second
     await reservation.asettle(tokens=0)  # adjusting while degraded goes to the fallback
     await store.aclose()
@@ -97,7 +98,7 @@ def test_bad_options_and_urls() -> None:
         RedisStore(CLOSED, on_failure="maybe")  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match="fleet_size"):
         RedisStore(CLOSED, fleet_size=0)
-    store = open_store("redis://127.0.0.1:1/0?cluster=false&health_check_interval=5")
+    store = open_store("redis://127.0.0.1:1/0?health_check_interval=5")
     assert isinstance(store, RedisStore)
     assert "on_failure=local" in repr(store)
 
@@ -120,7 +121,7 @@ async def test_real_redis_takes_settles_and_comes_back(redis_url: str) -> None:
         burst={"requests_per_minute": 10, "tokens_per_minute": 1000},
         store=store,
         clock=clock,
-        sleep=clock.sleep,
+        sleep=clock.wait,
     )
     async with lim.acquire(tokens=1000) as r:
         await r.asettle(tokens=100)  # 900 refunded on the server
@@ -175,7 +176,7 @@ def test_blocking_callers_get_the_same_failure_policies(caplog: pytest.LogCaptur
 
 def test_a_blocking_cluster_client_that_cannot_connect_falls_back() -> None:
     clock = FakeClock()
-    store = RedisStore(CLOSED, cluster=True, on_failure="open", clock=clock)
+    store = RedisStore("redis+cluster://:s3cret@127.0.0.1:1/0", on_failure="open", clock=clock)
     with blocking_limiter(store, clock).acquire():
         pass
     assert store.degraded  # the cluster client failed while discovering its nodes
@@ -251,3 +252,85 @@ async def test_would_wait_asks_redis_in_one_round_trip(redis_url: str) -> None:
         await here.acquire(tokens=10_000, timeout=5)  # refused at once: the store said ~10 s
     for store in stores:
         await store.aclose()
+
+
+@pytest.mark.parametrize(
+    ("url", "cluster", "client_url"),
+    [
+        ("redis://127.0.0.1:6379/7", False, "redis://127.0.0.1:6379/7"),
+        ("rediss://127.0.0.1:6380/7", False, "rediss://127.0.0.1:6380/7"),
+        ("redis+cluster://127.0.0.1:7000/0", True, "redis://127.0.0.1:7000/0"),
+        ("rediss+cluster://127.0.0.1:7000/0", True, "rediss://127.0.0.1:7000/0"),
+    ],
+)
+def test_each_url_form_builds_its_client(url: str, cluster: bool, client_url: str) -> None:
+    import redis
+    from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
+
+    store = open_store(url)
+    assert isinstance(store, RedisStore)
+    assert (store._cluster, store._client_url) == (cluster, client_url)
+    # no cluster runs here: check the class of client the store builds (a blocking cluster
+    # client connects when made, so the async one, which connects lazily, is checked)
+    client = store._async_scripts().client
+    assert isinstance(client, AsyncRedisCluster) is cluster
+    if not cluster:
+        blocking = store._blocking_scripts().client
+        assert type(blocking) is redis.Redis
+        assert blocking.connection_pool.connection_kwargs["db"] == 7
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda: open_store("redis://h:7000/0?cluster=true"), "redis+cluster://h:7000/0"),
+        (lambda: RedisStore("rediss://h:7000/2", cluster=True), "rediss+cluster://h:7000/2"),
+    ],
+)
+def test_the_old_cluster_spellings_name_the_url_to_write(make: object, expected: str) -> None:
+    with pytest.raises(ConfigurationError, match=re.escape(f"write {expected} instead")):
+        make()  # type: ignore[operator]
+
+
+def test_a_url_of_another_scheme_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match=r"redis\+cluster://"):
+        RedisStore("memcached://h:1")
+
+
+async def test_blocking_and_async_shells_send_the_same_calls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # one core builds every script call; the shells only run it (issue 12 item 9)
+    from powertools.ratelimit.backends import redis as backend
+
+    sent: list[tuple[str, list[str], list[float]]] = []
+    replies = {"take": [0, "250000", "1000000"], "peek": "500000", "adjust": 1}
+
+    def run(self: object, call: backend._Call) -> object:
+        sent.append((call.script, call.keys, call.args))
+        return replies[call.script]
+
+    async def arun(self: object, call: backend._Call) -> object:
+        return run(self, call)
+
+    lim = (backend.Limit("requests", 4, 1.0),)
+    store = RedisStore("redis://127.0.0.1:6379/7")
+    monkeypatch.setattr(backend._Scripts, "run", run)
+    blocking = [
+        store.take("api", lim, (1, 0, 0, 0), 1.0, 0.5),
+        store.peek("api", lim, (1, 0, 0, 0), 1.0),
+        store.adjust("api", lim, (-1, 0, 0, 0), 1.0),
+    ]
+    monkeypatch.setattr(backend._Scripts, "run", arun)
+    asynchronous = [
+        await store.atake("api", lim, (1, 0, 0, 0), 1.0, 0.5),
+        await store.apeek("api", lim, (1, 0, 0, 0), 1.0),
+        await store.aadjust("api", lim, (-1, 0, 0, 0), 1.0),
+    ]
+    assert blocking == asynchronous == [0.25, 0.5, None]
+    assert sent[:3] == sent[3:]
+    assert [s[0] for s in sent[:3]] == ["take", "peek", "adjust"]
+    assert store.round_trips == 6
+    store.close()
+    await store.aclose()

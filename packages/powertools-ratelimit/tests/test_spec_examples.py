@@ -53,7 +53,7 @@ async def test_component_4_example_runs_as_written(capsys: pytest.CaptureFixture
 
 async def test_decorator_of_the_example_queues_the_second_call() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(requests_per_minute=60, clock=clock, sleep=clock.sleep)
+    limiter = RateLimiter(requests_per_minute=60, clock=clock, sleep=clock.wait)
 
     @limiter.limit(priority="high")
     async def important_task() -> float:
@@ -61,7 +61,7 @@ async def test_decorator_of_the_example_queues_the_second_call() -> None:
 
     first = asyncio.create_task(important_task())
     second = asyncio.create_task(important_task())
-    await clock.advance(1.0)
+    await clock.aadvance(1.0)
     assert (await first, await second) == (0.0, 1.0)
 
 

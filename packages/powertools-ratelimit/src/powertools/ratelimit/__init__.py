@@ -14,6 +14,7 @@ from powertools.ratelimit._wrapping import report_usage, usage_of
 from powertools.ratelimit.errors import (
     BlockingCallError,
     ConfigurationError,
+    MissingExtraError,
     RateLimiterError,
     RateLimitTimeout,
     RequestTooLargeError,
@@ -32,6 +33,7 @@ __all__ = [
     "HeaderReading",
     "Limit",
     "MemoryStore",
+    "MissingExtraError",
     "ProviderLimits",
     "QuotaManager",
     "QuotaStats",

@@ -173,11 +173,20 @@ class RateLimiter(Admission):
         if timeout is not None and not (timeout >= 0):
             raise ConfigurationError(f"timeout={timeout!r} must be a number of seconds >= 0")
         if input_tokens is None and output_tokens is None and requests == 1:
-            # the common case, as in _costs_of, inline: a fifth of an uncontended acquire
+            # the common case, as in _costs_of, inline; the reservation is filled in here, in
+            # Reservation.__init__'s order, without the class call (which costs a fifth of an
+            # uncontended acquire: measured with callgrind, see the package CHANGELOG)
             amount = 0.0 if tokens is None else float(tokens)
             if 0.0 <= amount <= self._cells.max_simple_tokens:
-                costs = (1.0, amount, amount, 0.0)
-                return Reservation(self, costs, priority, tenant, timeout, self._slots)
+                r: Reservation = _blank(Reservation)
+                r._gate = self
+                r._costs = (1.0, amount, amount, 0.0)
+                r.priority = priority
+                r.tenant = tenant
+                r.timeout = timeout
+                r._slot = self._slots
+                r._state = 0
+                return r
         costs = self._costs_of(tokens, input_tokens, output_tokens, requests)
         return Reservation(self, costs, priority, tenant, timeout, self._slots)
 
@@ -420,4 +429,5 @@ class RateLimiter(Admission):
         )
 
 
+_blank = object.__new__
 _DIM_INDEX = {name: i for i, name in enumerate(DIMENSIONS)}

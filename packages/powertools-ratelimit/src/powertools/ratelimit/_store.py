@@ -16,12 +16,17 @@ from typing import Protocol, runtime_checkable
 
 from powertools.ratelimit._gcra import GcraCells
 from powertools.ratelimit._limits import Limit
-from powertools.ratelimit.errors import ConfigurationError
+from powertools.ratelimit.errors import ConfigurationError, MissingExtraError
 
 __all__ = ["MemoryStore", "Store", "open_store"]
 
 ENTRY_POINT_GROUP = "powertools.ratelimit.stores"
-_EXTRAS = {"redis": "redis", "rediss": "redis"}  # the extra each built-in scheme needs
+_EXTRAS = {
+    "redis": "redis",
+    "rediss": "redis",
+    "redis+cluster": "redis",
+    "rediss+cluster": "redis",
+}  # the extra each built-in scheme needs
 
 
 @runtime_checkable
@@ -183,15 +188,15 @@ def open_store(url: str) -> Store:
     if scheme not in found:
         raise ConfigurationError(
             f"no rate-limit store for {scheme!r} URLs: use one of {', '.join(sorted(found))}"
-            " (install powertools-ratelimit[redis] for redis:// URLs)"
+            " (install powertools-ratelimit[redis] for redis[s]:// and redis[s]+cluster://)"
         )
     try:
         factory: Callable[[str], Store] = found[scheme].load()
+    except MissingExtraError:
+        raise
     except ModuleNotFoundError as exc:
-        raise ConfigurationError(
-            f"{scheme}:// rate-limit stores need the {exc.name!r} package, which is not "
-            f"installed: install 'powertools-ratelimit[{_EXTRAS.get(scheme, scheme)}]'"
-        ) from exc
+        extra = _EXTRAS.get(scheme, scheme)
+        raise MissingExtraError(f"the {scheme}:// rate-limit store", extra) from exc
     return factory(url)
 
 

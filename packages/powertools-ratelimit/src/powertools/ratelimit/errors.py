@@ -7,6 +7,7 @@ The hierarchy::
     ├── RequestTooLargeError    a request asks for more than a limit can ever grant
     ├── RateLimitTimeout        the capacity comes after the caller's timeout (``retry_after``)
     ├── BlockingCallError       a blocking acquire would wait on the event loop's own thread
+    ├── MissingExtraError       an optional backend needs an extra that is not installed
     ├── StoreError              the shared store refused an operation (not an outage)
     └── StoreUnavailableError   the shared store is unreachable and the policy is "closed"
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 __all__ = [
     "BlockingCallError",
     "ConfigurationError",
+    "MissingExtraError",
     "RateLimitTimeout",
     "RateLimiterError",
     "RequestTooLargeError",
@@ -73,3 +75,17 @@ class StoreError(RateLimiterError):
 
 class StoreUnavailableError(RateLimiterError, ConnectionError):
     """The shared store cannot be reached and its failure policy is ``"closed"``."""
+
+
+class MissingExtraError(RateLimiterError, ImportError):
+    """An optional backend's dependency is missing; the message names the extra to install.
+
+    >>> str(MissingExtraError("the Redis store", "redis"))
+    "the Redis store needs an optional dependency: pip install 'powertools-ratelimit[redis]'"
+    """
+
+    def __init__(self, thing: str, extra: str) -> None:
+        super().__init__(
+            f"{thing} needs an optional dependency: pip install 'powertools-ratelimit[{extra}]'"
+        )
+        self.extra = extra

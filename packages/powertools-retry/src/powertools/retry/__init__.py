@@ -21,6 +21,7 @@ from powertools.retry._retry import Attempt, retry, retrying
 from powertools.retry._retry_after import retry_after
 from powertools.retry.errors import (
     CircuitOpenError,
+    MissingExtraError,
     PermanentError,
     RateLimitError,
     RetryConfigError,
@@ -41,6 +42,7 @@ __all__ = [
     "ErrorCategory",
     "ErrorHandler",
     "FallbackChain",
+    "MissingExtraError",
     "PermanentError",
     "RateLimitError",
     "RetryBudget",

@@ -8,6 +8,7 @@ The hierarchy::
     │   └── TimeoutError          the call took too long (also a builtin ``TimeoutError``)
     ├── PermanentError            never retried: the same call will fail the same way
     ├── CircuitOpenError          a circuit breaker refused the call (``retry_after``)
+    ├── MissingExtraError         an optional backend needs an extra that is not installed
     └── RetryConfigError          a bad argument (also a ``ValueError``)
 
 When ``retry`` gives up on a third-party error that carries an HTTP status (an httpx
@@ -95,3 +96,17 @@ class CircuitOpenError(RetryError):
 
 class RetryConfigError(RetryError, ValueError):
     """An argument is invalid; the message names it and says what to pass instead."""
+
+
+class MissingExtraError(RetryError, ImportError):
+    """An optional backend's dependency is missing; the message names the extra to install.
+
+    >>> str(MissingExtraError("the Redis breaker storage", "redis"))
+    "the Redis breaker storage needs an optional dependency: pip install 'powertools-retry[redis]'"
+    """
+
+    def __init__(self, thing: str, extra: str) -> None:
+        super().__init__(
+            f"{thing} needs an optional dependency: pip install 'powertools-retry[{extra}]'"
+        )
+        self.extra = extra

@@ -19,6 +19,7 @@ ConnectionError: down
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from powertools.retry.errors import RetryConfigError
@@ -108,7 +109,9 @@ class FakeClock:
         return self.now
 
     def advance(self, seconds: float) -> None:
-        """Move the clock forward by ``seconds``."""
+        """Move the clock forward by ``seconds`` (>= 0: time never goes back)."""
+        if not seconds >= 0:
+            raise ValueError(f"advance({seconds!r}): time never goes back; pass seconds >= 0")
         self.now += seconds
 
     def sleep(self, seconds: float) -> None:
@@ -117,5 +120,6 @@ class FakeClock:
         self.now += seconds
 
     async def asleep(self, seconds: float) -> None:
-        """The async twin of :meth:`sleep`."""
+        """The async twin of :meth:`sleep`: advances the clock, then yields to the loop once."""
         self.sleep(seconds)
+        await asyncio.sleep(0)

@@ -26,16 +26,15 @@ import asyncio
 import logging
 import threading
 from typing import Any
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 try:
     import redis
     from redis.cluster import RedisCluster
-except ImportError as exc:  # pragma: no cover - only without the extra
-    raise ImportError(
-        "powertools.retry.backends.redis needs the redis extra: "
-        "pip install 'powertools-retry[redis]'",
-        name="redis",
-    ) from exc
+except ImportError as exc:  # tested with redis hidden (test_missing_extra.py)
+    from powertools.retry.errors import MissingExtraError
+
+    raise MissingExtraError("the Redis breaker storage", "redis") from exc
 
 from powertools.retry._breaker_state import (
     Admission,
@@ -138,7 +137,13 @@ def _in_event_loop() -> bool:
 class RedisStorage:
     """Pass as ``CircuitBreaker(storage=...)``: builds the breaker's :class:`RedisStore`.
 
-    Give a ``url`` (``cluster=True`` for a Redis Cluster node) or a ready ``client``.
+    Give a ``url`` or a ready ``client`` (a ``RedisCluster`` client is used as a cluster).
+    ``redis://`` and ``rediss://`` are one node; ``redis+cluster://host:port[/db]`` and
+    ``rediss+cluster://`` a Redis Cluster. ``cluster=True`` no longer says it: it raises
+    ``RetryConfigError`` naming the URL to write.
+
+    >>> RedisStorage("rediss+cluster://127.0.0.1:7000").cluster
+    True
     """
 
     def __init__(
@@ -154,9 +159,17 @@ class RedisStorage:
             raise RetryConfigError("RedisStorage needs exactly one of url= or client=")
         if not refresh_interval > 0:
             raise RetryConfigError(f"refresh_interval={refresh_interval!r} must be > 0 seconds")
-        self._url = url
         self._client = client
-        self.cluster = cluster
+        self._url: str | None = None
+        if url is not None:
+            self.cluster, self._url = _parse_url(url, cluster)
+        else:
+            if cluster:
+                raise RetryConfigError(
+                    "cluster=True is no longer accepted: a RedisCluster client is detected "
+                    "by its type, so pass client= alone"
+                )
+            self.cluster = isinstance(client, RedisCluster)
         self.prefix = prefix
         self.refresh_interval = refresh_interval
 
@@ -176,6 +189,37 @@ class RedisStorage:
 
     def __call__(self, settings: StoreSettings) -> RedisStore:
         return RedisStore(self, settings)
+
+
+_SCHEMES = {
+    "redis": ("redis", False),
+    "rediss": ("rediss", False),
+    "redis+cluster": ("redis", True),
+    "rediss+cluster": ("rediss", True),
+}
+
+
+def _parse_url(url: str, cluster: bool) -> tuple[bool, str]:
+    """Whether ``url`` names a cluster, and the URL the redis client is given.
+
+    >>> _parse_url("redis+cluster://h:7000/0", False)
+    (True, 'redis://h:7000/0')
+    """
+    parts = urlsplit(url)
+    if cluster or "cluster" in parse_qs(parts.query):
+        tls = "rediss" if parts.scheme.startswith("rediss") else "redis"
+        raise RetryConfigError(
+            "a cluster is no longer asked for with cluster=True or ?cluster=true: write "
+            f"{tls}+cluster://{parts.netloc or 'host:port'}{parts.path} instead "
+            "(redis:// and rediss:// are one node)"
+        )
+    if parts.scheme not in _SCHEMES:
+        raise RetryConfigError(
+            f"RedisStorage takes redis://, rediss://, redis+cluster:// or rediss+cluster:// "
+            f"URLs, not {parts.scheme}://"
+        )
+    scheme, is_cluster = _SCHEMES[parts.scheme]
+    return is_cluster, urlunsplit(parts._replace(scheme=scheme))
 
 
 class RedisStore:
