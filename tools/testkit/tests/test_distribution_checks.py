@@ -91,6 +91,12 @@ def test_cheap_import_check_fails_when_a_heavy_module_is_imported(site: Path) ->
         check_cheap_import("fakens.heavy", {"sqlite3"})
 
 
+def test_cheap_import_check_fails_for_a_dotted_module(site: Path) -> None:
+    _install(site, "meta", version="1.0", init=GOOD_INIT + "import importlib.metadata\n")
+    with pytest.raises(AssertionError, match=r"loaded \['importlib.metadata'\]"):
+        check_cheap_import("fakens.meta", {"importlib.metadata"})
+
+
 def test_cheap_import_check_fails_when_the_import_fails(site: Path) -> None:
     _install(site, "broken", version="1.0", init=GOOD_INIT + "raise RuntimeError('boom')\n")
     with pytest.raises(AssertionError, match=r"importing fakens\.broken failed"):
