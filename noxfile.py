@@ -133,7 +133,8 @@ def wheels(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks, with the peer libraries measured side by side in the same run."""
+    """Benchmarks, with the peer libraries measured side by side in the same run, and the import
+    time of every package beside its goal (``nox -s bench -- imports`` for that one alone)."""
     scripts = sorted((ROOT / "tools" / "bench").glob("bench_*.py"))
     wanted = set(session.posargs)
     for script in scripts:
