@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
+import importlib
 from pathlib import Path
-from types import ModuleType
 
 import coverage
 import pytest
@@ -13,17 +11,7 @@ import pytest
 TOOLS = Path(__file__).resolve().parent.parent
 
 
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, TOOLS / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-check = _load("check_coverage")
+check = importlib.import_module("check_coverage")  # from tools/, put on sys.path by conftest
 
 SOURCE = """
 def half(x):

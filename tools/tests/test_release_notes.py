@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
+import importlib
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 TOOLS = Path(__file__).resolve().parent.parent
 
 
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, TOOLS / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-notes = _load("release_notes")
+notes = importlib.import_module("release_notes")  # from tools/, put on sys.path by conftest
 
 
 def test_the_committed_release_notes_are_up_to_date() -> None:
