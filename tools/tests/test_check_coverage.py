@@ -82,3 +82,15 @@ def test_an_unmeasured_distribution_fails() -> None:
 def test_main_without_data_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert check.main(["--data-file", str(tmp_path / "missing")]) == 1
     assert "no coverage data" in capsys.readouterr().out
+
+
+def test_a_lowered_branch_floor_applies_to_its_distribution_only(tmp_path: Path) -> None:
+    figures = _figures(tmp_path, [1])  # 75 % line, 50 % branch
+    assert check.failures(figures, 75, {"powertools-fake": 50}) == []
+    assert check.failures(figures, 75, {"powertools-other": 50}) == [
+        "powertools-fake: branch coverage 50.00 % is under the 75 % floor; "
+        "add tests for the lines `coverage report` lists as missing"
+    ]
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text("[tool.powertools-coverage.branch-floors]\npowertools-fake = 50\n")
+    assert check.lowered(pyproject) == {"powertools-fake": 50.0}
