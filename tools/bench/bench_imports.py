@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"import time, median of {args.repeat} fresh interpreters (goal: <= {GOAL_MS:g} ms,")
     print("no optional dependency loaded)")
     header = ["package", "median ms", "min ms", "max ms", "goal", "optional deps loaded"]
-    print(f"{header[0]:<22}{header[1]:>10}{header[2]:>8}{header[3]:>8}  {header[4]:<14}{header[5]}")
+    print(f"{header[0]:<22}{header[1]:>10}{header[2]:>8}{header[3]:>8}  {header[4]:<16}{header[5]}")
     for module in args.modules:
         runs = [measure(module) for _ in range(args.repeat)]
         ms = [seconds * 1000 for seconds, _ in runs]
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "ok" if median <= GOAL_MS and not loaded else "MISSED"
         goal = f"<= {GOAL_MS:g}: {verdict}"
         shown = ", ".join(loaded) or "none"
-        print(f"{module:<22}{median:>10.1f}{min(ms):>8.1f}{max(ms):>8.1f}  {goal:<14}{shown}")
+        print(f"{module:<22}{median:>10.1f}{min(ms):>8.1f}{max(ms):>8.1f}  {goal:<16}{shown}")
     return 0
 
 
