@@ -16,16 +16,9 @@ nox.options.sessions = ["lint", "typecheck", "tests"]
 ROOT = Path(__file__).parent
 PACKAGES = ["retry", "ratelimit", "cost", "session", "logging", "router"]
 # Line coverage each package must keep (`nox -s tests`); raise as tests grow, never lower.
-# The target for every package is 95.
-FAIL_UNDER = {
-    "retry": 95,
-    "ratelimit": 95,
-    "cost": 95,
-    "session": 95,
-    "logging": 95,
-    "router": 90,
-    "ai-powertools": 90,
-}
+# `.ci/run` holds every distribution to 95 % line and branch over the whole suite
+# (tools/check_coverage.py); alone, each package's own tests must reach it as well.
+FAIL_UNDER = dict.fromkeys([*PACKAGES, "ai-powertools"], 95)
 TEST_TOOLS = [
     "--with",
     "pytest-asyncio",
@@ -140,7 +133,8 @@ def wheels(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks, with the peer libraries measured side by side in the same run."""
+    """Benchmarks, with the peer libraries measured side by side in the same run, and the import
+    time of every package beside its goal (``nox -s bench -- imports`` for that one alone)."""
     scripts = sorted((ROOT / "tools" / "bench").glob("bench_*.py"))
     wanted = set(session.posargs)
     for script in scripts:

@@ -12,7 +12,6 @@ import powertools
 from powertools import _exports
 from powertools._cli import main
 from powertools._components import discover
-from powertools_testkit import run_doctests
 
 SPEC_NAMES = [
     "LLMRouter",
@@ -133,10 +132,6 @@ def test_console_script_is_installed() -> None:
         check=True,
     )
     assert "powertools-retry" in out.stdout
-
-
-def test_docstring_examples_run() -> None:
-    assert run_doctests("powertools") > 0
 
 
 def test_components_commands_run_through_powertools(capsys: pytest.CaptureFixture[str]) -> None:

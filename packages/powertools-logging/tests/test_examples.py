@@ -13,14 +13,26 @@ import pytest
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
 
-def _run(name: str, data: Path) -> str:
+# Runs an example with every StructuredLogger's default clock pinned to the timestamp in argv[1].
+PINNED = """
+import runpy, sys
+from powertools.logging import StructuredLogger
+at = float(sys.argv.pop(1))
+StructuredLogger.__init__.__kwdefaults__["clock"] = lambda: at
+sys.argv[0] = sys.argv[1]
+runpy.run_path(sys.argv.pop(1), run_name="__main__")
+"""
+
+
+def _run(name: str, data: Path, at: datetime | None = None) -> str:
     env = {
         **os.environ,
         "POWERTOOLS_LOGGING_DIR": str(data),
         "POWERTOOLS_LOGGING_KEY_DIR": str(data.parent / f"{data.name}-keys"),
     }
+    pinned = [] if at is None else ["-c", PINNED, str(at.timestamp())]
     return subprocess.run(
-        [sys.executable, str(EXAMPLES / name)],
+        [sys.executable, *pinned, str(EXAMPLES / name)],
         capture_output=True,
         text=True,
         check=True,
@@ -33,14 +45,15 @@ def test_example_runs(name: str, tmp_path: Path) -> None:
     assert _run(name, tmp_path)
 
 
-def test_quickstart_output(tmp_path: Path) -> None:
-    before = datetime.now(UTC)
-    out = _run("quickstart.py", tmp_path)
-    after = datetime.now(UTC)
-    # the example logs with the real clock: its event is in January 2026 only if the run was
-    in_january = {(t.year, t.month) for t in (before, after)} == {(2026, 1)}
+@pytest.mark.parametrize(
+    ("at", "found"),
+    [(datetime(2026, 1, 15, 12, tzinfo=UTC), 1), (datetime(2026, 3, 2, 9, tzinfo=UTC), 0)],
+)
+def test_quickstart_output(tmp_path: Path, at: datetime, found: int) -> None:
+    # the example's query asks for January 2026: the clock is pinned on either side of it
+    out = _run("quickstart.py", tmp_path, at)
     assert out.splitlines() == [
-        f"Found {int(in_january)} GPT-4 calls in January",
+        f"Found {found} GPT-4 calls in January",
         "Latest call: gpt-4 for user123",
     ]
 

@@ -4,6 +4,7 @@ absent when the package is tested alone)."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,17 @@ import pytest
 from powertools.logging import LogEvent, StructuredLogger
 
 
-def test_component_6_example_runs_as_written(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("at", "found"),
+    [(datetime(2026, 1, 15, 12, tzinfo=UTC), 1), (datetime(2026, 3, 2, 9, tzinfo=UTC), 0)],
+)
+def test_component_6_example_runs_as_written(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, at: datetime, found: int
+) -> None:
+    # the example's query asks for January 2026: the default clock is pinned on either side
+    defaults = StructuredLogger.__init__.__kwdefaults__
+    assert defaults is not None
+    monkeypatch.setitem(defaults, "clock", at.timestamp)
     log = StructuredLogger("my_module")
 
     # Contextual logging
@@ -41,8 +52,8 @@ def test_component_6_example_runs_as_written(capsys: pytest.CaptureFixture[str])
     )
     print(f"Found {len(events)} GPT-4 calls in January")
     (logged,) = log.query(event_type="llm_call_started")
-    in_january = (logged.time.year, logged.time.month) == (2026, 1)  # not the wall clock's say
-    assert capsys.readouterr().out == f"Found {int(in_january)} GPT-4 calls in January\n"
+    assert logged.time == at
+    assert capsys.readouterr().out == f"Found {found} GPT-4 calls in January\n"
 
     found = log.query(event_type="llm_call_started", filters={"model": "gpt-4"})
     assert [e.event for e in found] == ["llm_call_started"]

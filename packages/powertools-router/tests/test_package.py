@@ -1,63 +1,13 @@
-"""The distribution's shape: version, namespace, cheap import, documented examples."""
+"""The distribution's shape: version, namespace, cheap import, documented examples, errors.
+
+The checks are shared by every package (``powertools_testkit.check_distribution``); the testkit's
+own tests show each of them failing on a bad package.
+"""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from importlib import metadata
-
-import powertools.router
-from powertools_testkit import run_doctests
-
-# Importing the package must not import these; optional backends import them where used.
-HEAVY = {
-    "redis",
-    "asyncpg",
-    "boto3",
-    "google",
-    "httpx",
-    "tiktoken",
-    "cryptography",
-    "nats",
-    "aiokafka",
-    "zstandard",
-    "loguru",
-    "pydantic",
-}
+from powertools_testkit import check_distribution
 
 
-def test_version_matches_distribution_metadata() -> None:
-    assert powertools.router.__version__ == metadata.version("powertools-router")
-
-
-def test_powertools_is_a_namespace_package_here() -> None:
-    import powertools
-
-    assert len(list(powertools.__path__)) >= 1
-    assert "powertools.router" in sys.modules
-
-
-def test_import_is_cheap() -> None:
-    code = (
-        "import sys, powertools.router; "
-        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
-    )
-    loaded = set(
-        subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True
-        ).stdout.split()
-    )
-    assert not (loaded & HEAVY), f"importing powertools.router loaded {sorted(loaded & HEAVY)}"
-
-
-def test_docstring_examples_run() -> None:
-    run_doctests("powertools.router")
-
-
-def test_every_error_derives_from_the_package_base() -> None:
-    from powertools.router import errors
-
-    for public in errors.__all__:
-        obj = getattr(errors, public)
-        if isinstance(obj, type) and issubclass(obj, BaseException):
-            assert issubclass(obj, errors.RouterError), f"{public} does not derive from RouterError"
+def test_the_distribution_has_the_shared_shape() -> None:
+    check_distribution("powertools-router", module="powertools.router", errors="RouterError")

@@ -6,13 +6,29 @@ can never pass by skipping.
 """
 
 from powertools_testkit._clock import check_fake_clock
+from powertools_testkit._distribution import (
+    HEAVY,
+    check_cheap_import,
+    check_distribution,
+    check_doctests,
+    check_errors,
+    check_location,
+    check_version,
+)
 from powertools_testkit._doctests import run_doctests
 from powertools_testkit._processes import ManagedProcess, free_port, wait_for_port
 from powertools_testkit._require import in_ci, unavailable
 
 __all__ = [
+    "HEAVY",
     "ManagedProcess",
+    "check_cheap_import",
+    "check_distribution",
+    "check_doctests",
+    "check_errors",
     "check_fake_clock",
+    "check_location",
+    "check_version",
     "free_port",
     "in_ci",
     "run_doctests",

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +54,9 @@ def key_dir() -> Path:
 
 @cache
 def _registered() -> dict[str, Any]:
+    # importlib.metadata costs about 30 ms to import: only a sink named by string needs it.
+    from importlib.metadata import entry_points
+
     return {ep.name: ep for ep in entry_points(group="powertools.logging.sinks")}
 
 

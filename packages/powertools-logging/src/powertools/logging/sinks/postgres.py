@@ -157,14 +157,14 @@ class PostgresSink(AsyncBatchSink):
             sql = f"SELECT data::text FROM {self.table} WHERE {where} ORDER BY ts, id"  # noqa: S608 -- fixed clauses, values are parameters
             rows = await conn.fetch(_numbered(sql), *params)
             return [LogEvent.from_json(row[0]) for row in rows]
-        sql = f"SELECT data::text FROM {self.table} WHERE {where} ORDER BY ts DESC, id DESC LIMIT ?"  # noqa: S608 -- as above
+        sql = f"SELECT data::text FROM {self.table} WHERE {where} ORDER BY ts DESC, id DESC LIMIT ?"  # noqa: S608 -- fixed clauses; values are parameters
         rows = await conn.fetch(_numbered(sql), *params, query.limit)
         return [LogEvent.from_json(row[0]) for row in reversed(rows)]
 
     async def _acount(self, query: Query) -> int:
         conn = await self._reader()
         where, params = pg_where(query)
-        sql = f"SELECT count(*) FROM {self.table} WHERE {where}"  # noqa: S608 -- as above
+        sql = f"SELECT count(*) FROM {self.table} WHERE {where}"  # noqa: S608 -- fixed clauses; values are parameters
         return int(await conn.fetchval(_numbered(sql), *params))
 
     def _read(self, coro: Callable[[], Coroutine[Any, Any, R]], empty: R) -> R:

@@ -199,7 +199,7 @@ class SqliteSink(BatchSink):
         if query.limit is None:
             sql = f"SELECT data FROM events WHERE {where} ORDER BY ts, id"  # noqa: S608 -- clauses are fixed text; values are parameters
             return [LogEvent.from_json(row[0]) for row in self._reader().execute(sql, params)]
-        sql = f"SELECT data FROM events WHERE {where} ORDER BY ts DESC, id DESC LIMIT ?"  # noqa: S608 -- as above
+        sql = f"SELECT data FROM events WHERE {where} ORDER BY ts DESC, id DESC LIMIT ?"  # noqa: S608 -- fixed clauses; values are parameters
         rows = self._reader().execute(sql, [*params, query.limit]).fetchall()
         return [LogEvent.from_json(row[0]) for row in reversed(rows)]
 
@@ -212,7 +212,7 @@ class SqliteSink(BatchSink):
         """How many stored events match ``query`` (all of them without one)."""
         self._worker.flush(None)
         where, params = sql_where(query or Query())
-        sql = f"SELECT count(*) FROM events WHERE {where}"  # noqa: S608 -- as above
+        sql = f"SELECT count(*) FROM events WHERE {where}"  # noqa: S608 -- fixed clauses; values are parameters
         return int(self._reader().execute(sql, params).fetchone()[0])
 
 
