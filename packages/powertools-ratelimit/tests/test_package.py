@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from powertools_testkit import check_distribution
+from powertools_testkit import HEAVY, check_distribution
 
 
 def test_the_distribution_has_the_shared_shape() -> None:
+    # importlib.metadata (about 30 ms) is imported only when a store is named by string
     check_distribution(
-        "powertools-ratelimit", module="powertools.ratelimit", errors="RateLimiterError"
+        "powertools-ratelimit",
+        module="powertools.ratelimit",
+        heavy=HEAVY | {"importlib.metadata"},
+        errors="RateLimiterError",
     )
 
 

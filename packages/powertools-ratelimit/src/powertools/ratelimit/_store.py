@@ -11,7 +11,6 @@ import math
 import threading
 import time
 from collections.abc import Callable, Sequence
-from importlib.metadata import entry_points
 from typing import Protocol, runtime_checkable
 
 from powertools.ratelimit._gcra import GcraCells
@@ -184,6 +183,8 @@ def open_store(url: str) -> Store:
     'MemoryStore'
     """
     scheme = url.partition("://")[0]
+    from importlib.metadata import entry_points  # about 30 ms: only when a store is named
+
     found = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
     if scheme not in found:
         raise ConfigurationError(
