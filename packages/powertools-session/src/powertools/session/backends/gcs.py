@@ -26,14 +26,12 @@ from powertools.session._backend import (
     kept_name,
     require_extra,
 )
-from powertools.session._envelope import best_effort_version
+from powertools.session.backends._objects import MARK, QUARANTINE, stored_object
 from powertools.session.errors import ConflictError
 
 __all__ = ["GcsBackend"]
 
 SUFFIX = ".session"
-MARK = ".damaged"
-QUARANTINE = ".quarantine"
 
 
 class GcsBackend(Backend):
@@ -88,22 +86,8 @@ class GcsBackend(Backend):
 
         A damaged object is returned as it is (the session decodes it and reports the damage).
         """
-        got = self._get(self._key(name))
-        mark = self._get(self._key(name, MARK))
-        if got is None and mark is None:
-            return None
-        data, generation = got if got is not None else (None, None)
-        where = self._where(name)
-        return Stored(
-            data,
-            [],
-            generation,
-            best_effort_version(data or b""),
-            where,
-            where,
-            marker=None if mark is None else mark[0].decode("utf-8", "replace"),
-            marker_location=self._where(name, MARK),
-        )
+        got, mark = self._get(self._key(name)), self._get(self._key(name, MARK))
+        return stored_object(got, mark, self._where(name), self._where(name, MARK))
 
     def quarantine_location(self, name: str) -> str:
         """``gs://bucket/<prefix>/<name>.quarantine/``."""

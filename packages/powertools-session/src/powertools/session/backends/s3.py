@@ -25,15 +25,13 @@ from powertools.session._backend import (
     kept_name,
     require_extra,
 )
-from powertools.session._envelope import best_effort_version
+from powertools.session.backends._objects import MARK, QUARANTINE, stored_object
 from powertools.session.errors import BackendError, ConflictError
 
 __all__ = ["S3Backend"]
 
 _CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
 SUFFIX = ".session"
-MARK = ".damaged"
-QUARANTINE = ".quarantine"
 
 
 class S3Backend(Backend):
@@ -79,22 +77,8 @@ class S3Backend(Backend):
 
         A damaged object is returned as it is (the session decodes it and reports the damage).
         """
-        got = self._get(name, self._key(name))
-        mark = self._get(name, self._key(name, MARK))
-        if got is None and mark is None:
-            return None
-        blob, etag = got if got is not None else (None, None)
-        where = self._where(name)
-        return Stored(
-            blob,
-            [],
-            etag,
-            best_effort_version(blob or b""),
-            where,
-            where,
-            marker=None if mark is None else mark[0].decode("utf-8", "replace"),
-            marker_location=self._where(name, MARK),
-        )
+        got, mark = self._get(name, self._key(name)), self._get(name, self._key(name, MARK))
+        return stored_object(got, mark, self._where(name), self._where(name, MARK))
 
     def quarantine_location(self, name: str) -> str:
         """``s3://bucket/<prefix>/<name>.quarantine/``."""
