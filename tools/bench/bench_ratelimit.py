@@ -13,13 +13,21 @@
    fixed window), and the fleet-wide `awould_wait_longer_than` (one script call). The bench
    touches only keys it named itself (a fresh prefix per run) and deletes them afterwards:
    it never flushes a database it has not claimed.
+5. `--callgrind`: instructions per uncontended acquire (sync and async), counted by valgrind,
+   so the figure repeats exactly whatever else the machine runs: the difference between a run
+   of 2N acquires and one of N, divided by N, under PYTHONHASHSEED=0. Compare two checkouts by
+   running it from each (`PYTHONPATH=<other>/packages/powertools-ratelimit/src`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -329,10 +337,54 @@ async def redis_cases(url: str, admin: Any, run: str) -> None:
         )
 
 
+def acquire_loop(mode: str, n: int) -> None:
+    """What `--callgrind` counts: ``n`` uncontended acquires, two limits, priority, tokens."""
+    limiter = RateLimiter(requests_per_minute=HUGE, tokens_per_minute=HUGE * 1000)
+    if mode == "sync":
+        for _ in range(n):
+            with limiter.acquire(100, priority="high"):
+                pass
+        return
+
+    async def run() -> None:
+        for _ in range(n):
+            async with limiter.acquire(100, priority="high"):
+                pass
+
+    asyncio.run(run())
+
+
+def instructions(mode: str, n: int) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "callgrind.out")
+        subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable,
+             __file__, "--loop", mode, str(n)],
+            check=True, capture_output=True, env={**os.environ, "PYTHONHASHSEED": "0"},
+        )  # fmt: skip
+        with open(out, encoding="utf-8") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("summary:"))
+
+
+def callgrind(n: int = 2000) -> None:
+    print(f"instructions per uncontended acquire (callgrind, ({n * 2} - {n}) / {n})")
+    for mode in ("sync", "async"):
+        per = (instructions(mode, 2 * n) - instructions(mode, n)) / n
+        print(f"  {mode:<6} {per:10,.0f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/15")
+    parser.add_argument("--callgrind", action="store_true", help="count instructions only")
+    parser.add_argument("--loop", nargs=2, metavar=("MODE", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.loop:
+        acquire_loop(args.loop[0], int(args.loop[1]))
+        return
+    if args.callgrind:
+        callgrind()
+        return
     asyncio.run(in_process())
     asyncio.run(redis_bench(args.redis))
 

@@ -600,3 +600,19 @@ def test_fast_built_reservation_matches_init() -> None:
     for name in Reservation.__slots__:
         assert getattr(fast, name) == getattr(slow, name), name
     assert repr(fast) == repr(slow)
+
+
+async def test_the_fast_path_closes_while_anyone_waits_and_reopens_after(
+    clock: FakeClock, make_limiter: Make
+) -> None:
+    limiter = make_limiter(requests_per_second=1)
+    await limiter.acquire()
+    queued = asyncio.create_task(limiter.acquire().__aenter__())
+    await clock.settle()
+    clock.now = 1.0  # the capacity is back, but the queued caller has not been woken yet
+    with pytest.raises(RateLimitTimeout):
+        await limiter.acquire(timeout=0)  # a newcomer does not pass the line
+    await clock.aadvance(0.0)
+    assert queued.done()
+    clock.now = 2.0
+    await limiter.acquire(timeout=0)  # the line is empty again: straight through

@@ -79,3 +79,30 @@ def test_a_large_request_waits_for_at_most_its_own_share(small: int, big: float)
 def test_unknown_priority_names_the_classes() -> None:
     with pytest.raises(ConfigurationError, match="critical, high, normal, low"):
         check_priority("urgent")
+
+
+@given(st.lists(st.booleans(), min_size=1, max_size=60))
+def test_on_change_fires_exactly_when_the_line_empties_or_fills(pushes: list[bool]) -> None:
+    """The limiter's fast path opens and closes on this signal: a missed one lets a caller
+    pass the line (or shuts the fast path for good), so it must fire on every transition."""
+    loop = asyncio.new_event_loop()
+    try:
+        seen: list[int] = []
+        queue = FairQueue(on_change=lambda: seen.append(len(queue)))
+        waiting: list[Waiter] = []
+        expected: list[int] = []
+        for push in pushes:
+            if push or not waiting:
+                waiter = Waiter(loop.create_future(), (1.0,), False, ("a", "normal"), 1.0)
+                waiting.append(queue.push(waiter, 1.0))
+                if len(waiting) == 1:
+                    expected.append(1)
+            else:
+                head = queue.head()
+                assert head is not None
+                waiting.remove(queue.pop())
+                if not waiting:
+                    expected.append(0)
+        assert seen == expected
+    finally:
+        loop.close()

@@ -50,7 +50,7 @@ class Admission:
         self._clock = clock
         self._sleep = sleep
         self._blocking_sleep = blocking_sleep
-        self._queue = FairQueue()
+        self._queue = FairQueue(on_change=self._reopen)
         self._lock = threading.RLock()  # the queue and whoever serves it
         self._in_flight = 0
         self._slot_lock = threading.Lock()
@@ -63,6 +63,9 @@ class Admission:
         self._background: set[asyncio.Task[None]] = set()
         self._fast = store is None  # the uncontended path may take from the cells at once
         self._recheck = math.inf  # the longest a queued head sleeps before a new look
+        self.now = clock
+        self.take_now: Callable[[float, Sequence[float]], float] = _refuse
+        self._reopen()
 
     @property
     def limits(self) -> tuple[Limit, ...]:
@@ -71,14 +74,17 @@ class Admission:
 
     # -- the gate: what a reservation is admitted by ----------------------------------------
 
-    def admit_now(self, costs: Sequence[float], slot: bool) -> bool:
-        """The one uncontended path: nobody queued, no store, no slot, and the cells fit."""
-        return (
-            self._fast
-            and not slot
-            and not self._queue._live
-            and not self._cells.try_take(self._clock(), costs)
-        )
+    def _reopen(self) -> None:
+        """Point ``take_now`` at the cells while nothing stands in their way, else refuse.
+
+        The one uncontended path is a single call: whatever would make a caller wait in line
+        (someone queued, a shared store, concurrency slots, a recovering rate) closes it, and
+        whoever changes one of those calls this.
+        """
+        if self._fast and self.max_concurrent is None and not self._queue._live:
+            self.take_now = self._cells.try_take
+        else:
+            self.take_now = _refuse
 
     async def await_turn(self, r: Reservation) -> None:
         """Take ``r``'s cost now if nobody waits, else wait in line (async callers)."""
@@ -483,6 +489,11 @@ def _too_late(wait: float, timeout: float) -> RateLimitTimeout:
         "nothing was taken; go elsewhere now, or retry with a longer timeout",
         retry_after=wait,
     )
+
+
+def _refuse(now: float, costs: Sequence[float]) -> float:
+    """``take_now`` of a closed gate: take nothing, so the caller goes the way of the queue."""
+    return math.inf
 
 
 def _fail_fast(wait: float, timeout: float | None) -> None:

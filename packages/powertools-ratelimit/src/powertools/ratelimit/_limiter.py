@@ -408,6 +408,7 @@ class RateLimiter(Admission):
         self._cells.set_limits(merge_learnt(self._configured, self._learnt.values), scale)
         recovering = scale < 1.0
         self._fast = self._store is None and not recovering
+        self._reopen()
         self._recheck = RECOVERY_RECHECK_SECONDS if recovering else math.inf
 
     def _refresh_rate(self) -> None:

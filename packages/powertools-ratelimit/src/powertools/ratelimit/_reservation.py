@@ -24,9 +24,11 @@ NOTHING = Cost(0.0, 0.0, 0.0, 0.0)
 class Gate(Protocol):
     """What a reservation is admitted by and settles against."""
 
-    def admit_now(self, costs: Sequence[float], slot: bool) -> bool:
-        """Take ``costs`` at once if nothing stands in the way (the one fast path)."""
-        ...
+    #: The gate's clock.
+    now: Callable[[], float]
+    #: The one fast path: take ``costs`` at ``now`` and return 0 when nothing stands in the
+    #: way (nobody queued, no store, no slots) and they fit; else take nothing, return > 0.
+    take_now: Callable[[float, Sequence[float]], float]
 
     async def await_turn(self, reservation: Reservation) -> None:
         """Wait in the queue until the cost is taken; raise having taken nothing."""
@@ -116,7 +118,7 @@ class Reservation:
 
     async def __aenter__(self) -> Reservation:
         gate = self._gate
-        if not gate.admit_now(self._costs, self._slot):
+        if gate.take_now(gate.now(), self._costs):
             await gate.await_turn(self)
         self._state = 1  # _HELD
         return self
@@ -131,7 +133,7 @@ class Reservation:
 
     def __enter__(self) -> Reservation:
         gate = self._gate
-        if not gate.admit_now(self._costs, self._slot):
+        if gate.take_now(gate.now(), self._costs):
             gate.block_for_turn(self)
         self._state = 1  # _HELD
         return self
@@ -147,7 +149,7 @@ class Reservation:
     def __await__(self) -> Generator[object, None, Reservation]:
         # a generator, not `return self.__aenter__().__await__()`: one frame fewer
         gate = self._gate
-        if not gate.admit_now(self._costs, self._slot):
+        if gate.take_now(gate.now(), self._costs):
             yield from gate.await_turn(self).__await__()
         self._state = 1  # _HELD
         return self

@@ -16,7 +16,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Literal, Protocol
 
 from powertools.ratelimit.errors import ConfigurationError
@@ -119,9 +119,10 @@ class FairQueue:
     >>> loop.close()
     """
 
-    __slots__ = ("_heap", "_last", "_live", "_seconds", "_seq", "virtual")
+    __slots__ = ("_heap", "_last", "_live", "_on_change", "_seconds", "_seq", "virtual")
 
-    def __init__(self) -> None:
+    def __init__(self, on_change: Callable[[], None] | None = None) -> None:
+        self._on_change = on_change  # called when the line stops or starts being empty
         self._heap: list[Waiter] = []
         self._last: dict[Hashable, float] = {}
         self._seq = itertools.count()
@@ -174,6 +175,8 @@ class FairQueue:
         heapq.heappush(self._heap, waiter)
         self._live += 1
         self._seconds += waiter.size
+        if self._live == 1 and self._on_change is not None:
+            self._on_change()
         return waiter
 
     def head(self) -> Waiter | None:
@@ -212,3 +215,5 @@ class FairQueue:
         self._seconds -= waiter.size
         if not self._live:
             self._seconds = 0.0
+            if self._on_change is not None:
+                self._on_change()
