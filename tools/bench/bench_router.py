@@ -4,6 +4,8 @@ Run: ``uv run --group bench python tools/bench/bench_router.py`` (about a minute
 
 Measures, in one run:
 - the decision alone (``decide()``) with 1, 10 and 50 candidates: p50 and p99 of single calls;
+  and with 50 whose request changes each call (prompt and budget, five candidates observed,
+  or a new complexity: the worst case, a new plan every call);
 - the whole ``route()`` overhead on the simulated provider at zero latency (sequential calls,
   p50/p99), against LiteLLM's ``Router.acompletion(..., mock_response=...)`` with its
   simple-shuffle, latency-based and cost-based routing over the same three models;
@@ -24,6 +26,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # before litellm is imported: no network
@@ -39,6 +42,7 @@ from powertools.router import (  # noqa: E402
     Needs,
     SimulatedModel,
     SimulatedProvider,
+    State,
     decide,
 )
 
@@ -85,15 +89,44 @@ def bench_decision(rows: list[tuple[str, str, str]]) -> None:
     )
     for n in (1, 10, 50):
         cs = candidates(n)
-        for _ in range(500):
-            decide(needs, cs)
-        samples = []
-        for _ in range(5_000):
-            start = time.perf_counter_ns()
-            decide(needs, cs)
-            samples.append(time.perf_counter_ns() - start)
-        p50, p99 = percentiles(samples)
+        p50, p99 = time_decisions([(needs, cs, None)])
         rows.append((f"decision, {n} candidates", "powertools.router", f"{p50:.1f} / {p99:.1f} us"))
+    # The choice comes from a plan made once per request profile (powertools.router._plan):
+    # the same 50 with a new prompt size and budget each call (the plan reused), with five
+    # candidates observed, and with a new complexity each call (a new plan every time).
+    cs = candidates(50)
+    observed = {c.key: State(ttft=0.2, tokens_per_second=90.0) for c in cs[::10]}
+    calls = range(5_500)
+    cases = {
+        "50, new prompt and budget each call": [
+            (replace(needs, prompt_tokens=100 + i % 4_000, budget_fd=10**12 + i), cs, None)
+            for i in calls
+        ],
+        "50, five observed": [
+            (replace(needs, prompt_tokens=100 + i % 4_000), cs, observed) for i in calls
+        ],
+        "50, new complexity each call": [
+            (replace(needs, complexity=0.3 + i / 10_000), cs, None) for i in calls
+        ],
+    }
+    for label, arguments in cases.items():
+        p50, p99 = time_decisions(arguments)
+        rows.append((f"decision, {label}", "powertools.router", f"{p50:.1f} / {p99:.1f} us"))
+
+
+def time_decisions(
+    arguments: list[tuple[Needs, list[Candidate], dict[str, State] | None]],
+) -> tuple[float, float]:
+    """p50 and p99 of 5,000 single calls after 500 warm-up ones, cycling through arguments."""
+    for i in range(500):
+        decide(*arguments[i % len(arguments)])
+    samples = []
+    for i in range(500, 5_500):
+        needs, cs, states = arguments[i % len(arguments)]
+        start = time.perf_counter_ns()
+        decide(needs, cs, states)
+        samples.append(time.perf_counter_ns() - start)
+    return percentiles(samples)
 
 
 async def timed_calls(call: Callable[[], Awaitable[object]], number: int) -> tuple[float, float]:

@@ -288,3 +288,67 @@ def test_the_fast_path_ranks_as_a_plain_reference_implementation(
     assert got == _reference(n, cs, states)
     assert (chosen.candidate.key if chosen else None) == (got[0][0] if got else None)
     assert len(d) + len(d.dropped) == len(cs)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    needs(),
+    candidates(),
+    st.lists(
+        st.tuples(st.integers(1, 20_000), st.none() | st.integers(0, 10**15)),
+        min_size=1,
+        max_size=8,
+    ),
+    st.data(),
+)
+def test_one_profile_reused_for_other_prompts_and_budgets_still_ranks_as_the_reference(
+    n: Needs, cs: list[Candidate], requests: list[tuple[int, int | None]], data: st.DataObject
+) -> None:
+    """The choice comes from a plan made once per profile (``_plan``): requests that share
+    the profile but not the prompt size, the budget left or what was observed must still
+    choose what the plain rules choose."""
+    for prompt, budget in requests:
+        states = data.draw(states_for(cs)) if data.draw(st.booleans()) else {}
+        asked = replace(n, prompt_tokens=prompt, budget_fd=budget)
+        chosen = decide(asked, cs, states).chosen
+        expected = _reference(asked, cs, states)
+        assert (chosen.candidate.key if chosen else None) == (expected[0][0] if expected else None)
+        if chosen is not None:
+            first = expected[0]
+            assert (chosen.cost_fd, chosen.worst_fd, chosen.latency_ms, chosen.quality) == first[1:]
+
+
+def test_a_plan_follows_the_candidates_when_the_list_changes() -> None:
+    cs = [candidate(1, input_per_m="5", output_per_m="5")]
+    assert decide(NEEDS, cs).chosen.candidate.model == "m1"
+    cs.append(candidate(2, input_per_m="1", output_per_m="1"))  # a cheaper one joins
+    assert decide(NEEDS, cs).chosen.candidate.model == "m2"
+    cs[1] = candidate(3, input_per_m="0.5", output_per_m="0.5")  # replaced in place
+    assert decide(NEEDS, cs).chosen.candidate.model == "m3"
+
+
+def test_the_rest_of_the_ranking_is_worked_out_when_first_asked_for() -> None:
+    cs = [
+        candidate(1, input_per_m="1", output_per_m="1"),
+        candidate(2, input_per_m="2", output_per_m="2"),
+        candidate(3, context=500),  # too small for the prompt: dropped, with the reason
+    ]
+    d = decide(NEEDS, cs)
+    assert d.has(0)
+    assert d.chosen.candidate.model == "m1"
+    assert [s.candidate.model for s in d.ranked] == ["m1", "m2"]
+    assert d.has(1)
+    assert not d.has(2)
+    assert len(d) == 2
+    assert [x.candidate.model for x in d.dropped] == ["m3"]
+    assert "context window" in d.dropped[0].reason
+
+
+def test_a_long_prompt_picks_the_cheap_input_even_behind_a_cheaper_answer() -> None:
+    """The plan scans by output cost first; a long prompt makes the input rate decide."""
+    cheap_answer = candidate(1, input_per_m="10", output_per_m="0.1")
+    cheap_input = candidate(2, input_per_m="0.1", output_per_m="2.5")
+    long_prompt = replace(NEEDS, prompt_tokens=50_000)
+    assert decide(long_prompt, [cheap_answer, cheap_input]).chosen.candidate.model == "m2"
+    short_prompt = replace(NEEDS, prompt_tokens=10)
+    assert decide(short_prompt, [cheap_answer, cheap_input]).chosen.candidate.model == "m1"

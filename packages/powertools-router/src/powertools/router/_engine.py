@@ -39,6 +39,7 @@ from operator import itemgetter
 
 from powertools.cost import usd
 from powertools.router._catalog import SCHEMA, TOOLS, VISION, Candidate, quality_at
+from powertools.router._plan import Plan, _Good, _Rest, plan_for
 
 __all__ = ["Decision", "Dropped", "Needs", "Scored", "State", "decide"]
 
@@ -132,11 +133,16 @@ class Decision:
     """The ranking (``ranked[0]`` is the choice), what was dropped, and a confidence in [0, 1].
 
     The ranking is kept as rows and turned into :class:`Scored` objects when asked for, so a
-    route that succeeds at its first candidate builds one; and the engine sorts the whole
-    ranking only when something past the choice is asked for (a failover, ``explain()``).
+    route that succeeds at its first candidate builds one. A decision whose choice came from
+    the profile's plan keeps its inputs and works out the whole ranking, and why each dropped
+    candidate was dropped, only when something past the choice is asked for (a failover,
+    ``len()``, ``dropped``, ``explain()``).
     """
 
-    __slots__ = ("_confidence", "_first", "_groups", "_n", "_rows", "_scored", "dropped", "needs")
+    __slots__ = (
+        "_confidence", "_dropped", "_first", "_groups", "_n", "_pending", "_rows", "_scored",
+        "needs",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -146,13 +152,14 @@ class Decision:
         confidence: float,
     ) -> None:
         self.needs = needs
-        self.dropped = dropped
+        self._dropped = dropped
         self._confidence: float | None = confidence
         self._rows: tuple[_Row, ...] | None = rows
         self._groups: tuple[list[_Row], list[_Row]] | None = None
         self._first: _Row | None = rows[0] if rows else None
         self._n = len(rows)
         self._scored: dict[int, Scored] = {}
+        self._pending: tuple[Sequence[Candidate], Mapping[str, State] | None] | None = None
 
     @classmethod
     def unsorted(
@@ -170,6 +177,38 @@ class Decision:
         decision._first, decision._n = first, len(good) + len(rest)
         return decision
 
+    @classmethod
+    def deferred(
+        cls,
+        needs: Needs,
+        first: _Row,
+        candidates: Sequence[Candidate],
+        states: Mapping[str, State] | None,
+    ) -> Decision:
+        """A decision whose choice is ``first``; the rest is analysed when first asked for."""
+        decision = cls(needs, (), (), 0.0)
+        decision._rows, decision._confidence = None, None
+        decision._first, decision._pending = first, (candidates, states)
+        return decision
+
+    def _analysed(self) -> None:
+        if self._pending is not None:
+            candidates, states = self._pending
+            good, rest, self._dropped, _ = _analyse(self.needs, candidates, states)
+            self._groups, self._n, self._pending = (good, rest), len(good) + len(rest), None
+
+    @property
+    def dropped(self) -> tuple[Dropped, ...]:
+        """The candidates the filters removed, by key, each with its reason."""
+        self._analysed()
+        return self._dropped
+
+    def has(self, index: int) -> bool:
+        """Whether a candidate is ranked ``index`` (the choice needs no further analysis)."""
+        if index == 0 and self._first is not None:
+            return True
+        return index < len(self)
+
     @property
     def confidence(self) -> float:
         """How likely the choice meets the bar, in [0, 1] (worked out when first asked for)."""
@@ -182,6 +221,7 @@ class Decision:
     def rows(self) -> tuple[_Row, ...]:
         """Every kept candidate's numbers, in failover order."""
         if self._rows is None:
+            self._analysed()
             assert self._groups is not None
             good, rest = self._groups
             good.sort(key=_first_four)
@@ -190,6 +230,7 @@ class Decision:
         return self._rows
 
     def __len__(self) -> int:
+        self._analysed()
         return self._n
 
     def __eq__(self, other: object) -> bool:
@@ -202,7 +243,7 @@ class Decision:
 
     def __repr__(self) -> str:
         chosen = self._first[3] if self._first else None
-        return f"Decision(chosen={chosen!r}, ranked={self._n}, dropped={len(self.dropped)})"
+        return f"Decision(chosen={chosen!r}, ranked={len(self)}, dropped={len(self.dropped)})"
 
     def at(self, index: int) -> Scored:
         """The candidate ranked ``index`` (0 is the choice)."""
@@ -215,12 +256,12 @@ class Decision:
     @property
     def ranked(self) -> tuple[Scored, ...]:
         """Every candidate that passed the filters, in failover order."""
-        return tuple(self.at(i) for i in range(self._n))
+        return tuple(self.at(i) for i in range(len(self)))
 
     @property
     def chosen(self) -> Scored | None:
         """The first candidate to try, or ``None`` when every candidate was dropped."""
-        return self.at(0) if self._n else None
+        return self.at(0) if self._first is not None else None
 
     def explain(self) -> str:
         """Every candidate, why it was dropped or where it ranked, with the numbers."""
@@ -243,6 +284,100 @@ def decide(
     states: Mapping[str, State] | None = None,
 ) -> Decision:
     """Filter, score and rank ``candidates`` for ``needs`` (see the module docstring).
+
+    The choice comes from the profile's :class:`~powertools.router._plan.Plan` (worked out
+    once per request profile) when a candidate meets the bar; the whole ranking and the
+    reasons for what was dropped are worked out when first asked for (a failover,
+    ``explain()``). Otherwise the whole analysis runs at once and orders the degraded rest.
+    """
+    _, _, expected, need_mask = _precomputed(needs)
+    plan = plan_for(needs, candidates, expected=expected, need_mask=need_mask)
+    if plan is not None:
+        first = _choose(needs, plan, states)
+        if first is not None:
+            return Decision.deferred(needs, first, plan.candidates, states)
+    good, rest, dropped, first = _analyse(needs, candidates, states)
+    return Decision.unsorted(needs, good, rest, dropped, first)
+
+
+def _choose(needs: Needs, plan: Plan, states: Mapping[str, State] | None) -> _Row | None:
+    """The choice's row when some candidate meets the bar, else ``None`` (see ``_plan``)."""
+    pre = _precomputed(needs)
+    chosen = _cheapest_fresh(plan, needs.prompt_tokens, pre[1], states)
+    if not (states or plan.tiered):
+        return chosen if chosen is not None else _first_degraded(plan, needs.prompt_tokens, pre[1])
+    # observed candidates and context-tiered prices: scored in full, as the analysis does
+    others = [(c, _FRESH) for c in plan.tiered if not (states and c.key in states)]
+    if states:
+        others += [(plan.by_key[k], s) for k, s in states.items() if k in plan.by_key]
+    scratch: list[Dropped] = []
+    below: list[_Row] = []
+    for c, state in others:
+        row = _row(needs, c, state, pre, scratch)
+        if row is None:
+            continue
+        if not (row[9] and row[10]):
+            below.append(row)
+        elif chosen is None or row[:4] < chosen[:4]:
+            chosen = row
+    if chosen is not None:
+        return chosen
+    fresh = _first_degraded(plan, needs.prompt_tokens, pre[1], states)
+    return min(below if fresh is None else [*below, fresh], key=_degraded_order, default=None)
+
+
+def _cheapest_fresh(
+    plan: Plan, prompt: int, cap: int, states: Mapping[str, State] | None
+) -> _Row | None:
+    """The cheapest unobserved flat-priced candidate that meets the bar and fits the request."""
+    best: _Good | None = None
+    best_cost = 0
+    for row in plan.good:
+        b, a, w_in, w_out_part, limit, neg_q, latency, key, _, _, _ = row
+        if best is not None and b > best_cost:
+            break  # every later one costs at least its b
+        if (states and key in states) or prompt > limit or prompt * w_in + w_out_part > cap:
+            continue
+        cost = prompt * a + b
+        if (
+            best is None
+            or cost < best_cost
+            or (cost == best_cost and (neg_q, latency, key) < (best[5], best[6], best[7]))
+        ):
+            best, best_cost = row, cost
+    if best is None:
+        return None
+    return (best_cost, best[5], best[6], best[7], best[8], _FRESH,
+            prompt * best[2] + best[3], best[9], best[10], True, True)  # fmt: skip
+
+
+def _first_degraded(
+    plan: Plan, prompt: int, cap: int, states: Mapping[str, State] | None = None
+) -> _Row | None:
+    """The first unobserved flat-priced candidate below the bar in the degraded order."""
+    best: _Rest | None = None
+    best_cost = 0
+    for row in plan.rest:
+        if best is not None and (row[0], row[1]) != (best[0], best[1]):
+            break  # the order's leading part only grows: ties on it are all looked at
+        b, a, w_in, w_out_part, limit, key = row[2], row[3], row[4], row[5], row[6], row[9]
+        if (states and key in states) or prompt > limit or prompt * w_in + w_out_part > cap:
+            continue
+        cost = prompt * a + b
+        if best is None or (cost, key) < (best_cost, best[9]):
+            best, best_cost = row, cost
+    if best is None:
+        return None
+    return (best_cost, best[7], best[8], best[9], best[10], _FRESH,
+            prompt * best[4] + best[5], best[11], best[12], best[13], best[14])  # fmt: skip
+
+
+def _analyse(
+    needs: Needs,
+    candidates: Sequence[Candidate],
+    states: Mapping[str, State] | None,
+) -> tuple[list[_Row], list[_Row], tuple[Dropped, ...], _Row | None]:
+    """Every candidate filtered and scored: (meets the bar, the rest, dropped, the choice).
 
     The common candidate (nothing observed of it, flat prices, it fits and is affordable) is
     scored inline from its precomputed ``facts``, in plain floats and ints; any other goes
@@ -285,7 +420,7 @@ def decide(
         first: _Row | None = good[0] if len(good) == 1 else min(good, key=_first_four)
     else:
         first = min(rest, key=_degraded_order) if rest else None
-    return Decision.unsorted(needs, good, rest, tuple(dropped), first)
+    return good, rest, tuple(dropped), first
 
 
 _first_four = itemgetter(0, 1, 2, 3)

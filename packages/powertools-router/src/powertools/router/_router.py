@@ -386,14 +386,14 @@ class LLMRouter:
 
     async def _failover(self, run: Run) -> tuple[Response, list[Ticket]]:
         decision, i = run.decision, 0
-        while i < len(decision):
+        while decision.has(i):  # the choice first; the rest is ranked only if it fails
             scored = decision.at(i)
             i += 1
             reason = self._blocked_reason(scored.candidate.provider)
             if reason is not None:
                 run.attempts.append(attempt_record(scored, outcome="skipped", reason=reason))
                 continue
-            backup = decision.at(i) if self.hedge and i < len(decision) else None
+            backup = decision.at(i) if self.hedge and decision.has(i) else None
             won = await (
                 self._try(run, scored) if backup is None else self._hedged(run, scored, backup)
             )

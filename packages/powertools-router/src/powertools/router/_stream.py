@@ -61,7 +61,8 @@ class RouteStream:
         request, complexity = build_request(self._args)
         run = await router.start(request, self._args, complexity, router._layers.clock())
         self.attempts = run.attempts
-        for index in range(len(run.decision)):
+        index = -1
+        while run.decision.has(index := index + 1):  # the rest is ranked only if needed
             scored = run.decision.at(index)
             reason = router._blocked_reason(scored.candidate.provider)
             if reason is not None:
