@@ -134,3 +134,10 @@ def test_show_of_an_imported_model_without_batch_prices_prints_no_batch_line(
     assert text.startswith("broken-cache-model (anthropic), from ")
     assert "  input           $1\n" in text
     assert "batch" not in text
+
+
+def test_help_exits_zero_and_a_usage_error_exits_two(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("--help")[0] == 0
+    assert "prices" in capsys.readouterr().out
+    assert run("refund")[0] == 2
+    assert "invalid choice: 'refund'" in capsys.readouterr().err

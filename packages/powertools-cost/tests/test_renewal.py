@@ -263,3 +263,27 @@ def test_a_reservation_kept_alive_outside_an_event_loop_gets_no_timer(
     renewals.add(held)  # nothing could run a timer here: it is renewed by arenew() only
     assert list(renewals.live) == ["r1"]
     assert renewals._timers == {}
+
+
+def test_a_timer_finds_a_reservation_already_given_up_and_leaves_it(
+    async_only_ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    extend, attempts = async_only_ledger.extend, [0]
+
+    async def counted(key: str, rid: str, *, expires_at: float, now: float) -> bool:
+        attempts[0] += 1
+        return await extend(key, rid, expires_at=expires_at, now=now)
+
+    monkeypatch.setattr(async_only_ledger, "extend", counted)
+    clock = FakeClock(0.0)
+
+    async def main() -> None:
+        budgets = async_manager(clock, async_only_ledger)
+        stalled = await budgets.reserve("0.5", keep_alive=True)
+        clock.advance(61.0)  # stalled past its expiry, before its timer could run
+        assert await budgets.renewals.arenew() == 0  # a sweep gives it up first
+        await run_due_timers()  # then its timer fires: nothing to renew, no new timer
+        assert (attempts[0], budgets.renewals._timers, budgets.renewals.live) == (1, {}, {})
+        assert stalled.expires_at == 60.0
+
+    on_fake_time(clock, main)
