@@ -12,7 +12,14 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from powertools.cost import Alert, BudgetExceededError, BudgetManager, LedgerError, MemoryLedger
+from powertools.cost import (
+    Alert,
+    BudgetAlertWarning,
+    BudgetExceededError,
+    BudgetManager,
+    LedgerError,
+    MemoryLedger,
+)
 from powertools.cost.testing import FakeClock
 
 
@@ -286,3 +293,136 @@ async def test_commit_takes_the_calls_usage_and_model() -> None:
         budgets.commit_sync(unpriced, Usage(input=1))
     budgets.release_sync(unpriced)  # a refused commit leaves the hold to settle
     assert budgets.status()[0].held == 0
+
+
+def test_alert_callbacks_registered_with_the_decorator_are_called_once() -> None:
+    budgets = BudgetManager(clock=lambda: 0.0)
+    budgets.add(1, window="daily", alert_at=["0.5"])
+    seen: list[Alert] = []
+
+    @budgets.on_alert
+    def remember(alert: Alert) -> None:
+        seen.append(alert)
+
+    assert remember.__name__ == "remember"  # the decorator hands the function back
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BudgetAlertWarning)  # a callback: no warning
+        budgets.commit_sync(budgets.reserve_sync("0.6"), "0.6")
+        budgets.commit_sync(budgets.reserve_sync("0.1"), "0.1")
+    [alert] = seen
+    assert (alert.threshold, alert.spent, alert.window) == (
+        Decimal("0.5"),
+        Decimal("0.6"),
+        "global-daily:1970-01-01",
+    )
+
+
+async def test_an_async_refusal_releases_what_the_earlier_budgets_had_held() -> None:
+    budgets = BudgetManager(clock=lambda: 0.0)
+    budgets.add(10, window="total")
+    budgets.add(1, window="total", user="alice")
+    with pytest.raises(BudgetExceededError, match="user=alice-total") as refused:
+        await budgets.reserve(2, user="alice")
+    assert refused.value.available == Decimal(1)
+    held = {s.budget.name: s.held for s in await budgets.astatus()}
+    assert held == {"global-total": 0, "user=alice-total": 0}
+
+
+async def test_a_cancelled_reservation_leaves_nothing_held() -> None:
+    class Stalling(MemoryLedger):
+        """The second budget's reserve never answers (a ledger that hangs)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.entered = asyncio.Event()
+
+        async def reserve(self, key: str, *args: object, **kwargs: object) -> bool:
+            if key.startswith("user="):
+                self.entered.set()
+                await asyncio.Event().wait()
+            return await super().reserve(key, *args, **kwargs)  # type: ignore[arg-type]
+
+    ledger = Stalling()
+    budgets = BudgetManager(ledger, clock=lambda: 0.0)
+    budgets.add(10, window="total")
+    budgets.add(5, window="total", user="alice")
+    task = asyncio.create_task(budgets.reserve(2, user="alice"))
+    await ledger.entered.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert [s.held for s in await budgets.astatus()] == [0, 0]
+
+
+def test_settling_a_reservation_twice_changes_nothing() -> None:
+    budgets = BudgetManager(clock=lambda: 0.0)
+    budgets.add(1, window="total")
+    first = budgets.reserve_sync("0.5")
+    budgets.commit_sync(first, "0.25")
+    budgets.commit_sync(first, "0.5")  # a retried commit
+    budgets.spend_sync(first, 10**15)  # a span's spend after the commit
+    budgets.release_sync(first)  # and a release after it: the money stays spent
+    [status] = budgets.status()
+    assert (status.spent, status.held) == (Decimal("0.25"), 0)
+
+
+async def test_an_async_release_after_a_commit_keeps_the_money_spent() -> None:
+    budgets = BudgetManager(clock=lambda: 0.0)
+    budgets.add(1, window="total")
+    reservation = await budgets.reserve("0.5")
+    await budgets.commit(reservation, "0.3")
+    await budgets.release(reservation)
+    [status] = await budgets.astatus()
+    assert (status.spent, status.held, status.remaining) == (Decimal("0.3"), 0, Decimal("0.7"))
+
+
+async def test_overrun_callbacks_hear_of_calls_that_cost_more_than_their_hold() -> None:
+    from powertools.cost import BudgetOverrunWarning, Overrun
+
+    budgets = BudgetManager(clock=lambda: 0.0)
+    budgets.add(1, window="total")
+    heard: list[Overrun] = []
+
+    @budgets.on_overrun
+    async def remember(event: Overrun) -> None:
+        await asyncio.sleep(0)
+        heard.append(event)
+
+    await budgets.commit(await budgets.reserve("0.1"), "0.4")  # over its hold, under the limit
+    with pytest.warns(BudgetOverrunWarning, match=r"over its \$1 limit"):
+        await budgets.commit(await budgets.reserve("0.1"), "0.7")
+    assert [(e.held, e.cost, e.spent, e.over_limit) for e in heard] == [
+        (Decimal("0.1"), Decimal("0.4"), Decimal("0.4"), False),
+        (Decimal("0.1"), Decimal("0.7"), Decimal("1.1"), True),
+    ]
+    assert (budgets.overruns, budgets.overrun_fd) == (2, 9 * 10**14)
+    with pytest.raises(BudgetExceededError):  # past the limit: the next call is refused
+        await budgets.reserve("0.01")
+
+
+def test_a_sync_overrun_callback_is_called_with_the_event() -> None:
+    from powertools.cost import Overrun
+
+    heard: list[Overrun] = []
+    budgets = BudgetManager(clock=lambda: 0.0, on_overrun=heard.append)
+    budgets.add(1, window="total")
+    budgets.commit_sync(budgets.reserve_sync("0.2"), "0.2")  # as held: no overrun
+    budgets.commit_sync(budgets.reserve_sync("0.2"), "0.5")
+    [event] = heard
+    assert (event.held, event.cost, event.spent, event.over_limit) == (
+        Decimal("0.2"),
+        Decimal("0.5"),
+        Decimal("0.7"),
+        False,
+    )
+    assert budgets.overruns == 1
+
+
+async def test_an_async_commit_without_alert_callbacks_warns(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    budgets = BudgetManager(clock=lambda: 0.0)
+    budgets.add(10, window="total", alert_at=[8])
+    with pytest.warns(BudgetAlertWarning, match=r"crossed its \$8 alert threshold: \$9 spent"):
+        await budgets.commit(await budgets.reserve(9), 9)
+    assert "global-total" in caplog.text

@@ -5,13 +5,22 @@ from __future__ import annotations
 import gzip
 import json
 import zlib
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
 
-from powertools.cost import BudgetExceededError, CaptureWarning, CostTracker, PriceBook
+from powertools.cost import (
+    BudgetExceededError,
+    CaptureWarning,
+    CostTracker,
+    Ledger,
+    LedgerError,
+    MemoryLedger,
+    PriceBook,
+)
 from powertools.cost.capture import UsageCaptureSyncTransport, UsageCaptureTransport
 from powertools.cost.testing import openai_response
 
@@ -139,3 +148,204 @@ def test_the_sync_transport_is_as_safe() -> None:
         with pytest.warns(CaptureWarning):
             client.post("https://api.example/v1/chat/completions", json={"model": "llama3.2"})
     assert [r.unpriced for r in tracker.records] == [True]
+
+
+SIZED = {"model": "gpt-4o", "max_tokens": 100, "messages": []}  # a hold that fits in $1
+
+
+def closed_port() -> int:
+    """A local port nothing listens on: a dead provider."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_an_unreadable_content_encoding_warns_records_nothing_and_releases_the_hold() -> None:
+    provider = Provider(openai_response("gpt-4o", 1000, 100), {"content-encoding": "br"})
+    tracker = CostTracker(budget_usd=1)
+    transport = UsageCaptureTransport(httpx.MockTransport(provider), tracker=tracker)
+    async with httpx.AsyncClient(transport=transport) as client:
+        with pytest.warns(CaptureWarning, match="content-encoding br cannot be decoded here"):
+            response = await client.post("https://api.example/v1/chat/completions", json=SIZED)
+    assert response.status_code == 200
+    assert tracker.records == []
+    assert (await tracker.budgets.astatus())[0].held == 0
+
+
+async def test_a_body_encoded_twice_is_decoded_in_reverse_order() -> None:
+    body = json.dumps(openai_response("gpt-4o", 1000, 100)).encode()
+    twice = gzip.compress(zlib.compress(body))  # deflate first, then gzip: "deflate, gzip"
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        headers = {"content-type": "application/json", "content-encoding": "deflate, gzip"}
+        return httpx.Response(200, headers=headers, content=twice)
+
+    tracker = CostTracker()
+    transport = UsageCaptureTransport(httpx.MockTransport(respond), tracker=tracker)
+    async with httpx.AsyncClient(transport=transport) as client:
+        response = await client.post("https://api.example/v1/chat/completions", json={})
+    assert response.json()["model"] == "gpt-4o"
+    assert tracker.get_total() == Decimal("0.0035")
+
+
+async def test_a_damaged_event_stream_warns_and_the_user_still_reads_every_byte() -> None:
+    events = [
+        b'data: {"type": "message_start", "message": "not an object"}\n\n',
+        b'data: {"type": "message_delta", "usage": {"output_tokens": 5}}\n\n',
+        b"data: [DONE]\n\n",
+    ]
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for event in events:  # one event per chunk: the reader fails at the first
+            yield event
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=chunks())
+
+    tracker = CostTracker(budget_usd=1)
+    transport = UsageCaptureTransport(httpx.MockTransport(respond), tracker=tracker)
+    async with httpx.AsyncClient(transport=transport) as client:
+        with pytest.warns(CaptureWarning, match="could not read the usage of a response"):
+            async with client.stream(
+                "POST",
+                "https://api.example/v1/messages",
+                json={**SIZED, "model": "claude-haiku-4-5"},
+            ) as response:
+                received = b"".join([chunk async for chunk in response.aiter_raw(16)])
+    assert received == b"".join(events)
+    assert tracker.records == []
+    assert (await tracker.budgets.astatus())[0].held == 0
+
+
+async def test_events_that_are_not_objects_are_skipped() -> None:
+    stream = (
+        b"data: [1, 2]\n\n"
+        b'data: "text"\n\n'
+        b'data: {"model": "gpt-4o", "choices": [], '
+        b'"usage": {"prompt_tokens": 1000, "completion_tokens": 100}}\n\n'
+        b"data: [DONE]\n\n"
+    )
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=stream)
+
+    tracker = CostTracker()
+    transport = UsageCaptureTransport(httpx.MockTransport(respond), tracker=tracker)
+    async with (
+        httpx.AsyncClient(transport=transport) as client,
+        client.stream("POST", "https://api.example/v1/chat/completions") as response,
+    ):
+        await response.aread()
+    assert [r.model for r in tracker.records] == ["gpt-4o"]
+    assert tracker.get_total() == Decimal("0.0035")
+
+
+@pytest.mark.parametrize("body", [b"model=gpt-4o", b'["gpt-4o"]'])
+async def test_a_request_body_that_is_not_a_json_object_is_held_as_a_model_less_call(
+    body: bytes,
+) -> None:
+    provider = Provider(openai_response("gpt-4o", 1000, 100))
+    tracker = CostTracker(budget_usd=1, unsized_reserve_usd="0.5")
+    held: list[Decimal] = []
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        held.append(tracker.budgets.status()[0].held)
+        return provider(request)
+
+    transport = UsageCaptureTransport(httpx.MockTransport(respond), tracker=tracker)
+    async with httpx.AsyncClient(transport=transport) as client:
+        await client.post("https://api.example/v1/chat/completions", content=body)
+    assert held == [Decimal("0.5")]  # unsized_reserve_usd: the body names no model
+    assert [r.model for r in tracker.records] == ["gpt-4o"]  # the response does
+    assert tracker.get_total() == Decimal("0.0035")
+
+
+async def test_geminis_max_output_tokens_sizes_the_hold() -> None:
+    body = {
+        "candidates": [],
+        "usageMetadata": {"promptTokenCount": 1000, "candidatesTokenCount": 100},
+    }
+    provider = Provider(body)
+    tracker = CostTracker(budget_usd="0.01")
+    transport = UsageCaptureTransport(httpx.MockTransport(provider), tracker=tracker)
+    path = "https://gemini.example/v1beta/models/gemini-2.5-flash:generateContent"
+    async with httpx.AsyncClient(transport=transport) as client:
+        # 4,096 prompt tokens at the dearest input ($1/M audio) + 65,536 output x $2.50/M
+        with pytest.raises(BudgetExceededError):
+            await client.post(path, json={"contents": []})
+        assert provider.sent == 0
+        await client.post(path, json={"generationConfig": {"maxOutputTokens": 100}})
+    assert provider.sent == 1
+    assert tracker.get_total() == Decimal("0.00055")  # 1,000 x $0.30/M + 100 x $2.50/M
+
+
+async def test_a_dead_provider_raises_to_the_user_and_releases_the_hold() -> None:
+    tracker = CostTracker(budget_usd=1)
+    transport = UsageCaptureTransport(tracker=tracker)  # a real transport, to a closed port
+    async with httpx.AsyncClient(transport=transport) as client:
+        with pytest.raises(httpx.ConnectError):
+            await client.post(
+                f"http://127.0.0.1:{closed_port()}/v1/chat/completions", json={"model": "x"}
+            )
+    assert tracker.records == []
+    assert (await tracker.budgets.astatus())[0].held == 0
+
+
+def test_a_dead_provider_raises_to_a_sync_client_and_releases_the_hold() -> None:
+    tracker = CostTracker(budget_usd=1)
+    transport = UsageCaptureSyncTransport(tracker=tracker)
+    with httpx.Client(transport=transport) as client, pytest.raises(httpx.ConnectError):
+        client.post(f"http://127.0.0.1:{closed_port()}/v1/messages", json={"model": "x"})
+    assert tracker.records == []
+    assert tracker.budgets.status()[0].held == 0
+
+
+def test_a_sync_error_response_records_nothing_and_releases_the_hold() -> None:
+    def respond(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(500, json={"error": {"message": "overloaded"}})
+
+    tracker = CostTracker(budget_usd=1)
+    transport = UsageCaptureSyncTransport(httpx.MockTransport(respond), tracker=tracker)
+    with httpx.Client(transport=transport) as client:
+        response = client.post("https://api.example/v1/chat/completions", json={"model": "gpt-4o"})
+    assert response.json() == {"error": {"message": "overloaded"}}
+    assert tracker.records == []
+    assert tracker.budgets.status()[0].held == 0
+
+
+async def test_a_ledger_that_fails_to_settle_warns_and_the_response_is_intact(
+    async_only_ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def down(key: str, rid: str, amount_fd: int) -> int:
+        raise LedgerError("the Redis ledger failed: ConnectionError: connection refused")
+
+    monkeypatch.setattr(async_only_ledger, "commit", down)
+    provider = Provider(openai_response("gpt-4o", 1000, 100))
+    tracker = CostTracker(budget_usd=1, ledger=async_only_ledger)
+    transport = UsageCaptureTransport(httpx.MockTransport(provider), tracker=tracker)
+    async with httpx.AsyncClient(transport=transport) as client:
+        with pytest.warns(CaptureWarning, match="could not settle the call's budget hold"):
+            response = await client.post("https://api.example/v1/chat/completions", json=SIZED)
+    assert response.json()["model"] == "gpt-4o"
+
+
+def test_a_sync_ledger_that_fails_to_settle_warns_and_the_response_is_intact(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ledger = MemoryLedger()
+
+    def down(key: str, rid: str, amount_fd: int) -> int:
+        raise LedgerError("the SQLite ledger is locked")
+
+    monkeypatch.setattr(ledger, "commit_sync", down)
+    provider = Provider(openai_response("gpt-4o", 1000, 100))
+    tracker = CostTracker(budget_usd=1, ledger=ledger)
+    transport = UsageCaptureSyncTransport(httpx.MockTransport(provider), tracker=tracker)
+    with (
+        httpx.Client(transport=transport) as client,
+        pytest.warns(CaptureWarning, match="could not settle .* the SQLite ledger is locked"),
+    ):
+        response = client.post("https://api.example/v1/chat/completions", json=SIZED)
+    assert response.json()["model"] == "gpt-4o"

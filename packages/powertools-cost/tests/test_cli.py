@@ -118,3 +118,26 @@ def test_show_prints_money_never_in_exponent_form() -> None:
     assert code == 0
     assert "  output          $10\n" in text
     assert "E+" not in text
+
+
+def test_show_of_an_imported_model_without_batch_prices_prints_no_batch_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import powertools.cost._pricebook as pricebook
+
+    store = tmp_path / "prices"
+    assert run("prices", "import", str(DATA), "--dir", str(store))[0] == 0
+    monkeypatch.setenv("POWERTOOLS_COST_PRICES_DIR", str(store))
+    monkeypatch.setattr(pricebook, "_default", None)  # read the imported prices afresh
+    code, text = run("prices", "show", "broken-cache-model")
+    assert code == 0
+    assert text.startswith("broken-cache-model (anthropic), from ")
+    assert "  input           $1\n" in text
+    assert "batch" not in text
+
+
+def test_help_exits_zero_and_a_usage_error_exits_two(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("--help")[0] == 0
+    assert "prices" in capsys.readouterr().out
+    assert run("refund")[0] == 2
+    assert "invalid choice: 'refund'" in capsys.readouterr().err

@@ -125,3 +125,14 @@ def test_the_unsized_policy_is_validated() -> None:
         CostTracker(unsized_reserve_usd="-1")
     with pytest.raises(ValueError, match="reserve_usd cannot be negative"):
         CostTracker().track_call("t", reserve_usd=-2)
+
+
+def test_a_span_without_a_model_holds_the_books_fallback_price_when_it_is_dearest() -> None:
+    book = PriceBook(fallback=PriceBook().set_price("anything", input=50, output=50))
+    book.set_price("cheap", input=1, output=2, context_window=1000)
+    tracker = CostTracker(
+        budget_usd=1, prices=book, unsized_prompt=1000, unsized_max_tokens=1000, clock=lambda: 0.0
+    )
+    with tracker.track_call("code_gen"):
+        # the fallback prices every unknown model: 1,000 in + 1,000 out (the policy) x $50/M
+        assert tracker.budgets.status()[0].held == Decimal("0.1")

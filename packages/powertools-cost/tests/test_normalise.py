@@ -199,3 +199,9 @@ def test_google_genai_sdk_responses_are_accepted() -> None:
              "candidatesTokenCount": 40, "thoughtsTokenCount": 120,
              "promptTokensDetails": [{"modality": "AUDIO", "tokenCount": 100}]}}  # fmt: skip
     assert parse_response(camel)[0] == usage
+
+
+@pytest.mark.parametrize("response", [SimpleNamespace(model_dump=lambda: "not a dict"), 42])
+def test_an_object_that_dumps_to_no_mapping_is_refused_naming_its_type(response: Any) -> None:
+    with pytest.raises(UsageFormatError, match=r"cannot read usage from a (SimpleNamespace|int)"):
+        parse_response(response)

@@ -120,3 +120,40 @@ def test_an_import_without_a_tier_keeps_the_tier_of_unchanged_rates(tmp_path: Pa
     assert len(sonnet.periods) == 2
     assert sonnet.period().tiers
     assert not any("drops its context tiers" in v for v in violations)
+
+
+@pytest.mark.parametrize("value", [True, [1e-06], "a dollar", {"usd": 1e-06}])
+def test_a_price_that_is_not_a_number_is_refused_with_its_place(value: object) -> None:
+    raw = {"house-model": {"input_cost_per_token": value, "output_cost_per_token": 2e-06}}
+    with pytest.raises(
+        PricingDataError, match=r"house-model\.input_cost_per_token must be a number, got "
+    ):
+        convert_litellm(raw, today=TODAY)
+
+
+def test_an_entry_without_an_output_price_is_skipped() -> None:
+    raw = {
+        "embedder": {"input_cost_per_token": 1e-07, "mode": "chat"},
+        "chatter": {"input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06},
+    }
+    converted = convert_litellm(raw, today=TODAY)
+    assert [m.id for m in converted.prices.models] == ["chatter"]
+    assert converted.skipped == 1
+
+
+def test_an_import_that_changes_a_tiered_models_rates_without_tiers_is_reported(
+    tmp_path: Path,
+) -> None:
+    assert PriceBook.shipped().resolve("gemini-2.5-pro").period().tiers  # tiered at 200k
+    raw = {
+        "gemini-2.5-pro": {
+            "input_cost_per_token": 2e-06,
+            "output_cost_per_token": 1.2e-05,
+            "litellm_provider": "gemini",
+            "mode": "chat",
+        }
+    }
+    source = tmp_path / "map.json"
+    source.write_text(json.dumps(raw))
+    report = PriceStore(tmp_path / "store").import_litellm(source, today=TODAY)
+    assert "gemini-2.5-pro (gemini): the import drops its context tiers" in report.violations

@@ -85,14 +85,18 @@ def test_sources_other_than_files_and_https_are_refused(tmp_path: Path) -> None:
 
 @pytest.fixture
 def price_server() -> Iterator[str]:
-    """A local HTTP server with the sample LiteLLM map at /prices.json; other paths 404."""
+    """A local HTTP server with the sample LiteLLM map at /prices.json, a map in Latin-1 at
+    /latin1.json; other paths 404."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            if self.path != "/prices.json":
+            if self.path == "/latin1.json":
+                body = '{"modèle": {}}'.encode("latin-1")
+            elif self.path == "/prices.json":
+                body = DATA.read_bytes()
+            else:
                 self.send_error(404)
                 return
-            body = DATA.read_bytes()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -135,6 +139,13 @@ def test_a_url_that_fails_is_explained(tmp_path: Path, price_server: str) -> Non
     assert store.versions() == []  # nothing was stored
 
 
+def test_a_price_map_that_is_not_utf8_is_refused(tmp_path: Path, price_server: str) -> None:
+    store = PriceStore(tmp_path)
+    with pytest.raises(PricingDataError, match=r"latin1\.json is not UTF-8 JSON"):
+        store.import_litellm(f"{price_server}/latin1.json")
+    assert store.versions() == []
+
+
 def test_imported_prices_override_the_shipped_ones_but_keep_history(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -174,3 +185,22 @@ def test_shipped_file_loads() -> None:
     shipped = shipped_price_file()
     assert shipped.taken_on == date(2025, 10, 15)
     assert len(to_model_prices(shipped)) == len(shipped.models)
+
+
+def test_a_batch_multiplier_that_splits_a_femto_dollar_is_refused(tmp_path: Path) -> None:
+    prices = tmp_path / "prices.json"
+    # $0.000000001 per million is one femto-dollar a token: half of it is no amount of money
+    period = {
+        "effective_from": "2026-01-01",
+        "input": "0.000000001",
+        "output": "1",
+        "batch_multiplier": "0.5",
+    }
+    model = {"id": "tiny", "provider": "custom", "prices": [period]}
+    prices.write_text(json.dumps({"taken_on": "2026-01-01", "models": [model]}))
+    with pytest.raises(PricingDataError, match=r"batch multiplier 0\.5 gives fractional prices"):
+        to_model_prices(load_price_file(prices))
+    period["input"] = "0.000000002"
+    prices.write_text(json.dumps({"taken_on": "2026-01-01", "models": [model]}))
+    [tiny] = to_model_prices(load_price_file(prices))
+    assert tiny.cost(Usage(input=1_000_000), batch=True) == Decimal("0.000000001")

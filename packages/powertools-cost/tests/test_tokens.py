@@ -142,3 +142,94 @@ def test_plain_string_messages_stay_exact(tiktoken_cache: Path) -> None:
     count = count_message_tokens([{"role": "tool", "tool_call_id": "1", "content": "ok"}], "gpt-4o")
     assert count.exact
     assert count.method == "tiktoken:o200k_base"
+
+
+def gpt4o(text: str) -> int:
+    return count_tokens(text, "gpt-4o").tokens
+
+
+def test_values_with_no_documented_accounting_count_as_their_json_text(
+    tiktoken_cache: Path,
+) -> None:
+    plain = count_message_tokens([{"role": "user", "content": "hi"}], "gpt-4o")
+    assert plain == tokens.TokenCount(
+        3 + gpt4o("user") + gpt4o("hi") + 3, True, "tiktoken:o200k_base"
+    )
+    extra = count_message_tokens(
+        [{"role": "user", "content": "hi", "metadata": {"a": 1}}], "gpt-4o"
+    )
+    assert extra.tokens == plain.tokens + gpt4o('{"a": 1}')
+    assert extra.method == "estimate:tiktoken:o200k_base"
+    number = count_message_tokens([{"role": "user", "content": 42}], "gpt-4o")
+    assert (number.tokens, number.exact) == (plain.tokens - gpt4o("hi") + gpt4o("42"), False)
+    strings = count_message_tokens([{"role": "user", "content": ["hi", "hi"]}], "gpt-4o")
+    assert (strings.tokens, strings.exact) == (plain.tokens + gpt4o("hi"), False)
+    unknown = count_message_tokens(
+        [{"role": "user", "content": [{"type": "document", "source": "abc"}]}], "gpt-4o"
+    )
+    assert unknown.tokens == plain.tokens - gpt4o("hi") + gpt4o('{"source": "abc"}')
+
+
+def test_a_single_part_content_and_a_missing_name_are_counted_like_a_list(
+    tiktoken_cache: Path,
+) -> None:
+    plain = count_message_tokens([{"role": "user", "content": "hi"}], "gpt-4o")
+    one_part = count_message_tokens(
+        [{"role": "user", "content": {"type": "text", "text": "hi"}}], "gpt-4o"
+    )
+    assert (one_part.tokens, one_part.exact) == (plain.tokens, False)
+    unnamed = count_message_tokens([{"role": "user", "name": None, "content": "hi"}], "gpt-4o")
+    assert unnamed == plain  # a None value costs nothing and keeps the count exact
+
+
+def test_tool_use_parts_and_raw_tool_calls_count_their_name_and_arguments(
+    tiktoken_cache: Path,
+) -> None:
+    base = count_message_tokens([{"role": "assistant", "content": None}], "gpt-4o").tokens
+    anthropic_style = count_message_tokens(
+        [
+            {
+                "role": "assistant",
+                "content": [{"type": "tool_use", "id": "t", "name": "f", "input": {"q": 1}}],
+            }
+        ],
+        "gpt-4o",
+    )
+    assert anthropic_style.tokens == base + 3 + gpt4o("f") + gpt4o('{"q": 1}')
+    gemini_style = count_message_tokens(
+        [{"role": "model", "parts": [{"functionCall": {"name": "f", "args": {"q": 1}}}]}],
+        "gpt-4o",
+    )
+    assert gemini_style.tokens == anthropic_style.tokens - gpt4o("assistant") + gpt4o("model")
+    raw = count_message_tokens(
+        [{"role": "assistant", "content": None, "tool_calls": ["call f(1)"]}], "gpt-4o"
+    )
+    assert (raw.tokens, raw.exact) == (base + gpt4o("call f(1)"), False)
+
+
+def test_a_function_without_parameters_costs_its_name_and_description(
+    tiktoken_cache: Path,
+) -> None:
+    messages = [{"role": "user", "content": "hi"}]
+    plain = count_message_tokens(messages, "gpt-4o").tokens
+    tool = {"name": "ping", "description": "Ping."}  # the bare form, no "function" wrapper
+    counted = count_message_tokens(messages, "gpt-4o", tools=[tool])
+    assert counted.tokens == plain + 7 + gpt4o("ping:Ping") + 12
+    assert counted.exact
+    old = count_message_tokens(messages, "gpt-4", tools=[tool])  # cl100k: 10 per function
+    gpt4 = lambda s: count_tokens(s, "gpt-4").tokens  # noqa: E731
+    assert (
+        old.tokens == count_message_tokens(messages, "gpt-4").tokens + 10 + gpt4("ping:Ping") + 12
+    )
+
+
+def test_patch_models_bill_images_by_their_multiplier(tiktoken_cache: Path) -> None:
+    def image(detail: str) -> list[dict[str, object]]:
+        part = {"type": "input_image", "image_url": "https://x/y.png", "detail": detail}
+        return [{"role": "user", "content": [part]}]
+
+    empty = count_message_tokens([{"role": "user", "content": ""}], "gpt-4.1-mini").tokens
+    # 1,536 patches x 1.62 at full detail, 64 x 1.62 at detail low (both rounded up)
+    assert count_message_tokens(image("high"), "gpt-4.1-mini").tokens == empty + 2489
+    assert count_message_tokens(image("low"), "gpt-4.1-mini").tokens == empty + 104
+    assert count_message_tokens(image("auto"), "gpt-5-nano").tokens == empty + 3779

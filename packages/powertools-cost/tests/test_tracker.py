@@ -218,3 +218,74 @@ def test_analytics() -> None:
     assert analytics.trend() == Decimal("-0.25")
     assert from_json(analytics.to_json()) == tracker.records
     assert from_csv(analytics.to_csv()) == tracker.records
+
+
+def test_only_the_latest_retain_records_calls_are_kept_but_all_are_counted() -> None:
+    tracker = CostTracker(clock=FakeClock(NOON), retain_records=2)
+    spans = []
+    for _ in range(4):
+        with tracker.track_call("t", model="gpt-4o") as span:
+            span.record(Usage(output=100_000))  # $1
+        spans.append(span)
+    assert [r.span_id for r in tracker.records] == [spans[2].id, spans[3].id]
+    assert tracker.get_total() == Decimal(4)
+    assert tracker.get_daily_report().call_count == 4
+
+
+async def test_the_async_daily_report_without_a_budget_has_no_remaining() -> None:
+    tracker = CostTracker(clock=FakeClock(NOON))
+    async with tracker.track_call("t", model="gpt-4o") as span:
+        span.record(Usage(output=100_000))
+    report = await tracker.aget_daily_report()
+    assert (report.total, report.remaining, report.task_count) == (Decimal(1), None, 1)
+
+
+def test_a_call_is_priced_at_the_rates_in_effect_on_its_day() -> None:
+    from powertools.cost import ModelPrice, PricePeriod
+    from powertools.cost._pricing import rates_per_million
+
+    old = rates_per_million({"input": Decimal(1), "output": Decimal(2)})
+    new = rates_per_million({"input": Decimal(3), "output": Decimal(4)})
+    price = ModelPrice(
+        "house-model",
+        "custom",
+        (PricePeriod(date(2026, 1, 1), old), PricePeriod(date(2026, 11, 1), new)),
+    )
+    clock = FakeClock(datetime(2026, 10, 31, 23, tzinfo=UTC).timestamp())
+    tracker = CostTracker(clock=clock, prices=PriceBook([price]))
+    million = Usage(input=1_000_000, output=1_000_000)
+    with tracker.track_call("t", model="house-model", prompt_tokens=1, max_tokens=1) as span:
+        span.record(million)
+    clock.advance(3600)  # November: the new prices apply
+    with tracker.track_call("t", model="house-model", prompt_tokens=1, max_tokens=1) as later:
+        later.record(million)
+    assert (span.cost, later.cost) == (Decimal(3), Decimal(7))
+
+
+def test_a_span_without_a_model_holds_at_least_the_fallback_prices_worst_case() -> None:
+    fallback = PriceBook().set_price("fallback", input="1", output="2", context_window=1000)
+    tracker = CostTracker(
+        budget_usd=1, prices=PriceBook(), fallback_price=fallback, clock=FakeClock(NOON)
+    )
+    with tracker.track_call("t"):
+        [status] = tracker.budgets.status()
+        # 4,096 prompt tokens (unsized_prompt) x $1/M + 1,000 (its whole window) x $2/M
+        assert status.held == Decimal("0.006096")
+    with tracker.track_call("t", prompt="a prompt, but no model to count it for"):
+        assert tracker.budgets.status()[0].held == Decimal("0.006096")
+
+
+def test_unsized_holds_are_cached_for_at_most_4096_model_names() -> None:
+    fallback = PriceBook().set_price("fallback", input="1", output="1", context_window=100)
+    tracker = CostTracker(
+        budget_usd=1, prices=PriceBook(), fallback_price=fallback, clock=FakeClock(NOON)
+    )
+    for i in range(4100):  # model names come from callers: the cache must not grow with them
+        with tracker.track_call("t", model=f"model-{i}"):
+            pass
+    assert len(tracker._unsized) == 4096
+    with tracker.track_call("t", model="model-4099"):  # not cached: sized again, the same
+        # 4,096 prompt tokens (unsized_prompt) + 100 output tokens (its window), at $1/M
+        assert tracker.budgets.status()[0].held == Decimal("0.004196")
+    assert tracker.get_daily_report().unmetered == 4101
+    assert tracker.budgets.status()[0].held == 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 from powertools.cost._pricedata import PriceFile, parse_price_file
@@ -50,10 +50,21 @@ class LitellmImport:
     skipped: int = 0
 
 
-def _per_million(value: Any, where: str, notes: list[str]) -> Decimal:
+def _decimal(value: Any) -> Decimal | None:
+    """A price as a Decimal, or None when it is no number (a bool, a list, "a dollar")."""
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _per_million(value: Any, where: str, notes: list[str]) -> Decimal:
+    number = _decimal(value)
+    if number is None:
         raise PricingDataError(f"{where} must be a number, got {value!r}")
-    exact = Decimal(str(value)) * _MILLION
+    exact = number * _MILLION
     rounded = exact.quantize(_NINE, rounding=ROUND_HALF_EVEN).normalize()
     if rounded != exact:
         notes.append(f"{where}: {exact} per million rounded to {rounded}")

@@ -130,26 +130,28 @@ class Renewals:
 
     # -- background: an event-loop timer per reservation for async ledgers ------------------
 
-    def _schedule(self, reservation: Reservation) -> None:
+    def _schedule(self, reservation: Reservation, *, at_least: float = 0.0) -> None:
         import asyncio
 
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # reserved outside a loop: nothing can run the renewals
             return
-        delay = max(reservation.expires_at - self.clock() - self.ttl * 2 / 3, 0.0)
+        delay = max(reservation.expires_at - self.clock() - self.ttl * 2 / 3, at_least)
         # the timer holds a weak reference: it must not keep an abandoned span's hold alive
-        handle = loop.call_later(delay, self._renew_soon, weakref.ref(reservation))
-        self._timers[reservation.id] = handle
+        rid = reservation.id
+        handle = loop.call_later(delay, self._renew_soon, rid, weakref.ref(reservation))
+        self._timers[rid] = handle
 
-    def _renew_soon(self, ref: weakref.ref[Reservation]) -> None:
+    def _renew_soon(self, rid: str, ref: weakref.ref[Reservation]) -> None:
         import asyncio
 
+        self._timers.pop(rid, None)
         reservation = ref()
-        if reservation is None:
+        if reservation is None:  # abandoned: forget it (nothing else would), let it expire
+            self.live.pop(rid, None)
             return
-        self._timers.pop(reservation.id, None)
-        if reservation.id not in self.live:
+        if rid not in self.live:
             return
         task = asyncio.get_running_loop().create_task(self._renew_one(reservation))
         self._tasks.add(task)
@@ -161,7 +163,9 @@ class Renewals:
         except Exception as exc:  # a ledger outage: try again at the next timer
             _failed(exc)
         if reservation.id in self.live:
-            self._schedule(reservation)
+            # a third of the TTL on, as the keeper thread wakes: after a failure the hold is
+            # already due, and a ledger that is down would be asked again on every loop turn
+            self._schedule(reservation, at_least=self.ttl / 3)
 
 
 class _Keeper:

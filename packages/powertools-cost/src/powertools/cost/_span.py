@@ -197,12 +197,7 @@ class Span:
             return
         try:
             records = self._finish(failed)
-        except MissingUsageError:
-            self.tracker.budgets.release_sync(self._reservation)
-            raise
-        if records and records[0].usage is not None:
-            self.tracker.budgets.commit_sync(self._reservation, actual_fd=self.cost_fd)
-        else:
+        finally:  # nothing was recorded, so nothing was spent: an unmetered record at most
             self.tracker.budgets.release_sync(self._reservation)
         self.tracker.keep_sync(records)
 

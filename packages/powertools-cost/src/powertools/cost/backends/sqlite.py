@@ -66,13 +66,16 @@ class SQLiteLedger(ThreadedLedger):
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:  # locked past the timeout, a damaged file, a full disk
+                raise LedgerError(f"the SQLite ledger at {self.path} failed: {exc}") from exc
 
     @staticmethod
     def _totals(db: sqlite3.Connection, key: str, now: float) -> tuple[int, int]:
