@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from powertools.session import AsyncSession, Session, SessionError
+from powertools.session import AsyncSession, ConflictError, Session, SessionError
 from powertools.session._backend import Backend, Stored, open_backend
-from powertools.session.testing import FakeClock
+from powertools.session._core import MAX_CONFLICT_RETRIES
+from powertools.session.testing import FakeClock, memory_store
 
 
 @pytest.fixture(params=["memory", "file", "redis", "postgres"])
@@ -180,3 +181,48 @@ async def test_async_cleanup_racing_a_writer_deletes_nothing_acknowledged(
     clock = _race(store, monkeypatch, "_flows")
     assert await AsyncSession.cleanup(store, clock=clock) == []
     assert Session("c", store=store, clock=clock).get_all() == {"b": 2}
+
+
+def test_a_writer_that_loses_every_compare_and_swap_gives_up_with_conflict_error() -> None:
+    store = memory_store()
+    other = Session("c", store=store)
+    other.set("n", 0)
+    calls: list[int] = []
+
+    def merge(theirs: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
+        calls.append(1)
+        other.set("n", other.get("n") + 1)  # the other writer wins again before our retry
+        return {**theirs, **ours}
+
+    loser = Session("c", store=store, on_conflict=merge)
+    other.set("n", 1)
+    with pytest.raises(ConflictError, match="session 'c' changed under us"):
+        loser.set("mine", True)
+    assert len(calls) == MAX_CONFLICT_RETRIES
+    assert Session("c", store=store).get_all() == {"n": 1 + MAX_CONFLICT_RETRIES}
+
+
+def test_update_with_gives_up_after_losing_every_retry() -> None:
+    store = memory_store()
+    other = Session("c", store=store)
+    other.set("n", 0)
+    calls: list[int] = []
+
+    def bump(data: dict[str, Any]) -> dict[str, Any]:
+        calls.append(1)
+        other.set("n", other.get("n") + 1)  # a concurrent writer, always just ahead
+        return {**data, "n": data["n"] + 100}
+
+    with pytest.raises(ConflictError):
+        Session("c", store=store).update_with(bump)
+    assert len(calls) == MAX_CONFLICT_RETRIES
+    assert Session("c", store=store).get("n") == MAX_CONFLICT_RETRIES
+
+
+def test_a_merge_function_that_returns_no_dict_is_refused_and_stores_nothing() -> None:
+    store = memory_store()
+    mine = Session("c", store=store, on_conflict=lambda theirs, ours: list(ours))
+    Session("c", store=store).set("theirs", 1)
+    with pytest.raises(TypeError, match="on_conflict merge function returned list, not a dict"):
+        mine.set("ours", 2)
+    assert Session("c", store=store).get_all() == {"theirs": 1}
