@@ -111,3 +111,14 @@ def test_taking_the_lock_keeps_unsaved_changes_instead_of_reloading_over_them() 
         assert lease.version == 1
         s.save()
     assert Session("p", store=store).get_all() == {"saved": 1, "unsaved": 2}
+
+
+async def test_taking_an_async_lock_keeps_unsaved_changes() -> None:
+    store = memory_store()
+    Session("p", store=store).set("saved", 1)
+    s = await AsyncSession.open("p", store=store, auto_save=False)
+    await s.set("unsaved", 2)
+    async with s.lock():
+        assert s.get_all() == {"saved": 1, "unsaved": 2}
+        await s.save()
+    assert Session("p", store=store).get_all() == {"saved": 1, "unsaved": 2}

@@ -302,3 +302,21 @@ def test_a_gcs_cleanup_asks_to_delete_only_the_generation_it_found_expired(
     assert Session.cleanup(store, clock=clock) == ["c"]
     assert asked == [{"if_generation_match": generation}]
     assert Session.list(store) == []
+
+
+@pytest.mark.integration
+def test_cleanup_leaves_a_redis_session_whose_data_keys_were_evicted(redis_url: str) -> None:
+    import redis
+
+    store = f"{redis_url}?prefix=ev{secrets.token_hex(3)}"
+    clock = FakeClock()
+    Session("c", store=store, ttl=60, clock=clock).set("a", 1)
+    prefix = store.partition("?prefix=")[2]
+    with redis.Redis.from_url(redis_url) as client:
+        client.delete(f"{{{prefix}:c}}:log")  # evicted (maxmemory), its version key kept
+    clock.advance(61)
+    assert Session.cleanup(store, clock=clock) == []  # nothing says it expired: left to recover
+    assert Session.list(store) == ["c"]
+    recovered = Session.recover("c", store=store, accept=True, clock=clock)
+    assert recovered.recovery is not None
+    assert recovered.recovery.missing == ((1, 1),)

@@ -11,11 +11,13 @@ import asyncio
 import logging
 import secrets
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from powertools.session import CorruptSessionError, RecoveryReport, Session
 from powertools.session._backend import open_backend
+from powertools.session.testing import memory_store
 
 
 def _flip(path: Path, at: int) -> None:
@@ -376,3 +378,89 @@ def test_a_recovery_racing_a_writer_sets_nothing_aside_and_raises_conflict(
     assert _quarantine_of(journal_store) == []
     with pytest.raises(CorruptSessionError, match="record 2"):  # not marked: nothing was set aside
         Session("s", store=journal_store)
+
+
+def _entry(store: str) -> Any:
+    from powertools.session.backends import memory
+
+    return memory._SPACES[store.removeprefix("memory://")]["s"]
+
+
+def test_a_journal_record_in_the_snapshot_slot_is_damage_and_the_journal_still_counts() -> None:
+    store = memory_store()
+    s = Session("s", store=store)
+    s.set("a", 1)
+    s.set("b", 2)
+    misplaced = _entry(store).records[0]
+    _entry(store).snapshot = misplaced  # a bad restore copied a record over the snapshot
+    with pytest.raises(CorruptSessionError, match="holds a 'ops' piece, not a snapshot"):
+        Session("s", store=store)
+    recovered = Session.recover("s", store=store)
+    assert recovered.get_all() == {"a": 1, "b": 2}
+    assert recovered.recovery is not None
+    assert recovered.recovery.damaged == (f"{store}/s: holds a 'ops' piece, not a snapshot",)
+    assert _quarantine_of(store) == [misplaced]
+
+
+def test_a_snapshot_in_the_journal_is_damage_and_the_versions_after_it_are_missing() -> None:
+    store = memory_store()
+    s = Session("s", store=store)
+    s.set("a", 1)
+    s.save()  # the snapshot of version 1
+    s.set("b", 2)
+    entry = _entry(store)
+    entry.records[0] = entry.snapshot  # where version 2's record was
+    with pytest.raises(CorruptSessionError, match="holds a 'snap' piece, not a record"):
+        Session("s", store=store)
+    recovered = Session.recover("s", store=store)
+    assert recovered.get_all() == {"a": 1}
+    assert recovered.recovery is not None
+    assert recovered.recovery.missing == ((2, 2),)
+    assert recovered.recovery.recovered == ((1, 1),)
+
+
+def test_a_record_that_cannot_be_applied_is_damage_not_a_crash() -> None:
+    from powertools.session import JsonSerializer
+    from powertools.session._envelope import Codec, Header
+
+    store = memory_store()
+    Session("s", store=store).set("n", 1)
+    foreign = Codec(JsonSerializer(), None, None).seal(
+        Header("ops", "s", 2, "json"),
+        [["app", "n", 5]],  # what no Session writes: n is an int
+    )
+    entry = _entry(store)
+    entry.records.append(foreign)
+    entry.version = 2
+    with pytest.raises(CorruptSessionError, match="record 2 is corrupt \\(cannot be applied here"):
+        Session("s", store=store)
+    recovered = Session.recover("s", store=store)
+    assert recovered.get_all() == {"n": 1}
+    assert recovered.recovery is not None
+    assert recovered.recovery.missing == ((2, 2),)
+    assert _quarantine_of(store) == [foreign]
+
+
+def test_an_unreadable_recovery_mark_still_refuses_and_is_reported(session_dir: Path) -> None:
+    s = Session("s")
+    s.set("a", 1)
+    (session_dir / "s.damaged").write_bytes(b"\xff not a report")
+    with pytest.raises(CorruptSessionError, match="not accepted yet") as refused:
+        Session("s")
+    assert refused.value.quarantine == str(session_dir / "s.damaged")
+    recovered = Session.recover("s")
+    assert recovered.get_all() == {"a": 1}
+    assert recovered.recovery is not None
+    assert recovered.recovery.notes == ("the recovery mark is unreadable: '\ufffd not a report'",)
+    assert Session.recover("s", accept=True).recovery is not None
+    assert Session("s").get_all() == {"a": 1}
+
+
+def test_a_snapshot_needing_other_settings_is_not_mistaken_for_damage(session_dir: Path) -> None:
+    s = Session("s")
+    s.set("a", "x" * 1000)
+    s.save()  # a compressed snapshot, no journal
+    with pytest.raises(CorruptSessionError, match="compression=None"):
+        Session.recover("s", compression=None)
+    assert not (session_dir / "s.quarantine").exists()
+    assert not (session_dir / "s.damaged").exists()

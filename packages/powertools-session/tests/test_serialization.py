@@ -343,3 +343,12 @@ def test_garbage_between_records_is_skipped_to_the_next_whole_record(
         assert spans[-1] == (scan.torn, len(journal))  # only the very end can look torn
         found.append((scan.torn, len(journal), "torn"))
     assert [(start, end) for start, end, _ in found] == spans
+
+
+def test_a_compressed_body_that_does_not_decompress_is_corruption() -> None:
+    codec = Codec(JsonSerializer(), Compression(), None)
+    sealed = codec.seal(Header("snap", "s", 1, "json"), {"pad": "x" * 400})
+    assert codec.open(sealed, "there", "s")[0].compression == "zstd"
+    forged = _reframe(sealed, b"\x28\xb5\x2f\xfd garbage after a zstd magic")  # checksum fixed
+    with pytest.raises(CorruptSessionError, match=r"there is corrupt \(zstd: "):
+        codec.open(forged, "there", "s")
