@@ -352,3 +352,8 @@ def test_a_compressed_body_that_does_not_decompress_is_corruption() -> None:
     forged = _reframe(sealed, b"\x28\xb5\x2f\xfd garbage after a zstd magic")  # checksum fixed
     with pytest.raises(CorruptSessionError, match=r"there is corrupt \(zstd: "):
         codec.open(forged, "there", "s")
+
+
+def test_the_path_search_passes_over_containers_that_hold_nothing_unstorable() -> None:
+    with pytest.raises(UnserializableValueError, match=r"^value\['b'\]\[1\] is a object"):
+        JsonSerializer().dumps({"a": {"x": [1]}, "b": [(2,), object()]})
