@@ -5,6 +5,7 @@ Real services come from the testkit fixtures (skipped locally when missing, fail
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import subprocess
 import sys
@@ -443,3 +444,22 @@ def test_a_url_of_another_scheme_is_not_taken_for_redis() -> None:
 
     with pytest.raises(ConfigurationError, match=r"^valkey:// is not a Redis URL: use redis://"):
         redis_client(urlsplit("valkey://127.0.0.1:6379/0"), {})
+
+
+@pytest.mark.parametrize("scheme", ["redis", "postgresql"])
+async def test_a_store_server_that_is_down_raises_backend_error_naming_it(scheme: str) -> None:
+    pytest.importorskip("redis" if scheme == "redis" else "asyncpg")
+    from powertools.session import AsyncSession
+    from powertools_testkit import free_port
+
+    port = free_port()  # nothing listens there
+    url = f"{scheme}://user:hunter2@127.0.0.1:{port}/0"
+    names_the_server = rf"^{scheme}://(user:\*\*\*@)?127\.0\.0\.1:{port}"
+    with pytest.raises(BackendError, match=names_the_server):
+        await asyncio.to_thread(Session, "s", store=url, durability="none")
+    with pytest.raises(BackendError, match=names_the_server):
+        await AsyncSession.open("s", store=url, durability="none")
+    with pytest.raises(BackendError) as caught:
+        await asyncio.to_thread(Session.list, url)
+    assert "hunter2" not in str(caught.value)
+    assert type(caught.value.__cause__).__name__ in str(caught.value)  # the cause, named
