@@ -463,3 +463,19 @@ async def test_a_store_server_that_is_down_raises_backend_error_naming_it(scheme
         await asyncio.to_thread(Session.list, url)
     assert "hunter2" not in str(caught.value)
     assert type(caught.value.__cause__).__name__ in str(caught.value)  # the cause, named
+
+
+def test_a_write_refused_after_a_delete_leaves_no_name_behind(store: str) -> None:
+    backend = open_backend(store)
+    try:
+        token = backend.replace("s", blob("snap", "s", 1, {"a": 1}), 1, backend.initial_token, None)
+        backend.delete("s")  # a cleanup, say, while a writer still holds version 1
+        with pytest.raises(ConflictError):
+            backend.replace("s", blob("snap", "s", 2, {"a": 2}), 2, token, None)
+        if isinstance(backend, JournalingBackend):
+            with pytest.raises(ConflictError):
+                backend.append("s", blob("ops", "s", 2, []), 2, token, None)
+        assert backend.names() == []
+        assert backend.load("s") is None
+    finally:
+        backend.close()

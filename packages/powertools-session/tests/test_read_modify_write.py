@@ -320,3 +320,25 @@ def test_cleanup_leaves_a_redis_session_whose_data_keys_were_evicted(redis_url: 
     recovered = Session.recover("c", store=store, accept=True, clock=clock)
     assert recovered.recovery is not None
     assert recovered.recovery.missing == ((1, 1),)
+
+
+@pytest.mark.parametrize(
+    "kind", ["memory", "file", pytest.param("s3", marks=pytest.mark.integration)]
+)
+def test_a_writer_behind_a_deleted_session_conflicts_and_last_writer_wins_rewrites_it(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    if kind == "s3":
+        store = f"{request.getfixturevalue('s3').url}/rmw"
+    else:
+        store = memory_store() if kind == "memory" else (tmp_path / "store").as_uri()
+    Session("c", store=store).set("a", 1)
+    strict = Session("c", store=store)
+    relaxed = Session("c", store=store, on_conflict="last-writer-wins")
+    open_backend(store).delete("c")  # removed (a cleanup, an operator) under both writers
+    with pytest.raises(ConflictError, match="session 'c' changed under us"):
+        strict.set("b", 2)
+    assert Session.list(store) == []  # the refused write left nothing behind
+    relaxed.set("b", 2)  # rebased onto "no session": only its own change is written
+    assert Session("c", store=store).get_all() == {"b": 2}
+    assert Session.list(store) == ["c"]

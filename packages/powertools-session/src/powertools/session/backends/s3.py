@@ -30,8 +30,8 @@ from powertools.session.errors import BackendError, ConflictError
 
 __all__ = ["S3Backend"]
 
-_CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
-_GONE_OR_MOVED_ON = _CONFLICT_CODES | {"NoSuchKey", "404"}
+# NoSuchKey answers an If-Match on an object deleted meanwhile: another writer moved on too.
+_CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409", "NoSuchKey"}
 SUFFIX = ".session"
 
 
@@ -132,7 +132,7 @@ class S3Backend(Backend):
                 Bucket=self.bucket, Key=self._key(name), IfMatch=str(expected)
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in _GONE_OR_MOVED_ON:
+            if exc.response.get("Error", {}).get("Code") in _CONFLICT_CODES:
                 return False
             raise self._failed(name, exc) from exc
         return True
