@@ -15,6 +15,7 @@ from powertools.session import (
     SessionError,
     SessionNotFoundError,
 )
+from powertools.session.testing import memory_store
 
 
 async def test_async_session_round_trip_and_interop_with_session() -> None:
@@ -211,3 +212,12 @@ async def test_both_shells_run_the_same_flows(monkeypatch: pytest.MonkeyPatch) -
     assert {"change", "update_with", "create_backup", "save", "take_lease", "recover"} <= set(
         ran["sync"]
     )
+
+
+async def test_closing_a_session_never_opened_writes_nothing() -> None:
+    store = memory_store()
+    s = AsyncSession("idle", store=store)
+    await s.aclose()
+    async with AsyncSession("idle", store=store):
+        pass
+    assert await AsyncSession.list(store) == []

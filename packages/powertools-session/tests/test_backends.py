@@ -5,6 +5,7 @@ Real services come from the testkit fixtures (skipped locally when missing, fail
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import subprocess
 import sys
@@ -17,10 +18,12 @@ from powertools.session import (
     BackendError,
     ConfigurationError,
     ConflictError,
+    CorruptSessionError,
     JournalingBackend,
     MissingExtraError,
+    Session,
 )
-from powertools.session._backend import open_backend
+from powertools.session._backend import Backend, Durability, Stored, Token, open_backend
 from powertools.session._envelope import Codec, Header
 from powertools.session._serializers import JsonSerializer
 
@@ -70,8 +73,16 @@ def test_contract(store: str) -> None:
             assert stored is not None
             assert (stored.records, stored.version) == ([record], 2)
         assert backend.names() == ["s"]
+        if not store.startswith("gs:"):  # fake-gcs-server ignores ifGenerationMatch on delete
+            assert backend.delete_if("s", start) is False  # a stale token deletes nothing
+            assert backend.load("s") is not None
+        assert backend.delete_if("s", token) is True
+        assert backend.load("s") is None
+        assert backend.delete_if("s", token) is False  # nothing left to delete
+        backend.replace("s", blob("snap", "s", 1, {}), 1, backend.initial_token, ttl=None)
         backend.delete("s")
         backend.delete("s")
+        backend.accept("s")  # nothing marked: nothing to do
         assert backend.load("s") is None
         assert backend.names() == []
     finally:
@@ -264,6 +275,8 @@ def test_s3_errors_other_than_conflicts_name_the_object(aws: object) -> None:
             backend.load("s")
         with pytest.raises(BackendError, match="NoSuchBucket"):
             backend.replace("s", blob("snap", "s", 1, {}), 1, None, None)
+        with pytest.raises(BackendError, match="NoSuchBucket"):
+            backend.delete_if("s", '"an-etag"')
     finally:
         backend.close()
 
@@ -312,3 +325,157 @@ def test_redis_persistence_is_checked_on_the_real_server(
     assert len(warned) == (gap is not None)
     if gap is not None:
         assert gap in warned[0]
+
+
+class _DictBackend(Backend):
+    """A minimal third-party store: the abstract methods only, every default inherited."""
+
+    def __init__(self) -> None:
+        super().__init__("none")
+        self.objects: dict[str, tuple[bytes, int]] = {}
+
+    @classmethod
+    def from_url(cls, url: str, durability: Durability) -> _DictBackend:
+        return cls()
+
+    def load(self, name: str, recover: bool = False) -> Stored | None:
+        got = self.objects.get(name)
+        if got is None:
+            return None
+        return Stored(got[0], [], got[1], got[1], f"dict:{name}", f"dict:{name}")
+
+    def replace(
+        self, name: str, snapshot: bytes, version: int, expected: Token, ttl: float | None
+    ) -> Token:
+        current = self.objects.get(name, (b"", 0))[1]
+        if current != expected:
+            raise ConflictError(name, int(expected or 0), current)
+        self.objects[name] = (snapshot, version)
+        return version
+
+    def delete(self, name: str) -> None:
+        self.objects.pop(name, None)
+
+    def names(self) -> list[str]:
+        return sorted(self.objects)
+
+
+def test_a_store_without_compare_and_delete_still_refuses_a_stale_token() -> None:
+    backend = _DictBackend()
+    old = backend.replace("s", blob("snap", "s", 1, {"a": 1}), 1, 0, None)
+    new = backend.replace("s", blob("snap", "s", 2, {"a": 2}), 2, old, None)
+    assert backend.delete_if("s", old) is False
+    assert backend.names() == ["s"]
+    assert backend.delete_if("s", new) is True
+    assert backend.names() == []
+    assert backend.delete_if("s", new) is False
+
+
+def test_a_store_without_quarantine_refuses_to_recover_and_keeps_the_damage(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    backend = _DictBackend()
+    monkeypatch.setattr("powertools.session._options.open_backend", lambda *_: backend)
+    Session("s", compression=None).set("a", 1)
+    damaged = bytearray(backend.objects["s"][0])
+    damaged[-3] ^= 0x01
+    backend.objects["s"] = (bytes(damaged), 1)
+    with pytest.raises(CorruptSessionError, match=r"dict:s is corrupt \(_DictBackend keeps no"):
+        Session.recover("s", compression=None)
+    assert backend.objects["s"] == (bytes(damaged), 1)
+
+
+@pytest.mark.parametrize(
+    ("config", "durability", "gap"),
+    [
+        ({"appendonly": "no", "save": ""}, "none", None),
+        ({"appendonly": "no", "save": "3600 1"}, "process", None),
+        ({"appendonly": "no", "save": "3600 1"}, "power", "only RDB snapshots are on"),
+        ({"appendonly": "no", "save": ""}, "process", "persistence is off"),
+        ({"appendonly": "yes"}, "power", "appendfsync is everysec, not always"),
+        ({"appendonly": "yes", "appendfsync": "no"}, "process", None),
+        ({"appendonly": "yes", "appendfsync": "always"}, "power", None),
+    ],
+)
+def test_what_redis_persistence_can_give_each_durability(
+    config: dict[str, str], durability: Durability, gap: str | None
+) -> None:
+    from powertools.session.backends.redis import persistence_gap
+
+    found = persistence_gap(config, durability)
+    if gap is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert found.startswith(gap)
+
+
+def test_a_redis_server_that_gives_the_durability_draws_no_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from powertools.session.backends import redis as redis_backend
+
+    client = _FakeConfigClient({"appendonly": "yes", "appendfsync": "always"})
+    with caplog.at_level("WARNING", logger="powertools.session"):
+        redis_backend._check_persistence(client, "durable:1", "power")
+    assert [r for r in caplog.records if r.name == "powertools.session"] == []
+
+
+def test_a_dead_redis_server_is_warned_about_when_its_persistence_cannot_be_read(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    pytest.importorskip("redis")
+    from powertools_testkit import free_port
+
+    port = free_port()  # nothing listens there
+    with caplog.at_level("WARNING", logger="powertools.session"):
+        backend = open_backend(f"redis://127.0.0.1:{port}/0", "process")
+    backend.close()
+    warned = [r.getMessage() for r in caplog.records if r.name == "powertools.session"]
+    assert len(warned) == 1
+    assert warned[0].startswith(f"redis://127.0.0.1:{port}: cannot check persistence (")
+    assert "durability='process' is only as good as the server's" in warned[0]
+
+
+def test_a_url_of_another_scheme_is_not_taken_for_redis() -> None:
+    from urllib.parse import urlsplit
+
+    from powertools.session.backends.redis import redis_client
+
+    with pytest.raises(ConfigurationError, match=r"^valkey:// is not a Redis URL: use redis://"):
+        redis_client(urlsplit("valkey://127.0.0.1:6379/0"), {})
+
+
+@pytest.mark.parametrize("scheme", ["redis", "postgresql"])
+async def test_a_store_server_that_is_down_raises_backend_error_naming_it(scheme: str) -> None:
+    pytest.importorskip("redis" if scheme == "redis" else "asyncpg")
+    from powertools.session import AsyncSession
+    from powertools_testkit import free_port
+
+    port = free_port()  # nothing listens there
+    url = f"{scheme}://user:hunter2@127.0.0.1:{port}/0"
+    names_the_server = rf"^{scheme}://(user:\*\*\*@)?127\.0\.0\.1:{port}"
+    with pytest.raises(BackendError, match=names_the_server):
+        await asyncio.to_thread(Session, "s", store=url, durability="none")
+    with pytest.raises(BackendError, match=names_the_server):
+        await AsyncSession.open("s", store=url, durability="none")
+    with pytest.raises(BackendError) as caught:
+        await asyncio.to_thread(Session.list, url)
+    assert "hunter2" not in str(caught.value)
+    assert type(caught.value.__cause__).__name__ in str(caught.value)  # the cause, named
+
+
+def test_a_write_refused_after_a_delete_leaves_no_name_behind(store: str) -> None:
+    backend = open_backend(store)
+    try:
+        token = backend.replace("s", blob("snap", "s", 1, {"a": 1}), 1, backend.initial_token, None)
+        backend.delete("s")  # a cleanup, say, while a writer still holds version 1
+        with pytest.raises(ConflictError):
+            backend.replace("s", blob("snap", "s", 2, {"a": 2}), 2, token, None)
+        if isinstance(backend, JournalingBackend):
+            with pytest.raises(ConflictError):
+                backend.append("s", blob("ops", "s", 2, []), 2, token, None)
+        assert backend.names() == []
+        assert backend.load("s") is None
+    finally:
+        backend.close()

@@ -270,3 +270,54 @@ def test_the_three_durability_levels_differ_in_what_they_fsync(
     assert process[1] >= 2  # ...but what recovery sets aside is fsynced before the rewrite
     assert power[1] > process[1]  # power also fsyncs the recovered snapshot it writes
     assert none == (0, 0)  # nothing, not even the quarantine copies
+
+
+def test_a_session_deleted_while_we_wait_for_its_lock_is_locked_anew_and_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fcntl
+    import os
+
+    from powertools.session.backends import file as file_backend
+
+    Session("s", store=_store(tmp_path)).set("a", 1)
+    real_flock = fcntl.flock
+    links: list[int] = []
+
+    def flock(fd: int, operation: int) -> None:
+        if operation == fcntl.LOCK_EX and not links:  # another process deletes it meanwhile
+            links.append(-1)
+            FileBackend(tmp_path).delete("s")
+        real_flock(fd, operation)
+        if operation == fcntl.LOCK_EX:
+            links.append(os.fstat(fd).st_nlink)
+
+    monkeypatch.setattr(file_backend.fcntl, "flock", flock)
+    assert FileBackend(tmp_path).load("s") is None
+    # the deleter's lock; ours, on the lock file it unlinked; ours again, on a new one
+    assert links == [-1, 1, 0, 1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.lock"]
+    monkeypatch.undo()
+    assert Session("s", store=_store(tmp_path)).get_all() == {}
+
+
+def test_accepting_a_recovery_without_durability_fsyncs_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    s = Session("s", store=_store(tmp_path), durability="none")
+    s.set("a", 1)
+    s.set("b", 2)
+    journal = tmp_path / "s.journal"
+    data = bytearray(journal.read_bytes())
+    data[20] ^= 0x01
+    journal.write_bytes(bytes(data))
+    Session.recover("s", store=_store(tmp_path), durability="none")
+    fsyncs: list[int] = []
+    monkeypatch.setattr(os, "fsync", fsyncs.append)
+    accepted = Session.recover("s", store=_store(tmp_path), durability="none", accept=True)
+    assert accepted.get_all() == {"b": 2}
+    assert fsyncs == []
+    assert not (tmp_path / "s.damaged").exists()
+    assert Session("s", store=_store(tmp_path)).get_all() == {"b": 2}

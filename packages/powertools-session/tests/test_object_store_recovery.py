@@ -102,3 +102,19 @@ def test_an_intact_object_needs_no_quarantine(objects: Objects) -> None:
     assert recovered.get_all() == {"a": 1}
     assert recovered.recovery is None
     assert objects.keys("sessions/s.quarantine/") == []
+
+
+def test_an_emptied_object_is_reported_with_nothing_to_copy_aside(objects: Objects) -> None:
+    Session("s", store=objects.url).set("a", 1)
+    objects.put("sessions/s.session", b"")  # a botched copy left zero bytes
+    with pytest.raises(CorruptSessionError, match="truncated: 0 bytes"):
+        Session("s", store=objects.url)
+    with pytest.raises(CorruptSessionError, match="nothing intact is left"):
+        Session.recover("s", store=objects.url)
+    assert objects.keys("sessions/s.quarantine/") == []  # no bytes to keep
+    assert objects.keys("sessions/s.damaged") == ["sessions/s.damaged"]  # but the damage is marked
+    fresh = Session.recover("s", store=objects.url, accept=True)
+    assert fresh.get_all() == {}
+    assert fresh.recovery is not None
+    assert fresh.recovery.damaged == (f"{objects.url}/s.session: truncated: 0 bytes",)
+    assert objects.keys("sessions/s.damaged") == []

@@ -7,14 +7,17 @@ is left, and must leave the session marked until the result is accepted.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from powertools.session import CorruptSessionError, RecoveryReport, Session
 from powertools.session._backend import open_backend
+from powertools.session.testing import memory_store
 
 
 def _flip(path: Path, at: int) -> None:
@@ -228,9 +231,9 @@ def _overwrite_record(store: str, index: int, data: bytes) -> None:
 
 def _quarantine_of(store: str) -> list[bytes]:
     if store.startswith("memory://"):
-        from powertools.session.backends import memory
+        from powertools.session.backends.memory import MemoryBackend
 
-        return list(memory._SPACES[store.removeprefix("memory://")]["s"].quarantine.values())
+        return list(MemoryBackend(store.removeprefix("memory://")).quarantined("s").values())
     if store.startswith("redis://"):
         import redis
 
@@ -277,3 +280,187 @@ async def test_async_recovery_quarantines_reports_and_marks(session_dir: Path) -
     assert accepted.recovery is not None
     assert accepted.recovery.accepted
     assert (await AsyncSession.open("s")).get_all() == {"k1": 1, "k2": 2}
+
+
+def _set_version(store: str, version: int) -> None:
+    if store.startswith("memory://"):
+        from powertools.session.backends import memory
+
+        memory._SPACES[store.removeprefix("memory://")]["s"].version = version
+    elif store.startswith("redis://"):
+        import redis
+
+        url, _, query = store.partition("?prefix=")
+        with redis.Redis.from_url(url) as client:
+            client.set(f"{{{query}:s}}:ver", version)
+    else:
+        _postgres(store, "UPDATE {t} SET version = $1 WHERE name = 's' RETURNING name", version)
+
+
+def test_a_version_counter_behind_the_data_is_damage_that_recover_reports(
+    journal_store: str,
+) -> None:
+    s = Session("s", store=journal_store)
+    for i in range(3):
+        s.set(f"k{i}", i)
+    _set_version(journal_store, 1)
+    with pytest.raises(CorruptSessionError, match="the stored version is 1, the data reaches 3"):
+        Session("s", store=journal_store)
+    recovered = Session.recover("s", store=journal_store)
+    assert recovered.get_all() == {"k0": 0, "k1": 1, "k2": 2}
+    assert recovered.recovery is not None
+    assert recovered.recovery.damaged == (
+        f"{open_backend(journal_store).load('s').snapshot_location}: "  # type: ignore[union-attr]
+        "the stored version is 1, the data reaches 3",
+    )
+    assert _quarantine_of(journal_store) == []  # a counter has no bytes to keep
+    Session.recover("s", store=journal_store, accept=True)
+    reopened = Session("s", store=journal_store)
+    assert reopened.get_all() == {"k0": 0, "k1": 1, "k2": 2}
+    assert reopened.version > 3
+
+
+async def test_an_async_recovery_quarantines_and_accepts_on_every_journal_store(
+    journal_store: str,
+) -> None:
+    from powertools.session import AsyncSession
+
+    async with AsyncSession("s", store=journal_store) as s:
+        for i in range(3):
+            await s.set(f"k{i}", i)
+    stored = await open_backend(journal_store).aload("s")
+    assert stored is not None
+    middle = bytearray(stored.records[1])
+    middle[-2] ^= 0x01
+    await asyncio.to_thread(_overwrite_record, journal_store, 1, bytes(middle))
+    recovered = await AsyncSession.recover("s", store=journal_store)
+    assert recovered.get_all() == {"k0": 0, "k2": 2}
+    assert bytes(middle) in await asyncio.to_thread(_quarantine_of, journal_store)
+    with pytest.raises(CorruptSessionError, match="not accepted yet"):
+        await AsyncSession.open("s", store=journal_store)
+    accepted = await AsyncSession.recover("s", store=journal_store, accept=True)
+    assert accepted.recovery is not None
+    assert accepted.recovery.accepted
+    assert (await AsyncSession.open("s", store=journal_store)).get_all() == {"k0": 0, "k2": 2}
+
+
+def test_a_recovery_racing_a_writer_sets_nothing_aside_and_raises_conflict(
+    journal_store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from powertools.session import ConflictError
+    from powertools.session._options import open_backend as real_open
+
+    writer = Session("s", store=journal_store)
+    for i in range(3):
+        writer.set(f"k{i}", i)
+    stored = open_backend(journal_store).load("s")
+    assert stored is not None
+    middle = bytearray(stored.records[1])
+    middle[-2] ^= 0x01
+    _overwrite_record(journal_store, 1, bytes(middle))
+
+    def racing(url: str | None, *args: object) -> object:
+        backend = real_open(url, *args)  # type: ignore[arg-type]
+        load = backend.load
+
+        def load_then_written(name: str, recover: bool = False) -> object:
+            found = load(name, recover)
+            writer.set("late", True)  # acknowledged after the recovery read the session
+            return found
+
+        backend.load = load_then_written  # type: ignore[method-assign]
+        return backend
+
+    monkeypatch.setattr("powertools.session._options.open_backend", racing)
+    with pytest.raises(ConflictError, match="session 's' changed under us"):
+        Session.recover("s", store=journal_store)
+    monkeypatch.undo()
+    assert _quarantine_of(journal_store) == []
+    with pytest.raises(CorruptSessionError, match="record 2"):  # not marked: nothing was set aside
+        Session("s", store=journal_store)
+
+
+def _entry(store: str) -> Any:
+    from powertools.session.backends import memory
+
+    return memory._SPACES[store.removeprefix("memory://")]["s"]
+
+
+def test_a_journal_record_in_the_snapshot_slot_is_damage_and_the_journal_still_counts() -> None:
+    store = memory_store()
+    s = Session("s", store=store)
+    s.set("a", 1)
+    s.set("b", 2)
+    misplaced = _entry(store).records[0]
+    _entry(store).snapshot = misplaced  # a bad restore copied a record over the snapshot
+    with pytest.raises(CorruptSessionError, match="holds a 'ops' piece, not a snapshot"):
+        Session("s", store=store)
+    recovered = Session.recover("s", store=store)
+    assert recovered.get_all() == {"a": 1, "b": 2}
+    assert recovered.recovery is not None
+    assert recovered.recovery.damaged == (f"{store}/s: holds a 'ops' piece, not a snapshot",)
+    assert _quarantine_of(store) == [misplaced]
+
+
+def test_a_snapshot_in_the_journal_is_damage_and_the_versions_after_it_are_missing() -> None:
+    store = memory_store()
+    s = Session("s", store=store)
+    s.set("a", 1)
+    s.save()  # the snapshot of version 1
+    s.set("b", 2)
+    entry = _entry(store)
+    entry.records[0] = entry.snapshot  # where version 2's record was
+    with pytest.raises(CorruptSessionError, match="holds a 'snap' piece, not a record"):
+        Session("s", store=store)
+    recovered = Session.recover("s", store=store)
+    assert recovered.get_all() == {"a": 1}
+    assert recovered.recovery is not None
+    assert recovered.recovery.missing == ((2, 2),)
+    assert recovered.recovery.recovered == ((1, 1),)
+
+
+def test_a_record_that_cannot_be_applied_is_damage_not_a_crash() -> None:
+    from powertools.session import JsonSerializer
+    from powertools.session._envelope import Codec, Header
+
+    store = memory_store()
+    Session("s", store=store).set("n", 1)
+    foreign = Codec(JsonSerializer(), None, None).seal(
+        Header("ops", "s", 2, "json"),
+        [["app", "n", 5]],  # what no Session writes: n is an int
+    )
+    entry = _entry(store)
+    entry.records.append(foreign)
+    entry.version = 2
+    with pytest.raises(CorruptSessionError, match="record 2 is corrupt \\(cannot be applied here"):
+        Session("s", store=store)
+    recovered = Session.recover("s", store=store)
+    assert recovered.get_all() == {"n": 1}
+    assert recovered.recovery is not None
+    assert recovered.recovery.missing == ((2, 2),)
+    assert _quarantine_of(store) == [foreign]
+
+
+def test_an_unreadable_recovery_mark_still_refuses_and_is_reported(session_dir: Path) -> None:
+    s = Session("s")
+    s.set("a", 1)
+    (session_dir / "s.damaged").write_bytes(b"\xff not a report")
+    with pytest.raises(CorruptSessionError, match="not accepted yet") as refused:
+        Session("s")
+    assert refused.value.quarantine == str(session_dir / "s.damaged")
+    recovered = Session.recover("s")
+    assert recovered.get_all() == {"a": 1}
+    assert recovered.recovery is not None
+    assert recovered.recovery.notes == ("the recovery mark is unreadable: '\ufffd not a report'",)
+    assert Session.recover("s", accept=True).recovery is not None
+    assert Session("s").get_all() == {"a": 1}
+
+
+def test_a_snapshot_needing_other_settings_is_not_mistaken_for_damage(session_dir: Path) -> None:
+    s = Session("s")
+    s.set("a", "x" * 1000)
+    s.save()  # a compressed snapshot, no journal
+    with pytest.raises(CorruptSessionError, match="compression=None"):
+        Session.recover("s", compression=None)
+    assert not (session_dir / "s.quarantine").exists()
+    assert not (session_dir / "s.damaged").exists()

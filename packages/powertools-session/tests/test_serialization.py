@@ -245,3 +245,115 @@ def test_a_journal_cut_anywhere_splits_into_its_whole_records(
     assert scan.damaged == []
     end = len(b"".join(whole))
     assert scan.torn == (None if end == cut else end)
+
+
+def _planted(node: Any, path: str, draw: Any, bad: object) -> tuple[Any, str]:
+    """``node`` with ``bad`` put in place of one of its parts, and the path to it."""
+    if isinstance(node, dict) and node and draw(st.booleans()):
+        key = draw(st.sampled_from(sorted(node)))
+        node[key], path = _planted(node[key], f"{path}[{key!r}]", draw, bad)
+        return node, path
+    if isinstance(node, list | tuple) and node and draw(st.booleans()):
+        items = list(node)
+        i = draw(st.integers(0, len(items) - 1))
+        items[i], path = _planted(items[i], f"{path}[{i}]", draw, bad)
+        return type(node)(items), path
+    return bad, path
+
+
+plain_trees = st.recursive(
+    st.none() | st.integers() | st.text(max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@given(tree=plain_trees, data=st.data())
+def test_an_unstorable_value_is_named_by_its_path_wherever_it_is(tree: Any, data: Any) -> None:
+    bad = object()
+    value, path = _planted(tree, "value", data.draw, bad)
+    with pytest.raises(UnserializableValueError) as caught:
+        JsonSerializer().dumps(value)
+    assert str(caught.value).startswith(f"{path} is a object, which JSON cannot store")
+
+
+def test_a_str_or_int_subclass_comes_back_as_the_plain_type() -> None:
+    class UserId(str):
+        pass
+
+    class Score(int):
+        pass
+
+    raw, decoded = JsonSerializer().encode({"id": UserId("u1"), "scores": (Score(3),)})
+    assert JsonSerializer().loads(raw) == decoded == {"id": "u1", "scores": (3,)}
+    assert type(decoded["id"]) is str
+    assert type(decoded["scores"][0]) is int
+
+
+def _framed(header: bytes, body: bytes) -> bytes:
+    import struct
+    import zlib
+
+    rest = struct.pack(">H", len(header)) + header + body
+    return struct.pack(">4sII", b"PTS1", len(rest), zlib.crc32(rest)) + rest
+
+
+def test_an_envelope_of_a_newer_format_is_refused_naming_its_format() -> None:
+    header = Header("snap", "s", 1, "json").to_bytes().replace(b'"f":1', b'"f":2')
+    with pytest.raises(CorruptSessionError, match="unknown format version 2"):
+        Codec(JsonSerializer(), None, None).open(_framed(header, b"{}"), "there", "s")
+
+
+def test_a_body_that_does_not_decode_is_corruption_naming_the_place() -> None:
+    header = Header("snap", "s", 1, "json").to_bytes()
+    with pytest.raises(CorruptSessionError, match=r"there is corrupt \(undecodable body"):
+        Codec(JsonSerializer(), None, None).open(_framed(header, b"{not json"), "there", "s")
+
+
+garbage = st.tuples(st.binary(min_size=1, max_size=20), st.none() | st.binary(max_size=20)).map(
+    lambda parts: parts[0] + (b"" if parts[1] is None else b"PTS1" + parts[1])
+)
+
+
+@given(
+    bodies=st.lists(st.lists(st.integers(), max_size=3), min_size=1, max_size=5),
+    gaps=st.lists(st.none() | garbage, min_size=6, max_size=6),
+)
+def test_garbage_between_records_is_skipped_to_the_next_whole_record(
+    bodies: list[list[int]], gaps: list[bytes | None]
+) -> None:
+    from powertools.session._envelope import scan_journal
+
+    codec = Codec(JsonSerializer(), None, None)
+    records = [codec.seal(Header("ops", "s", i + 1, "json"), b) for i, b in enumerate(bodies)]
+    journal, spans = b"", []
+    for record, gap in zip([*records, b""], gaps, strict=False):
+        if gap:
+            spans.append((len(journal), len(journal) + len(gap)))
+            journal += gap
+        journal += record
+    scan = scan_journal(journal)
+    assert [r for _, r in scan.records] == records
+    found = list(scan.damaged)
+    if scan.torn is not None:
+        assert spans[-1] == (scan.torn, len(journal))  # only the very end can look torn
+        found.append((scan.torn, len(journal), "torn"))
+    assert [(start, end) for start, end, _ in found] == spans
+
+
+def test_a_compressed_body_that_does_not_decompress_is_corruption() -> None:
+    codec = Codec(JsonSerializer(), Compression(), None)
+    sealed = codec.seal(Header("snap", "s", 1, "json"), {"pad": "x" * 400})
+    assert codec.open(sealed, "there", "s")[0].compression == "zstd"
+    forged = _reframe(sealed, b"\x28\xb5\x2f\xfd garbage after a zstd magic")  # checksum fixed
+    with pytest.raises(CorruptSessionError, match=r"there is corrupt \(zstd: "):
+        codec.open(forged, "there", "s")
+
+
+def test_the_path_search_passes_over_containers_that_hold_nothing_unstorable() -> None:
+    with pytest.raises(UnserializableValueError, match=r"^value\['b'\]\[1\] is a object"):
+        JsonSerializer().dumps({"a": {"x": [1]}, "b": [(2,), object()]})

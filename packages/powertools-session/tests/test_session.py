@@ -16,10 +16,12 @@ import pytest
 from powertools.session import (
     BackendError,
     InvalidSessionNameError,
+    PickleSerializer,
     Session,
     SessionNotFoundError,
     UnserializableValueError,
 )
+from powertools.session.testing import memory_store
 
 
 def test_spec_example_runs_as_written(session_dir: Path) -> None:
@@ -232,3 +234,103 @@ def test_repr_hides_a_password_in_the_store_url() -> None:
     s = Session("r", store="memory://user:hunter2@space")
     assert "hunter2" not in repr(s)
     assert "user:***@" in repr(s)
+
+
+def test_the_store_named_in_the_environment_is_the_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = memory_store()
+    monkeypatch.setenv("POWERTOOLS_SESSION_STORE", store)
+    Session("env").set("a", 1)
+    assert Session.list(store) == ["env"]
+    assert Session("env", store=store).get("a") == 1
+
+
+def test_without_settings_sessions_go_to_the_user_data_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from powertools.session._backend import default_store
+
+    monkeypatch.delenv("POWERTOOLS_SESSION_DIR")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert default_store() == (tmp_path / "data" / "powertools" / "sessions").as_uri()
+    Session("home").set("a", 1)
+    assert (tmp_path / "data" / "powertools" / "sessions" / "home.journal").exists()
+
+
+def test_recovering_a_session_never_saved_gives_an_empty_one_and_no_report() -> None:
+    s = Session.recover("never-saved")
+    assert (s.get_all(), s.version, s.recovery) == ({}, 0, None)
+    assert Session.list() == []
+
+
+def test_a_pickle_session_keeps_what_json_cannot_store_across_reloads() -> None:
+    pickled = PickleSerializer(key=b"k" * 32)
+    store = memory_store()
+    s = Session("p", store=store, serializer=pickled, auto_save=False)
+    s.set("z", complex(1, 2))
+    s.append("log", frozenset({1}))
+    assert Session("p", store=store, serializer=pickled).get_all() == {}
+    s.save()
+    again = Session("p", store=store, serializer=pickled)
+    assert again.get_all() == {"z": complex(1, 2), "log": [frozenset({1})]}
+    again.set("z", None)
+    assert Session("p", store=store, serializer=pickled).get("z") is None
+
+
+def test_a_value_that_contains_itself_is_refused_on_set_and_changes_nothing() -> None:
+    s = Session("loop", store=memory_store())
+    s.set("ok", 1)
+    looped: list[Any] = []
+    looped.append(looped)
+    with pytest.raises(UnserializableValueError, match="value cannot be stored"):
+        s.set("bad", looped)
+    assert (s.get_all(), s.version) == ({"ok": 1}, 1)
+
+
+def test_restoring_a_backup_whose_keys_need_tagging_keeps_them(tmp_path: Path) -> None:
+    backup = Session("bk")
+    backup.set("$pt", "a key that looks like a tag")
+    backup.set("n", (1, 2))
+    s = Session("s")
+    s.set("old", 1)
+    s.restore_backup("bk")
+    expected = {"$pt": "a key that looks like a tag", "n": (1, 2)}
+    assert s.get_all() == expected
+    assert Session("s").get_all() == expected
+    s.set("more", 3)
+    s.save()
+    assert Session("s").get_all() == {**expected, "more": 3}
+
+
+def test_cleanup_never_deletes_a_damaged_session_even_an_expired_one(
+    session_dir: Path, clock: Any
+) -> None:
+    Session("broken", ttl=60, clock=clock).set("a", 1)
+    Session("broken", ttl=60, clock=clock).save()
+    snap = session_dir / "broken.snap"
+    snap.write_bytes(b"not a session at all")
+    clock.advance(3600)
+    assert Session.cleanup(clock=clock) == []
+    assert snap.read_bytes() == b"not a session at all"
+
+
+def test_cleanup_leaves_a_session_whose_recovery_is_not_accepted(
+    session_dir: Path, clock: Any
+) -> None:
+    s = Session("hurt", ttl=60, clock=clock)
+    s.set("a", 1)
+    s.set("b", 2)
+    journal = session_dir / "hurt.journal"
+    data = bytearray(journal.read_bytes())
+    data[20] ^= 0x01  # inside the first record
+    journal.write_bytes(bytes(data))
+    recovered = Session.recover("hurt", ttl=60, clock=clock)
+    assert recovered.recovery is not None
+    assert recovered.recovery.damaged
+    clock.advance(3600)
+    assert Session.cleanup(clock=clock) == []
+    assert Session.list() == ["hurt"]
+    assert Session.recover("hurt", accept=True, ttl=60, clock=clock).get_all() == {}  # expired
+    clock.advance(61)
+    assert Session.cleanup(clock=clock) == ["hurt"]

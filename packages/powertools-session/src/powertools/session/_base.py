@@ -19,7 +19,6 @@ from powertools.session._core import ConflictPolicy, Core
 from powertools.session._options import Options
 from powertools.session._recovery import RecoveryReport
 from powertools.session._serializers import Serializer
-from powertools.session.errors import SessionError
 
 __all__ = ["SessionBase"]
 
@@ -68,12 +67,9 @@ class SessionBase:
     @property
     def _core(self) -> Core:
         core = self._opened_core
-        if core is None:
-            kind = type(self).__name__
-            raise SessionError(
-                f"{kind} {self._name!r} is not loaded yet: open it with "
-                f"`await {kind}.open(...)` or `async with {kind}(...)`"
-            )
+        # Session opens it in __init__; AsyncSession before any use (its reads check _loaded
+        # first and raise SessionError with what to do).
+        assert core is not None, "the session's store is not open"
         return core
 
     def _readable(self) -> dict[str, Any]:

@@ -134,6 +134,16 @@ class GcsBackend(Backend):
         except NotFound:
             return
 
+    def delete_if(self, name: str, expected: Token) -> bool:
+        """Delete the object only if its generation is still ``expected``."""
+        from google.api_core.exceptions import NotFound, PreconditionFailed
+
+        try:  # generation 0 (a session never written) matches no existing object
+            self.bucket.blob(self._key(name)).delete(if_generation_match=int(expected or 0))
+        except (NotFound, PreconditionFailed):
+            return False
+        return True
+
     def names(self) -> list[str]:
         """Every session object under the prefix."""
         start = f"{self.prefix}/" if self.prefix else ""

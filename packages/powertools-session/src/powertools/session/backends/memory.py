@@ -105,10 +105,11 @@ class MemoryBackend(JournalingBackend):
             return True
 
     def _check(self, name: str, expected: Token) -> _Entry:
-        entry = self._entries.setdefault(name, _Entry())
-        if entry.version != expected:
-            raise ConflictError(name, int(expected or 0), entry.version)
-        return entry
+        entry = self._entries.get(name)
+        current = 0 if entry is None else entry.version
+        if current != expected:
+            raise ConflictError(name, int(expected or 0), current)  # and leave no entry behind
+        return self._entries.setdefault(name, _Entry())
 
     def append(
         self, name: str, record: bytes, version: int, expected: Token, ttl: float | None

@@ -19,6 +19,7 @@ from powertools.session._backend import (
     Piece,
     Stored,
     Token,
+    redact,
     require_extra,
 )
 from powertools.session._loop_thread import shared_loop
@@ -120,7 +121,20 @@ class PostgresBackend(JournalingBackend):
         )
 
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
-        return self._io.run(coro)
+        return self._io.run(self._reaching(coro))
+
+    async def _arun(self, coro: Coroutine[Any, Any, T]) -> T:
+        return await self._io.arun(self._reaching(coro))
+
+    async def _reaching(self, coro: Coroutine[Any, Any, T]) -> T:
+        """PostgreSQL's errors and unreachable servers as a ``BackendError``."""
+        import asyncpg
+
+        try:
+            return await coro
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            where = f"{redact(self.dsn)} table {self.table}"
+            raise BackendError(f"{where}: {type(exc).__name__}: {exc}") from exc
 
     async def _pool(self) -> Any:
         """The connection pool of this DSN (on the I/O loop), with the tables created."""
@@ -198,15 +212,15 @@ class PostgresBackend(JournalingBackend):
         self, name: str, pieces: list[Piece], report: str, expected: Token
     ) -> Token:
         """Async twin of :meth:`quarantine`."""
-        return await self._io.arun(self._quarantine(name, pieces, report, expected))
+        return await self._arun(self._quarantine(name, pieces, report, expected))
 
     async def aaccept(self, name: str) -> None:
         """Async twin of :meth:`accept`."""
-        await self._io.arun(self._accept(name))
+        await self._arun(self._accept(name))
 
     async def adelete_if(self, name: str, expected: Token) -> bool:
         """Async twin of :meth:`delete_if`."""
-        return await self._io.arun(self._delete_if(name, expected))
+        return await self._arun(self._delete_if(name, expected))
 
     async def _cas(self, kind: str, name: str, version: int, data: bytes, expected: Token) -> Token:
         pool = await self._pool()
@@ -285,27 +299,27 @@ class PostgresBackend(JournalingBackend):
 
     async def aload(self, name: str, recover: bool = False) -> Stored | None:
         """Async twin of :meth:`load`, awaited without blocking the caller's loop."""
-        return await self._io.arun(self._load(name))
+        return await self._arun(self._load(name))
 
     async def aappend(
         self, name: str, record: bytes, version: int, expected: Token, ttl: float | None
     ) -> Token:
         """Async twin of :meth:`append`."""
-        return await self._io.arun(self._cas("append", name, version, record, expected))
+        return await self._arun(self._cas("append", name, version, record, expected))
 
     async def areplace(
         self, name: str, snapshot: bytes, version: int, expected: Token, ttl: float | None
     ) -> Token:
         """Async twin of :meth:`replace`."""
-        return await self._io.arun(self._cas("replace", name, version, snapshot, expected))
+        return await self._arun(self._cas("replace", name, version, snapshot, expected))
 
     async def adelete(self, name: str) -> None:
         """Async twin of :meth:`delete`."""
-        await self._io.arun(self._delete(name))
+        await self._arun(self._delete(name))
 
     async def anames(self) -> list[str]:
         """Async twin of :meth:`names`."""
-        return await self._io.arun(self._names())
+        return await self._arun(self._names())
 
     async def aclose(self) -> None:
         """Pools are shared per DSN and live as long as the process; nothing to do."""

@@ -11,8 +11,10 @@ asked for and the server cannot give it (persistence off, or ``appendfsync`` sho
 
 from __future__ import annotations
 
+import functools
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import SplitResult, parse_qs, urlsplit, urlunsplit
 
 from powertools.session._backend import (
@@ -23,12 +25,14 @@ from powertools.session._backend import (
     Token,
     require_extra,
 )
-from powertools.session.errors import ConfigurationError, ConflictError
+from powertools.session.errors import BackendError, ConfigurationError, ConflictError
 
 __all__ = ["RedisBackend", "persistence_gap", "redis_client"]
 
 _log = logging.getLogger("powertools.session")
 _WARNED: set[tuple[str, str]] = set()
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def persistence_gap(config: dict[str, str], durability: Durability) -> str | None:
@@ -172,6 +176,23 @@ return 0
 """
 
 
+def _reaching(
+    method: Callable[Concatenate[RedisBackend, P], T],
+) -> Callable[Concatenate[RedisBackend, P], T]:
+    """Redis's own errors (a server down or refusing a command) as a ``BackendError``."""
+
+    @functools.wraps(method)
+    def translated(self: RedisBackend, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        from redis.exceptions import RedisError
+
+        try:
+            return method(self, *args, **kwargs)
+        except RedisError as exc:
+            raise BackendError(f"redis://{self.url}: {type(exc).__name__}: {exc}") from exc
+
+    return translated
+
+
 class RedisBackend(JournalingBackend):
     """Sessions on Redis or Redis Cluster (the ``redis`` extra)."""
 
@@ -206,6 +227,7 @@ class RedisBackend(JournalingBackend):
     def _where(self, name: str) -> str:
         return f"redis://{self.url} key {{{self.prefix}:{name}}}"
 
+    @_reaching
     def load(self, name: str, recover: bool = False) -> Stored | None:
         """Snapshot, journal, version and recovery mark, read in one script (one moment)."""
         tag = f"{{{self.prefix}:{name}}}"
@@ -230,6 +252,7 @@ class RedisBackend(JournalingBackend):
         """The hash ``{prefix:name}:quarantine`` (field: piece label)."""
         return f"{self._where(name)}:quarantine"
 
+    @_reaching
     def quarantine(self, name: str, pieces: list[Piece], report: str, expected: Token) -> Token:
         """Copy the damaged pieces into the quarantine hash and set the mark, in one script."""
         tag = f"{{{self.prefix}:{name}}}"
@@ -242,14 +265,17 @@ class RedisBackend(JournalingBackend):
             raise ConflictError(name, int(expected or 0), None)
         return expected
 
+    @_reaching
     def accept(self, name: str) -> None:
         """Delete the mark; the quarantine hash stays."""
         self.client.delete(f"{{{self.prefix}:{name}}}:damaged")
 
+    @_reaching
     def delete_if(self, name: str, expected: Token) -> bool:
         """Delete the three keys if the version is still ``expected`` (one script)."""
         return bool(self._delete_if(keys=self._keys(name), args=[int(expected or 0)]))
 
+    @_reaching
     def _cas(
         self,
         name: str,
@@ -280,19 +306,23 @@ class RedisBackend(JournalingBackend):
         """SET the snapshot and drop the journal if the version is still ``expected``."""
         return self._cas(name, snapshot, version, expected, ttl, mode="replace")
 
+    @_reaching
     def delete(self, name: str) -> None:
         """Delete the three keys (one slot, so one command)."""
         self.client.delete(*self._keys(name))
 
+    @_reaching
     def try_lease(self, name: str, owner: str, ttl: float) -> bool:
         """``SET {tag}:lease owner NX PX ttl``: expires by itself if the holder dies."""
         key = f"{{{self.prefix}:{name}}}:lease"
         return bool(self.client.set(key, owner, nx=True, px=max(1, int(ttl * 1000))))
 
+    @_reaching
     def release_lease(self, name: str, owner: str) -> None:
         """Delete the lease key only if ``owner`` still holds it."""
         self._release(keys=[f"{{{self.prefix}:{name}}}:lease"], args=[owner])
 
+    @_reaching
     def names(self) -> list[str]:
         """Every session under this prefix (SCAN over every node of a cluster)."""
         head, tail = f"{{{self.prefix}:", "}:ver"

@@ -30,7 +30,8 @@ from powertools.session.errors import BackendError, ConflictError
 
 __all__ = ["S3Backend"]
 
-_CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
+# NoSuchKey answers an If-Match on an object deleted meanwhile: another writer moved on too.
+_CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409", "NoSuchKey"}
 SUFFIX = ".session"
 
 
@@ -121,6 +122,20 @@ class S3Backend(Backend):
                 raise ConflictError(name, version - 1, None) from exc
             raise self._failed(name, exc) from exc
         return str(put["ETag"])
+
+    def delete_if(self, name: str, expected: Token) -> bool:
+        """Delete the object only if its ETag is still ``expected`` (``If-Match``)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.delete_object(
+                Bucket=self.bucket, Key=self._key(name), IfMatch=str(expected)
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _CONFLICT_CODES:
+                return False
+            raise self._failed(name, exc) from exc
+        return True
 
     def _failed(self, name: str, exc: Any) -> BackendError:
         error = exc.response.get("Error", {})
