@@ -79,3 +79,27 @@ def test_loguru_both_ways() -> None:
     (record,) = seen
     assert record["message"] == "payment_failed"
     assert record["extra"]["amount"] == 3
+
+
+def test_flushing_the_stdlib_sink_flushes_the_stdlib_loggers_handlers() -> None:
+    class Counting(logging.Handler):
+        flushed = 0
+
+        def emit(self, record: logging.LogRecord) -> None:
+            pass
+
+        def flush(self) -> None:
+            self.flushed += 1
+
+    handler = Counting()
+    target = logging.getLogger("powertools.flushed")
+    target.addHandler(handler)
+    try:
+        log = StructuredLogger("s", sinks=[StdlibSink("powertools.flushed")])
+        log.flush()
+        assert handler.flushed == 1
+        log.close()  # closing flushes too, and leaves the stdlib logger configured
+        assert handler.flushed == 2
+        assert handler in target.handlers
+    finally:
+        target.removeHandler(handler)
