@@ -8,11 +8,12 @@ import secrets
 
 import pytest
 
-from powertools.logging import StructuredLogger
+from powertools.logging import SinkError, StructuredLogger
 from powertools.logging.sinks.cloudwatch import CloudWatchSink
 from powertools.logging.sinks.kafka import KafkaSink
 from powertools.logging.sinks.nats import NatsSink
 from powertools.logging.sinks.postgres import PostgresSink
+from powertools_testkit import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -176,3 +177,37 @@ def test_postgres_queries_never_hold_up_delivery(
         reader.join(30)
     assert sink.count(Query(event_type="during")) == 300
     sink.close()
+
+
+def test_postgres_filters_under_one_parent_are_one_containment(postgres_dsn: str) -> None:
+    sink = PostgresSink(postgres_dsn, table=f"logs_{secrets.token_hex(4)}")
+    log = StructuredLogger("pg", sinks=[sink])
+    log.info("call", n=1, usage={"tokens": 5, "model": "a"})
+    log.info("call", n=2, usage={"tokens": 5, "model": "b"})
+    log.info("call", n=3, usage={"tokens": 6, "model": "a"})
+    both = {"usage.tokens": 5, "usage.model": "a"}
+    assert [e["n"] for e in log.query(filters=both)] == [1]
+    assert log.count(filters=both) == 1
+    sink.close()
+
+
+def test_a_postgres_sink_whose_server_is_down_says_so_and_closes_without_hanging(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    dsn = f"postgresql://logger:secret@127.0.0.1:{free_port()}/test"
+    sink = PostgresSink(dsn)
+    log = StructuredLogger("pg", sinks=[sink])
+    with pytest.raises(SinkError, match=r"reader at .*127\.0\.0\.1.* could not read") as caught:
+        log.query(event_type="anything").rows()  # before: asyncpg's ConnectionRefusedError
+    assert "ConnectionRefusedError" in str(caught.value)
+    assert "secret" not in str(caught.value)
+    with pytest.raises(SinkError, match="could not read"):
+        log.count()
+    log.info("lost")
+    sink.close(timeout=30)
+    assert sink.stats.sent == 0
+    assert sink.stats.lost == 1
+    err = capsys.readouterr().err
+    assert "the postgres sink at" in err
+    assert "secret" not in err
+    assert "Traceback" not in err
