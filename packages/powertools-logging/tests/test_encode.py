@@ -125,3 +125,11 @@ def test_past_their_limit_the_caches_are_emptied_and_lines_stay_right(
     assert [(e.event, e[f"field_{n}"]) for n, e in enumerate(sink.events)] == [
         (f"event_{n}", f"value_{n}") for n in range(10)
     ]
+
+
+def test_a_long_event_name_is_encoded_each_time_and_never_cached() -> None:
+    from powertools.logging import _encode
+
+    name = "x" * (_encode._CACHEABLE_LENGTH + 1)
+    assert _encode.encode_event(name) == (f'"{name}"', name)
+    assert name not in _encode._EVENTS
