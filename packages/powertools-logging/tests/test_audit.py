@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -309,3 +310,116 @@ def test_a_key_beside_the_trails_is_warned_about(
     err = capsys.readouterr().err
     assert "sits beside the trails it signs" in err
     assert "whoever can edit a trail can re-sign it" in err
+
+
+def test_a_signing_key_readable_by_others_is_warned_about(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from powertools.logging import _logger
+
+    monkeypatch.setattr(_logger, "_SAID", set())
+    key = tmp_path / "powertools-keys" / "audit.ed25519"
+    SigningKey.from_file(key)
+    key.chmod(0o644)
+    StructuredLogger("k3", sinks=[]).audit("x", action="a", resource="r", actor="me")
+    StructuredLogger("k4", sinks=[]).audit("x", action="a", resource="r", actor="me")
+    err = capsys.readouterr().err
+    assert err.count(f"the audit signing key {key} is readable by others: chmod 600 it") == 1
+
+
+def test_a_checkpoint_cadence_below_one_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="checkpoint_every must be at least 1, got 0"):
+        AuditTrail(tmp_path / "a.audit", checkpoint_every=0)
+    assert not (tmp_path / "a.audit").exists()
+
+
+def _handmade_trail(path: Path, bodies: list[bytes]) -> None:
+    """A chained trail written record by record, as an older writer would have."""
+    from powertools.logging._audit import GENESIS, _digest
+
+    previous, lines = GENESIS, []
+    for seq, body in enumerate(bodies, 1):
+        number = str(seq).encode()
+        previous = _digest(previous, number, body)
+        lines.append(previous + b"\t" + number + b"\t" + body + b"\n")
+    path.write_bytes(b"".join(lines))
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        b'{"action":"a","actor":"x","resource":"r"}',  # written before trails stated a policy
+        b'{"action":"a","trail_policy":{"checkpoint_every":0,"signed":false}}',  # a bad cadence
+    ],
+)
+def test_a_resumed_trail_without_a_usable_policy_keeps_the_cadence_it_is_given(
+    tmp_path: Path, first: bytes
+) -> None:
+    path = tmp_path / "old.audit"
+    _handmade_trail(path, [first, b'{"action":"b"}', b'{"action":"c"}'])
+    trail = AuditTrail(path, checkpoint_every=2, origin="test")
+    assert trail.append("d", actor="x", resource="r").seq == 4
+    assert [json.loads(line)["seq"] for line in trail.checkpoint_path.read_text().splitlines()] == [
+        4
+    ]
+    assert trail.verify().records == 4
+    trail.close()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",  # an empty file
+        b"abc\t2\t{}\n",  # its first line is not record 1
+        b"abc\t1\tnot json\n",
+        b"abc\t1\t[1, 2]\n",  # a record that is not an object
+        b'abc\t1\t{"trail_policy": "every 5"}\n',  # a policy that is not an object
+    ],
+)
+def test_a_first_record_that_states_no_policy_reads_as_none(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "x.audit"
+    path.write_bytes(content)
+    assert read_policy(path) is None
+
+
+def test_with_fsync_every_record_is_on_disk_before_append_returns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    synced: list[int] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(fd)
+        real_fsync(fd)
+
+    trail = AuditTrail(tmp_path / "f.audit", fsync=True, checkpoint_every=1000)
+    monkeypatch.setattr(os, "fsync", fsync)
+    for n in range(3):
+        trail.append("write", actor="x", resource=f"r{n}")
+        assert synced.count(trail._fd) == n + 1
+    monkeypatch.undo()
+    trail.close()
+    assert trail.verify().records == 3
+
+
+def test_open_trails_are_checkpointed_at_exit(tmp_path: Path) -> None:
+    from powertools.logging._audit import _checkpoint_all_at_exit
+
+    trails = [_trail(tmp_path / name, n=3, every=1000) for name in ("one", "two")]
+    assert not any(t.checkpoint_path.exists() for t in trails)
+    _checkpoint_all_at_exit()
+    for trail in trails:
+        assert json.loads(trail.checkpoint_path.read_text())["seq"] == 3
+        assert verify_trail(trail.path).checkpoints == 1
+        trail.close()
+
+
+def test_unsigned_checkpoints_fail_verification_with_a_public_key(tmp_path: Path) -> None:
+    trail = _trail(tmp_path, n=3, every=1000)
+    trail.close()
+    public = SigningKey.generate().public_key().raw()
+    with pytest.raises(AuditTamperedError, match="its signature does not verify") as caught:
+        verify_trail(trail.path, public_key=public)
+    assert (caught.value.kind, caught.value.seq) == ("forged-checkpoint", 3)

@@ -79,3 +79,47 @@ def test_loguru_both_ways() -> None:
     (record,) = seen
     assert record["message"] == "payment_failed"
     assert record["extra"]["amount"] == 3
+
+
+def test_flushing_the_stdlib_sink_flushes_the_stdlib_loggers_handlers() -> None:
+    class Counting(logging.Handler):
+        flushed = 0
+
+        def emit(self, record: logging.LogRecord) -> None:
+            pass
+
+        def flush(self) -> None:
+            self.flushed += 1
+
+    handler = Counting()
+    target = logging.getLogger("powertools.flushed")
+    target.addHandler(handler)
+    try:
+        log = StructuredLogger("s", sinks=[StdlibSink("powertools.flushed")])
+        log.flush()
+        assert handler.flushed == 1
+        log.close()  # closing flushes too, and leaves the stdlib logger configured
+        assert handler.flushed == 2
+        assert handler in target.handlers
+    finally:
+        target.removeHandler(handler)
+
+
+def test_a_stdlib_record_that_cannot_be_formatted_is_reported_the_stdlib_way(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sink = MemorySink()
+    std = logging.getLogger("thirdparty.broken")
+    std.propagate = False  # pytest's own capture handler raises on such a record
+    handler = StdlibHandler(StructuredLogger("bridge", sinks=[sink]))
+    std.addHandler(handler)
+    try:
+        std.warning("%d items", "not a number")  # the caller's bug, met when formatting
+        std.warning("still %s", "working")
+    finally:
+        std.removeHandler(handler)
+        std.propagate = True
+    assert [e.event for e in sink.events] == ["still working"]
+    err = capsys.readouterr().err
+    assert "--- Logging error ---" in err
+    assert "%d format: a real number is required" in err

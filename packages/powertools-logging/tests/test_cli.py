@@ -268,3 +268,14 @@ def test_the_private_key_given_as_the_public_one_is_bad_input_not_tampering(
     (tmp_path / "other.ed25519").write_bytes(SigningKey.generate()._raw())
     status, out, _ = _run(capsys, trail.path, "--public-key", tmp_path / "other.ed25519")
     assert (status, out.split(":")[1]) == (1, " the checkpoint of record 5")
+
+
+def test_a_signed_trail_checked_without_its_key_says_to_pass_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trail = _trail(tmp_path, SigningKey.generate())
+    assert _run(capsys, trail.path)[:2] == (
+        0,
+        "OK: 10 records, chain intact, 2 checkpoints verified "
+        "(this trail is signed: pass --public-key to check its signatures)",
+    )

@@ -4,6 +4,7 @@ import json
 import math
 from datetime import UTC, date, datetime
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -95,3 +96,40 @@ def test_a_stored_event_is_a_read_only_mapping_with_json_round_trip() -> None:
     built = LogEvent(event.time, event.level, "x", "app", {"a": 1})
     with pytest.raises(TypeError):
         built.fields["a"] = 2  # type: ignore[index]
+
+
+def test_an_event_name_is_redacted_and_encoded_once_then_served_from_the_cache() -> None:
+    from powertools.logging._encode import encode_event
+
+    name = "called sk-abcdefghij0123456789 twice"
+    first = encode_event(name)
+    assert first == ('"called [REDACTED] twice"', "called [REDACTED] twice")
+    assert encode_event(name) is first
+
+
+def test_past_their_limit_the_caches_are_emptied_and_lines_stay_right(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from powertools.logging import _encode
+
+    monkeypatch.setattr(_encode, "_CACHE_LIMIT", 2)
+    names_before = len(_encode._NAMES)
+    sink = MemorySink()
+    log = StructuredLogger("c", sinks=[sink])
+    for n in range(10):
+        log.info(f"event_{n}", **{f"field_{n}": f"value_{n}"})
+    assert len(_encode._EVENTS) <= 2
+    assert len(_encode._STRINGS) <= 2
+    assert len(_encode._NAMES) <= max(2, names_before)  # full: new names are not kept
+    assert "field_9" not in _encode._NAMES
+    assert [(e.event, e[f"field_{n}"]) for n, e in enumerate(sink.events)] == [
+        (f"event_{n}", f"value_{n}") for n in range(10)
+    ]
+
+
+def test_a_long_event_name_is_encoded_each_time_and_never_cached() -> None:
+    from powertools.logging import _encode
+
+    name = "x" * (_encode._CACHEABLE_LENGTH + 1)
+    assert _encode.encode_event(name) == (f'"{name}"', name)
+    assert name not in _encode._EVENTS

@@ -240,3 +240,88 @@ def test_retention_and_compression_together_lose_no_queued_file(
     assert len(rotated) == 2
     assert all(p.name.endswith(".gz") for p in rotated)
     sink.close()
+
+
+def test_a_durable_sink_rotates_with_every_line_kept_and_counted(tmp_path: Path) -> None:
+    sink = FileSink(tmp_path / "d.jsonl", durable=True, max_bytes=300, clock=FakeClock())
+    log = StructuredLogger("d", sinks=[sink])
+    for n in range(12):
+        log.info("tick", n=n)
+    assert len(sink.rotated_files()) >= 2
+    kept = [e["n"] for p in [*sink.rotated_files(), sink.path] for e in read_jsonl(p)]
+    assert kept == list(range(12))
+    assert sink.count(Query.build("tick", limit=5)) == 12  # a count ignores the limit
+    assert [e["n"] for e in log.query(event_type="tick", limit=2)] == [10, 11]
+    sink.close()
+
+
+def test_closing_a_file_sink_twice_is_harmless_and_it_stays_queryable(tmp_path: Path) -> None:
+    sink = FileSink(tmp_path / "c.jsonl", durable=True)
+    StructuredLogger("c", sinks=[sink]).info("kept")
+    sink.close()
+    sink.close()
+    assert [e.event for e in sink.query(Query.build())] == ["kept"]
+
+
+def test_a_durable_sink_whose_disk_cannot_fsync_fails_the_logging_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from powertools.logging import SinkError
+    from powertools.logging.sinks import file as file_module
+
+    lines_covered: list[int] = []  # by each fsync the syncer tried
+
+    def broken_fsync(fd: int) -> None:
+        assert sink._syncer is not None
+        lines_covered.append(sink._syncer._written)
+        raise OSError(5, "Input/output error")
+
+    sink = FileSink(tmp_path / "broken.jsonl", durable=True)
+    log = StructuredLogger("b", sinks=[sink])
+    with monkeypatch.context() as patched:
+        patched.setattr(file_module.os, "fsync", broken_fsync)
+        for _ in range(2):  # and every later call too: the disk stays suspect
+            with pytest.raises(SinkError, match=r"broken.jsonl could not fsync: \[Errno 5\]"):
+                log.info("maybe_lost")
+        assert sink._syncer is not None
+        sink._syncer.stop()
+        sink._syncer._thread.join(30)
+    # at most one try per line written: before, the syncer retried a failed fsync at once and
+    # without end (a busy loop, one core at 100 % until the sink was closed)
+    assert lines_covered[0] == 1
+    assert len(lines_covered) == len(set(lines_covered)) <= 2
+    sink.close()
+    assert [e.event for e in read_jsonl(sink.path)] == ["maybe_lost", "maybe_lost"]
+
+
+def test_a_late_fsync_of_a_file_already_synced_and_closed_is_no_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from powertools.logging.sinks import file as file_module
+
+    entered, gate = threading.Event(), threading.Event()
+    real_fsync = os.fsync
+
+    def slow_on_the_syncer(fd: int) -> None:
+        if threading.current_thread().name == "powertools-fsync":
+            entered.set()
+            gate.wait(30)  # meanwhile flush() syncs the file and close() closes it
+        real_fsync(fd)
+
+    monkeypatch.setattr(file_module.os, "fsync", slow_on_the_syncer)
+    sink = FileSink(tmp_path / "late.jsonl", durable=True)
+    log = StructuredLogger("l", sinks=[sink])
+    caller = threading.Thread(target=log.info, args=("acked",))
+    caller.start()
+    assert entered.wait(30)
+    sink.flush()  # the caller's line is on disk now: its call returns
+    caller.join(30)
+    assert not caller.is_alive()
+    syncer = sink._syncer
+    assert syncer is not None
+    sink.close()
+    gate.set()  # the syncer's own fsync now meets a closed file
+    syncer._thread.join(30)
+    assert not syncer._thread.is_alive()
+    assert syncer._error is None
+    assert [e.event for e in read_jsonl(sink.path)] == ["acked"]

@@ -327,3 +327,83 @@ def test_a_failing_flush_does_not_skip_the_other_sinks() -> None:
     with pytest.raises(SinkError, match="the failing sink is down; the failing sink is down"):
         log.flush()
     assert counting.flushed == 1
+
+
+def test_loggers_without_sinks_share_one_embedded_store(data_folder) -> None:
+    first, second = StructuredLogger("one"), StructuredLogger("two")
+    assert first.sinks[1] is second.sinks[1]
+    first.info("from_one")
+    second.info("from_two")
+    assert [e.event for e in second.query()] == ["from_one", "from_two"]
+    assert first.sinks[1].path == data_folder / "events.db"  # type: ignore[attr-defined]
+
+
+def test_every_change_to_the_sink_list_retargets_the_logger() -> None:
+    a, b, c = MemorySink(), MemorySink(), MemorySink()
+    log = StructuredLogger("l", sinks=[])
+    log.sinks.extend([a, b])
+    log.info("1")
+    log.sinks.insert(0, c)
+    log.info("2")
+    assert log.sinks.pop() is b
+    log.info("3")
+    log.sinks[0] = b
+    log.info("4")
+    del log.sinks[0]
+    log.info("5")
+    log.sinks += [c]
+    log.info("6")
+    assert [r.event for r in a.records] == ["1", "2", "3", "4", "5", "6"]
+    assert [r.event for r in b.records] == ["1", "2", "4"]
+    assert [r.event for r in c.records] == ["2", "3", "6"]
+    log.sinks.clear()
+    log.info("7")
+    assert [len(s.records) for s in (a, b, c)] == [6, 3, 3]
+
+
+def test_sinks_given_by_name_can_be_added_to_the_list(tmp_path) -> None:
+    from powertools.logging.sinks.file import FileSink
+
+    log = StructuredLogger("n", sinks=[])
+    log.sinks.extend([f"file://{tmp_path / 'a.jsonl'}"])
+    log.sinks.insert(0, f"jsonl://{tmp_path / 'b.jsonl'}")
+    log.info("both")
+    log.close()
+    assert all(isinstance(s, FileSink) for s in log.sinks)
+    for name in ("a.jsonl", "b.jsonl"):
+        assert json.loads((tmp_path / name).read_text())["event"] == "both"
+
+
+def test_a_level_method_taken_from_the_class_still_honours_the_level() -> None:
+    sink = MemorySink()
+    log = StructuredLogger("c", sinks=[sink], level="critical")
+    for method in (
+        StructuredLogger.debug,
+        StructuredLogger.info,
+        StructuredLogger.warning,
+        StructuredLogger.error,
+        StructuredLogger.exception,
+    ):
+        method(log, "below")
+    assert sink.records == []
+    StructuredLogger.critical(log, "shown")  # critical is the highest level: always logged
+    assert [r.event for r in sink.records] == ["shown"]
+
+
+def test_exception_outside_an_except_block_logs_an_error_without_a_traceback() -> None:
+    sink = MemorySink()
+    StructuredLogger("x", sinks=[sink]).exception("odd", step=1)
+    (event,) = sink.events
+    assert (event.event, event.level, event["step"]) == ("odd", Level.ERROR, 1)
+    assert "exception" not in event
+
+
+def test_new_trace_puts_its_id_on_every_later_event() -> None:
+    sink = MemorySink()
+    log = StructuredLogger("t", sinks=[sink])
+    assert log.new_trace("trace-42") == "trace-42"
+    log.info("first")
+    generated = log.new_trace()
+    log.info("second")
+    assert [e["trace_id"] for e in sink.events] == ["trace-42", generated]
+    assert generated != "trace-42"

@@ -128,3 +128,15 @@ async def test_aquery_reads_its_rows_off_the_loop() -> None:
     log.info("a", n=1)
     result = await log.aquery(event_type="a")
     assert [e["n"] for e in result] == [1]
+
+
+def test_a_result_equals_a_list_of_the_same_events_and_nothing_else() -> None:
+    log = StructuredLogger("c", sinks=[MemorySink()])
+    log.info("a", n=1)
+    result = log.query()
+    assert result == list(log.query())
+    assert result == tuple(log.query())
+    assert result != []
+    assert result != "a"  # a string is a sequence too, but never a list of events
+    assert result != 1
+    assert result.__eq__(1) is NotImplemented

@@ -8,11 +8,12 @@ import secrets
 
 import pytest
 
-from powertools.logging import StructuredLogger
+from powertools.logging import SinkError, StructuredLogger
 from powertools.logging.sinks.cloudwatch import CloudWatchSink
 from powertools.logging.sinks.kafka import KafkaSink
 from powertools.logging.sinks.nats import NatsSink
 from powertools.logging.sinks.postgres import PostgresSink
+from powertools_testkit import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -176,3 +177,140 @@ def test_postgres_queries_never_hold_up_delivery(
         reader.join(30)
     assert sink.count(Query(event_type="during")) == 300
     sink.close()
+
+
+def test_postgres_filters_under_one_parent_are_one_containment(postgres_dsn: str) -> None:
+    sink = PostgresSink(postgres_dsn, table=f"logs_{secrets.token_hex(4)}")
+    log = StructuredLogger("pg", sinks=[sink])
+    log.info("call", n=1, usage={"tokens": 5, "model": "a"})
+    log.info("call", n=2, usage={"tokens": 5, "model": "b"})
+    log.info("call", n=3, usage={"tokens": 6, "model": "a"})
+    both = {"usage.tokens": 5, "usage.model": "a"}
+    assert [e["n"] for e in log.query(filters=both)] == [1]
+    assert log.count(filters=both) == 1
+    sink.close()
+
+
+def test_a_postgres_sink_whose_server_is_down_says_so_and_closes_without_hanging(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    dsn = f"postgresql://logger:secret@127.0.0.1:{free_port()}/test"
+    sink = PostgresSink(dsn)
+    log = StructuredLogger("pg", sinks=[sink])
+    with pytest.raises(SinkError, match=r"reader at .*127\.0\.0\.1.* could not read") as caught:
+        log.query(event_type="anything").rows()  # before: asyncpg's ConnectionRefusedError
+    assert "ConnectionRefusedError" in str(caught.value)
+    assert "secret" not in str(caught.value)
+    with pytest.raises(SinkError, match="could not read"):
+        log.count()
+    log.info("lost")
+    sink.close(timeout=30)
+    assert sink.stats.sent == 0
+    assert sink.stats.lost == 1
+    err = capsys.readouterr().err
+    assert "the postgres sink at" in err
+    assert "secret" not in err
+    assert "Traceback" not in err
+
+
+def _stream_messages(nats_url: str, stream: str) -> int:
+    import nats
+
+    async def count() -> int:
+        nc = await nats.connect(nats_url)
+        try:
+            js = nc.jetstream()
+            info = await js.stream_info(stream)
+            await js.delete_stream(stream)
+            return int(info.state.messages)
+        finally:
+            await nc.close()
+
+    return asyncio.run(count())
+
+
+def test_a_nats_sink_keeps_its_connection_and_may_publish_to_an_existing_stream(
+    nats_url: str,
+) -> None:
+    subject = f"pt.logs.{secrets.token_hex(4)}"
+    stream = f"PT_{secrets.token_hex(4)}"
+    creator = NatsSink(nats_url, subject=subject, stream=stream)
+    log = StructuredLogger("nats", sinks=[creator])
+    log.info("first")
+    creator.flush()
+    connection = creator._nc
+    log.info("second")
+    creator.flush()
+    assert creator._nc is connection  # one connection for every batch
+    creator.close()
+    user = NatsSink(nats_url, subject=subject, stream=None)  # the stream is someone else's
+    StructuredLogger("nats", sinks=[user]).info("third")
+    user.close()
+    assert (creator.stats.sent, user.stats.sent, user.stats.failed) == (2, 1, 0)
+    assert _stream_messages(nats_url, stream) == 3
+
+
+def test_a_nats_stream_that_cannot_be_created_fails_the_delivery_in_one_line(
+    nats_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    subject = f"pt.logs.{secrets.token_hex(4)}"
+    taken = f"PT_{secrets.token_hex(4)}"
+    owner = NatsSink(nats_url, subject=subject, stream=taken)
+    StructuredLogger("nats", sinks=[owner]).info("owned")
+    owner.close()
+    rival = NatsSink(nats_url, subject=subject, stream=f"PT_{secrets.token_hex(4)}")
+    StructuredLogger("nats", sinks=[rival]).info("refused")
+    rival.close()  # the subject already belongs to another stream: overlapping subjects
+    assert (rival.stats.sent, rival.stats.failed) == (0, 1)
+    assert rival._nc is None  # the connection was closed with the failed attempt
+    err = capsys.readouterr().err
+    assert err.count(f"the nats sink at {nats_url} cannot deliver") == 1
+    assert "Traceback" not in err
+    assert _stream_messages(nats_url, taken) == 1
+
+
+def test_a_nats_sink_whose_server_is_down_counts_its_events_and_closes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = f"nats://127.0.0.1:{free_port()}"
+    sink = NatsSink(url, subject="pt.down")
+    StructuredLogger("nats", sinks=[sink]).info("lost")
+    sink.close(timeout=30)
+    assert (sink.stats.sent, sink.stats.lost) == (0, 1)
+    err = capsys.readouterr().err
+    assert f"the nats sink at {url} cannot deliver" in err
+    assert "Traceback" not in err
+
+
+def test_a_kafka_url_must_name_a_broker() -> None:
+    from powertools.logging import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="names no broker: use kafka://host:9092"):
+        KafkaSink.from_url("kafka://?topic=logs")
+
+
+def test_a_kafka_sink_keeps_its_producer_across_batches(kafka_bootstrap: str) -> None:
+    sink = KafkaSink(kafka_bootstrap, topic=f"pt-logs-{secrets.token_hex(4)}")
+    log = StructuredLogger("kafka", sinks=[sink])
+    log.info("first")
+    sink.flush(timeout=60)
+    producer = sink._producer
+    log.info("second")
+    sink.flush(timeout=60)
+    assert producer is not None
+    assert sink._producer is producer
+    sink.close()
+    assert (sink.stats.sent, sink.stats.failed) == (2, 0)
+
+
+def test_a_kafka_sink_whose_broker_is_down_counts_its_events_and_closes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bootstrap = f"127.0.0.1:{free_port()}"
+    sink = KafkaSink(bootstrap)
+    StructuredLogger("kafka", sinks=[sink]).info("lost")
+    sink.close(timeout=60)
+    assert (sink.stats.sent, sink.stats.lost, sink._producer) == (0, 1, None)
+    err = capsys.readouterr().err
+    assert f"the kafka sink at {bootstrap} cannot deliver" in err
+    assert "Traceback" not in err

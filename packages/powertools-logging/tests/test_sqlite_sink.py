@@ -169,3 +169,34 @@ def test_the_oldest_events_go_once_the_store_passes_its_size(tmp_path: Path) -> 
     with pytest.raises(ConfigurationError, match="retention_days=0"):
         SqliteSink(tmp_path / "none.db", retention_days=0)
     sink.close()
+
+
+def test_a_none_filter_matches_a_null_field_not_a_missing_one_as_in_every_store(
+    tmp_path: Path,
+) -> None:
+    from powertools.logging.sinks.file import FileSink
+    from powertools.logging.testing import MemorySink
+
+    stores = [SqliteSink(tmp_path / "n.db"), FileSink(tmp_path / "n.jsonl"), MemorySink()]
+    for store in stores:
+        log = StructuredLogger("n", sinks=[store])
+        log.info("call", n=1, model=None)
+        log.info("call", n=2)  # no model at all
+        log.info("call", n=3, model="gpt-4")
+        log.info("call", n=4, usage={"cached": None})
+        found = [e["n"] for e in log.query(filters={"model": None})]
+        nested = [e["n"] for e in log.query(filters={"usage.cached": None})]
+        assert (found, nested, log.count(filters={"model": None})) == ([1], [4], 1), store
+        store.close()
+
+
+def test_a_store_without_retention_keeps_every_event_however_old(tmp_path: Path) -> None:
+    clock = Clock(1_767_225_600.0)
+    sink = SqliteSink(tmp_path / "all.db", retention_days=None, max_bytes=None, clock=clock)
+    log = StructuredLogger("svc", sinks=[sink], clock=clock)
+    for year in range(5):
+        clock.now = 1_767_225_600.0 + year * 366 * 86400
+        log.info("yearly", year=year)
+        sink.flush()
+    assert [e["year"] for e in log.query(event_type="yearly")] == [0, 1, 2, 3, 4]
+    sink.close()

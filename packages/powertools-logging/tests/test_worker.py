@@ -4,6 +4,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -128,7 +129,9 @@ def test_failed_batches_are_retried_with_doubling_delays() -> None:
     worker.close()
 
 
-def _stuck_worker(max_queue: int) -> tuple[BatchWorker[int], threading.Event]:
+def _stuck_worker(
+    max_queue: int, block_timeout: float = 0.0
+) -> tuple[BatchWorker[int], threading.Event]:
     """A worker whose sink hangs in its first send until the returned event is set."""
     gate = threading.Event()
     worker: BatchWorker[int] = BatchWorker(
@@ -138,6 +141,7 @@ def _stuck_worker(max_queue: int) -> tuple[BatchWorker[int], threading.Event]:
         max_queue=max_queue,
         max_batch=10,
         policy="drop",
+        block_timeout=block_timeout,
     )
     worker.put(0)
     while worker._queue.qsize():  # the thread holds event 0, stuck in send
@@ -278,3 +282,122 @@ def test_exit_timeout_must_be_a_number(tmp_path: Path) -> None:
         text=True,
     )
     assert "POWERTOOLS_LOGGING_EXIT_TIMEOUT='soon' is not a number of seconds" in done.stderr
+
+
+def test_a_block_timeout_waits_that_long_for_room_then_drops() -> None:
+    worker, gate = _stuck_worker(max_queue=1, block_timeout=0.01)
+    worker.put(1)  # fills the queue
+    worker.put(2)  # no room appears within the timeout: dropped
+    assert (worker.stats.dropped, worker._queue.qsize()) == (1, 1)
+    gate.set()
+    worker.close()
+    assert (worker.stats.sent, worker.stats.dropped) == (2, 1)
+
+
+def test_a_negative_block_timeout_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match=r"block_timeout=-1: use 0 \(never wait\) or more"):
+        BatchWorker(lambda b: None, name="x", policy="drop", block_timeout=-1)
+
+
+def test_closing_during_the_retries_ends_the_backoff() -> None:
+    slept: list[float] = []
+    attempts: list[int] = []
+
+    def send(batch: list[int]) -> None:
+        attempts.append(len(batch))
+        raise ConnectionRefusedError("down")
+
+    def sleep(seconds: float) -> None:  # the sink is closed during the first backoff
+        slept.append(seconds)
+        worker.begin_close()
+
+    worker: BatchWorker[int] = BatchWorker(
+        send, name="closing", retries=3, retry_delay=1.0, sleep=sleep
+    )
+    worker.put(1)
+    worker.finish_close(time.monotonic() + 30)
+    assert attempts == [1, 1, 1, 1]  # every attempt still made, but no more waits after close
+    assert slept == [1.0]
+    assert (worker.stats.failed, worker.stats.sent) == (1, 0)
+
+
+def _abandoned(send_result: str, capsys: pytest.CaptureFixture[str]) -> BatchWorker[int]:
+    """A worker whose first attempt fails, whose retry hangs until it is abandoned by close,
+    then ends as ``send_result`` says ("succeeds" or "fails")."""
+    holding, release = threading.Event(), threading.Event()
+    calls: list[int] = []
+
+    def send(batch: list[int]) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionResetError("reset")
+        holding.set()
+        release.wait(30)
+        if send_result == "fails":
+            raise ConnectionResetError("reset again")
+
+    worker: BatchWorker[int] = BatchWorker(
+        send, name="late", retries=1, sleep=lambda s: None, policy="drop"
+    )
+    worker.put(1)
+    assert holding.wait(30)
+    worker.close(timeout=0.0)  # gives up on the batch held by the retry
+    release.set()
+    worker._thread.join(30)
+    assert not worker._thread.is_alive()
+    return worker
+
+
+def test_a_batch_abandoned_by_close_is_counted_once_as_undelivered_when_it_later_fails(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    worker = _abandoned("fails", capsys)
+    assert (worker.stats.undelivered, worker.stats.failed, worker.stats.sent) == (1, 0, 0)
+    err = capsys.readouterr().err
+    assert err.count("the late sink cannot deliver") == 1
+    assert "could not deliver 1 events (1 still queued when its time to close ran out)" in err
+
+
+def test_a_batch_abandoned_by_close_that_then_goes_through_is_not_announced(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    worker = _abandoned("succeeds", capsys)
+    assert (worker.stats.undelivered, worker.stats.sent) == (1, 0)
+    err = capsys.readouterr().err
+    assert "the late sink delivers again" not in err  # close already reported it as lost
+    assert err.count("could not deliver 1 events") == 1
+
+
+def test_close_all_closes_every_live_worker_within_one_deadline(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import weakref
+
+    from powertools.logging import _worker
+
+    monkeypatch.setattr(_worker, "_LIVE", weakref.WeakSet())
+    got: list[int] = []
+    healthy: BatchWorker[int] = BatchWorker(got.extend, name="healthy")
+    stuck, gate = _stuck_worker(max_queue=10)
+    healthy.put(1)
+    stuck.put(1)
+    _worker.close_all(timeout=0.05)
+    assert got == [1]
+    assert (stuck.stats.undelivered, len(_worker._LIVE)) == (2, 0)
+    for worker in (healthy, stuck):
+        with pytest.raises(SinkError, match="is closed: create a new one to log again"):
+            worker.put(2)
+    assert "the stuck sink at nowhere:1 could not deliver 2 events" in capsys.readouterr().err
+    gate.set()
+
+
+def test_the_exit_timeout_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from powertools.logging._worker import _exit_timeout
+
+    monkeypatch.setenv("POWERTOOLS_LOGGING_EXIT_TIMEOUT", "0.5")
+    assert _exit_timeout() == 0.5
+    monkeypatch.setenv("POWERTOOLS_LOGGING_EXIT_TIMEOUT", "-2")
+    assert _exit_timeout() == 0.0
+    monkeypatch.setenv("POWERTOOLS_LOGGING_EXIT_TIMEOUT", "later")
+    with pytest.raises(ConfigurationError, match="'later' is not a number of seconds"):
+        _exit_timeout()

@@ -337,9 +337,8 @@ class StructuredLogger:
         self.error(event, **fields)
 
     def critical(self, event: str, /, **fields: Any) -> None:
-        """Log at CRITICAL."""
-        if self._level <= 50:
-            self._log(50, event, fields)
+        """Log at CRITICAL (the highest level: never filtered out)."""
+        self._log(50, event, fields)
 
     # -- metrics ---------------------------------------------------------------------------
     def metric(

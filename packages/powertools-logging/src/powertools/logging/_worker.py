@@ -279,13 +279,14 @@ class BatchWorker(Generic[T]):
         self._send(batch)
 
     def _send_with_retries(self, batch: list[T]) -> None:
-        attempts = 1 if self._closing.is_set() else self._retries + 1
-        for attempt in range(attempts):
+        attempts_left = 1 if self._closing.is_set() else self._retries + 1
+        while True:  # each pass returns, raises, or backs off and tries again
+            attempts_left -= 1
             try:
                 self._attempt(batch)
             except Exception as exc:  # transient until the last attempt says otherwise
                 self._note_failure(exc)
-                if attempt == attempts - 1 or not getattr(exc, "retryable", True):
+                if not attempts_left or not getattr(exc, "retryable", True):
                     raise
                 self._backoff()
             else:

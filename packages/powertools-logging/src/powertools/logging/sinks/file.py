@@ -186,6 +186,7 @@ class _Syncer:
         self._name = name
         self._cond = threading.Condition()
         self._written = self._synced = 0
+        self._tried = 0  # lines covered by the last fsync tried: a failed one waits for more
         self._fd = -1
         self._error: OSError | None = None
         self._stopped = False
@@ -226,11 +227,12 @@ class _Syncer:
     def _run(self) -> None:
         while True:
             with self._cond:
-                while self._synced >= self._written and not self._stopped:
+                while max(self._synced, self._tried) >= self._written and not self._stopped:
                     self._cond.wait()
                 if self._stopped:
                     return
                 target, fd = self._written, self._fd
+                self._tried = target
             try:
                 os.fsync(fd)
             except OSError as exc:  # a closed fd was already synced by sync_now

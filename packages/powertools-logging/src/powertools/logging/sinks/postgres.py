@@ -14,7 +14,7 @@ from powertools.logging._record import LogEvent, LogRecord
 from powertools.logging._redact import hide_password
 from powertools.logging._sink import AsyncBatchSink
 from powertools.logging._worker import BatchWorker, FullPolicy
-from powertools.logging.errors import ConfigurationError, MissingExtraError
+from powertools.logging.errors import ConfigurationError, MissingExtraError, SinkError
 from powertools.logging.sinks.sqlite import sql_where
 
 __all__ = ["PostgresSink"]
@@ -181,7 +181,10 @@ class PostgresSink(AsyncBatchSink):
 
                 if isinstance(exc, asyncpg.UndefinedTableError):
                     raise _NoTableError from None  # nothing logged yet: the writer makes it
-                raise
+                raise SinkError(
+                    f"{self._reads.label} could not read ({type(exc).__name__}: {exc}): check "
+                    "that its server is reachable and the DSN's credentials"
+                ) from exc
 
         try:
             return self._reads.call(run)

@@ -79,8 +79,11 @@ def sql_where(query: Query, mark: str = "?") -> tuple[str, list[Any]]:
     clauses = [sql.format(mark) for sql, value in terms if value is not None]
     params = [value for _, value in terms if value is not None]
     for name, value in query.filters.items():
-        if value is None:
-            clauses.append(f"json_extract(data, {json_path(name)}) IS NULL")
+        if value is None:  # a JSON null, not a missing field (as every other store reads it)
+            path = json_path(name)
+            clauses.append(
+                f"json_extract(data, {path}) IS NULL AND json_type(data, {path}) = 'null'"
+            )
         else:
             clauses.append(f"json_extract(data, {json_path(name)}) = {mark}")
             params.append(value)
@@ -138,8 +141,8 @@ class SqliteSink(BatchSink):
 
     def stop(self) -> None:
         """Close the writer's connection."""
-        if self._db is not None:
-            self._db.close()
+        assert self._db is not None  # the worker stops only a sink whose start() succeeded
+        self._db.close()
 
     def close(self, timeout: float | None = None) -> None:
         """Deliver what is queued, stop the writer and close every reader's connection."""
