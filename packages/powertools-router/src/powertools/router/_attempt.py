@@ -17,9 +17,9 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from powertools.cost import BudgetExceededError, Reservation, report_usage
+from powertools.cost import BudgetExceededError, report_usage
 from powertools.retry import CircuitOpenError, ErrorCategory, classify
 from powertools.router._breakers import Breakers
 from powertools.router._budget import BudgetGate
@@ -31,6 +31,9 @@ from powertools.router._stats import ModelStats
 from powertools.router._telemetry import Telemetry
 from powertools.router.errors import ProviderError
 from powertools.router.providers._base import Provider
+
+if TYPE_CHECKING:
+    from powertools.cost import Reservation
 
 __all__ = ["Layers", "RouteContext", "Skipped", "Ticket", "admitted", "complete"]
 

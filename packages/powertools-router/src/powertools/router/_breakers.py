@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from powertools.retry import CircuitBreaker, CircuitState
-from powertools.retry._breaker_state import Admission
+if TYPE_CHECKING:  # breakers load with the first attempt, not with the router
+    from powertools.retry import CircuitBreaker
+    from powertools.retry._breaker_state import Admission
 
 __all__ = ["Breakers"]
 
@@ -51,6 +53,8 @@ class Breakers:
     def _get(self, key: str) -> CircuitBreaker:
         breaker = self._breakers.get(key)
         if breaker is None:
+            from powertools.retry import CircuitBreaker
+
             breaker = CircuitBreaker(
                 f"router:{key}",
                 failure_threshold=self.failure_threshold,
@@ -74,7 +78,7 @@ class Breakers:
         if wait > 0:
             return "open", wait
         state = breaker.state
-        return ("probe", 0.0) if state is CircuitState.HALF_OPEN else (state.value, 0.0)
+        return ("probe", 0.0) if state == "half_open" else (state.value, 0.0)
 
     def admit(self, key: str) -> Admission:
         """Ask the breaker to let one call through (raises ``CircuitOpenError`` if not)."""

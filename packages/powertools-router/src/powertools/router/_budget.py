@@ -19,8 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from powertools.cost import BudgetManager, CostTracker, Reservation, current_span
+from powertools.cost._span import current_span
+
+if TYPE_CHECKING:  # the budget machinery loads with the first budget, not with the router
+    from powertools.cost import BudgetManager, CostTracker, Reservation
 
 __all__ = ["BudgetGate"]
 
@@ -35,6 +39,8 @@ class BudgetGate:
     @classmethod
     def monthly(cls, limit_usd: Decimal | float | str) -> BudgetGate:
         """A gate over a new in-memory monthly budget of ``limit_usd``."""
+        from powertools.cost import BudgetManager
+
         manager = BudgetManager()
         manager.add(limit_usd, window="monthly", name="router-monthly")
         return cls(manager)
@@ -46,8 +52,11 @@ class BudgetGate:
         limit_usd: Decimal | float | str | None,
     ) -> BudgetGate:
         """The user's manager or tracker (with ``limit_usd`` added to it), or a new one."""
-        if isinstance(budget, CostTracker):
-            budget = budget.budgets
+        if budget is not None:
+            from powertools.cost import CostTracker
+
+            if isinstance(budget, CostTracker):
+                budget = budget.budgets
         if budget is None:
             return cls.monthly(limit_usd) if limit_usd is not None else cls(None)
         if limit_usd is not None:

@@ -22,9 +22,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from powertools.cost import BudgetExceededError, BudgetManager, CostTracker, Usage, usd
+from powertools.cost import BudgetExceededError, Usage, usd
 from powertools.retry import ErrorCategory
 from powertools.router import _setup
 from powertools.router._attempt import (
@@ -54,6 +54,9 @@ from powertools.router.errors import (
     ProviderError,
 )
 from powertools.router.providers._base import Provider
+
+if TYPE_CHECKING:
+    from powertools.cost import BudgetManager, CostTracker
 
 __all__ = ["LLMRouter", "Run"]
 
