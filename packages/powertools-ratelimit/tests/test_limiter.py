@@ -691,3 +691,52 @@ async def test_a_limiter_on_a_shared_store_takes_limits_learnt_from_headers(
     clock.now = 1.0
     await limiter.acquire(timeout=0)
     assert await limiter.aestimate_wait() == pytest.approx(0.5)  # the store spaces by 120/min
+
+
+async def test_a_limiter_on_a_shared_store_waits_out_a_429s_retry_after(clock: FakeClock) -> None:
+    limiter = RateLimiter(
+        name="paused",
+        requests_per_second=10,
+        store=MemoryStore(clock=clock),
+        clock=clock,
+        sleep=clock.wait,
+        blocking_sleep=clock.blocking_sleep,
+    )
+    limiter.observe({"retry-after": "5"}, status_code=429)
+    assert await limiter.aestimate_wait() == pytest.approx(5.0)
+    assert limiter.estimate_wait() == pytest.approx(5.0)  # a MemoryStore answers at once
+    with pytest.raises(RateLimitTimeout, match="in 5 s"):
+        await limiter.acquire(timeout=1)
+    waiter = asyncio.create_task(limiter.acquire().__aenter__())
+    await clock.aadvance(4.9)
+    assert not waiter.done()
+    await clock.aadvance(0.2)
+    assert (await waiter).held
+
+
+def test_blocking_callers_on_a_shared_store_wait_out_an_exhausted_dimension(
+    clock: FakeClock,
+) -> None:
+    limiter = RateLimiter(
+        name="exhausted",
+        requests_per_minute=600,
+        tokens_per_minute=60_000,
+        store=MemoryStore(clock=clock),
+        clock=clock,
+        blocking_sleep=clock.blocking_sleep,
+    )
+    limiter.observe({"x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "2s"})
+    with limiter.acquire(tokens=0):  # no tokens asked: the requests limit alone says yes
+        assert clock() == 0.0
+    with limiter.acquire(tokens=100):  # tokens: none left until the provider's reset
+        assert clock() == pytest.approx(2.0)
+    requests_only = RateLimiter(
+        name="requests-only",
+        requests_per_minute=600,
+        store=MemoryStore(clock=clock),
+        clock=clock,
+        blocking_sleep=clock.blocking_sleep,
+    )
+    requests_only.observe({"x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "9s"})
+    with requests_only.acquire(tokens=100):  # no tokens limit here: nothing to wait for
+        assert clock() == pytest.approx(2.0)
