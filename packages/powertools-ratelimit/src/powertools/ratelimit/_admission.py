@@ -460,8 +460,7 @@ class Admission:
         store = self._store
         if store is None:
             wait = self._dispatch_local(due)
-            if wait == 0.0 or self._queue._live:
-                self._kick_loop()
+            self._kick_loop()  # the head served, or still waiting: the loop looks again either way
             return wait
         with self._lock:
             if self._pump is not None or self._serving:
