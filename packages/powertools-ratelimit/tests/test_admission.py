@@ -353,6 +353,21 @@ async def test_an_async_caller_waiting_for_a_slot_times_out_and_leaves_the_line(
     await limiter.acquire(timeout=0)  # nothing was left taken
 
 
+async def test_a_waiter_admitted_as_it_is_cancelled_gives_back_its_slot_and_capacity() -> None:
+    clock = FakeClock()
+    limiter = on_clock(clock, requests_per_second=1, max_concurrent=1)
+    (await limiter.acquire()).release()
+    task = asyncio.create_task(limiter.acquire().__aenter__())
+    await clock.settle()
+    clock.now = 1.0
+    limiter.observe({})  # a response comes in: the line is served, the task not yet resumed
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert task.cancelled()
+    async with limiter.acquire(timeout=0) as r:  # the slot and the rate's capacity came back
+        assert r.held
+
+
 class GatedStore(MemoryStore):
     """A ``MemoryStore`` whose blocking take number ``slow_call`` waits until ``answer`` is set."""
 

@@ -257,6 +257,10 @@ limit_sets = st.lists(
     limits=[Limit("requests", 100, 1.0, 50), Limit("tokens", 100, 1.0, 100)],
     arrivals=[(0.0, 40), (0.0, 0)],
 )
+@example(  # the requests cell ahead, then the tokens cell moves past it
+    limits=[Limit("requests", 100, 1.0, 50), Limit("tokens", 100, 1.0, 100)],
+    arrivals=[(0.0, 0), (0.0, 5)],
+)
 @example(  # the same with three cells: the loop instead of the unrolled pair
     limits=[Limit("requests", 100, 1.0, 50), Limit("tokens", 100, 1.0, 100),
             Limit("tokens", 200, 1.0, 100)],
