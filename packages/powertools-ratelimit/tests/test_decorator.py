@@ -63,6 +63,7 @@ def test_usage_shapes() -> None:
     assert usage_of({"usage_metadata": {"total_token_count": 9}}) == (9.0, None, None)
     assert usage_of(SimpleNamespace(usage=None)) is None
     assert usage_of({"usage": {"output_tokens": 4}}) == (4.0, None, 4.0)
+    assert usage_of({"usage": {"total_tokens": None}}) is None  # a usage without numbers
 
 
 def test_the_default_estimate_never_exceeds_the_token_limits() -> None:

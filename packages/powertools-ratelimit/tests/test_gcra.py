@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
@@ -237,4 +237,54 @@ def test_two_cells_unrolled_take_what_the_general_loop_takes(
         for probe in (1, 30):
             assert fast.wait_for(now, (1, probe, 0, 0)) == pytest.approx(
                 checked.wait_for(now, (1, probe, 0, 0)), abs=1e-9
+            )
+
+
+limit_sets = st.lists(
+    st.builds(
+        Limit,
+        st.sampled_from(["requests", "tokens"]),
+        st.integers(min_value=1, max_value=200),
+        st.sampled_from([1.0, 60.0]),
+        st.integers(min_value=1, max_value=100),
+    ),
+    min_size=1,
+    max_size=3,
+)
+
+
+@example(  # requests and tokens, the tokens cell ahead: the requests cell moves behind it
+    limits=[Limit("requests", 100, 1.0, 50), Limit("tokens", 100, 1.0, 100)],
+    arrivals=[(0.0, 40), (0.0, 0)],
+)
+@example(  # the requests cell ahead, then the tokens cell moves past it
+    limits=[Limit("requests", 100, 1.0, 50), Limit("tokens", 100, 1.0, 100)],
+    arrivals=[(0.0, 0), (0.0, 5)],
+)
+@example(  # the same with three cells: the loop instead of the unrolled pair
+    limits=[Limit("requests", 100, 1.0, 50), Limit("tokens", 100, 1.0, 100),
+            Limit("tokens", 200, 1.0, 100)],
+    arrivals=[(0.0, 40), (0.0, 0)],
+)  # fmt: skip
+@given(
+    limits=limit_sets,
+    arrivals=st.lists(
+        st.tuples(gaps, st.integers(min_value=0, max_value=50)), min_size=1, max_size=40
+    ),
+)
+def test_every_shortcut_takes_what_the_full_check_takes(
+    limits: list[Limit], arrivals: list[tuple[float, int]]
+) -> None:
+    """Any limit set, costs of no tokens too: a cell a cost does not charge stays as it was."""
+    fast, checked = GcraCells(limits), GcraCells(limits)
+    now = 0.0
+    for gap, amount in arrivals:
+        now += gap / 10
+        got = fast.try_take(now, (1, amount, amount, 0))
+        assert got == pytest.approx(
+            checked.try_take(now, (1, amount, amount, 0), now - 1e-12), abs=1e-9
+        )
+        for probe in ((1, 0, 0, 0), (0, 30, 0, 0), (1, 30, 0, 0)):
+            assert fast.wait_for(now, probe) == pytest.approx(
+                checked.wait_for(now, probe), abs=1e-9
             )

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from powertools.ratelimit import RateLimiter, parse_duration, parse_rate_limit_headers
+from powertools.ratelimit import Limit, RateLimiter, parse_duration, parse_rate_limit_headers
+from powertools.ratelimit._adaptive import Learnt
 from powertools.ratelimit._headers import parse_retry_after
 from powertools.ratelimit.testing import FakeClock
 
@@ -187,3 +188,48 @@ async def test_retry_after_alone_pauses_everyone() -> None:
     assert not waiter.done()
     await clock.aadvance(0.2)
     assert waiter.done()
+
+
+def test_a_reset_that_just_passed_is_now_and_a_zero_limit_is_no_limit() -> None:
+    just_passed = datetime.fromtimestamp(NOW - 0.5, UTC).isoformat()
+    reading = parse_rate_limit_headers(
+        {
+            "anthropic-ratelimit-tokens-limit": "90000",
+            "anthropic-ratelimit-tokens-remaining": "0",
+            "anthropic-ratelimit-tokens-reset": just_passed,  # the clocks differ a little
+            "x-ratelimit-limit-requests": "0",  # no account has a limit of nothing
+            "x-ratelimit-remaining-requests": "0",
+        },
+        NOW,
+    )
+    assert reading.dimensions["tokens"].reset_seconds == 0.0
+    assert reading.dimensions["requests"].limit is None
+    assert reading.dimensions["requests"].remaining == 0
+    assert parse_retry_after("-0.5", NOW) == 0.0
+
+
+async def test_a_remaining_of_nothing_without_a_limit_still_waits_for_the_reset() -> None:
+    clock = FakeClock()
+    limiter = make(clock, requests_per_minute=600)
+    limiter.observe({"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "2s"})
+    assert [(x.name, x.limit) for x in limiter.limits] == [("requests_per_minute", 600)]
+    assert limiter.estimate_wait() == pytest.approx(2.0)
+
+
+def test_an_implausible_limit_is_logged_once_and_the_memory_of_it_is_bounded(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    learnt = Learnt((Limit("tokens", 30_000, 60.0),))
+    with caplog.at_level(logging.WARNING, logger="powertools.ratelimit"):
+        assert not learnt.offer("tokens", 100)
+        assert not learnt.offer("tokens", 100)  # every response says it again: logged once
+    assert caplog.text.count("ignored a tokens limit of 100 per minute") == 1
+    for value in range(1, 1100):  # a provider sending a new odd value each time
+        learnt.offer("tokens", value / 1000)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="powertools.ratelimit"):
+        learnt.offer("tokens", 2.0)
+        learnt.offer("tokens", 2.0)  # past the first 1,024 values nothing more is remembered
+    assert caplog.text.count("ignored a tokens limit of 2 per minute") == 2
+    assert len(learnt._logged) == 1024
+    assert learnt.values == {}

@@ -616,3 +616,127 @@ async def test_the_fast_path_closes_while_anyone_waits_and_reopens_after(
     assert queued.done()
     clock.now = 2.0
     await limiter.acquire(timeout=0)  # the line is empty again: straight through
+
+
+async def test_split_input_and_output_estimates_are_charged_to_each_dimension(
+    make_limiter: Make,
+) -> None:
+    limiter = make_limiter(
+        requests_per_minute=60,
+        input_tokens_per_minute=1_000,
+        output_tokens_per_minute=500,
+        burst={"requests_per_minute": 10, "input_tokens_per_minute": 1_000,
+               "output_tokens_per_minute": 500},
+    )  # fmt: skip
+    r = await limiter.acquire(input_tokens=600, output_tokens=200, requests=2)
+    assert r.cost == (2.0, 800.0, 600.0, 200.0)
+    used = {cell.name: cell.in_use for cell in limiter.stats()}
+    assert used == pytest.approx(
+        {"requests_per_minute": 2, "input_tokens_per_minute": 600, "output_tokens_per_minute": 200}
+    )
+    assert limiter.estimate_wait(input_tokens=600) == pytest.approx(12.0)  # 200 left, 1,000/min
+    assert limiter.estimate_wait(output_tokens=300) == 0.0
+    with pytest.raises(RequestTooLargeError, match="600 output_tokens can never fit"):
+        limiter.acquire(output_tokens=600)
+
+
+async def test_a_reservation_given_back_inside_its_block_stays_free_after_it(
+    make_limiter: Make,
+) -> None:
+    limiter = make_limiter(requests_per_second=1)
+    async with limiter.acquire() as r:
+        assert r.give_back().requests == -1
+    assert not r.taken
+    assert not r.held
+    assert r.settle(tokens=5).tokens == 0  # nothing held: nothing charged
+    with limiter.acquire(timeout=0) as s:  # the capacity went back: a try gets it
+        assert s.give_back().requests == -1
+    assert not s.taken
+    await limiter.acquire(timeout=0)
+
+
+def test_a_blocking_block_releases_its_slot_on_exit(make_limiter: Make) -> None:
+    limiter = make_limiter(max_concurrent=1)
+    with limiter.acquire() as r:
+        assert r.held
+        with pytest.raises(RateLimitTimeout, match="timeout=0"), limiter.acquire(timeout=0):
+            pass
+    assert r.taken
+    assert not r.held
+    with limiter.acquire(timeout=0):  # the slot is free again
+        pass
+
+
+async def test_releasing_twice_frees_one_slot(make_limiter: Make) -> None:
+    limiter = make_limiter(max_concurrent=2)
+    first = await limiter.acquire()
+    await limiter.acquire()
+    first.release()
+    first.release()  # idempotent: the other holder keeps its slot
+    await limiter.acquire(timeout=0)
+    with pytest.raises(RateLimitTimeout):
+        await limiter.acquire(timeout=0)
+
+
+async def test_a_limiter_on_a_shared_store_takes_limits_learnt_from_headers(
+    clock: FakeClock,
+) -> None:
+    store = MemoryStore(clock=clock)
+    limiter = RateLimiter(
+        name="shared", requests_per_minute=60, store=store, clock=clock, sleep=clock.wait
+    )
+    await limiter.acquire()
+    assert await limiter.aestimate_wait() == pytest.approx(1.0)
+    limiter.observe({"x-ratelimit-limit-requests": "120"})  # the account's real limit
+    clock.now = 1.0
+    await limiter.acquire(timeout=0)
+    assert await limiter.aestimate_wait() == pytest.approx(0.5)  # the store spaces by 120/min
+
+
+async def test_a_limiter_on_a_shared_store_waits_out_a_429s_retry_after(clock: FakeClock) -> None:
+    limiter = RateLimiter(
+        name="paused",
+        requests_per_second=10,
+        store=MemoryStore(clock=clock),
+        clock=clock,
+        sleep=clock.wait,
+        blocking_sleep=clock.blocking_sleep,
+    )
+    limiter.observe({"retry-after": "5"}, status_code=429)
+    assert await limiter.aestimate_wait() == pytest.approx(5.0)
+    assert limiter.estimate_wait() == pytest.approx(5.0)  # a MemoryStore answers at once
+    with pytest.raises(RateLimitTimeout, match="in 5 s"):
+        await limiter.acquire(timeout=1)
+    waiter = asyncio.create_task(limiter.acquire().__aenter__())
+    await clock.aadvance(4.9)
+    assert not waiter.done()
+    await clock.aadvance(0.2)
+    assert (await waiter).held
+
+
+def test_blocking_callers_on_a_shared_store_wait_out_an_exhausted_dimension(
+    clock: FakeClock,
+) -> None:
+    limiter = RateLimiter(
+        name="exhausted",
+        requests_per_minute=600,
+        tokens_per_minute=60_000,
+        store=MemoryStore(clock=clock),
+        clock=clock,
+        blocking_sleep=clock.blocking_sleep,
+    )
+    limiter.observe({"x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "2s"})
+    with limiter.acquire(tokens=0):  # no tokens asked: the requests limit alone says yes
+        assert clock() == 0.0
+    with limiter.acquire(tokens=100):  # tokens: none left until the provider's reset
+        assert clock() == pytest.approx(2.0)
+    requests_only = RateLimiter(
+        name="requests-only",
+        requests_per_minute=600,
+        store=MemoryStore(clock=clock),
+        clock=clock,
+        blocking_sleep=clock.blocking_sleep,
+    )
+    requests_only.observe({"x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "9s"})
+    with requests_only.acquire(tokens=100):  # no tokens limit here: nothing to wait for
+        assert clock() == pytest.approx(2.0)

@@ -41,3 +41,19 @@ def test_a_redis_url_names_the_extra(url: str) -> None:
 def test_an_unknown_scheme_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="no rate-limit store"):
         open_store("nope://x")
+
+
+def test_a_store_whose_module_cannot_be_imported_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.metadata
+
+    from powertools.ratelimit._store import ENTRY_POINT_GROUP
+
+    broken = importlib.metadata.EntryPoint(
+        name="rediss", value="powertools_no_such_module:factory", group=ENTRY_POINT_GROUP
+    )  # an installed entry point whose module (or one it imports) is missing
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: [broken])
+    with pytest.raises(MissingExtraError, match=r"rediss://.*\[redis\]") as caught:
+        open_store("rediss://h:6380/0")
+    assert isinstance(caught.value.__cause__, ModuleNotFoundError)

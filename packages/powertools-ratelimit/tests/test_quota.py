@@ -170,3 +170,27 @@ async def test_the_forecast_counts_settled_usage_not_estimates() -> None:
     r = await quota.check_and_wait(tokens=10_000)
     r.give_back()  # a call not made counts nothing
     assert quota.get_stats().rate_per_second["tokens"] == pytest.approx(settled, rel=0.02)
+
+
+async def test_a_wait_with_a_negative_timeout_is_refused() -> None:
+    quota = manager(FakeClock(), requests_per_second=1)
+    with pytest.raises(ConfigurationError, match="timeout=-1 must be a number of seconds"):
+        await quota.check_and_wait(timeout=-1)
+    assert quota.limiter.stats()[0].in_use == 0
+
+
+async def test_a_wait_given_back_settles_nothing_more() -> None:
+    clock = FakeClock()
+    quota = QuotaManager(
+        RateLimiter(clock=clock, sleep=clock.wait, tokens_per_day=100_000),
+        per_tenant={"tokens_per_day": 10_000},
+    )
+    r = await quota.check_and_wait(tokens=4_000, tenant="team-a")
+    assert r.give_back().tokens == -4_000
+    rate = quota.get_stats().rate_per_second["tokens"]
+    assert r.give_back().tokens == 0  # the second time: nothing left to give
+    assert r.settle(tokens=9_000).tokens == 0
+    assert (await r.asettle(tokens=9_000)).tokens == 0
+    assert quota.get_stats().rate_per_second["tokens"] == rate  # the forecast heard nothing
+    assert quota.tenant_stats("team-a")[0].remaining == pytest.approx(10_000)
+    assert quota.limiter.stats()[0].remaining == pytest.approx(100_000)

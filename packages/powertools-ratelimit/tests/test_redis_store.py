@@ -84,6 +84,45 @@ async def test_the_store_is_tried_again_after_the_retry_interval() -> None:
     await store.aclose()
 
 
+async def test_a_wait_estimated_while_redis_is_down_follows_the_policy() -> None:
+    clock = FakeClock()
+    local = RedisStore(CLOSED, fleet_size=4, clock=clock)
+    lim = limiter(local, clock)  # 4/s shared by 4 processes: 1/s here while degraded
+    assert await lim.aestimate_wait() == 0.0
+    assert local.degraded
+    await lim.acquire()
+    assert await lim.aestimate_wait() == pytest.approx(1.0)
+    assert await asyncio.to_thread(lim.estimate_wait) == pytest.approx(1.0)  # blocking: the same
+    await local.aclose()
+
+    opened = RedisStore(CLOSED, on_failure="open", clock=clock)
+    lim = limiter(opened, clock, rate=1)
+    await lim.acquire()
+    assert await lim.aestimate_wait() == 0.0  # admits everything: no wait to report
+    await opened.aclose()
+
+    closed = RedisStore(CLOSED, on_failure="closed", clock=clock)
+    with pytest.raises(StoreUnavailableError, match="on_failure='closed'"):
+        await limiter(closed, clock).aestimate_wait()
+    await closed.aclose()
+
+
+async def test_calls_that_fail_together_log_the_outage_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = FakeClock()
+    store = RedisStore(CLOSED, on_failure="open", clock=clock)
+    limits = limiter(store, clock).limits
+    with caplog.at_level(logging.WARNING, logger="powertools.ratelimit"):
+        waits = await asyncio.gather(
+            *(store.atake("api", limits, (1, 0, 0, 0), 1.0) for _ in range(3))
+        )
+    assert waits == [0.0, 0.0, 0.0]
+    assert store.round_trips == 3  # all three were sent before the first failed
+    assert caplog.text.count("unreachable") == 1
+    await store.aclose()
+
+
 def test_keys_share_one_hash_tag() -> None:
     keys = limit_keys(
         "openai:gpt-4o", RateLimiter(requests_per_minute=1, tokens_per_minute=9).limits
@@ -106,7 +145,11 @@ def test_bad_options_and_urls() -> None:
 async def test_no_limits_means_no_round_trip() -> None:
     store = RedisStore(CLOSED)
     assert await store.atake("api", (), (1, 0, 0, 0), 1.0) == 0.0
+    assert await store.apeek("api", (), (1, 0, 0, 0), 1.0) == 0.0
+    assert store.take("api", (), (1, 0, 0, 0), 1.0) == 0.0
+    assert store.peek("api", (), (1, 0, 0, 0), 1.0) == 0.0
     assert store.round_trips == 0
+    assert not store.degraded  # nothing was tried, so nothing failed
     await store.aclose()
 
 
@@ -334,3 +377,26 @@ async def test_blocking_and_async_shells_send_the_same_calls(
     assert store.round_trips == 6
     store.close()
     await store.aclose()
+
+
+@pytest.mark.integration
+async def test_a_take_can_tell_the_redis_time_it_was_decided_at(redis_url: str) -> None:
+    import redis
+
+    store = RedisStore(redis_url)
+    limits = RateLimiter(requests_per_second=1).limits
+    keys = limit_keys("server-time", limits)
+    admin = redis.Redis.from_url(redis_url)
+    admin.delete(*keys)
+    try:
+        wait, first = await store.atake_with_server_time("server-time", limits, (1, 0, 0, 0))
+        assert wait == 0.0
+        seconds, micros = admin.time()
+        assert first == pytest.approx(seconds + micros / 1e6, abs=60)  # Redis's clock, in s
+        wait, second = store.take_with_server_time("server-time", limits, (1, 0, 0, 0))
+        assert second >= first
+        assert wait == pytest.approx(1.0 - (second - first), abs=1e-3)  # 1/s: due a second on
+    finally:
+        admin.delete(*keys)
+        admin.close()
+        await store.aclose()

@@ -106,3 +106,38 @@ def test_on_change_fires_exactly_when_the_line_empties_or_fills(pushes: list[boo
         assert seen == expected
     finally:
         loop.close()
+
+
+def test_an_empty_line_has_nothing_ahead() -> None:
+    assert FairQueue().seconds_ahead(("a", "low"), 5.0, PRIORITY_WEIGHTS["low"]) == 0.0
+
+
+def test_a_former_head_served_late_leaves_the_new_head_in_place() -> None:
+    """A store answered for a waiter after a higher priority passed it: both are kept right."""
+    loop = asyncio.new_event_loop()
+    try:
+        queue = FairQueue()
+        low = queue.push(Waiter(loop.create_future(), (1.0,), False, ("a", "low"), 1.0), 1.0)
+        high = queue.push(Waiter(loop.create_future(), (1.0,), False, ("b", "high"), 1.0), 4.0)
+        assert queue.head() is high
+        queue.serve(low)  # not the head: marked, dropped lazily
+        assert (low.served, len(queue), queue.head()) == (True, 1, high)
+        assert queue.pop() is high
+        assert (queue.head(), len(queue)) == (None, 0)
+    finally:
+        loop.close()
+
+
+@given(tenants=st.integers(100, 400), size=st.floats(0.01, 5.0))
+def test_finished_tenants_are_forgotten_without_changing_any_tag(tenants: int, size: float) -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        queue = FairQueue()
+        for i in range(tenants):  # each tenant calls once and is served at once
+            queue.push(Waiter(loop.create_future(), (1.0,), False, (i, "normal"), size), 2.0)
+            queue.pop()
+        assert len(queue._last) <= 64 + 1  # the memory of flows stays bounded
+        for i in (0, tenants // 2, tenants - 1):  # forgotten or not, a tag starts from now
+            assert queue.tag((i, "normal"), 1.0, 2.0) == pytest.approx(queue.virtual + 0.5)
+    finally:
+        loop.close()

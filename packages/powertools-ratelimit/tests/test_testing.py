@@ -38,3 +38,27 @@ def test_sync_advance_wakes_the_waiters_now_due() -> None:
 def test_aadvance_refuses_negative_time() -> None:
     with pytest.raises(ValueError, match="never goes back"):
         asyncio.run(FakeClock().aadvance(-1.0))
+
+
+def test_a_cancelled_waiter_is_skipped_and_a_zero_wait_only_yields() -> None:
+    async def main() -> list[str]:
+        clock = FakeClock()
+        woke: list[str] = []
+
+        async def waiter(name: str, seconds: float) -> None:
+            await clock.wait(seconds)
+            woke.append(name)
+
+        gone = asyncio.create_task(waiter("gone", 1.0))
+        kept = asyncio.create_task(waiter("kept", 1.0))
+        now = asyncio.create_task(waiter("now", 0.0))
+        await asyncio.sleep(0)
+        gone.cancel()
+        await asyncio.gather(gone, now, return_exceptions=True)
+        assert woke == ["now"]  # a zero wait ends without time moving
+        assert clock.now == 0.0
+        clock.advance(1.0)  # the cancelled sleeper is passed over, the other woken
+        await kept
+        return woke
+
+    assert asyncio.run(main()) == ["now", "kept"]

@@ -59,6 +59,10 @@ class Admission:
         self._pump: asyncio.Task[None] | None = None
         self._serving = False  # a blocking caller serves the queue through the store
         self._remote_wait_until = -math.inf
+        # a provider's pause (RateLimiter.observe) per dimension: a store's cells never hear
+        # of it, so the calls through a store wait it out here
+        self._paused_until = [-math.inf] * len(DIMENSIONS)
+        self._pause_end = -math.inf
         self._loop: asyncio.AbstractEventLoop | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._fast = store is None  # the uncontended path may take from the cells at once
@@ -185,9 +189,30 @@ class Admission:
             self._in_flight += 1
             return True
 
+    def _pause(self, dimension: str | None, until: float) -> None:
+        """Admit nothing through the store in ``dimension`` (every one if None) before ``until``."""
+        for i, name in enumerate(DIMENSIONS):
+            if (dimension is None or name == dimension) and any(
+                lim.dimension == name for lim in self.limits
+            ):  # as GcraCells.block_until: a dimension without a limit is not held back
+                self._paused_until[i] = max(self._paused_until[i], until)
+                self._pause_end = max(self._pause_end, until)
+
+    def _paused(self, costs: Sequence[float]) -> float:
+        """Seconds a provider's pause still holds ``costs`` back (0: none)."""
+        now = self._clock()
+        if now >= self._pause_end:
+            return 0.0
+        return max(
+            (until - now for until, cost in zip(self._paused_until, costs, strict=True) if cost),
+            default=0.0,
+        )
+
     async def _take_remote(
         self, store: Store, costs: Sequence[float], slot: bool, late: float = 0.0
     ) -> float:
+        if (paused := self._paused(costs)) > 0.0:
+            return paused
         if slot and not self._claim_slot():
             return math.inf
         try:
@@ -201,6 +226,8 @@ class Admission:
     def _take_remote_blocking(
         self, store: Store, costs: Sequence[float], slot: bool, late: float
     ) -> float:
+        if (paused := self._paused(costs)) > 0.0:
+            return paused
         if slot and not self._claim_slot():
             return math.inf
         try:
@@ -433,8 +460,7 @@ class Admission:
         store = self._store
         if store is None:
             wait = self._dispatch_local(due)
-            if wait == 0.0 or self._queue._live:
-                self._kick_loop()
+            self._kick_loop()  # the head served, or still waiting: the loop looks again either way
             return wait
         with self._lock:
             if self._pump is not None or self._serving:

@@ -275,7 +275,7 @@ class RateLimiter(Admission):
         if store is None:
             base = self._cells.wait_for(self._clock(), costs)
         else:
-            base = self._peek_blocking(store, costs)
+            base = max(self._peek_blocking(store, costs), self._paused(costs))
         return self._behind_queue(base, costs, priority, tenant)
 
     def _peek_blocking(self, store: Store, costs: Sequence[float]) -> float:
@@ -303,7 +303,8 @@ class RateLimiter(Admission):
         if store is None:
             base = self._cells.wait_for(self._clock(), costs)
         else:
-            base = await store.apeek(self.name, self.limits, costs, self._cells.scale)
+            peeked = await store.apeek(self.name, self.limits, costs, self._cells.scale)
+            base = max(peeked, self._paused(costs))
         return self._behind_queue(base, costs, priority, tenant)
 
     def would_wait_longer_than(
@@ -396,12 +397,17 @@ class RateLimiter(Admission):
         self._apply_rates()
         for dimension, seen in reading.dimensions.items():
             if seen.remaining is not None and seen.remaining < 1 and seen.reset_seconds:
-                self._cells.block_until(dimension, now + seen.reset_seconds)
+                self._block_until(dimension, now + seen.reset_seconds)
         if status_code == 429:
-            self._cells.block_until(None, now + (reading.retry_after or 1.0))
+            self._block_until(None, now + (reading.retry_after or 1.0))
         elif reading.retry_after:
-            self._cells.block_until(None, now + reading.retry_after)
+            self._block_until(None, now + reading.retry_after)
         self._kick()
+
+    def _block_until(self, dimension: str | None, until: float) -> None:
+        self._cells.block_until(dimension, until)
+        if self._store is not None:  # the store's cells know nothing of the provider's pause
+            self._pause(dimension, until)
 
     def _apply_rates(self) -> None:
         scale = self._aimd.scale()
