@@ -357,3 +357,33 @@ def test_a_compressed_body_that_does_not_decompress_is_corruption() -> None:
 def test_the_path_search_passes_over_containers_that_hold_nothing_unstorable() -> None:
     with pytest.raises(UnserializableValueError, match=r"^value\['b'\]\[1\] is a object"):
         JsonSerializer().dumps({"a": {"x": [1]}, "b": [(2,), object()]})
+
+
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text().filter(lambda t: "$pt" not in t),  # the tag takes the tagging walk instead
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.dictionaries(st.text().filter(lambda t: "$pt" not in t), inner, max_size=5)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json_values)
+def test_the_value_kept_after_a_save_is_what_the_stdlib_would_read_back(value: Any) -> None:
+    """A save keeps the value as decoded from its own JSON (orjson's parser when installed):
+    it must be exactly what ``json.loads`` gives, types included (1 stays an int, 1.0 a float),
+    or a reload would see a different value than the writer kept."""
+    import json
+
+    from powertools.session._serializers import _plain_json
+
+    found = _plain_json(value)
+    assert found is not None  # plain JSON: no tagging walk needed
+    data, kept = found
+    assert json.dumps(kept) == json.dumps(json.loads(data))
