@@ -12,6 +12,7 @@ from powertools_testkit import (
     check_distribution,
     check_doctests,
     check_errors,
+    check_exports,
     check_location,
     check_version,
 )
@@ -22,6 +23,7 @@ GOOD_INIT = '''"""A package made up by the testkit's tests.
 2
 """
 __version__ = "1.0"
+__all__ = ["__version__"]
 '''
 GOOD_ERRORS = """__all__ = ["FakeError", "BadError"]
 class FakeError(Exception):
@@ -132,3 +134,37 @@ def test_errors_check_fails_when_the_base_is_not_public(site: Path) -> None:
     )
     with pytest.raises(AssertionError, match=r"__all__ does not list FakeError"):
         check_errors("fakens.nobase", "FakeError")
+
+
+LAZY_INIT = GOOD_INIT.replace(
+    '__all__ = ["__version__"]',
+    """__all__ = ["__version__", "FakeError", "Ghost"]
+_LAZY = {"FakeError": "fakens.lazy.errors", "Ghost": "fakens.lazy.errors"}
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(name)
+    import importlib
+    return getattr(importlib.import_module(_LAZY[name]), name)
+def __dir__():
+    return sorted({*globals(), *__all__})
+""",
+)
+
+
+def test_exports_check_fails_for_a_lazy_name_its_module_does_not_define(site: Path) -> None:
+    _install(site, "lazy", version="1.0", init=LAZY_INIT)
+    with pytest.raises(AssertionError, match=r"cannot give: \['Ghost'\]"):
+        check_exports("fakens.lazy")
+
+
+def test_exports_check_fails_when_dir_hides_a_public_name(site: Path) -> None:
+    init = LAZY_INIT.replace(', "Ghost"]', "]").replace("sorted({*globals(), *__all__})", "[]")
+    _install(site, "hiding", version="1.0", init=init.replace("fakens.lazy", "fakens.hiding"))
+    with pytest.raises(AssertionError, match=r"dir\(fakens.hiding\) leaves out"):
+        check_exports("fakens.hiding")
+
+
+def test_exports_check_fails_without_an_all(site: Path) -> None:
+    _install(site, "noall", version="1.0", init='__version__ = "1.0"\n')
+    with pytest.raises(AssertionError, match="has no __all__"):
+        check_exports("fakens.noall")

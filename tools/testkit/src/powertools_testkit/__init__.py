@@ -12,6 +12,7 @@ from powertools_testkit._distribution import (
     check_distribution,
     check_doctests,
     check_errors,
+    check_exports,
     check_location,
     check_version,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "check_distribution",
     "check_doctests",
     "check_errors",
+    "check_exports",
     "check_fake_clock",
     "check_location",
     "check_version",

@@ -23,6 +23,7 @@ __all__ = [
     "check_distribution",
     "check_doctests",
     "check_errors",
+    "check_exports",
     "check_location",
     "check_version",
 ]
@@ -116,6 +117,18 @@ def check_doctests(module: str) -> None:
     assert ran > 0, f"{module} has no docstring examples: document its API with runnable ones"
 
 
+def check_exports(module: str) -> None:
+    """Every name in ``<module>.__all__`` resolves and is listed by ``dir()`` (decision 0003:
+    names load on first use, so a wrong entry in the lazy table shows only when used)."""
+    package = importlib.import_module(module)
+    names = list(getattr(package, "__all__", ()))
+    assert names, f"{module} has no __all__: list its public names"
+    unresolved = [name for name in names if not hasattr(package, name)]
+    assert not unresolved, f"{module}.__all__ names what it cannot give: {unresolved}"
+    missing = sorted(set(names) - set(dir(package)))
+    assert not missing, f"dir({module}) leaves out {missing}"
+
+
 def check_errors(module: str, base: str) -> None:
     """Every exception class in ``<module>.errors.__all__`` derives from ``base``."""
     errors = importlib.import_module(f"{module}.errors")
@@ -143,5 +156,6 @@ def check_distribution(
     check_location(dist, module)
     check_cheap_import(module, heavy)
     check_doctests(module)
+    check_exports(module)
     if errors is not None:
         check_errors(module, errors)
