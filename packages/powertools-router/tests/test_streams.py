@@ -151,6 +151,12 @@ def test_sse_data_without_space_and_last_event_without_blank_line() -> None:
     assert decoder.close() == [SSEEvent("message", "tail")]
 
 
+def test_keep_alive_comments_and_a_lone_id_dispatch_no_event() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b": ping\n\nid: 7\n\n: ping\n: ping\n\n") == []
+    assert decoder.feed(b"data: {}\n\n") == [SSEEvent("message", "{}", "7")]
+
+
 def test_malformed_json_names_the_text() -> None:
     with pytest.raises(StreamFormatError, match="not json"):
         NDJSONDecoder().feed(b"not json\n")
