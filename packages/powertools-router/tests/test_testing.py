@@ -12,6 +12,7 @@ import pytest
 from powertools.retry import ErrorCategory
 from powertools.router import ProviderError, Request, StreamInterruptedError
 from powertools.router.providers.anthropic import AnthropicProvider
+from powertools.router.providers.gemini import GeminiProvider
 from powertools.router.providers.ollama import OllamaProvider
 from powertools.router.providers.openai import OpenAIProvider
 from powertools.router.testing import FakeProviderServer
@@ -120,3 +121,55 @@ def test_the_command_line_serves_until_it_is_ended() -> None:
     finally:
         process.terminate()
         process.wait(30)
+
+
+@pytest.mark.parametrize(
+    ("family", "model"),
+    [("openai", "gpt-4o-mini"), ("anthropic", "claude-haiku-4-5"), ("gemini", "gemini-2.5-flash")],
+)
+async def test_a_reply_of_only_tool_calls_and_reasoning_reaches_every_family_whole(
+    fake_server, family, model
+) -> None:
+    make = {"openai": OpenAIProvider, "anthropic": AnthropicProvider, "gemini": GeminiProvider}
+    fake_server.reply("", tool_calls=[("get_weather", {"city": "Oslo"})], reasoning="Cold north.")
+    provider = make[family](base_url=fake_server.base_url(family), api_key=KEY)
+    answer = await provider.complete(Request.of("Weather?", model=model))
+    assert answer.text == ""
+    assert answer.reasoning == "Cold north."
+    [call] = answer.tool_calls
+    assert (call.name, call.parsed_arguments()) == ("get_weather", {"city": "Oslo"})
+
+
+async def test_an_openai_stream_without_include_usage_has_no_usage_chunk(fake_server) -> None:
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(
+            f"{fake_server.base_url('openai')}/chat/completions",
+            headers={"authorization": f"Bearer {KEY}"},
+            json={"model": "gpt-4o-mini", "messages": [], "stream": True},
+        )
+    events = [line for line in answer.text.split("\n\n") if line]
+    assert events[-1] == "data: [DONE]"
+    assert all('"usage"' not in event for event in events)
+
+
+@pytest.mark.parametrize(
+    ("method", "family", "path", "json_body", "error"),
+    [
+        ("GET", "ollama", "/api/pull", None, "unknown endpoint /api/pull"),
+        ("POST", "ollama", "/api/show", {"model": "phi4"}, "model 'phi4' not found"),
+        ("GET", "llamacpp", "/slots", None, "File Not Found"),
+        ("GET", "openai", "/files", None, "unknown endpoint /v1/files"),
+    ],
+)
+async def test_an_endpoint_or_model_the_server_does_not_know_is_404(
+    fake_server, method, family, path, json_body, error
+) -> None:
+    async with httpx.AsyncClient() as client:
+        answer = await client.request(
+            method,
+            fake_server.base_url(family) + path,
+            headers={"authorization": f"Bearer {KEY}"},
+            json=json_body,
+        )
+    assert answer.status_code == 404
+    assert error in answer.text
