@@ -735,3 +735,30 @@ def test_close_without_a_sync_call_does_nothing_and_can_be_repeated() -> None:
     router.close()
     assert router.route_sync("Say hi", complexity=0.2).provider == "simulated"
     router.close()
+
+
+async def test_a_stream_that_ends_without_its_final_response_is_interrupted_not_complete(
+    scripted: Callable[..., Any],
+) -> None:
+    from powertools.router import Chunk
+
+    cloud = scripted("openai", ["gpt-4o-mini", "gpt-4o"])
+
+    async def unfinished(request: Any) -> Any:
+        cloud.calls.append(request.model)
+        yield Chunk(reasoning="Thinking first.")  # no text: nothing reaches the caller
+        yield Chunk(text="half an ")
+
+    cloud.stream = unfinished
+    router = LLMRouter(providers=[cloud], cloud_providers=[], explore=0, rate_limits=False)
+    received: list[str] = []
+
+    async def read() -> None:
+        async for piece in router.route_stream(task="hi", complexity=0.5):
+            received.append(piece)
+
+    with pytest.raises(StreamInterruptedError, match="ended without its final response") as e:
+        await read()
+    assert received == ["half an "]
+    assert e.value.partial_text == "half an "
+    assert cloud.calls == ["gpt-4o-mini"]
