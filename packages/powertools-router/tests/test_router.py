@@ -762,3 +762,21 @@ async def test_a_stream_that_ends_without_its_final_response_is_interrupted_not_
     assert received == ["half an "]
     assert e.value.partial_text == "half an "
     assert cloud.calls == ["gpt-4o-mini"]
+
+
+async def test_a_monthly_limit_is_added_to_the_budget_manager_passed_in(
+    scripted: Callable[..., Any],
+) -> None:
+    manager = BudgetManager()
+    manager.add("50", window="daily", name="team-daily")
+    cloud = scripted("openai", ["gpt-4o-mini"])
+    router = LLMRouter(
+        providers=[cloud], cloud_providers=[], explore=0, rate_limits=False,
+        budget=manager, budget_usd_per_month="10",
+    )  # fmt: skip
+    result = await router.route(task="hi", complexity=0.5)
+    spent = {s.budget.name: (s.budget.limit, s.spent) for s in manager.status()}
+    assert spent == {
+        "team-daily": (Decimal(50), result.cost),
+        "router-monthly": (Decimal(10), result.cost),
+    }
