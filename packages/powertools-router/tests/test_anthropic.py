@@ -361,3 +361,79 @@ async def test_an_event_of_the_wrong_shape_is_a_provider_error(recorder) -> None
     rec = recorder(stream=b'event: message_start\ndata: "not an object"\n\n')
     with pytest.raises(ProviderError, match="cannot read"):
         [c async for c in provider(rec).stream(Request.of("x", model="claude-opus-4-1"))]
+
+
+def test_images_by_data_by_data_url_and_by_url_become_their_sources() -> None:
+    request = Request(
+        (
+            Message(
+                "user",
+                (
+                    ImagePart(data="iVBOR", media_type="image/png"),
+                    ImagePart(url="data:image/webp;base64,UklGR"),
+                    ImagePart(url="https://example.test/cat.jpg"),
+                ),
+            ),
+        ),
+        model="claude-haiku-4-5",
+    )
+    assert provider()._body(request, stream=False)["messages"][0]["content"] == [
+        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBOR"}},
+        {
+            "type": "image",
+            "source": {"type": "base64", "media_type": "image/webp", "data": "UklGR"},
+        },
+        {"type": "image", "source": {"type": "url", "url": "https://example.test/cat.jpg"}},
+    ]
+
+
+@pytest.mark.parametrize(
+    "choice", [{"type": "function", "function": {"name": "get_weather"}}, {"name": "get_weather"}]
+)
+def test_a_tool_choice_in_openai_s_shape_forces_that_tool(choice) -> None:
+    body = provider()._body(
+        Request.of("x", model="claude-haiku-4-5", tools=(WEATHER,), tool_choice=choice), False
+    )
+    assert body["tool_choice"] == {"type": "tool", "name": "get_weather"}
+
+
+async def test_blocks_of_unknown_kinds_are_left_out_of_the_answer(recorder) -> None:
+    answer = {
+        **DOC_RESPONSE,
+        "content": [
+            {"type": "redacted_thinking", "data": "EmwKAhgB"},
+            {"type": "text", "text": "Done."},
+        ],
+    }
+    response = await provider(recorder(answer)).complete(Request.of("x", model="claude-opus-4-1"))
+    assert response.text == "Done."
+    assert response.reasoning == ""
+    assert response.tool_calls == ()
+
+
+async def test_an_error_object_in_a_successful_answer_keeps_its_status(recorder) -> None:
+    rec = recorder(
+        {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    )
+    with pytest.raises(ProviderError, match=r"Overloaded \(overloaded_error\)") as caught:
+        await provider(rec).complete(Request.of("x", model="claude-haiku-4-5"))
+    assert caught.value.status_code == 529
+    assert caught.value.category is ErrorCategory.RATE_LIMIT
+
+
+async def test_models_lists_the_ids_the_key_can_use(recorder) -> None:
+    rec = recorder(
+        {
+            "data": [
+                {"type": "model", "id": "claude-sonnet-4-5-20250929"},
+                {"type": "model", "id": "claude-haiku-4-5"},
+            ],
+            "has_more": False,
+        }
+    )
+    models = await provider(rec).models()
+    assert str(rec.requests[-1].url) == "https://api.anthropic.com/v1/models?limit=1000"
+    assert [(m.id, m.provider, m.capabilities.vision) for m in models] == [
+        ("claude-sonnet-4-5-20250929", "anthropic", True),
+        ("claude-haiku-4-5", "anthropic", True),
+    ]

@@ -352,3 +352,25 @@ def test_a_long_prompt_picks_the_cheap_input_even_behind_a_cheaper_answer() -> N
     assert decide(long_prompt, [cheap_answer, cheap_input]).chosen.candidate.model == "m2"
     short_prompt = replace(NEEDS, prompt_tokens=10)
     assert decide(short_prompt, [cheap_answer, cheap_input]).chosen.candidate.model == "m1"
+
+
+def test_images_and_schemas_drop_the_models_that_cannot_take_them() -> None:
+    sees = replace(candidate(1), capabilities=Capabilities(tools=True, vision=True))
+    blind = candidate(2)  # vision=False, json_schema=True
+    d = decide(replace(NEEDS, vision=True, json_schema=True), [sees, blind])
+    reasons = {x.candidate.model: x.reason for x in d.dropped}
+    assert reasons == {"m1": "cannot follow a JSON schema", "m2": "cannot read images"}
+    assert d.chosen is None
+
+
+def test_the_expected_answer_length_is_the_caller_s_estimate_capped_by_max_tokens() -> None:
+    assert replace(NEEDS, output_tokens=300).expected_output == 300
+    assert replace(NEEDS, output_tokens=5_000).expected_output == NEEDS.max_tokens
+    assert NEEDS.expected_output <= NEEDS.max_tokens
+
+
+def test_a_decision_equals_the_same_decision_and_nothing_else() -> None:
+    cs = [candidate(1), candidate(2, quality=0.9)]
+    assert decide(NEEDS, cs) == decide(NEEDS, list(reversed(cs)))
+    assert decide(NEEDS, cs) != "p/m1"
+    assert decide(NEEDS, cs) != decide(replace(NEEDS, required_quality=0.85), cs)

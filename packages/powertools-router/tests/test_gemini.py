@@ -225,3 +225,132 @@ def test_key_variables(monkeypatch, variable) -> None:
     monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
     monkeypatch.setenv(variable, KEY)
     assert GeminiProvider()._headers()["x-goog-api-key"] == KEY
+
+
+def test_images_by_data_and_by_url_and_text_tool_results_are_wrapped() -> None:
+    request = Request(
+        (
+            Message("user", (ImagePart(data="iVBOR", media_type="image/png"),)),
+            Message("user", (ImagePart(url="https://example.test/cat.jpg"),)),
+            Message("assistant", "", (ToolCall("c1", "get_weather", "{}"),)),
+            Message("tool", (ToolResultPart("c1", "sunny, 30 degrees"),)),
+        ),
+        model="gemini-2.5-flash",
+    )
+    contents = provider()._body(request, stream=False)["contents"]
+    assert contents[0] == {  # two user turns in a row become one, as Gemini requires
+        "role": "user",
+        "parts": [
+            {"inlineData": {"mimeType": "image/png", "data": "iVBOR"}},
+            {"fileData": {"fileUri": "https://example.test/cat.jpg", "mimeType": "image/jpeg"}},
+        ],
+    }
+    assert contents[2]["parts"] == [
+        {"functionResponse": {"name": "get_weather", "response": {"result": "sunny, 30 degrees"}}}
+    ]
+
+
+def test_plain_json_mode_and_reasoning_effort_become_mime_type_and_thinking_level() -> None:
+    body = provider()._body(
+        Request.of(
+            "x",
+            model="gemini-3-pro",
+            response_format=ResponseFormat(type="json"),
+            reasoning_effort="minimal",
+        ),
+        stream=False,
+    )
+    assert body["generationConfig"] == {
+        "responseMimeType": "application/json",
+        "thinkingConfig": {"thinkingLevel": "low", "includeThoughts": True},
+    }
+    high = provider()._body(Request.of("x", model="m", reasoning_effort="medium"), stream=False)
+    assert high["generationConfig"]["thinkingConfig"]["thinkingLevel"] == "high"
+
+
+@pytest.mark.parametrize(
+    ("choice", "config"),
+    [
+        ({"type": "function", "function": {"name": "get_weather"}}, ["get_weather"]),
+        ({"name": "get_weather"}, ["get_weather"]),
+        ("get_weather", ["get_weather"]),
+    ],
+)
+def test_a_named_tool_choice_forces_that_function(choice, config) -> None:
+    body = provider()._body(
+        Request.of("x", model="m", tools=(WEATHER,), tool_choice=choice), stream=False
+    )
+    assert body["toolConfig"] == {
+        "functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": config}
+    }
+
+
+async def test_function_calls_are_read_and_unknown_parts_and_reasons_are_kept_apart(
+    recorder,
+) -> None:
+    answer = {
+        "candidates": [
+            {
+                "content": {
+                    "parts": [
+                        {"executableCode": {"code": "print(1)"}},
+                        {"functionCall": {"name": "get_weather", "args": {"city": "Rome"}}},
+                    ],
+                    "role": "model",
+                },
+                "finishReason": "MALFORMED_FUNCTION_CALL",
+            }
+        ]
+    }
+    response = await provider(recorder(answer)).complete(Request.of("x", model="gemini-2.5-flash"))
+    assert response.text == ""
+    assert response.tool_calls == (ToolCall("call_0", "get_weather", '{"city": "Rome"}'),)
+    assert response.finish_reason is FinishReason.ERROR
+    assert response.usage == Usage()
+
+
+async def test_an_error_event_in_a_stream_is_a_provider_error_with_its_status(recorder) -> None:
+    import json
+
+    frames = [
+        {"candidates": [{"content": {"parts": [{"text": "Hel"}], "role": "model"}}]},
+        {"error": {"code": 503, "message": "The model is overloaded.", "status": "UNAVAILABLE"}},
+    ]
+    rec = recorder(stream=[b"data: " + json.dumps(f).encode() + b"\n\n" for f in frames])
+    seen: list[str] = []
+
+    async def read() -> None:
+        async for chunk in provider(rec).stream(Request.of("x", model="gemini-2.5-flash")):
+            seen.append(chunk.text)
+
+    with pytest.raises(ProviderError) as caught:
+        await read()
+    assert seen == ["Hel"]
+    assert caught.value.status_code == 503
+    assert caught.value.delivered_chars == 3
+    assert "The model is overloaded. (UNAVAILABLE)" in caught.value.message
+
+
+async def test_models_lists_only_those_that_generate_content_with_their_limits(recorder) -> None:
+    listing = {
+        "models": [
+            {
+                "name": "models/gemini-2.5-flash",
+                "inputTokenLimit": 1048576,
+                "outputTokenLimit": 65536,
+                "supportedGenerationMethods": ["generateContent", "countTokens"],
+                "thinking": True,
+            },
+            {"name": "models/text-embedding-004", "supportedGenerationMethods": ["embedContent"]},
+            {"name": "models/gemma-3"},
+        ]
+    }
+    rec = recorder(listing)
+    models = await provider(rec).models()
+    assert str(rec.requests[-1].url).endswith("/models?pageSize=1000")
+    assert [(m.id, m.context_window, m.max_output) for m in models] == [
+        ("gemini-2.5-flash", 1048576, 65536),
+        ("gemma-3", None, None),
+    ]
+    assert models[0].capabilities.reasoning
+    assert not models[1].capabilities.reasoning

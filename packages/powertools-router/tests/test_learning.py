@@ -120,3 +120,65 @@ async def test_a_router_persists_feedback_to_its_learning_store(
     )
     await fresh._ready()
     assert fresh.learner.snapshot()["openai/gpt-4o-mini|2"] == [0.0, 1.0]
+
+
+class InFlightStore:
+    """A learning store whose write runs ``during`` before it lands, or fails with ``error``."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.evidence: dict[str, Any] = {}
+        self.error = error
+        self.during: Callable[[], None] = lambda: None
+
+    async def load(self) -> tuple[dict[str, Any], int]:
+        return dict(self.evidence), len(self.evidence)
+
+    async def swap(self, evidence: dict[str, Any], expected: int) -> int:
+        self.during()
+        if self.error is not None:
+            raise self.error
+        self.evidence = dict(evidence)
+        return expected + 1
+
+
+async def test_without_a_store_sync_keeps_the_evidence_in_this_process() -> None:
+    learner = Learner(explore=0)
+    learner.update("p/m", 0.5, 1.0)
+    await learner.sync()
+    assert not learner.dirty
+    assert learner.snapshot() == {"p/m|2": [1.0, 0.0]}
+
+
+async def test_evidence_added_while_a_write_is_in_flight_stays_pending_for_the_next() -> None:
+    store = InFlightStore()
+    learner = Learner(explore=0, store=store)
+    learner.update("p/m", 0.5, 1.0)
+    store.during = lambda: learner.update("p/m", 0.5, 0.0)
+    await learner.sync()
+    assert store.evidence == {"p/m|2": [1.0, 0.0]}
+    assert learner.dirty
+    store.during = lambda: None
+    await learner.sync()
+    assert store.evidence == {"p/m|2": [1.0, 1.0]}
+    assert not learner.dirty
+
+
+async def test_a_store_that_fails_for_another_reason_than_a_conflict_raises_it() -> None:
+    store = InFlightStore(error=PermissionError("read-only store"))
+    learner = Learner(explore=0, store=store)
+    learner.update("p/m", 0.5, 1.0)
+    with pytest.raises(PermissionError, match="read-only store"):
+        await learner.sync()
+    assert learner.dirty  # nothing was lost: it is written by the next sync
+    assert learner.snapshot() == {"p/m|2": [1.0, 0.0]}
+
+
+async def test_a_session_learning_store_closes_its_backend() -> None:
+    store = SessionLearningStore("memory://learning-close", name="close")
+    learner = Learner(explore=0, store=store)
+    learner.update("p/m", 0.5, 1.0)
+    await learner.sync()
+    await store.aclose()
+    reader = Learner(explore=0, store=SessionLearningStore("memory://learning-close", name="close"))
+    await reader.sync()
+    assert reader.snapshot() == {"p/m|2": [1.0, 0.0]}

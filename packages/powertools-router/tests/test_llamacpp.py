@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from powertools.cost import Usage
-from powertools.router import HealthStatus, Request
+from powertools.router import HealthStatus, ProviderError, Request
 from powertools.router.providers.llamacpp import LlamaCppProvider
 
 DOC_RESPONSE = {
@@ -77,3 +78,35 @@ async def test_models_with_context_size_from_props(fake_server) -> None:
         True,
     )
     assert model.parameter_count == 260_000
+
+
+def serving(routes: dict[str, tuple[int, object]]) -> httpx.AsyncClient:
+    """A client whose every path answers its (status, JSON body) from ``routes``."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        status, body = routes.get(request.url.path, (404, {"error": "not found"}))
+        return httpx.Response(status, json=body)
+
+    return httpx.AsyncClient(transport=httpx.MockTransport(answer))
+
+
+async def test_an_answer_without_usage_or_timings_has_no_usage(recorder) -> None:
+    bare = {k: v for k, v in DOC_RESPONSE.items() if k not in ("usage", "timings")}
+    response = await LlamaCppProvider(client=recorder(bare).client).complete(Request.of("x"))
+    assert response.text == "Once upon"
+    assert response.usage == Usage()
+    assert response.timings.ttft is None
+
+
+async def test_an_older_server_without_props_lists_its_model_with_the_trained_context() -> None:
+    client = serving(
+        {"/v1/models": (200, {"data": [{"id": "old.gguf", "meta": {"n_ctx_train": 2048}}]})}
+    )
+    [model] = await LlamaCppProvider(client=client).models()
+    assert (model.id, model.context_window, model.capabilities.vision) == ("old.gguf", 2048, False)
+
+
+async def test_props_that_are_not_an_object_are_an_error() -> None:
+    client = serving({"/props": (200, ["not", "an", "object"])})
+    with pytest.raises(ProviderError, match=r"/props answered .* not an object"):
+        await LlamaCppProvider(client=client).props()

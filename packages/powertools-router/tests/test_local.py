@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from powertools.router import HealthStatus, LocalModelManager
+import pytest
+
+from powertools.router import ConfigurationError, HealthStatus, LocalModelManager
 from powertools.router.providers._base import Health, ModelInfo
 from powertools.router.providers.llamacpp import LlamaCppProvider
 from powertools.router.providers.ollama import OllamaProvider
@@ -159,3 +161,10 @@ async def test_the_router_s_auto_discovery_goes_through_the_local_model_manager(
         notes = "\n".join(setup.notes)
         assert "ollama: used" in notes
         assert "llamacpp: no server answering" in notes
+
+
+def test_a_negative_ttl_or_a_health_interval_that_is_not_positive_is_refused() -> None:
+    for options in ({"ttl": -1.0}, {"health_interval": 0.0}):
+        with pytest.raises(ConfigurationError, match=r"ttl=.* must be >= 0 and health_interval="):
+            LocalModelManager([], **options)
+    assert LocalModelManager([], ttl=0).ttl == 0

@@ -135,6 +135,14 @@ def test_body_field_by_field() -> None:
     )
 
 
+def test_a_data_url_image_is_sent_as_its_base64_data() -> None:
+    request = Request(
+        (Message("user", (ImagePart(url="data:image/png;base64,iVBOR"),)),), model="llava"
+    )
+    [message] = provider()._body(request, stream=False)["messages"]
+    assert message["images"] == ["iVBOR"]
+
+
 def test_image_urls_are_refused_with_the_fix() -> None:
     request = Request((Message("user", (ImagePart(url="https://x/y.png"),)),), model="llava")
     with pytest.raises(ConfigurationError, match="base64"):
@@ -216,6 +224,7 @@ def test_parameter_size_text() -> None:
     assert _params({"parameter_size": "8.0B"}) == 8_000_000_000
     assert _params({"parameter_size": "270M"}) == 270_000_000
     assert _params({"parameter_size": "?"}) is None
+    assert _params({"parameter_size": "eightB"}) is None
 
 
 async def test_an_unreachable_server_says_what_to_check() -> None:
@@ -224,3 +233,36 @@ async def test_an_unreachable_server_says_what_to_check() -> None:
             Request.of("x", model="llama3.2", timeout=5)
         )
     assert caught.value.category in (ErrorCategory.TRANSIENT, ErrorCategory.TIMEOUT)
+
+
+def test_a_thinking_budget_or_effort_turns_think_on() -> None:
+    assert "think" not in provider()._body(Request.of("x", model="qwen3"), stream=False)
+    effort = provider()._body(Request.of("x", model="qwen3", reasoning_effort="low"), False)
+    budget = provider()._body(Request.of("x", model="qwen3", thinking_budget=256), False)
+    assert effort["think"] is True
+    assert budget["think"] is True
+
+
+async def test_an_error_in_a_successful_answer_is_a_provider_error(recorder) -> None:
+    rec = recorder({"error": "llama runner process has terminated"})
+    with pytest.raises(ProviderError, match="error in the answer: llama runner process") as caught:
+        await provider(rec).complete(Request.of("x", model="llama3.2"))
+    assert caught.value.model == "llama3.2"
+
+
+async def test_an_error_line_in_the_stream_stops_it_with_what_was_delivered(recorder) -> None:
+    lines = [
+        {"model": "llama3.2", "message": {"role": "assistant", "content": "The"}, "done": False},
+        {"error": "an error was encountered while running the model: out of memory"},
+    ]
+    rec = recorder(stream=[json.dumps(line).encode() + b"\n" for line in lines])
+    seen: list[str] = []
+
+    async def read() -> None:
+        async for chunk in provider(rec).stream(Request.of("x", model="llama3.2")):
+            seen.append(chunk.text)
+
+    with pytest.raises(ProviderError, match="out of memory") as caught:
+        await read()
+    assert seen == ["The"]
+    assert caught.value.delivered_chars == 3

@@ -318,3 +318,48 @@ async def test_a_usage_the_normaliser_rejects_is_a_provider_error_in_a_stream(re
     with pytest.raises(ProviderError, match="cannot read") as caught:
         [c async for c in provider(rec).stream(Request.of("x", model="gpt-4o-mini"))]
     assert caught.value.delivered_chars == len("Hello")
+
+
+def test_inline_images_become_data_urls_and_a_named_speaker_keeps_its_name() -> None:
+    request = Request(
+        (Message("user", (ImagePart(data="iVBOR", media_type="image/png"),), name="alice"),),
+        model="gpt-4o",
+        tool_choice="auto",
+        tools=(WEATHER,),
+    )
+    body = provider()._body(request, stream=False)
+    assert body["messages"] == [
+        {
+            "role": "user",
+            "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBOR"}}],
+            "name": "alice",
+        }
+    ]
+    assert body["tool_choice"] == "auto"
+
+
+def test_a_reasoning_model_keeps_its_seed_and_sends_no_effort_unless_asked() -> None:
+    body = provider()._body(Request.of("x", model="o3-mini", seed=7, temperature=0.5), False)
+    assert body["seed"] == 7
+    assert "reasoning_effort" not in body
+    assert "temperature" not in body
+
+
+async def test_an_error_object_in_a_successful_answer_is_a_provider_error(recorder) -> None:
+    rec = recorder({"error": {"message": "upstream model crashed", "code": 502}})
+    with pytest.raises(ProviderError, match="in the answer: upstream model crashed") as caught:
+        await provider(rec).complete(Request.of("x", model="gpt-4o"))
+    assert caught.value.status_code == 502
+    assert caught.value.delivered_chars == 0
+
+
+async def test_a_stream_without_a_usage_chunk_reports_no_usage(recorder) -> None:
+    without_usage = b"\n\n".join(
+        part for part in DOC_STREAM.split(b"\n\n") if b'"usage":{' not in part
+    )
+    rec = recorder(stream=without_usage)
+    chunks = [c async for c in provider(rec).stream(Request.of("x", model="gpt-4o-mini"))]
+    final = chunks[-1].response
+    assert final is not None
+    assert final.text == "Hello"
+    assert final.usage == Usage()

@@ -622,3 +622,161 @@ async def test_a_shared_cache_store_answers_another_router(scripted: Callable[..
     assert shared.cost == 0
     assert shared.usage == original.usage
     assert other_cloud.calls == []
+
+
+def _hedging_router(cloud: Any) -> LLMRouter:
+    return LLMRouter(
+        providers=[cloud], cloud_providers=[], explore=0, rate_limits=False, hedge=True
+    )
+
+
+async def _hedge_at_once(router: LLMRouter) -> None:
+    await router._ready()
+    for c in router.candidates:  # a tiny predicted latency, so the hedge starts at once
+        router._layers.stats_of(c.key).latencies.append(0.001)
+
+
+async def test_when_the_first_fails_after_the_hedge_was_sent_the_hedge_s_answer_wins(
+    scripted: Callable[..., Any],
+) -> None:
+    from powertools.router import ProviderError
+
+    cloud = scripted("openai", ["gpt-4o-mini", "gpt-4o"])
+    hedge_sent, first_failed = asyncio.Event(), asyncio.Event()
+    answer = cloud.complete
+
+    async def complete(request: Any) -> Any:
+        if request.model == "gpt-4o-mini":
+            await hedge_sent.wait()
+            first_failed.set()
+            raise ProviderError("scripted HTTP 503", provider="openai", model=request.model,
+                                status_code=503)  # fmt: skip
+        hedge_sent.set()
+        await first_failed.wait()
+        return await answer(request)
+
+    cloud.complete = complete
+    router = _hedging_router(cloud)
+    await _hedge_at_once(router)
+    result = await router.route(task="hi", complexity=0.5)
+    assert result.model == "gpt-4o"
+    assert [(a.model, a.outcome, a.hedge) for a in result.attempts] == [
+        ("gpt-4o-mini", "failed", False),
+        ("gpt-4o", "ok", True),
+    ]
+    assert result.attempts[0].status_code == 503
+
+
+async def test_when_both_answer_in_the_same_instant_both_are_paid_and_the_first_wins(
+    scripted: Callable[..., Any],
+) -> None:
+    cloud = scripted("openai", ["gpt-4o-mini", "gpt-4o"])
+    hedge_sent = asyncio.Event()
+    answer = cloud.complete
+
+    async def complete(request: Any) -> Any:
+        if request.model == "gpt-4o-mini":
+            await hedge_sent.wait()
+        else:
+            hedge_sent.set()
+        return await answer(request)
+
+    cloud.complete = complete
+    router = _hedging_router(cloud)
+    await _hedge_at_once(router)
+    result = await router.route(task="hi", complexity=0.5)
+    assert result.model == "gpt-4o-mini"
+    assert [(a.model, a.outcome, a.hedge) for a in result.attempts] == [
+        ("gpt-4o-mini", "ok", False),
+        ("gpt-4o", "ok", True),
+    ]
+    assert all(a.cost > 0 for a in result.attempts)
+    assert result.cost == sum(a.cost for a in result.attempts)
+
+
+async def test_with_hedging_on_a_first_answer_within_its_p95_sends_no_hedge(
+    scripted: Callable[..., Any],
+) -> None:
+    cloud = scripted("openai", ["gpt-4o-mini", "gpt-4o"])
+    router = _hedging_router(cloud)
+    await router._ready()
+    for c in router.candidates:  # a p95 far beyond the immediate answer
+        router._layers.stats_of(c.key).latencies.append(60.0)
+    result = await router.route(task="hi", complexity=0.5)
+    assert cloud.calls == ["gpt-4o-mini"]
+    assert [(a.model, a.outcome, a.hedge) for a in result.attempts] == [
+        ("gpt-4o-mini", "ok", False)
+    ]
+
+
+@pytest.mark.parametrize("deadline", [0, -1.0, float("nan")])
+def test_a_deadline_that_is_not_positive_is_refused(deadline: float) -> None:
+    with pytest.raises(ConfigurationError, match=r"deadline=.* must be a positive number"):
+        LLMRouter(providers=[fast_sim()], cloud_providers=[], deadline=deadline)
+
+
+async def test_after_a_401_the_provider_s_other_models_are_skipped_in_the_same_route(
+    scripted: Callable[..., Any],
+) -> None:
+    bad = scripted("openai", ["gpt-4o-mini", "gpt-4o"], script=[401])
+    router = LLMRouter(providers=[bad], cloud_providers=[], explore=0, rate_limits=False)
+    with pytest.raises(AllProvidersFailedError) as caught:
+        await router.route(task="hi", complexity=0.5)
+    assert bad.calls == ["gpt-4o-mini"]
+    first, second = caught.value.attempts
+    assert (first.model, first.outcome, first.status_code) == ("gpt-4o-mini", "failed", 401)
+    assert (second.model, second.outcome) == ("gpt-4o", "skipped")
+    assert "authentication failed (HTTP 401)" in second.reason
+
+
+def test_close_without_a_sync_call_does_nothing_and_can_be_repeated() -> None:
+    router = LLMRouter(providers=[fast_sim()], cloud_providers=[], explore=0)
+    router.close()
+    router.close()
+    assert router.route_sync("Say hi", complexity=0.2).provider == "simulated"
+    router.close()
+
+
+async def test_a_stream_that_ends_without_its_final_response_is_interrupted_not_complete(
+    scripted: Callable[..., Any],
+) -> None:
+    from powertools.router import Chunk
+
+    cloud = scripted("openai", ["gpt-4o-mini", "gpt-4o"])
+
+    async def unfinished(request: Any) -> Any:
+        cloud.calls.append(request.model)
+        yield Chunk(reasoning="Thinking first.")  # no text: nothing reaches the caller
+        yield Chunk(text="half an ")
+
+    cloud.stream = unfinished
+    router = LLMRouter(providers=[cloud], cloud_providers=[], explore=0, rate_limits=False)
+    received: list[str] = []
+
+    async def read() -> None:
+        async for piece in router.route_stream(task="hi", complexity=0.5):
+            received.append(piece)
+
+    with pytest.raises(StreamInterruptedError, match="ended without its final response") as e:
+        await read()
+    assert received == ["half an "]
+    assert e.value.partial_text == "half an "
+    assert cloud.calls == ["gpt-4o-mini"]
+
+
+async def test_a_monthly_limit_is_added_to_the_budget_manager_passed_in(
+    scripted: Callable[..., Any],
+) -> None:
+    manager = BudgetManager()
+    manager.add("50", window="daily", name="team-daily")
+    cloud = scripted("openai", ["gpt-4o-mini"])
+    router = LLMRouter(
+        providers=[cloud], cloud_providers=[], explore=0, rate_limits=False,
+        budget=manager, budget_usd_per_month="10",
+    )  # fmt: skip
+    result = await router.route(task="hi", complexity=0.5)
+    spent = {s.budget.name: (s.budget.limit, s.spent) for s in manager.status()}
+    assert spent == {
+        "team-daily": (Decimal(50), result.cost),
+        "router-monthly": (Decimal(10), result.cost),
+    }

@@ -56,3 +56,10 @@ def test_providers_never_show_their_key(family, caplog) -> None:
     logging.getLogger("test").info("provider %r %s %s", provider, provider, vars(provider))
     for text in (repr(provider), str(provider), caplog.text):
         assert KEY not in text
+
+
+def test_a_secret_given_as_an_argument_is_kept_as_it_is() -> None:
+    secret = Secret(KEY)
+    assert secret_from(secret, "OPENAI_API_KEY", environ={"OPENAI_API_KEY": "sk-other"}) is secret
+    assert secret_from(KEY, "OPENAI_API_KEY", environ={}) == secret
+    assert secret_from("", "A", "B", environ={"A": "", "B": KEY}) == secret

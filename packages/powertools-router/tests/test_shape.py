@@ -89,3 +89,20 @@ def test_quality_signals_from_the_answer_itself() -> None:
     assert quality_signal(_result('{"b": 1}'), schema) == (0.0, 1.0)
     assert quality_signal(_result("not json"), RouteArgs("x", response_format="json")) == (0.0, 1.0)
     assert quality_signal(_result("[1]"), RouteArgs("x", response_format="json")) == (0.0, 1.0)
+
+
+def test_a_schema_that_is_not_an_object_only_asks_for_valid_json() -> None:
+    array = RouteArgs(
+        "x",
+        response_format={"type": "json_schema", "json_schema": {"schema": {"type": "array"}}},
+    )
+    assert quality_signal(_result("[1, 2]"), array) is None
+    assert quality_signal(_result("[1, 2"), array) == (0.0, 1.0)
+
+
+def test_a_cached_answer_says_nothing_about_quality_again() -> None:
+    from dataclasses import replace
+
+    refusal = _result("I'm sorry, but I can't help with that")
+    assert quality_signal(refusal, RouteArgs("x")) == (0.0, 1.0)
+    assert quality_signal(replace(refusal, cached=True), RouteArgs("x")) is None

@@ -90,7 +90,7 @@ def reference_sse(wire: bytes) -> list[tuple[str, str, str | None]]:
             name = value
         elif field == "data":
             data.append(value)
-        elif field == "id":
+        elif field == "id" and "\0" not in value:  # an id with NUL is ignored
             last_id = value
     if data:
         events.append((name or "message", "\n".join(data), last_id))
@@ -102,6 +102,8 @@ LINE = st.one_of(
     st.builds(lambda t: "data:" + t, TEXT),
     st.builds(lambda t: "event: " + t, TEXT),
     st.builds(lambda t: "id: " + t, TEXT),
+    st.builds(lambda t: "id: \0" + t, TEXT),
+    st.just("data"),  # a field name alone: data with an empty value
     st.just(": keep-alive"),
     st.just(""),
 )
@@ -134,9 +136,10 @@ INT64 = st.integers(min_value=-(2**63), max_value=2**64 - 1)
         max_size=10,
     ),
     st.lists(st.integers(min_value=0, max_value=10_000), max_size=20),
+    st.sampled_from([b"\n", b"\r\n"]),
 )
-def test_ndjson_values_survive_any_split(values, cuts) -> None:
-    wire = b"".join(json.dumps(v, ensure_ascii=False).encode() + b"\n" for v in values)
+def test_ndjson_values_survive_any_split(values, cuts, eol) -> None:
+    wire = b"".join(json.dumps(v, ensure_ascii=False).encode() + eol for v in values)
     decoder = NDJSONDecoder()
     got = [v for piece in split(wire, cuts) for v in decoder.feed(piece)] + decoder.close()
     assert got == values
@@ -148,11 +151,25 @@ def test_sse_data_without_space_and_last_event_without_blank_line() -> None:
     assert decoder.close() == [SSEEvent("message", "tail")]
 
 
+def test_keep_alive_comments_and_a_lone_id_dispatch_no_event() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b": ping\n\nid: 7\n\n: ping\n: ping\n\n") == []
+    assert decoder.feed(b"data: {}\n\n") == [SSEEvent("message", "{}", "7")]
+
+
 def test_malformed_json_names_the_text() -> None:
     with pytest.raises(StreamFormatError, match="not json"):
         NDJSONDecoder().feed(b"not json\n")
     with pytest.raises(StreamFormatError, match="malformed JSON"):
         SSEEvent("message", "{oops").json()
+
+
+def test_a_line_or_event_that_never_ends_is_an_error_not_a_growing_buffer() -> None:
+    endless = b"x" * (16 * 1024 * 1024 + 1)
+    with pytest.raises(StreamFormatError, match="a stream line exceeds 16777216 bytes"):
+        NDJSONDecoder().feed(endless)
+    with pytest.raises(StreamFormatError, match="a stream event exceeds 16777216 bytes"):
+        SSEDecoder().feed(b"data: " + endless)
 
 
 def test_a_line_that_is_not_utf8_is_an_error() -> None:

@@ -85,3 +85,40 @@ def test_a_configured_tracer_provider_is_picked_up_and_the_bare_api_is_skipped(
     with telemetry.span("chat", {"gen_ai.request.model": "m"}):
         pass
     assert [s.name for s in tracer.spans] == ["chat m"]
+
+
+def test_without_the_api_installed_telemetry_is_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "opentelemetry", None)
+    telemetry = Telemetry()
+    assert not telemetry.enabled
+    assert telemetry._current() is None
+
+
+def test_one_tracer_per_provider_and_unknown_values_are_left_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from opentelemetry import trace
+
+    made: list[FakeTracer] = []
+
+    class Provider:
+        def get_tracer(self, name: str) -> FakeTracer:
+            made.append(FakeTracer())
+            return made[-1]
+
+    provider = Provider()
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: provider)
+    telemetry = Telemetry()
+    for _ in range(3):
+        with telemetry.span("chat", {"gen_ai.request.model": "m"}) as span:
+            span.set("gen_ai.response.model", "m-2025")
+            span.set("gen_ai.response.id", None)
+    [tracer] = made
+    assert len(tracer.spans) == 3
+    assert tracer.spans[0].attributes == {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": "m",
+        "gen_ai.response.model": "m-2025",
+    }
