@@ -239,3 +239,11 @@ def test_a_stream_without_its_final_event_is_an_error(family) -> None:
     wire = b"".join(frames(Wire(family, "m", ANSWER, 40, None, 1))[:-1])
     with pytest.raises(ProviderError, match="without"):
         assemble(family, [wire])
+
+
+def test_a_stream_whose_last_blank_line_ends_in_a_lone_cr_still_ends_its_event() -> None:
+    """A CR at the end of a chunk is held back in case an LF follows; at the end of the
+    stream it ended a line, so an event closed by it is dispatched as at any blank line."""
+    decoder = SSEDecoder()
+    assert decoder.feed(b"event: ping\r\r") == []  # the second CR may yet be half of CRLF
+    assert decoder.close() == [SSEEvent("ping", "", None)]

@@ -128,16 +128,17 @@ class SSEDecoder:
 
     def close(self) -> list[SSEEvent]:
         """The event left open at the end of the stream, if it has data."""
-        *lines, last = self._buffer.rstrip(b"\r").split(b"\n")
-        self._buffer = b""
+        buffer, self._buffer = self._buffer, b""
+        held_cr = buffer.endswith(b"\r")  # held back in case an LF followed: it ended a line
+        *lines, last = (buffer[:-1] if held_cr else buffer).split(b"\n")
         for line in lines:
             self._line(line)  # complete lines of an event with no blank line after it
         if last:
             self._line(last)
-        events = []
-        if self._data:
-            events.append(self._dispatch())
-        return events
+        elif held_cr:  # the held CR ended a blank line: the event ends as at any blank line
+            event = self._line(b"")
+            return [] if event is None else [event]
+        return [self._dispatch()] if self._data else []
 
     def _block(self, block: bytes) -> SSEEvent | None:
         """The event of the lines in ``block``, which a blank line ended."""
