@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -101,10 +103,24 @@ def gcs_server() -> Iterator[str]:
 
     server = FakeGCSServer()
     server.start()
+    # The wrapper pipes the emulator's log to stderr=PIPE and never reads it: once some 64 kB of
+    # log filled the pipe, the emulator blocked on its next log line and every request hung.
+    log = server._process.stderr if server._process is not None else None
+    if log is not None:
+        threading.Thread(
+            target=_drain, args=(log,), name="fake-gcs-server log", daemon=True
+        ).start()
     try:
         yield server.url
     finally:
         server.stop()
+
+
+def _drain(log: IO[bytes]) -> None:
+    """Read the emulator's log as it comes and drop it (what the wrapper leaves unread)."""
+    fd = log.fileno()
+    while os.read(fd, 65_536):  # returns what is there; b"" once the emulator has exited
+        pass
 
 
 def new_gcs_bucket(monkeypatch: pytest.MonkeyPatch, endpoint_url: str) -> GcsBucket:
