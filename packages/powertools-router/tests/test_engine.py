@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -374,3 +375,37 @@ def test_a_decision_equals_the_same_decision_and_nothing_else() -> None:
     assert decide(NEEDS, cs) == decide(NEEDS, list(reversed(cs)))
     assert decide(NEEDS, cs) != "p/m1"
     assert decide(NEEDS, cs) != decide(replace(NEEDS, required_quality=0.85), cs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(candidates(), st.integers(1, 400_000), st.floats(0.0, 1.0), st.data())
+def test_a_context_tiered_price_is_ranked_by_the_prompts_tier_through_the_plan_too(
+    cs: list[Candidate], prompt: int, bar: float, data: st.DataObject
+) -> None:
+    """Candidates whose price has context tiers are scored per request beside the plan."""
+    from powertools.router import Catalog, ModelInfo
+
+    sonnet = Catalog().candidate(ModelInfo("claude-sonnet-4-5", "anthropic"))
+    everyone = [*cs, sonnet]
+    n = Needs(prompt_tokens=prompt, max_tokens=1_000, complexity=0.5, required_quality=bar)
+    states = data.draw(states_for(everyone)) if data.draw(st.booleans()) else {}
+    for _ in range(2):  # the second decision comes from the profile's plan
+        chosen = decide(n, everyone, states).chosen
+        expected = _reference(n, everyone, states)
+        assert (chosen.candidate.key if chosen else None) == (expected[0][0] if expected else None)
+
+
+def test_the_plan_tables_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from powertools.router import _plan
+
+    monkeypatch.setattr(_plan, "_MAX_PLANS", 2)
+    monkeypatch.setattr(_plan, "_MAX_SEEN", 3)
+    monkeypatch.setattr(_plan, "_PLANS", {})
+    monkeypatch.setattr(_plan, "_SEEN", set())
+    cs = [candidate(1), candidate(2, input_per_m="0.5")]
+    for i in range(6):
+        n = replace(NEEDS, complexity=i / 10)
+        decide(n, cs)
+        assert decide(n, cs).chosen.candidate.model == "m2"  # the cheaper one meets the bar
+        assert len(_plan._PLANS) <= 2
+        assert len(_plan._SEEN) <= 3
