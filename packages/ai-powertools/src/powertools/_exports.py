@@ -7,14 +7,12 @@ Each component is imported only when one of its names is first used, so that
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["EXPORTS", "MissingComponentError", "resolve"]
 
 
-@dataclass(slots=True, frozen=True)
-class Export:
+class Export(NamedTuple):
     """Where a top-level name lives."""
 
     module: str

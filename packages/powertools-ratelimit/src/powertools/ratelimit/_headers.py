@@ -14,7 +14,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 
 __all__ = ["HeaderReading", "parse_duration", "parse_rate_limit_headers", "parse_retry_after"]
 
@@ -82,6 +81,8 @@ def parse_retry_after(text: str, now: float) -> float | None:
     try:
         seconds = float(text)
     except ValueError:
+        from email.utils import parsedate_to_datetime  # an HTTP date: rare, and email is heavy
+
         try:
             seconds = parsedate_to_datetime(text).timestamp() - now
         except (TypeError, ValueError, IndexError):

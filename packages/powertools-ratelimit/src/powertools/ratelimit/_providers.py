@@ -14,8 +14,6 @@ them from response headers (``RateLimiter.observe``). A config file reads::
 
 from __future__ import annotations
 
-import json
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -92,6 +90,9 @@ def load_provider_limits(source: str | Path | Mapping[str, Mapping[str, Any]]) -
     """Provider limits from a ``.toml`` or ``.json`` file (or a mapping), over the built-ins."""
     if isinstance(source, Mapping):
         return ProviderLimits(source)
+    import json  # reading a config file is rare: the parsers load with it
+    import tomllib
+
     path = Path(source)
     try:
         text = path.read_text(encoding="utf-8")
