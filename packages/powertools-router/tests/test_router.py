@@ -80,13 +80,14 @@ async def test_no_arguments_falls_back_to_the_simulated_models_and_says_so(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     import powertools.router._setup as setup
+    import powertools.router.providers.simulated as simulated
 
     setup._said_simulated = False
     caplog.set_level(logging.INFO, "powertools.router")
     router = LLMRouter()
     router._wanted = ((), None, None, 0)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(setup, "SimulatedProvider", lambda *a, **k: fast_sim(models=a[0]))
+        mp.setattr(simulated, "SimulatedProvider", lambda *a, **k: fast_sim(models=a[0]))
         result = await router.route(task="Generate code for: parse a CSV file", complexity=0.7)
     assert result.provider == "simulated"
     assert "SIMULATED MODELS ONLY" in router.describe()

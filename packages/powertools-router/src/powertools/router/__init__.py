@@ -1,7 +1,7 @@
 """powertools.router — routing LLM tasks between local and cloud models.
 
-``LocalModelManager``, ``ServerState``, ``RouteStream`` and ``Secret`` load on first use (the
-router itself does not need them to start).
+``LocalModelManager``, ``ServerState``, ``RouteStream``, ``Secret`` and the simulated
+provider's classes load on first use (the router itself does not need them to start).
 """
 
 from typing import TYPE_CHECKING, Any
@@ -44,20 +44,23 @@ from powertools.router.providers import (
     available_providers,
     load_provider,
 )
-from powertools.router.providers.simulated import (
-    FailureProfile,
-    SimulatedModel,
-    SimulatedProvider,
-)
 
 if TYPE_CHECKING:
     from powertools.router._local import LocalModelManager, ServerState
     from powertools.router._secrets import Secret
     from powertools.router._stream import RouteStream
+    from powertools.router.providers.simulated import (
+        FailureProfile,
+        SimulatedModel,
+        SimulatedProvider,
+    )
 
 __version__ = "0.1.0"
 
 _LAZY = {
+    "FailureProfile": "powertools.router.providers.simulated",
+    "SimulatedModel": "powertools.router.providers.simulated",
+    "SimulatedProvider": "powertools.router.providers.simulated",
     "LocalModelManager": "powertools.router._local",
     "ServerState": "powertools.router._local",
     "RouteStream": "powertools.router._stream",

@@ -16,7 +16,6 @@ True
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import time
 from collections import OrderedDict
@@ -73,6 +72,8 @@ class ResponseCache:
     def key(self, request: Request, constraints: Sequence[Any]) -> str:
         """The cache key of ``request`` under ``constraints``."""
         body = json.dumps([_plain(request), _plain(list(constraints))], sort_keys=True)
+        import hashlib  # with the first cached route, not with the router
+
         return hashlib.sha256(body.encode()).hexdigest()
 
     def get(self, key: str) -> Any:

@@ -24,15 +24,10 @@ from typing import TYPE_CHECKING
 
 from powertools.router.providers._base import ModelInfo, Provider
 from powertools.router.providers._registry import load_provider
-from powertools.router.providers.simulated import (
-    DEFAULT_MODELS,
-    SimulatedModel,
-    SimulatedProvider,
-    local_stand_in,
-)
 
 if TYPE_CHECKING:
     from powertools.router._local import LocalModelManager
+    from powertools.router.providers.simulated import SimulatedModel
 
 __all__ = ["KEY_VARIABLES", "LOCAL_FAMILIES", "Setup", "key_fingerprint", "resolve"]
 
@@ -119,6 +114,12 @@ async def _local(setup: Setup, *, quiet: bool) -> None:
 
 
 def _simulated(setup: Setup, local_models: Sequence[str] | None, seed: int | None) -> None:
+    from powertools.router.providers.simulated import (
+        DEFAULT_MODELS,
+        SimulatedProvider,
+        local_stand_in,
+    )
+
     models: list[SimulatedModel] = list(DEFAULT_MODELS)
     known = {m.id for m in models}
     models += [local_stand_in(m) for m in local_models or () if m not in known]
@@ -149,6 +150,8 @@ async def resolve(
     names = [f for f in KEY_VARIABLES if any(os.environ.get(v) for v in KEY_VARIABLES[f])]
     _cloud(names if auto else [n for n in cloud_providers or () if n != "simulated"], setup)
     if cloud_providers is not None and "simulated" in cloud_providers:
+        from powertools.router.providers.simulated import SimulatedProvider
+
         setup.providers.append(SimulatedProvider(seed=seed))
         setup.notes.append("simulated: used (asked for)")
     await _local(setup, quiet=auto and local_models is None)
