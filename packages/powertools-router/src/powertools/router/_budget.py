@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from powertools.cost._span import current_span
+from powertools.cost import current_span
 
 if TYPE_CHECKING:  # the budget machinery loads with the first budget, not with the router
     from powertools.cost import BudgetManager, CostTracker, Reservation

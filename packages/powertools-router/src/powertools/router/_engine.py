@@ -290,19 +290,20 @@ def decide(
     reasons for what was dropped are worked out when first asked for (a failover,
     ``explain()``). Otherwise the whole analysis runs at once and orders the degraded rest.
     """
-    _, _, expected, need_mask = _precomputed(needs)
-    plan = plan_for(needs, candidates, expected=expected, need_mask=need_mask)
+    pre = _precomputed(needs)
+    plan = plan_for(needs, candidates, expected=pre[2], need_mask=pre[3])
     if plan is not None:
-        first = _choose(needs, plan, states)
+        first = _choose(needs, plan, states, pre)
         if first is not None:
             return Decision.deferred(needs, first, plan.candidates, states)
     good, rest, dropped, first = _analyse(needs, candidates, states)
     return Decision.unsorted(needs, good, rest, dropped, first)
 
 
-def _choose(needs: Needs, plan: Plan, states: Mapping[str, State] | None) -> _Row | None:
+def _choose(
+    needs: Needs, plan: Plan, states: Mapping[str, State] | None, pre: tuple[bool, int, int, int]
+) -> _Row | None:
     """The choice's row when some candidate meets the bar, else ``None`` (see ``_plan``)."""
-    pre = _precomputed(needs)
     chosen = _cheapest_fresh(plan, needs.prompt_tokens, pre[1], states)
     if not (states or plan.tiered):
         return chosen if chosen is not None else _first_degraded(plan, needs.prompt_tokens, pre[1])

@@ -35,9 +35,10 @@ True
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import is_
 from typing import TYPE_CHECKING, Any
 
-from powertools.router._catalog import Candidate
+from powertools.router._catalog import Candidate, quality_at
 
 if TYPE_CHECKING:
     from powertools.router._engine import Needs
@@ -59,7 +60,7 @@ _Rest = tuple[
 class Plan:
     """A profile's prompt-independent numbers for one tuple of candidates."""
 
-    __slots__ = ("by_key", "candidates", "good", "rest", "tiered")
+    __slots__ = ("by_key", "candidates", "good", "rest", "tiered", "unique")
 
     def __init__(
         self, needs: Needs, candidates: tuple[Candidate, ...], expected: int, need_mask: int
@@ -68,22 +69,19 @@ class Plan:
         bar, max_latency = needs.required_quality, needs.max_latency_ms
         self.candidates = candidates
         self.by_key = {c.key: c for c in candidates}
+        self.unique = len(self.by_key) == len(candidates)  # else only the analysis tells apart
         self.tiered: tuple[Candidate, ...] = tuple(c for c in candidates if c.facts[1] is None)
         good: list[_Good] = []
         rest: list[_Rest] = []
         for c in candidates:
-            key, w_in, w_out, e_in, e_out, m_out, context, mask, prior, easy, ttft, speed = c.facts
+            key, w_in, w_out, e_in, e_out, m_out, context, mask, prior, _, ttft, speed = c.facts
             if w_in is None or mask & need_mask != need_mask:
                 continue  # tiered prices are scored per request; a missing capability never fits
             # the same expressions as ``_engine._analyse``'s inline path: the same floats
             out = max_tokens if max_tokens <= m_out else m_out
             ex = expected if expected <= out else out
             latency = (0.0 + ttft + ex / (speed if speed > 1e-6 else 1e-6)) * 1000.0
-            quality = (
-                easy
-                if complexity <= prior
-                else round(max(0.0, prior - 0.2 * (complexity - prior)), 4)
-            )
+            quality = quality_at(prior, complexity)
             fixed = (ex * e_out, e_in, w_in, out * w_out, context - out, -quality, latency,
                      key, c, out, quality)  # fmt: skip
             meets_q = quality >= bar
@@ -120,23 +118,25 @@ def plan_for(
     complexity each call, costs the plain analysis and no more) and when two candidates share
     a key (then only the whole analysis tells them apart).
     ``expected`` and ``need_mask`` are the answer size and capability bits it implies."""
-    snapshot = tuple(candidates)
-    # by the candidates' identities: a plan keeps its candidates alive, so their ids cannot
-    # be reused while it exists; two routers with equal catalogues get a plan each
+    # by the sequence's identity, and the plan's candidates checked to be the very same objects
+    # (a list changed in place gets a new plan); two routers' catalogues get a plan each
     key = (
         needs.max_tokens, needs.output_tokens, needs.complexity, needs.required_quality,
-        needs.max_latency_ms, needs.tools, needs.vision, needs.json_schema,
-        tuple(map(id, snapshot)),
+        needs.max_latency_ms, needs.tools, needs.vision, needs.json_schema, id(candidates),
     )  # fmt: skip
     plan = _PLANS.get(key)
-    if plan is None:
+    if plan is None or not _same(plan.candidates, candidates):
         seen = hash(key)
-        if seen not in _SEEN:  # a profile seen once may never come back: no plan yet
+        if plan is None and seen not in _SEEN:  # a profile seen once may never come back
             if len(_SEEN) >= _MAX_SEEN:
                 _SEEN.clear()
             _SEEN.add(seen)
             return None
         if len(_PLANS) >= _MAX_PLANS:
             _PLANS.clear()
-        plan = _PLANS[key] = Plan(needs, snapshot, expected, need_mask)
-    return plan if len(plan.by_key) == len(snapshot) else None
+        plan = _PLANS[key] = Plan(needs, tuple(candidates), expected, need_mask)
+    return plan if plan.unique else None
+
+
+def _same(planned: tuple[Candidate, ...], candidates: Sequence[Candidate]) -> bool:
+    return len(planned) == len(candidates) and all(map(is_, planned, candidates))

@@ -61,9 +61,10 @@ class RouteStream:
         request, complexity = build_request(self._args)
         run = await router.start(request, self._args, complexity, router._layers.clock())
         self.attempts = run.attempts
-        index = -1
-        while run.decision.has(index := index + 1):  # the rest is ranked only if needed
+        index = 0
+        while run.decision.has(index):  # the rest is ranked only if the choice fails
             scored = run.decision.at(index)
+            index += 1
             reason = router._blocked_reason(scored.candidate.provider)
             if reason is not None:
                 run.attempts.append(attempt_record(scored, outcome="skipped", reason=reason))
