@@ -2,10 +2,14 @@
 
 Run: ``uv run --group bench python tools/bench/bench_cost.py``. Prints medians (and p50/p99 for
 recording). Goals: pricing <= 1 us per completion, recording <= 10 us p99, import <= 100 ms.
+``--callgrind`` counts the instructions of one recorded call instead (sync and async spans),
+a figure that repeats exactly on a busy machine (see ``_callgrind``).
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import os
 import statistics
 import subprocess
@@ -20,6 +24,7 @@ for _parent in Path(__file__).resolve().parents:  # tiktoken offline: the shared
         os.environ["TIKTOKEN_CACHE_DIR"] = str(_parent / "shared" / "tiktoken")
 
 REPEATS = 7
+WARM = 12_000  # recorded calls before --callgrind counts: past the first trim of records
 
 
 def per_call_us(fn: Callable[[], object], number: int) -> float:
@@ -130,7 +135,8 @@ def bench_pricing(rows: list[tuple[str, str, str]]) -> None:
     )
 
 
-def bench_recording(rows: list[tuple[str, str, str]]) -> None:
+def recorder() -> Callable[[], None]:
+    """One tracked call: a span in the spec's form (no sizes), one usage recorded inside."""
     from powertools.cost import CostTracker, Usage
 
     tracker = CostTracker(budget_usd=10**9)
@@ -140,6 +146,32 @@ def bench_recording(rows: list[tuple[str, str, str]]) -> None:
         with tracker.track_call("bench", "gpt-4o") as span:
             span.record(usage)
 
+    return record
+
+
+def record_loop(mode: str, n: int) -> None:
+    """What ``--callgrind`` counts: ``n`` recorded calls after 12,000, so that both runs are
+    in the steady state (10,000 records kept, the oldest 1,000 dropped every 1,000 calls)."""
+    from powertools.cost import CostTracker, Usage
+
+    if mode == "sync":
+        record = recorder()
+        for _ in range(WARM + n):
+            record()
+        return
+    tracker = CostTracker(budget_usd=10**9)
+    usage = Usage(input=1200, cache_read=800, output=350)
+
+    async def run() -> None:
+        for _ in range(WARM + n):
+            async with tracker.track_call("bench", "gpt-4o") as span:
+                span.record(usage)
+
+    asyncio.run(run())
+
+
+def bench_recording(rows: list[tuple[str, str, str]]) -> None:
+    record = recorder()
     for _ in range(2000):
         record()
     p50, p99 = percentiles_us(record, 50000)
@@ -200,6 +232,18 @@ def bench_counting(rows: list[tuple[str, str, str]]) -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--callgrind", action="store_true", help="count instructions only")
+    parser.add_argument("--loop", nargs=2, metavar=("MODE", "N"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.loop:
+        record_loop(args.loop[0], int(args.loop[1]))
+        return
+    if args.callgrind:
+        from _callgrind import report
+
+        report(__file__, "recorded call", ("sync", "async"), 5000)
+        return
     rows: list[tuple[str, str, str]] = []
     rows.append(("import", "powertools.cost", f"{import_ms('powertools.cost'):.1f} ms"))
     own, meta = own_import_ms()

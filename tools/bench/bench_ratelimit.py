@@ -23,16 +23,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from _callgrind import report
 from aiolimiter import AsyncLimiter
 from limits import RateLimitItemPerSecond, parse
 from limits import storage as limits_storage
@@ -354,23 +351,8 @@ def acquire_loop(mode: str, n: int) -> None:
     asyncio.run(run())
 
 
-def instructions(mode: str, n: int) -> int:
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "callgrind.out")
-        subprocess.run(
-            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable,
-             __file__, "--loop", mode, str(n)],
-            check=True, capture_output=True, env={**os.environ, "PYTHONHASHSEED": "0"},
-        )  # fmt: skip
-        with open(out, encoding="utf-8") as f:
-            return next(int(line.split()[1]) for line in f if line.startswith("summary:"))
-
-
 def callgrind(n: int = 2000) -> None:
-    print(f"instructions per uncontended acquire (callgrind, ({n * 2} - {n}) / {n})")
-    for mode in ("sync", "async"):
-        per = (instructions(mode, 2 * n) - instructions(mode, n)) / n
-        print(f"  {mode:<6} {per:10,.0f}")
+    report(__file__, "uncontended acquire", ("sync", "async"), n)
 
 
 def main() -> None:

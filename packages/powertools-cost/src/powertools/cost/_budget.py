@@ -312,15 +312,13 @@ class BudgetManager:
             keys = self._all_keys(now)
         if self._scoped:
             keys = tuple(bk for bk in keys if bk[0].applies(user, task, tags))
-        reservation = Reservation(rid, amount_fd, keys, now + self.reservation_ttl)
-        for i, (budget, key) in enumerate(keys):
+        expires_at = now + self.reservation_ttl
+        reservation = Reservation(rid, amount_fd, keys, expires_at)
+        for budget, key in keys:
             if not ledger.reserve_sync(
-                key, budget.limit_fd, amount_fd, rid, expires_at=reservation.expires_at, now=now
+                key, budget.limit_fd, amount_fd, rid, expires_at=expires_at, now=now
             ):
-                for _, done in keys[:i]:
-                    ledger.release_sync(done, rid)
-                spent, hold = ledger.totals_sync(key, now)
-                raise _refused(budget, amount_fd, spent + hold)
+                raise _refused_sync(ledger, reservation, budget, key, now)
         if keep_alive:
             self.renewals.add(reservation)
         return reservation
@@ -540,6 +538,16 @@ def _amount(amount_usd: Decimal | float | str | None, amount_fd: int | None) -> 
     if amount < 0:
         raise ValueError(f"an amount cannot be negative, got {amount}")
     return amount
+
+
+def _refused_sync(
+    ledger: SyncLedger, reservation: Reservation, budget: Budget, key: str, now: float
+) -> BudgetExceededError:
+    """``key`` cannot fit ``reservation``: drop its holds in the keys before, say why."""
+    for _, done in reservation.keys[: [k for _, k in reservation.keys].index(key)]:
+        ledger.release_sync(done, reservation.id)
+    spent, hold = ledger.totals_sync(key, now)
+    return _refused(budget, reservation.amount_fd, spent + hold)
 
 
 def _refused(budget: Budget, amount: int, used: int) -> BudgetExceededError:

@@ -76,8 +76,8 @@ class Renewals:
     def discard(self, reservation: Reservation) -> None:
         """The call is over: stop renewing its reservation."""
         self.live.pop(reservation.id, None)
-        timer = self._timers.pop(reservation.id, None)
-        if timer is not None:
+        timers = self._timers  # async ledgers only: empty for synchronous ones
+        if timers and (timer := timers.pop(reservation.id, None)) is not None:
             timer.cancel()
 
     def prune(self) -> None:

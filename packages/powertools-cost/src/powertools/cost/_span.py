@@ -168,7 +168,10 @@ class Span:
         await self.tracker.keep(records)
 
     def __enter__(self) -> Span:
-        self.start_sync()
+        r, tracker = self.request, self.tracker  # start_sync(), inlined: once per call
+        self._reservation = tracker.budgets.hold_sync(
+            tracker.hold_fd(r), r.user, r.task, r.tags, self.id
+        )
         self._token = _current.set(self)
         return self
 
@@ -182,18 +185,26 @@ class Span:
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.finish_sync(failed=kind is not None)
+        records, reservation = self.records, self._reservation
+        if records and reservation is not None:  # finish_sync()'s usual case, one call less
+            self._spend(reservation, records)
+        else:
+            self.finish_sync(failed=kind is not None)
+
+    def _spend(self, reservation: Reservation, records: list[CallRecord]) -> None:
+        """Usage was recorded: spend it and keep the records."""
+        if self._token is not None:
+            _current.reset(self._token)
+        tracker = self.tracker
+        cost = records[0].cost_fd if len(records) == 1 else self.cost_fd
+        tracker.budgets.spend_sync(reservation, cost)
+        tracker.keep_sync(records)
 
     def finish_sync(self, *, failed: bool) -> None:
         """:meth:`finish` for synchronous ledgers."""
         assert self._reservation is not None
         if self.records:  # the usual span: usage was recorded, so it is spent and kept
-            if self._token is not None:
-                _current.reset(self._token)
-            records = self.records
-            cost = records[0].cost_fd if len(records) == 1 else self.cost_fd
-            self.tracker.budgets.spend_sync(self._reservation, cost)
-            self.tracker.keep_sync(records)
+            self._spend(self._reservation, self.records)
             return
         try:
             records = self._finish(failed)

@@ -221,7 +221,11 @@ class CostTracker:
         at = self.clock()
         book = self._prices or self.prices
         price = book._resolved.get((model, provider)) or self._price(model, provider)
-        cost = _cost_fd(price, usage, at, r.batch)
+        periods = price.periods
+        if len(periods) == 1 and not periods[0].tiers and not r.batch:  # the usual price
+            cost = periods[0].base.cost_fd(usage)
+        else:
+            cost = _cost_fd(price, usage, at, r.batch)
         error = None
         if r.prompt_estimate is not None and not span.records:
             error = observe_estimate(provider_of(model), r.prompt_estimate, usage.prompt_tokens)
@@ -229,7 +233,10 @@ class CostTracker:
         # call); later ones add their index. Span ids hold no dot, so neither can collide.
         n = len(span.records)
         rid = f"{span.id}.{n}" if n else span.id
-        return CallRecord(rid, span.id, at, r.task, model, r.user, r.tags, usage, cost, error)
+        # tuple.__new__ of every field: what CallRecord(...) does, less its Python frame
+        return _new_tuple(
+            CallRecord, (rid, span.id, at, r.task, model, r.user, r.tags, usage, cost, error, False)
+        )
 
     def unpriced_record(
         self, span: Span, usage: Usage, model: str | None, error: Exception
@@ -254,12 +261,16 @@ class CostTracker:
         )
 
     def _count(self, records: list[CallRecord]) -> None:
-        with self._lock:
+        lock = self._lock
+        lock.acquire()  # not ``with``: this runs for every tracked call
+        try:
             kept = self.records
             kept.extend(records)
             if len(kept) > self._trim_above:
                 del kept[: len(kept) - self._keep]
             self.days.add(records)
+        finally:
+            lock.release()
 
     async def keep(self, records: list[CallRecord]) -> None:
         """Store finished records here and in the ledger."""
@@ -319,15 +330,15 @@ class CostTracker:
         return forecast_daily(daily, self.clock(), self.budgets.tz, limit)
 
 
+_new_tuple = tuple.__new__
+
+
 def _cost_fd(price: ModelPrice, usage: Usage, at: float, batch: bool) -> int:
-    """The cost of one recorded call: the usual price (one period, no tiers, no batch) is a
-    single dot product, with no date built."""
+    """The cost of one recorded call with tiers, a batch rate or a price history (the usual
+    price, one period and none of those, is priced inline by ``price_record``)."""
     periods = price.periods
     if len(periods) == 1:
-        period = periods[0]
-        if not period.tiers and not batch:
-            return period.base.cost_fd(usage)
-        return period.cost_fd(usage, batch=batch)
+        return periods[0].cost_fd(usage, batch=batch)
     day = datetime.fromtimestamp(at, UTC).date()
     return price.period(day).cost_fd(usage, batch=batch)
 
