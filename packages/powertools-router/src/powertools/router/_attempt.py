@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from powertools.cost import BudgetExceededError, report_usage
+from powertools.cost import BudgetExceededError
 from powertools.retry import CircuitOpenError, ErrorCategory, classify
 from powertools.router._breakers import Breakers
 from powertools.router._budget import BudgetGate
@@ -128,6 +128,8 @@ def _report(model: str, provider: str, response: Response) -> bool:
 
     Whether a span took it (its exit commits it to that span's tracker's budgets).
     """
+    from powertools.cost import report_usage  # with the first answer, not with the router
+
     try:
         return report_usage(response.usage, model=model, provider=provider) is not None
     except Exception as exc:  # the answer is already paid for: a span that cannot price it

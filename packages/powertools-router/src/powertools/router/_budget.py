@@ -21,8 +21,6 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from powertools.cost import current_span
-
 if TYPE_CHECKING:  # the budget machinery loads with the first budget, not with the router
     from powertools.cost import BudgetManager, CostTracker, Reservation
 
@@ -107,6 +105,8 @@ class BudgetGate:
             await self.commit(hold, actual_fd)
 
     def _span_commits_here(self) -> bool:
+        from powertools.cost import current_span  # the span machinery loads with the first use
+
         span = current_span()
         return (
             span is not None and self.manager is not None and span.tracker.budgets is self.manager

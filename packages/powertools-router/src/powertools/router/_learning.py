@@ -28,13 +28,14 @@ no update is lost and none is counted twice. :class:`SessionLearningStore` is on
 from __future__ import annotations
 
 import asyncio
-import json
 import math
-import random
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from powertools.router._catalog import quality_at
+
+if TYPE_CHECKING:
+    import random
 
 __all__ = ["BANDS", "Learner", "LearningStore", "SessionLearningStore", "band"]
 
@@ -83,12 +84,16 @@ class SessionLearningStore:
         stored = await self._backend.aload(self.name)
         if stored is None or stored.snapshot is None:
             return {}, self._backend.initial_token
+        import json
+
         data = json.loads(stored.snapshot)
         return {k: [float(v[0]), float(v[1])] for k, v in data.items()}, stored.token
 
     async def swap(self, evidence: Evidence, expected: Any) -> Any:
         """Replace the evidence at the next version, if nobody wrote since ``expected``."""
         version = int(expected or 0) + 1
+        import json
+
         body = json.dumps(evidence, sort_keys=True).encode()
         return await self._backend.areplace(self.name, body, version, expected, None)
 
@@ -129,7 +134,11 @@ class Learner:
         self.explore = explore
         self.prior_strength = prior_strength
         self.store = store
-        self._rng = rng or random.Random(0)  # noqa: S311  (exploration, not security)
+        if rng is None:
+            import random
+
+            rng = random.Random(0)  # noqa: S311  (exploration, not security)
+        self._rng = rng
         self._shared: Evidence = {}
         self._pending: Evidence = {}
         self._token: Any = None

@@ -14,7 +14,6 @@ A provider translates a :class:`Request` into its wire format and its answer bac
 from __future__ import annotations
 
 import enum
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -97,6 +96,8 @@ class ToolCall:
         >>> ToolCall("c1", "add", '{"a": 1}').parsed_arguments()
         {'a': 1}
         """
+        import json  # json loads with the first tool call, not with the router
+
         return json.loads(self.arguments) if self.arguments else {}
 
 
@@ -142,7 +143,12 @@ class Message:
             call_id = data.get("tool_call_id")
             if not call_id:
                 raise ValueError("a tool message needs 'tool_call_id' (the id of the call)")
-            text = content if isinstance(content, str) else json.dumps(content)
+            if isinstance(content, str):
+                text = content
+            else:
+                import json
+
+                text = json.dumps(content)
             return cls("tool", (ToolResultPart(str(call_id), text, data.get("name")),))
         parts: str | tuple[Part, ...] = content if isinstance(content, str) else _parts(content)
         calls = tuple(

@@ -37,7 +37,6 @@ from powertools.router._attempt import (
 )
 from powertools.router._breakers import Breakers
 from powertools.router._budget import BudgetGate
-from powertools.router._cache import ResponseCache
 from powertools.router._catalog import Candidate, Catalog, estimate_prompt_tokens
 from powertools.router._engine import Decision, Needs, Scored, State, decide
 from powertools.router._hedge import hedged
@@ -57,6 +56,7 @@ from powertools.router.providers._base import Provider
 
 if TYPE_CHECKING:
     from powertools.cost import BudgetManager, CostTracker
+    from powertools.router._cache import ResponseCache
 
 __all__ = ["LLMRouter", "Run"]
 
@@ -150,9 +150,11 @@ class LLMRouter:
             store=store,
             rng=random.Random(seed),  # noqa: S311  (exploration, not security)
         )
-        self._cache = (
-            ResponseCache(cache_ttl, clock=clock, store=cache_store) if cache_ttl else None
-        )
+        self._cache: ResponseCache | None = None
+        if cache_ttl:
+            from powertools.router._cache import ResponseCache  # only for a router that caches
+
+            self._cache = ResponseCache(cache_ttl, clock=clock, store=cache_store)
         self._layers = Layers(
             providers={},
             budget=BudgetGate.of(budget, budget_usd_per_month),

@@ -11,7 +11,7 @@ format.
 
 from __future__ import annotations
 
-import json
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -37,11 +37,16 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_MAX_TOKENS", "RouteArgs", "build_request", "needs_of", "quality_signal"]
 
 DEFAULT_MAX_TOKENS = 4096
-_REFUSAL = re.compile(
+_REFUSAL = (
     r"^\s*(i'?m sorry,? but |i can(?:no|')t (?:help|assist|comply)|i am unable to|"
-    r"as an ai(?: language model)?,? i can(?:no|')t)",
-    re.IGNORECASE,
+    r"as an ai(?: language model)?,? i can(?:no|')t)"
 )
+
+
+@functools.cache
+def _refusal() -> re.Pattern[str]:
+    """A refusal's opening words, compiled with the first answer checked (not at import)."""
+    return re.compile(_REFUSAL, re.IGNORECASE)
 
 
 @dataclass(slots=True, frozen=True)
@@ -161,6 +166,8 @@ def needs_of(
 
 def _matches(text: str, fmt: ResponseFormat) -> bool:
     """Whether ``text`` is JSON of the requested shape (top-level type and required keys)."""
+    import json  # with the first structured answer, not with the router
+
     try:
         data = json.loads(text)
     except ValueError:
@@ -177,7 +184,7 @@ def quality_signal(result: RouteResult, args: RouteArgs) -> tuple[float, float] 
     """``(score, weight)`` the answer itself says about its quality, or ``None``."""
     if result.cached:
         return None
-    if result.finish_reason is FinishReason.CONTENT_FILTER or _REFUSAL.match(result.text):
+    if result.finish_reason is FinishReason.CONTENT_FILTER or _refusal().match(result.text):
         return 0.0, 1.0
     fmt = result.response and _format(args.response_format)
     if (
