@@ -17,11 +17,15 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # before litellm is imported: no network
 for _parent in Path(__file__).resolve().parents:  # tiktoken offline: the shared encodings
     if (_parent / "shared" / "tiktoken").is_dir() and "TIKTOKEN_CACHE_DIR" not in os.environ:
         os.environ["TIKTOKEN_CACHE_DIR"] = str(_parent / "shared" / "tiktoken")
+
+if TYPE_CHECKING:
+    from powertools.cost import CostTracker, Usage
 
 REPEATS = 7
 WARM = 12_000  # recorded calls before --callgrind counts: past the first trim of records
@@ -135,12 +139,16 @@ def bench_pricing(rows: list[tuple[str, str, str]]) -> None:
     )
 
 
-def recorder() -> Callable[[], None]:
-    """One tracked call: a span in the spec's form (no sizes), one usage recorded inside."""
+def tracked() -> tuple[CostTracker, Usage]:
+    """The tracker and usage every recording figure uses."""
     from powertools.cost import CostTracker, Usage
 
-    tracker = CostTracker(budget_usd=10**9)
-    usage = Usage(input=1200, cache_read=800, output=350)
+    return CostTracker(budget_usd=10**9), Usage(input=1200, cache_read=800, output=350)
+
+
+def recorder() -> Callable[[], None]:
+    """One tracked call: a span in the spec's form (no sizes), one usage recorded inside."""
+    tracker, usage = tracked()
 
     def record() -> None:
         with tracker.track_call("bench", "gpt-4o") as span:
@@ -152,15 +160,12 @@ def recorder() -> Callable[[], None]:
 def record_loop(mode: str, n: int) -> None:
     """What ``--callgrind`` counts: ``n`` recorded calls after 12,000, so that both runs are
     in the steady state (10,000 records kept, the oldest 1,000 dropped every 1,000 calls)."""
-    from powertools.cost import CostTracker, Usage
-
     if mode == "sync":
         record = recorder()
         for _ in range(WARM + n):
             record()
         return
-    tracker = CostTracker(budget_usd=10**9)
-    usage = Usage(input=1200, cache_read=800, output=350)
+    tracker, usage = tracked()
 
     async def run() -> None:
         for _ in range(WARM + n):

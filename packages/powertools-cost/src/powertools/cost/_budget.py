@@ -544,7 +544,9 @@ def _refused_sync(
     ledger: SyncLedger, reservation: Reservation, budget: Budget, key: str, now: float
 ) -> BudgetExceededError:
     """``key`` cannot fit ``reservation``: drop its holds in the keys before, say why."""
-    for _, done in reservation.keys[: [k for _, k in reservation.keys].index(key)]:
+    for _, done in reservation.keys:
+        if done == key:
+            break
         ledger.release_sync(done, reservation.id)
     spent, hold = ledger.totals_sync(key, now)
     return _refused(budget, reservation.amount_fd, spent + hold)
