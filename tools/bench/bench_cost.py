@@ -1,7 +1,8 @@
 """powertools.cost against LiteLLM and tokencost: pricing, recording, token counting, import.
 
 Run: ``uv run --group bench python tools/bench/bench_cost.py``. Prints medians (and p50/p99 for
-recording). Goals: pricing <= 1 us per completion, recording <= 10 us p99, import <= 100 ms.
+recording, beside a busy loop of the same median: the machine's own tail). Goals: pricing
+<= 1 us per completion, recording <= 10 us p99, import <= 100 ms.
 ``--callgrind`` counts the instructions of one recorded call instead (sync and async spans),
 a figure that repeats exactly on a busy machine (see ``_callgrind``).
 """
@@ -42,14 +43,20 @@ def per_call_us(fn: Callable[[], object], number: int) -> float:
     return statistics.median(samples)
 
 
-def percentiles_us(fn: Callable[[], object], number: int) -> tuple[float, float]:
-    """p50 and p99 of single calls, in microseconds."""
+def single_calls_us(fn: Callable[[], object], number: int) -> list[float]:
+    """The time of each of ``number`` single calls, in microseconds, sorted."""
     times = []
     for _ in range(number):
         start = time.perf_counter_ns()
         fn()
         times.append((time.perf_counter_ns() - start) / 1000)
     times.sort()
+    return times
+
+
+def percentiles_us(fn: Callable[[], object], number: int) -> tuple[float, float]:
+    """p50 and p99 of single calls, in microseconds."""
+    times = single_calls_us(fn, number)
     return times[len(times) // 2], times[int(len(times) * 0.99)]
 
 
@@ -175,18 +182,47 @@ def record_loop(mode: str, n: int) -> None:
     asyncio.run(run())
 
 
+def busy_loop(median_us: float) -> Callable[[], None]:
+    """A pure-Python loop whose median call lasts ``median_us``: it touches no memory, so its
+    p99 is what this machine adds to any call that long (interrupts, the host's neighbours)."""
+
+    def make(k: int) -> Callable[[], None]:
+        def spin() -> None:
+            for _ in range(k):
+                pass
+
+        return spin
+
+    k = 16
+    while percentiles_us(make(k), 2000)[0] < median_us:
+        k = k * 11 // 10 + 1
+    return make(k)
+
+
 def bench_recording(rows: list[tuple[str, str, str]]) -> None:
+    """p50/p99 over 5 rounds of 20,000 calls, each beside a round of a busy loop of the same
+    median: on a VM the p99 swings with the host, and the loop shows by how much."""
     record = recorder()
     for _ in range(2000):
         record()
-    p50, p99 = percentiles_us(record, 50000)
-    rows.append(
+    control = busy_loop(percentiles_us(record, 5000)[0])
+    calls: list[list[float]] = [[], []]
+    rounds: list[list[float]] = [[], []]
+    for _ in range(5):
+        for i, fn in enumerate((record, control)):
+            times = single_calls_us(fn, 20_000)
+            calls[i] += times
+            rounds[i].append(times[int(len(times) * 0.99)])
+    for i, (label, what) in enumerate(
         (
-            "record one tracked call",
-            "CostTracker, memory ledger, budget",
-            f"p50 {p50:.1f} us  p99 {p99:.1f} us",
+            ("record one tracked call", "CostTracker, memory ledger, budget"),
+            ("  the machine's floor", "a busy loop of the same median"),
         )
-    )
+    ):
+        times = sorted(calls[i])
+        p50, p99 = times[len(times) // 2], times[int(len(times) * 0.99)]
+        per_round = " / ".join(f"{p:.1f}" for p in rounds[i])
+        rows.append((label, what, f"p50 {p50:.1f} us  p99 {p99:.1f} us  (rounds {per_round})"))
 
 
 def bench_forecast(rows: list[tuple[str, str, str]]) -> None:

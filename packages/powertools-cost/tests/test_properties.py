@@ -1,4 +1,4 @@
-"""Pricing invariants: monotone in every bucket, exact Decimal sums."""
+"""Pricing invariants: every bucket priced, monotone in every bucket, exact Decimal sums."""
 
 from __future__ import annotations
 
@@ -9,12 +9,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from powertools.cost import PriceBook, Usage, usd
+from powertools.cost._pricing import Rates
 from powertools.cost._usage import BUCKETS
 
 BOOK = PriceBook.default()
 MODELS = sorted({BOOK.resolve(n).model for n in BOOK.names()})
 tokens = st.integers(min_value=0, max_value=400_000)
 usages = st.builds(Usage, *([tokens] * len(BUCKETS)))
+# most calls leave most buckets empty: zeros are drawn as often as counts
+sparse = st.builds(Usage, *([st.one_of(st.just(0), tokens)] * len(BUCKETS)))
+rates = st.builds(Rates, *([st.integers(0, 10**12)] * len(BUCKETS)))
+
+
+@given(sparse, rates)
+def test_a_cost_is_every_bucket_times_its_rate(usage: Usage, rate: Rates) -> None:
+    expected = sum(getattr(usage, b) * getattr(rate, b) for b in BUCKETS)
+    assert rate.cost_fd(usage) == expected
 
 
 @given(usages, st.sampled_from(MODELS), st.sampled_from(BUCKETS), st.integers(1, 300_000))

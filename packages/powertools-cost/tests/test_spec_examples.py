@@ -46,7 +46,7 @@ async def test_component_2_example_runs_as_written(capsys: object) -> None:
         print("Warning: Will exceed budget!")
 
     assert result == "WRITE A HAIKU"
-    assert span.request.model == "gpt-4"
+    assert span.model == "gpt-4"
     # no usage was reported inside the span: one task, one unmetered call, $0
     assert daily_report.task_count == 1
     assert daily_report.unmetered == 1

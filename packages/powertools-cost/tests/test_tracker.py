@@ -100,11 +100,11 @@ async def test_worst_case_is_reserved_and_a_call_that_cannot_fit_is_refused(
     async with tracker.track_call(
         "t", model="gpt-4o", messages=[{"role": "user", "content": "hi"}], max_tokens=100
     ) as span:
-        assert span.request.prompt_estimate == 8
+        assert span.prompt_estimate == 8
         span.record(openai_response("gpt-4o", 8, 100))
     assert span.records[0].estimate_error == 0.0
     async with tracker.track_call("t", model="claude-haiku-4-5", prompt="x" * 35, max_tokens=1):
-        assert current_span().request.prompt_estimate == 10  # type: ignore[union-attr]
+        assert current_span().prompt_estimate == 10  # type: ignore[union-attr]
     async with tracker.track_call("t", reserve_usd="0.005"):
         pass
 

@@ -63,18 +63,26 @@ class Rates:
     image_in: int
 
     def cost_fd(self, u: Usage) -> int:
-        """Cost of ``u`` in femto-dollars."""
-        return (
-            u.input * self.input
-            + u.cache_read * self.cache_read
-            + u.cache_write_5m * self.cache_write_5m
-            + u.cache_write_1h * self.cache_write_1h
-            + u.output * self.output
-            + u.reasoning * self.reasoning
-            + u.audio_in * self.audio_in
-            + u.audio_out * self.audio_out
-            + u.image_in * self.image_in
-        )
+        """Cost of ``u`` in femto-dollars.
+
+        A rate is a multi-digit int (above 2**30 from $1.08 per million), so each product
+        takes CPython's long-multiplication path even when the count is 0: the buckets most
+        calls leave empty are multiplied only when they are not.
+        """
+        cost = u.input * self.input + u.output * self.output
+        if u.cache_read:
+            cost += u.cache_read * self.cache_read
+        if u.cache_write_5m or u.cache_write_1h:
+            cost += u.cache_write_5m * self.cache_write_5m + u.cache_write_1h * self.cache_write_1h
+        if u.reasoning:
+            cost += u.reasoning * self.reasoning
+        if u.audio_in or u.audio_out or u.image_in:
+            cost += (
+                u.audio_in * self.audio_in
+                + u.audio_out * self.audio_out
+                + u.image_in * self.image_in
+            )
+        return cost
 
     def scaled(self, factor: Decimal) -> Rates:
         """These rates times ``factor`` (a batch discount); must stay whole femto-dollars."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from contextvars import ContextVar, Token
-from dataclasses import dataclass
 from decimal import Decimal
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -24,27 +23,12 @@ __all__ = ["Span", "current_span", "report_usage"]
 _current: ContextVar[Span | None] = ContextVar("powertools_cost_span", default=None)
 
 
-@dataclass(slots=True)
-class SpanRequest:
-    """What a span was opened for: the attribution and the worst-case size of the call.
-
-    Not frozen: it is built once per tracked call, and a frozen dataclass's ``__init__`` costs
-    four times as much (one ``object.__setattr__`` per field). Nothing mutates it.
-    """
-
-    task: str
-    model: str | None
-    user: str | None
-    tags: tuple[str, ...]
-    provider: str | None
-    batch: bool
-    reserve_fd: int  # -1: the tracker sizes the hold on entry
-    prompt_estimate: int | None
-    max_tokens: int | None = None
-
-
 class Span:
     """One tracked task; ``record()`` prices usage, exit commits it to the budgets.
+
+    It carries what it was opened for: the attribution (``task``, ``model``, ``user``,
+    ``tags``, ``provider``, ``batch``) and the worst-case size of the call (``reserve_fd``, -1
+    when the tracker sizes the hold on entry; ``prompt_estimate``; ``max_tokens``).
 
     A span that ends without any usage recorded is kept as an *unmetered* call: it counts as
     a task, costs $0, and reports show how many there were (``require_usage=True`` on the
@@ -52,11 +36,48 @@ class Span:
     and no usage records nothing and releases its reservation.
     """
 
-    __slots__ = ("_reservation", "_token", "id", "records", "request", "tracker")
+    __slots__ = (
+        "_reservation",
+        "_token",
+        "batch",
+        "id",
+        "max_tokens",
+        "model",
+        "prompt_estimate",
+        "provider",
+        "records",
+        "reserve_fd",
+        "tags",
+        "task",
+        "tracker",
+        "user",
+    )
 
-    def __init__(self, tracker: CostTracker, request: SpanRequest) -> None:
+    def __init__(  # noqa: PLR0917 - built in one place, positionally: once per tracked call
+        self,
+        tracker: CostTracker,
+        task: str,
+        model: str | None,
+        user: str | None,
+        tags: tuple[str, ...],
+        provider: str | None,
+        batch: bool,
+        reserve_fd: int,
+        prompt_estimate: int | None,
+        max_tokens: int | None = None,
+    ) -> None:
+        # the call's attribution and size live on the span itself: a separate object for them
+        # cost an allocation and a Python frame on every tracked call
         self.tracker = tracker
-        self.request = request
+        self.task = task
+        self.model = model
+        self.user = user
+        self.tags = tags
+        self.provider = provider
+        self.batch = batch
+        self.reserve_fd = reserve_fd
+        self.prompt_estimate = prompt_estimate
+        self.max_tokens = max_tokens
         self.id = f"{_ids.prefix}{next(_ids.counter):x}"  # new_id(), inlined: once per call
         self.records: list[CallRecord] = []
         self._reservation: Reservation | None = None
@@ -83,13 +104,13 @@ class Span:
             parsed, reported_model = usage, None
         else:
             parsed, reported_model = parse_response(usage)
-        name = model or reported_model or self.request.model
+        name = model or reported_model or self.model
         if name is None:
             raise UsageFormatError(
-                f"span {self.request.task!r} cannot price usage without a model: pass model= "
+                f"span {self.task!r} cannot price usage without a model: pass model= "
                 "to track_call() or record()"
             )
-        record = self.tracker.price_record(self, parsed, name, provider or self.request.provider)
+        record = self.tracker.price_record(self, parsed, name, provider or self.provider)
         self.records.append(record)
         return record
 
@@ -102,7 +123,7 @@ class Span:
         try:
             return self.record(usage, model=model, provider=provider)
         except (LookupError, CostError) as exc:
-            record = self.tracker.unpriced_record(self, usage, model or self.request.model, exc)
+            record = self.tracker.unpriced_record(self, usage, model or self.model, exc)
             self.records.append(record)
             return record
 
@@ -113,17 +134,16 @@ class Span:
             return self.records
         if self.tracker.require_usage:
             raise MissingUsageError(
-                f"span {self.request.task!r} ended without usage: call span.record(response)"
+                f"span {self.task!r} ended without usage: call span.record(response)"
             )
-        r = self.request
         unmetered = CallRecord(
             self.id,
             self.id,
             self.tracker.clock(),
-            r.task,
-            r.model,
-            r.user,
-            r.tags,
+            self.task,
+            self.model,
+            self.user,
+            self.tags,
             None,
             0,
         )
@@ -131,14 +151,13 @@ class Span:
 
     async def start(self) -> None:
         """Reserve the call's worst case (``async with`` does this, and makes it current)."""
-        r = self.request
-        if self.tracker._prices is None and r.reserve_fd < 0:
+        if self.tracker._prices is None and self.reserve_fd < 0:
             await self.tracker.aprices()  # the first span: load the prices off the loop
         self._reservation = await self.tracker.budgets.reserve(
-            amount_fd=self.tracker.hold_fd(r),
-            user=r.user,
-            task=r.task,
-            tags=r.tags,
+            amount_fd=self.tracker.hold_fd(self),
+            user=self.user,
+            task=self.task,
+            tags=self.tags,
             rid=self.id,
             keep_alive=True,
         )
@@ -168,18 +187,18 @@ class Span:
         await self.tracker.keep(records)
 
     def __enter__(self) -> Span:
-        r, tracker = self.request, self.tracker  # start_sync(), inlined: once per call
+        tracker = self.tracker  # start_sync(), inlined: once per call
         self._reservation = tracker.budgets.hold_sync(
-            tracker.hold_fd(r), r.user, r.task, r.tags, self.id
+            tracker.hold_fd(self), self.user, self.task, self.tags, self.id
         )
         self._token = _current.set(self)
         return self
 
     def start_sync(self) -> None:
         """:meth:`start` for synchronous ledgers."""
-        r, tracker = self.request, self.tracker
+        tracker = self.tracker
         self._reservation = tracker.budgets.hold_sync(
-            tracker.hold_fd(r), r.user, r.task, r.tags, self.id
+            tracker.hold_fd(self), self.user, self.task, self.tags, self.id
         )
 
     def __exit__(

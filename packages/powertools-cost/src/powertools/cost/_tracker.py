@@ -19,7 +19,7 @@ from powertools.cost._pricebook import PriceBook
 from powertools.cost._pricing import ModelPrice
 from powertools.cost._records import CallRecord
 from powertools.cost._report import Analytics, DailyReport, daily_report
-from powertools.cost._span import Span, SpanRequest
+from powertools.cost._span import Span
 from powertools.cost._tokens import (
     count_message_tokens,
     count_tokens,
@@ -128,25 +128,25 @@ class CostTracker:
             self._prices = await asyncio.to_thread(PriceBook.default)
         return self._prices
 
-    def hold_fd(self, request: SpanRequest) -> int:
+    def hold_fd(self, span: Span) -> int:
         """What a span reserves: its explicit amount, else its call's worst case (see class)."""
-        if request.reserve_fd >= 0:
-            return request.reserve_fd
+        if span.reserve_fd >= 0:
+            return span.reserve_fd
         book = self._prices or self.prices
-        if request.prompt_estimate is not None or request.max_tokens is not None:
-            return self._size(book, request)
-        key: object = request.model  # the usual span: no tuple to build (and collect)
-        if request.provider is not None or request.batch:
-            key = (request.model, request.provider, request.batch)
+        if span.prompt_estimate is not None or span.max_tokens is not None:
+            return self._size(book, span)
+        key: object = span.model  # the usual span: no tuple to build (and collect)
+        if span.provider is not None or span.batch:
+            key = (span.model, span.provider, span.batch)
         cached = self._unsized.get(key)
         if cached is not None and cached[0] == book.version:
             return cached[1]
-        fd = self._size(book, request)
+        fd = self._size(book, span)
         if len(self._unsized) < 4096:  # bounded: model names come from callers
             self._unsized[key] = (book.version, fd)
         return fd
 
-    def _size(self, book: PriceBook, r: SpanRequest) -> int:
+    def _size(self, book: PriceBook, r: Span) -> int:
         policy = self.hold_policy
         if r.model is None:
             fd = policy.no_model_hold_fd(book)
@@ -187,10 +187,18 @@ class CostTracker:
             reserve_fd = fd_from_usd(reserve_usd, what="reserve_usd")
             if reserve_fd < 0:
                 raise ValueError(f"reserve_usd cannot be negative, got {reserve_usd!r}")
-        request = SpanRequest(
-            task_name, model, user, tuple(tags), provider, batch, reserve_fd, estimate, max_tokens
+        return Span(
+            self,
+            task_name,
+            model,
+            user,
+            tuple(tags),
+            provider,
+            batch,
+            reserve_fd,
+            estimate,
+            max_tokens,
         )
-        return Span(self, request)
 
     def _estimate(
         self, model: str | None, prompt: str | None, messages: Sequence[Mapping[str, Any]] | None
@@ -217,7 +225,7 @@ class CostTracker:
         self, span: Span, usage: Usage, model: str, provider: str | None
     ) -> CallRecord:
         """Price one usage inside ``span`` (called by :meth:`Span.record`)."""
-        r = span.request
+        r = span
         at = self.clock()
         book = self._prices or self.prices
         price = book._resolved.get((model, provider)) or self._price(model, provider)
@@ -246,7 +254,7 @@ class CostTracker:
         from powertools.cost.errors import CaptureWarning
 
         message = (
-            f"usage of {model or 'an unnamed model'} in task {span.request.task!r} was recorded "
+            f"usage of {model or 'an unnamed model'} in task {span.task!r} was recorded "
             f"unpriced ({usage.total_tokens} tokens at $0): {error}"
         )
         log().warning(message)
@@ -255,7 +263,7 @@ class CostTracker:
         warnings.warn(message, CaptureWarning, stacklevel=3)
         n = len(span.records)
         rid = f"{span.id}.{n}" if n else span.id
-        r = span.request
+        r = span
         return CallRecord(
             rid, span.id, self.clock(), r.task, model, r.user, r.tags, usage, 0, unpriced=True
         )
