@@ -100,7 +100,8 @@ class Tally:
     """What the run saw, for the report."""
 
     routed: Counter[tuple[str, str]] = field(default_factory=Counter)
-    reasons: dict[tuple[str, str], str] = field(default_factory=dict)
+    # per row, each route's decision: how many candidates met the bar (0: degraded)
+    reasons: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     failovers: int = 0
     retries: int = 0
     errors: Counter[str] = field(default_factory=Counter)
@@ -112,19 +113,39 @@ class Tally:
     elapsed_s: float = 0.0
 
 
-def _why(result: Any) -> str:
-    chosen = result.decision.chosen
-    if chosen is None:
-        return ""
-    lines = result.decision.explain().splitlines()
-    line: str = lines[1] if len(lines) > 1 else lines[0]
-    return line.split(": ", 1)[-1][:80]
+def _met(result: Any) -> int | None:
+    """How many candidates met the bar when ``result``'s route was decided (0: degraded)."""
+    decision = result.decision
+    if decision.chosen is None:
+        return None
+    return sum(1 for s in decision.ranked if s.meets_bar) if decision.chosen.meets_bar else 0
+
+
+def why(met: list[int]) -> str:
+    """One row's reason, from every route it counts: the same whichever route finished first.
+
+    >>> why([9, 10, 9])
+    'the cheapest of 9-10 that meet the bar'
+    >>> why([0, 0])
+    'nothing meets the bar: the closest to it (degraded)'
+    >>> why([1, 0, 1, 0, 0])
+    'the cheapest of 1 that meet the bar; 3 of 5 degraded (nothing met it)'
+    """
+    good = [m for m in met if m]
+    if not good:
+        return "nothing meets the bar: the closest to it (degraded)" if met else ""
+    low, high = min(good), max(good)
+    reason = f"the cheapest of {low if low == high else f'{low}-{high}'} that meet the bar"
+    degraded = len(met) - len(good)
+    return f"{reason}; {degraded} of {len(met)} degraded (nothing met it)" if degraded else reason
 
 
 def _count(tally: Tally, task: DemoTask, result: Any, trace: str) -> None:
     key = (task.kind, f"{result.provider}/{result.model}")
     tally.routed[key] += 1
-    tally.reasons.setdefault(key, _why(result))
+    met = _met(result)
+    if met is not None:
+        tally.reasons.setdefault(key, []).append(met)
     tried = [(a.provider, a.model) for a in result.attempts if a.outcome == "failed"]
     if tried:
         models = {m for m in tried}
@@ -249,8 +270,8 @@ def _report_data(
     return {
         "routes": stack.stats.routes,
         "routing": [
-            {"kind": kind, "model": model, "count": n, "why": tally.reasons.get((kind, model), "")}
-            for (kind, model), n in sorted(tally.routed.items())
+            {"kind": k, "model": m, "count": n, "why": why(tally.reasons.get((k, m), []))}
+            for (k, m), n in sorted(tally.routed.items())
         ],
         "cost": {
             "spent": tracker.get_total(),
