@@ -65,7 +65,7 @@ class Rates:
     def cost_fd(self, u: Usage) -> int:
         """Cost of ``u`` in femto-dollars.
 
-        A rate is a multi-digit int (above 2**30 from $1.08 per million), so each product
+        A rate is a multi-digit int (above 2**30 from $1.07 per million), so each product
         takes CPython's long-multiplication path even when the count is 0: the buckets most
         calls leave empty are multiplied only when they are not.
         """

@@ -146,15 +146,17 @@ class CostTracker:
             self._unsized[key] = (book.version, fd)
         return fd
 
-    def _size(self, book: PriceBook, r: Span) -> int:
+    def _size(self, book: PriceBook, span: Span) -> int:
         policy = self.hold_policy
-        if r.model is None:
+        if span.model is None:
             fd = policy.no_model_hold_fd(book)
             if self.fallback_price is not None and policy.no_model_fd is None:
                 fd = max(fd, policy.hold_fd(self.fallback_price, None, None))
             return max(fd, 1)
-        price = self._price(r.model, r.provider)
-        return max(policy.hold_fd(price, r.prompt_estimate, r.max_tokens, batch=r.batch), 1)
+        price = self._price(span.model, span.provider)
+        return max(
+            policy.hold_fd(price, span.prompt_estimate, span.max_tokens, batch=span.batch), 1
+        )
 
     def track_call(
         self,
@@ -225,25 +227,25 @@ class CostTracker:
         self, span: Span, usage: Usage, model: str, provider: str | None
     ) -> CallRecord:
         """Price one usage inside ``span`` (called by :meth:`Span.record`)."""
-        r = span
         at = self.clock()
         book = self._prices or self.prices
         price = book._resolved.get((model, provider)) or self._price(model, provider)
         periods = price.periods
-        if len(periods) == 1 and not periods[0].tiers and not r.batch:  # the usual price
+        if len(periods) == 1 and not periods[0].tiers and not span.batch:  # the usual price
             cost = periods[0].base.cost_fd(usage)
         else:
-            cost = _cost_fd(price, usage, at, r.batch)
+            cost = _cost_fd(price, usage, at, span.batch)
         error = None
-        if r.prompt_estimate is not None and not span.records:
-            error = observe_estimate(provider_of(model), r.prompt_estimate, usage.prompt_tokens)
+        if span.prompt_estimate is not None and not span.records:
+            error = observe_estimate(provider_of(model), span.prompt_estimate, usage.prompt_tokens)
         # the span's first record takes the span's id (one string less to build and keep per
         # call); later ones add their index. Span ids hold no dot, so neither can collide.
         n = len(span.records)
         rid = f"{span.id}.{n}" if n else span.id
         # tuple.__new__ of every field: what CallRecord(...) does, less its Python frame
         return _new_tuple(
-            CallRecord, (rid, span.id, at, r.task, model, r.user, r.tags, usage, cost, error, False)
+            CallRecord,
+            (rid, span.id, at, span.task, model, span.user, span.tags, usage, cost, error, False),
         )
 
     def unpriced_record(
@@ -263,9 +265,17 @@ class CostTracker:
         warnings.warn(message, CaptureWarning, stacklevel=3)
         n = len(span.records)
         rid = f"{span.id}.{n}" if n else span.id
-        r = span
         return CallRecord(
-            rid, span.id, self.clock(), r.task, model, r.user, r.tags, usage, 0, unpriced=True
+            rid,
+            span.id,
+            self.clock(),
+            span.task,
+            model,
+            span.user,
+            span.tags,
+            usage,
+            0,
+            unpriced=True,
         )
 
     def _count(self, records: list[CallRecord]) -> None:
