@@ -9,10 +9,12 @@ checkouts by running the script from each (``PYTHONPATH=<other>/packages/<pkg>/s
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 
 
 def instructions(script: str, mode: str, n: int) -> int:
@@ -38,3 +40,27 @@ def report(script: str, what: str, modes: tuple[str, ...], n: int) -> None:
     print(f"instructions per {what} (callgrind, ({n * 2} - {n}) / {n})")
     for mode in modes:
         print(f"  {mode:<6} {per_iteration(script, mode, n):10,.0f}")
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    """``--callgrind`` and the hidden ``--loop MODE N`` that it runs under valgrind."""
+    parser.add_argument("--callgrind", action="store_true", help="count instructions only")
+    parser.add_argument("--loop", nargs=2, metavar=("MODE", "N"), help=argparse.SUPPRESS)
+
+
+def handled(
+    args: argparse.Namespace,
+    script: str,
+    loop: Callable[[str, int], None],
+    *,
+    what: str,
+    modes: tuple[str, ...],
+    n: int,
+) -> bool:
+    """Run ``--loop`` or ``--callgrind`` if asked (``loop(mode, n)`` is what is counted);
+    whether one was, so the script's own figures are not run too."""
+    if args.loop:
+        loop(args.loop[0], int(args.loop[1]))
+    elif args.callgrind:
+        report(script, what, modes, n)
+    return bool(args.loop or args.callgrind)

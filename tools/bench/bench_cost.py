@@ -20,6 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import _callgrind
+
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # before litellm is imported: no network
 for _parent in Path(__file__).resolve().parents:  # tiktoken offline: the shared encodings
     if (_parent / "shared" / "tiktoken").is_dir() and "TIKTOKEN_CACHE_DIR" not in os.environ:
@@ -274,16 +276,10 @@ def bench_counting(rows: list[tuple[str, str, str]]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--callgrind", action="store_true", help="count instructions only")
-    parser.add_argument("--loop", nargs=2, metavar=("MODE", "N"), help=argparse.SUPPRESS)
+    _callgrind.add_options(parser)
     args = parser.parse_args()
-    if args.loop:
-        record_loop(args.loop[0], int(args.loop[1]))
-        return
-    if args.callgrind:
-        from _callgrind import report
-
-        report(__file__, "recorded call", ("sync", "async"), 5000)
+    modes = ("sync", "async")
+    if _callgrind.handled(args, __file__, record_loop, what="recorded call", modes=modes, n=5000):
         return
     rows: list[tuple[str, str, str]] = []
     rows.append(("import", "powertools.cost", f"{import_ms('powertools.cost'):.1f} ms"))

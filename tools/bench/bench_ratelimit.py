@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from _callgrind import report
+import _callgrind
 from aiolimiter import AsyncLimiter
 from limits import RateLimitItemPerSecond, parse
 from limits import storage as limits_storage
@@ -351,21 +351,15 @@ def acquire_loop(mode: str, n: int) -> None:
     asyncio.run(run())
 
 
-def callgrind(n: int = 2000) -> None:
-    report(__file__, "uncontended acquire", ("sync", "async"), n)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/15")
-    parser.add_argument("--callgrind", action="store_true", help="count instructions only")
-    parser.add_argument("--loop", nargs=2, metavar=("MODE", "N"), help=argparse.SUPPRESS)
+    _callgrind.add_options(parser)
     args = parser.parse_args()
-    if args.loop:
-        acquire_loop(args.loop[0], int(args.loop[1]))
-        return
-    if args.callgrind:
-        callgrind()
+    modes = ("sync", "async")
+    if _callgrind.handled(
+        args, __file__, acquire_loop, what="uncontended acquire", modes=modes, n=2000
+    ):
         return
     asyncio.run(in_process())
     asyncio.run(redis_bench(args.redis))

@@ -22,7 +22,6 @@ from their size and quantisation (:func:`size_prior`). Override any number with
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections.abc import Mapping
@@ -363,6 +362,8 @@ def _source(model: str, local: bool) -> str:
     return "size and quantisation" if local else "no published number: mid-tier default"
 
 
+# patterns, not compiled ones: re compiles each with the first estimate and keeps it in its
+# own cache, so importing the router compiles nothing
 _HARD_WORDS = (
     r"\b(prove|proof|optimi[sz]e|architect\w*|design|refactor|debug|concurren\w*|distributed|"
     r"algorithm\w*|analy[sz]e|trade-?offs?|step[- ]by[- ]step|derive|formal|security|"
@@ -372,12 +373,6 @@ _EASY_WORDS = (
     r"\b(hi|hello|translate|summari[sz]e|list|rename|format|spell|classify|extract|"
     r"yes or no|one word)\b"
 )
-
-
-@functools.cache
-def _word_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """The hard and easy words, compiled with the first estimate, not at import."""
-    return re.compile(_HARD_WORDS, re.IGNORECASE), re.compile(_EASY_WORDS, re.IGNORECASE)
 
 
 def estimate_complexity(text: str, *, tools: int = 0, structured: bool = False) -> float:
@@ -393,11 +388,10 @@ def estimate_complexity(text: str, *, tools: int = 0, structured: bool = False) 
     >>> estimate_complexity("Design and prove a distributed lock algorithm") > 0.6
     True
     """
-    hard, easy = _word_patterns()
     score = 0.3
     score += min(0.25, max(0.0, math.log10(max(len(text), 1) / 200) * 0.12))
-    score += min(0.32, 0.08 * len(hard.findall(text)))
-    score -= min(0.15, 0.05 * len(easy.findall(text)))
+    score += min(0.32, 0.08 * len(re.findall(_HARD_WORDS, text, re.IGNORECASE)))
+    score -= min(0.15, 0.05 * len(re.findall(_EASY_WORDS, text, re.IGNORECASE)))
     score += 0.1 if "```" in text else 0.0
     score += min(0.1, 0.05 * tools) + (0.05 if structured else 0.0)
     return round(min(max(score, 0.0), 1.0), 3)

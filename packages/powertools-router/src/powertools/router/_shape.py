@@ -11,7 +11,6 @@ format.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -37,16 +36,12 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_MAX_TOKENS", "RouteArgs", "build_request", "needs_of", "quality_signal"]
 
 DEFAULT_MAX_TOKENS = 4096
+# a refusal's opening words: re compiles the pattern with the first answer checked (and keeps
+# it in its own cache), not at import
 _REFUSAL = (
     r"^\s*(i'?m sorry,? but |i can(?:no|')t (?:help|assist|comply)|i am unable to|"
     r"as an ai(?: language model)?,? i can(?:no|')t)"
 )
-
-
-@functools.cache
-def _refusal() -> re.Pattern[str]:
-    """A refusal's opening words, compiled with the first answer checked (not at import)."""
-    return re.compile(_REFUSAL, re.IGNORECASE)
 
 
 @dataclass(slots=True, frozen=True)
@@ -184,7 +179,8 @@ def quality_signal(result: RouteResult, args: RouteArgs) -> tuple[float, float] 
     """``(score, weight)`` the answer itself says about its quality, or ``None``."""
     if result.cached:
         return None
-    if result.finish_reason is FinishReason.CONTENT_FILTER or _refusal().match(result.text):
+    refused = re.match(_REFUSAL, result.text, re.IGNORECASE)
+    if result.finish_reason is FinishReason.CONTENT_FILTER or refused:
         return 0.0, 1.0
     fmt = result.response and _format(args.response_format)
     if (
