@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from powertools_testkit import find_shared, unavailable
+
 SPEC_EXAMPLE = """
 from powertools import (
     LLMRouter,
@@ -57,14 +59,13 @@ print(f"Session data: {session.get_all()}")
 
 def _spec_block() -> str:
     """The example as the spec has it (the test fails if the two drift apart)."""
-    for parent in Path(__file__).resolve().parents:
-        spec = parent / "shared" / "spec" / "PHASE1.md"
-        if spec.is_file():
-            text = spec.read_text()
-            start = text.index("### All Components Work Together")
-            block = text[text.index("```python", start) + len("```python") :]
-            return block[: block.index("```")]
-    pytest.skip("the spec (shared/spec/PHASE1.md) is not beside this checkout")
+    spec = find_shared(Path(__file__).resolve().parent, "spec/PHASE1.md")
+    if spec is None:
+        unavailable("the spec shared/spec/PHASE1.md", "set POWERTOOLS_SHARED_DIR")
+    text = spec.read_text()
+    start = text.index("### All Components Work Together")
+    block = text[text.index("```python", start) + len("```python") :]
+    return block[: block.index("```")]
 
 
 def _lines(text: str) -> list[str]:

@@ -19,6 +19,7 @@ from powertools_testkit._distribution import (
 from powertools_testkit._doctests import run_doctests
 from powertools_testkit._processes import ManagedProcess, free_port, wait_for_port
 from powertools_testkit._require import in_ci, unavailable
+from powertools_testkit._shared import find_shared
 
 __all__ = [
     "HEAVY",
@@ -31,6 +32,7 @@ __all__ = [
     "check_fake_clock",
     "check_location",
     "check_version",
+    "find_shared",
     "free_port",
     "in_ci",
     "run_doctests",
