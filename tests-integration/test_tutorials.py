@@ -22,8 +22,9 @@ EXAMPLES = TUTORIALS / "examples"
 GUIDES = ROOT / "docs" / "guides"
 # and the component pages' own programs, docs/<component>/examples/*.py
 FOLDERS = (EXAMPLES, GUIDES / "examples", *sorted(ROOT.glob("docs/*/examples")))
-# the services an example needs, as (environment variable, testkit fixture)
+# the services (and data) an example needs, as (environment variable, testkit fixture)
 SERVICES: dict[str, tuple[tuple[str, str], ...]] = {
+    "cost_count_tokens": (("TIKTOKEN_CACHE_DIR", "tiktoken_cache"),),  # exact counts offline
     "retry_shared_breaker_redis": (("REDIS_URL", "redis_url"),),
     "ratelimit_fleet_redis": (("REDIS_URL", "redis_url"),),
     "session_redis_postgres": (("REDIS_URL", "redis_url"), ("POSTGRES_DSN", "postgres_dsn")),
